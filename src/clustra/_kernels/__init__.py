@@ -1,0 +1,7 @@
+"""numba-compiled kernels on plain arrays: the hot loops.
+
+Nothing here knows about scikit-learn, pandas or estimators. Every function
+takes validated, contiguous arrays of a documented dtype and returns arrays.
+Modules are imported explicitly (``from clustra._kernels import kmeans``), so
+importing this package compiles nothing.
+"""

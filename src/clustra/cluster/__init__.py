@@ -1,0 +1,1 @@
+"""scikit-learn-compatible estimators and their functional forms, one module per family."""

@@ -1,0 +1,184 @@
+"""Input checks shared by every estimator, with messages written for people.
+
+Each check says what was wrong, with the offending value, and what to do about
+it. Only public scikit-learn helpers are used.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _first_positions(mask: np.ndarray, limit: int = 3) -> str:
+    """Describe where ``mask`` is true, as '(row 3, column 0), ...' (0-based)."""
+    positions = np.argwhere(mask)[:limit]
+    described = ", ".join(
+        f"(row {int(p[0])}, column {int(p[1])})" if len(p) == 2 else f"(index {int(p[0])})"
+        for p in positions
+    )
+    more = int(mask.sum()) - len(positions)
+    return described + (f" and {more} more" if more > 0 else "")
+
+
+def check_finite(X: np.ndarray, name: str = "X") -> None:
+    """Raise ``ValueError`` naming how many NaN/inf values ``X`` holds, and where."""
+    if X.dtype.kind not in "fc":
+        return
+    # A sum is one cheap pass; only look closer when it is not finite.
+    if np.isfinite(X.sum(dtype=np.float64)) and np.isfinite(X).all():
+        return
+    nan_mask = np.isnan(X)
+    inf_mask = np.isinf(X)
+    n_nan, n_inf = int(nan_mask.sum()), int(inf_mask.sum())
+    parts = []
+    if n_nan:
+        plural = "s" if n_nan != 1 else ""
+        parts.append(f"{n_nan} NaN value{plural} at {_first_positions(nan_mask)}")
+    if n_inf:
+        plural = "s" if n_inf != 1 else ""
+        parts.append(f"{n_inf} inf value{plural} at {_first_positions(inf_mask)}")
+    raise ValueError(
+        f"Input {name} contains " + " and ".join(parts) + ". Clustering needs finite numbers: "
+        "drop those rows or fill them in first (for example with sklearn.impute.SimpleImputer)."
+    )
+
+
+def validate_X(
+    estimator,
+    X,
+    *,
+    reset: bool,
+    dtype=FLOAT_DTYPES,
+    accept_sparse: bool | str | list = False,
+    order: str | None = None,
+    copy: bool = False,
+    ensure_min_samples: int = 1,
+):
+    """Validate ``X`` for ``estimator`` (setting ``n_features_in_`` when ``reset``).
+
+    Floats keep their precision (float32 stays float32); anything else becomes
+    float64. NaN/inf, text, empty or 1-D input are refused with a clear message.
+    """
+    if not accept_sparse and _is_sparse(X):
+        raise TypeError(
+            f"{type(estimator).__name__} does not accept sparse input: got a "
+            f"{type(X).__name__}. Convert it with X.toarray() if it fits in memory."
+        )
+    _reject_text(X)
+    try:
+        X = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype=dtype,
+            accept_sparse=accept_sparse,
+            order=order,
+            copy=copy,
+            ensure_all_finite=False,
+            ensure_min_samples=ensure_min_samples,
+        )
+    except ValueError as exc:
+        message = str(exc)
+        if "Expected 2D array" in message:
+            raise ValueError(
+                "Expected a 2-D array of shape (n_samples, n_features), got a 1-D array. "
+                "Reshape with X.reshape(-1, 1) for a single feature, or X.reshape(1, -1) "
+                "for a single sample."
+            ) from exc
+        raise
+    if _is_sparse(X):
+        check_finite(X.data, name="X")
+    else:
+        check_finite(X, name="X")
+    return X
+
+
+def _is_sparse(X) -> bool:
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
+def _reject_text(X) -> None:
+    """Refuse strings early, with a message that says which column to fix."""
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None and dtype.kind in "USa":
+        raise ValueError(
+            "Input X contains text (dtype "
+            f"{dtype}); clustering needs numbers. Encode text columns first "
+            "(for example with sklearn.preprocessing.OneHotEncoder) or drop them."
+        )
+    dtypes = getattr(X, "dtypes", None)  # a pandas DataFrame
+    if dtypes is not None and hasattr(dtypes, "items"):
+        text_columns = [str(c) for c, t in dtypes.items() if t.kind in "OUSa" and _has_text(X[c])]
+        if text_columns:
+            raise ValueError(
+                f"Input X has text column(s) {text_columns[:5]}; clustering needs numbers. "
+                "Encode them first (for example with sklearn.preprocessing.OneHotEncoder) "
+                "or drop them."
+            )
+    elif dtype is not None and dtype.kind == "O":
+        flat = np.asarray(X).ravel()
+        for position, value in enumerate(flat[:10_000]):
+            if isinstance(value, str):
+                raise ValueError(
+                    f"Input X contains text ({value!r} at flat position {position}); "
+                    "clustering needs numbers. Encode text columns first (for example "
+                    "with sklearn.preprocessing.OneHotEncoder) or drop them."
+                )
+
+
+def _has_text(column) -> bool:
+    return any(isinstance(v, str) for v in column.iloc[:10_000])
+
+
+def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray:
+    """Return sample weights as a contiguous 1-D array of ``dtype``.
+
+    ``None`` means every sample weighs 1. Weights must be finite and
+    non-negative, with a positive total.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
+        return np.full(n_samples, sample_weight, dtype=dtype)
+    weights = np.asarray(sample_weight)
+    if weights.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must be numeric, got dtype {weights.dtype}.")
+    if weights.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1-D with one weight per sample, got shape {weights.shape}."
+        )
+    if weights.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {weights.shape[0]} weights but X has {n_samples} samples; "
+            "give one weight per sample."
+        )
+    weights = np.ascontiguousarray(weights, dtype=dtype)
+    check_finite(weights, name="sample_weight")
+    negative = weights < 0
+    if negative.any():
+        raise ValueError(
+            f"sample_weight must be non-negative: {int(negative.sum())} negative weight(s), "
+            f"the first at {_first_positions(negative, 1)} (value {weights[negative][0]!r})."
+        )
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
+    return weights
+
+
+def check_n_clusters(n_clusters, n_samples: int, name: str = "n_clusters") -> int:
+    """Check that ``1 <= n_clusters <= n_samples``."""
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, Integral):
+        raise TypeError(f"{name} must be an integer, got {n_clusters!r}.")
+    if n_clusters < 1:
+        raise ValueError(f"{name} must be at least 1, got {n_clusters}.")
+    if n_clusters > n_samples:
+        raise ValueError(
+            f"{name}={n_clusters} is larger than the number of samples ({n_samples}): "
+            f"ask for at most {n_samples} clusters, or give more data."
+        )
+    return int(n_clusters)
