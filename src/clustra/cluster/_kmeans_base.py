@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -152,6 +153,13 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
             return X - shift, internal
         return X - shift, np.ascontiguousarray(centers - shift, dtype=X.dtype)
 
+    @contextlib.contextmanager
+    def _threads(self, n_rows):
+        # The K-Means kernels call no BLAS, so threadpoolctl's cost is skipped.
+        with kernel_threads(getattr(self, "n_threads", None), limit_blas=False):
+            with single.threads_for(n_rows):
+                yield
+
     def _check_test_data(self, X):
         check_is_fitted(self)
         return validate_X(self, X, reset=False, dtype=FLOAT_DTYPES, order="C")
@@ -168,7 +176,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         labels : ndarray of shape (n_samples,), int32
         """
         X = self._check_test_data(X)
-        with kernel_threads(getattr(self, "n_threads", None)):
+        with self._threads(X.shape[0]):
             Xf, centers = self._frame(X)
             return single.assign_labels(np.ascontiguousarray(Xf), centers)
 
@@ -179,7 +187,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
     def transform(self, X):
         """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
         X = self._check_test_data(X)
-        with kernel_threads(getattr(self, "n_threads", None)):
+        with self._threads(X.shape[0]):
             return kernels.distances(X, np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype))
 
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -190,7 +198,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         """Opposite of the (weighted) inertia of X against the fitted centres."""
         X = self._check_test_data(X)
         weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        with kernel_threads(getattr(self, "n_threads", None)):
+        with self._threads(X.shape[0]):
             Xf, centers = self._frame(X)
             Xf = np.ascontiguousarray(Xf)
             labels = single.assign_labels(Xf, centers)

@@ -13,10 +13,33 @@ match the final centres.
 
 from __future__ import annotations
 
+import contextlib
+
+import numba
 import numpy as np
 
 from clustra._kernels import kmeans as kernels
 from clustra._kernels import kmeanspp as pp_kernels
+
+
+@contextlib.contextmanager
+def threads_for(n_rows: int, chunk: int = kernels.CHUNK):
+    """Use no more numba threads than there are chunks of rows.
+
+    A parallel loop with fewer chunks than threads leaves threads idle at the
+    barrier; on a busy machine waking them costs milliseconds, more than the
+    work on a small input. Results do not depend on the thread count.
+    """
+    current = numba.get_num_threads()
+    wanted = max(1, min(current, -(-n_rows // chunk)))
+    if wanted == current:
+        yield
+        return
+    numba.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(current)
 
 
 def neg_half_norms(centers: np.ndarray) -> np.ndarray:
@@ -27,7 +50,8 @@ def neg_half_norms(centers: np.ndarray) -> np.ndarray:
 def assign_labels(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """Nearest centre of every row of X (int32), as the Lloyd pass computes it."""
     labels = np.full(X.shape[0], -1, dtype=np.int32)
-    kernels.assign(X, centers, neg_half_norms(centers), labels)
+    with threads_for(X.shape[0]):
+        kernels.assign(X, centers, neg_half_norms(centers), labels)
     return labels
 
 

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 
-from clustra._config import kernel_threads
 from clustra._kernels import kmeans as kernels
 from clustra.cluster import _kmeans_single as single
 from clustra.cluster._kmeans_base import (
@@ -31,11 +30,12 @@ def minibatch_step(X, weights, centers, counts, random_state, reassign, reassign
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     sums = np.zeros((n_clusters, n_features))
     weight_sums = np.zeros(n_clusters)
-    kernels.lloyd_pass(
-        X, weights, centers, single.neg_half_norms(centers), labels, sums, weight_sums,
-        kernels.group_size(n_clusters, n_features),
-    )
-    batch_inertia = kernels.inertia(X, weights, centers, labels)
+    with single.threads_for(X.shape[0]):
+        kernels.lloyd_pass(
+            X, weights, centers, single.neg_half_norms(centers), labels, sums, weight_sums,
+            kernels.group_size(n_clusters, n_features),
+        )
+        batch_inertia = kernels.inertia(X, weights, centers, labels)
     filled = weight_sums > 0
     old_counts = counts[filled].astype(np.float64)
     new_counts = old_counts + weight_sums[filled]
@@ -227,7 +227,7 @@ class MiniBatchKMeans(BaseKMeans):
         weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         init = self._validated_init(X, kind)
         n_samples = X.shape[0]
-        with kernel_threads(self.n_threads):
+        with self._threads(X.shape[0]):
             centers = self._best_init(X, weights, init, kind, random_state, n_clusters)
             self._counts = np.zeros(n_clusters, dtype=X.dtype)
             self._ewa_inertia = None
@@ -293,7 +293,7 @@ class MiniBatchKMeans(BaseKMeans):
             self._rng = self._random_state()
         weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         self.n_steps_ = getattr(self, "n_steps_", 0)
-        with kernel_threads(self.n_threads):
+        with self._threads(X.shape[0]):
             if not has_centers:
                 n_clusters, kind = self._check_params(X)
                 init = self._validated_init(X, kind)

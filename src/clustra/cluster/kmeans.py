@@ -199,7 +199,7 @@ class KMeans(BaseKMeans):
         if init is not None:
             init -= x_mean
         try:
-            with kernel_threads(self.n_threads):
+            with self._threads(X.shape[0]):
                 best = self._best_of_runs(X, weights, init, kind, n_init, random_state, tol,
                                           algorithm, n_clusters)
         finally:
@@ -331,5 +331,5 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None,
     check_positive_int(n_local_trials, "n_local_trials", allow_none=True)
     weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
     random_state = check_random_state(random_state)
-    with kernel_threads(None):
+    with kernel_threads(None, limit_blas=False), single.threads_for(X.shape[0], 4096):
         return single.kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials)
