@@ -45,7 +45,7 @@ def group_size(n_clusters: int, n_features: int) -> int:
     return int(max(4, min(256, _GROUP_BUDGET_BYTES // max(per_chunk, 1))))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _row_scores(X, i, centers, neg_half_norms, scores):
     """scores[j] = X[i] . c_j - ||c_j||^2 / 2 in X's dtype, features added in order.
 
@@ -60,7 +60,7 @@ def _row_scores(X, i, centers, neg_half_norms, scores):
         scores[j] = total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _best_two(scores):
     """Index of the largest score (lowest index on ties), its score and the runner-up's."""
     best = 0
@@ -77,7 +77,7 @@ def _best_two(scores):
     return best, best_score, second_score
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _tile_best(X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best):
     """Score rows ``start : start + TILE`` of X against every centre, vectorised over rows.
 
@@ -117,7 +117,42 @@ def _tile_best(X, start, centers, neg_half_norms, x_t, scores, best_score, secon
     return n_rows
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best):
+    """Like :func:`_tile_best` without the runner-up (Lloyd needs only the nearest).
+
+    The last feature's term is added in the comparison loop, saving one pass
+    over the scores; the terms are still added in the same order.
+    """
+    n_samples, n_features = X.shape
+    n_rows = min(TILE, n_samples - start)
+    if n_rows < TILE:
+        x_t[:] = 0
+    for r in range(n_rows):
+        for f in range(n_features):
+            x_t[f, r] = X[start + r, f]
+    for r in range(TILE):
+        best_score[r] = -np.inf
+        best[r] = 0
+    last = n_features - 1
+    for j in range(centers.shape[0]):
+        c0 = neg_half_norms[j]
+        for r in range(TILE):
+            scores[r] = c0
+        for f in range(last):
+            c = centers[j, f]
+            for r in range(TILE):
+                scores[r] += x_t[f, r] * c
+        c = centers[j, last]
+        for r in range(TILE):
+            s = scores[r] + x_t[last, r] * c
+            better = s > best_score[r]
+            best_score[r] = s if better else best_score[r]
+            best[r] = j if better else best[r]
+    return n_rows
+
+
+@njit(cache=True, inline="always")
 def _add_row(X, weights, i, label, sums, weight_sums):
     w = np.float64(weights[i])
     weight_sums[label] += w
@@ -173,8 +208,8 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
             n_changed = 0
             end = min((chunk + 1) * CHUNK, n_samples)
             for start in range(chunk * CHUNK, end, TILE):
-                n_rows = _tile_best(
-                    X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best
+                n_rows = _tile_nearest(
+                    X, start, centers, neg_half_norms, x_t, scores, best_score, best
                 )
                 for r in range(n_rows):
                     i = start + r
@@ -206,9 +241,7 @@ def assign(X, centers, neg_half_norms, labels):
         n_changed = 0
         end = min((chunk + 1) * CHUNK, n_samples)
         for start in range(chunk * CHUNK, end, TILE):
-            n_rows = _tile_best(
-                X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best
-            )
+            n_rows = _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best)
             for r in range(n_rows):
                 if labels[start + r] != best[r]:
                     n_changed += 1
@@ -217,7 +250,7 @@ def assign(X, centers, neg_half_norms, labels):
     return changed.sum()
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sq_distance(X, i, centers, j):
     total = 0.0
     for f in range(X.shape[1]):
@@ -240,7 +273,7 @@ def _shift_extremes(shift):
     return top, top_shift, second_shift
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
     upper = math.sqrt(max(x_sq_norm - 2.0 * np.float64(best_score), 0.0))
     if n_clusters == 1:
