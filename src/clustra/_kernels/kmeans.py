@@ -46,7 +46,7 @@ def group_size(n_clusters: int, n_features: int) -> int:
     return int(max(4, min(1 << 20, _GROUP_BUDGET_BYTES // max(per_chunk, 1))))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _tile_best(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, second_score,
                best):
     """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
@@ -89,7 +89,7 @@ def _tile_best(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score
     return n_rows
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best):
     """Like :func:`_tile_best` without the runner-up (Lloyd needs only the nearest).
 
@@ -142,6 +142,48 @@ def _tile_buffers(n_features, dtype):
     return x_t, scores, best_score, second_score, best
 
 
+@njit(cache=True)
+def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights):
+    """Assign the rows of one chunk and sum them into chunk_sums (k, d) / chunk_weights (k,).
+
+    The parallel kernels only loop over chunks and call a function like this
+    one: a small parallel loop body keeps numba's compile time down.
+    Returns how many labels changed.
+    """
+    n_samples, n_features = X.shape
+    x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
+    chunk_sums[:] = 0.0
+    chunk_weights[:] = 0.0
+    n_changed = 0
+    end = min((chunk + 1) * CHUNK, n_samples)
+    for start in range(chunk * CHUNK, end, TILE):
+        n_rows = _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best)
+        for r in range(n_rows):
+            i = start + r
+            label = best[r]
+            if labels[i] != label:
+                n_changed += 1
+                labels[i] = label
+            _add_row(X, weights, i, label, chunk_sums, chunk_weights)
+    return n_changed
+
+
+@njit(cache=True)
+def _assign_chunk(X, centers, neg_half_norms, labels, chunk):
+    """Nearest centre of the rows of one chunk into labels; returns how many changed."""
+    n_samples, n_features = X.shape
+    x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
+    n_changed = 0
+    end = min((chunk + 1) * CHUNK, n_samples)
+    for start in range(chunk * CHUNK, end, TILE):
+        n_rows = _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best)
+        for r in range(n_rows):
+            if labels[start + r] != best[r]:
+                n_changed += 1
+                labels[start + r] = best[r]
+    return n_changed
+
+
 @njit(parallel=True, cache=True)
 def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n_per_group):
     """One fused Lloyd pass: assign every row and sum it into its new centre.
@@ -171,26 +213,10 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     for first in range(0, total_chunks, n_per_group):
         n_here = min(n_per_group, total_chunks - first)
         for g in prange(n_here):
-            chunk = first + g
-            x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
-            chunk_sums = partial_sums[g]
-            chunk_weights = partial_weights[g]
-            chunk_sums[:] = 0.0
-            chunk_weights[:] = 0.0
-            n_changed = 0
-            end = min((chunk + 1) * CHUNK, n_samples)
-            for start in range(chunk * CHUNK, end, TILE):
-                n_rows = _tile_nearest(
-                    X, start, centers, neg_half_norms, x_t, scores, best_score, best
-                )
-                for r in range(n_rows):
-                    i = start + r
-                    label = best[r]
-                    if labels[i] != label:
-                        n_changed += 1
-                        labels[i] = label
-                    _add_row(X, weights, i, label, chunk_sums, chunk_weights)
-            changed[chunk] = n_changed
+            changed[first + g] = _lloyd_chunk(
+                X, weights, centers, neg_half_norms, labels, first + g, partial_sums[g],
+                partial_weights[g],
+            )
         for g in range(n_here):
             for j in range(n_clusters):
                 weight_sums[j] += partial_weights[g, j]
@@ -209,16 +235,7 @@ def assign(X, centers, neg_half_norms, labels):
     total_chunks = (n_samples + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
     for chunk in prange(total_chunks):
-        x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
-        n_changed = 0
-        end = min((chunk + 1) * CHUNK, n_samples)
-        for start in range(chunk * CHUNK, end, TILE):
-            n_rows = _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best)
-            for r in range(n_rows):
-                if labels[start + r] != best[r]:
-                    n_changed += 1
-                    labels[start + r] = best[r]
-        changed[chunk] = n_changed
+        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, chunk)
     return changed.sum()
 
 
@@ -253,7 +270,7 @@ def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
     return upper, math.sqrt(max(x_sq_norm - 2.0 * np.float64(second_score), 0.0))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _rescore(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score,
              second_score, best, labels, upper, lower):
     """Rescore ``rows[:n_rows]`` against every centre; reset their bounds and labels.
@@ -271,6 +288,79 @@ def _rescore(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, x_t, scores, 
         if labels[i] != best[r]:
             n_changed += 1
             labels[i] = best[r]
+    return n_changed
+
+
+@njit(cache=True)
+def _hamerly_chunk(X, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels, upper,
+                   lower, margin_scale, first, chunk, top, top_shift, second_shift,
+                   max_center_sq):
+    """The Hamerly pass over one chunk (see :func:`hamerly_pass`); returns labels changed."""
+    n_samples, n_features = X.shape
+    n_clusters = centers.shape[0]
+    n_changed = 0
+    end = min((chunk + 1) * CHUNK, n_samples)
+    x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
+    pending = np.empty(TILE, dtype=np.int64)
+    if first:
+        for start in range(chunk * CHUNK, end, TILE):
+            n_rows = min(TILE, end - start)
+            for r in range(n_rows):
+                pending[r] = start + r
+            _tile_best(
+                X, pending, n_rows, centers, neg_half_norms, x_t, scores, best_score,
+                second_score, best,
+            )
+            for r in range(n_rows):
+                i = start + r
+                upper[i], lower[i] = _set_bounds(
+                    x_sq_norms[i], best_score[r], second_score[r], n_clusters
+                )
+                if labels[i] != best[r]:
+                    n_changed += 1
+                    labels[i] = best[r]
+    else:
+        proven = np.empty(TILE, dtype=np.bool_)
+        n_pending = 0
+        for start in range(chunk * CHUNK, end, TILE):
+            n_rows = min(TILE, end - start)
+            # First a cheap, branch-free pass: move the bounds, test them.
+            for r in range(n_rows):
+                i = start + r
+                label = labels[i]
+                u = upper[i] + shift[label]
+                low = lower[i] - (second_shift if label == top else top_shift)
+                upper[i] = u
+                lower[i] = low
+                m = max(low, half_separation[label])
+                margin = margin_scale * (x_sq_norms[i] + max_center_sq)
+                proven[r] = (m > u) & ((m - u) * (m + u) > margin)
+            # Then tighten the upper bound of the others; rows still unsettled are
+            # queued and rescored a tile at a time.
+            for r in range(n_rows):
+                if proven[r]:
+                    continue
+                i = start + r
+                label = labels[i]
+                m = max(lower[i], half_separation[label])
+                margin = margin_scale * (x_sq_norms[i] + max_center_sq)
+                u = math.sqrt(_sq_distance(X, i, centers, label))
+                upper[i] = u
+                if m > u and (m - u) * (m + u) > margin:
+                    continue
+                pending[n_pending] = i
+                n_pending += 1
+                if n_pending == TILE:
+                    n_changed += _rescore(
+                        X, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t,
+                        scores, best_score, second_score, best, labels, upper, lower,
+                    )
+                    n_pending = 0
+        if n_pending > 0:
+            n_changed += _rescore(
+                X, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t, scores,
+                best_score, second_score, best, labels, upper, lower,
+            )
     return n_changed
 
 
@@ -323,69 +413,10 @@ def hamerly_pass(
     top, top_shift, second_shift = _shift_extremes(shift)
     changed = np.zeros(total_chunks, dtype=np.int64)
     for chunk in prange(total_chunks):
-        n_changed = 0
-        end = min((chunk + 1) * CHUNK, n_samples)
-        x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
-        pending = np.empty(TILE, dtype=np.int64)
-        if first:
-            for start in range(chunk * CHUNK, end, TILE):
-                n_rows = min(TILE, end - start)
-                for r in range(n_rows):
-                    pending[r] = start + r
-                _tile_best(
-                    X, pending, n_rows, centers, neg_half_norms, x_t, scores, best_score,
-                    second_score, best,
-                )
-                for r in range(n_rows):
-                    i = start + r
-                    upper[i], lower[i] = _set_bounds(
-                        x_sq_norms[i], best_score[r], second_score[r], n_clusters
-                    )
-                    if labels[i] != best[r]:
-                        n_changed += 1
-                        labels[i] = best[r]
-        else:
-            proven = np.empty(TILE, dtype=np.bool_)
-            n_pending = 0
-            for start in range(chunk * CHUNK, end, TILE):
-                n_rows = min(TILE, end - start)
-                # First a cheap, branch-free pass: move the bounds, test them.
-                for r in range(n_rows):
-                    i = start + r
-                    label = labels[i]
-                    u = upper[i] + shift[label]
-                    low = lower[i] - (second_shift if label == top else top_shift)
-                    upper[i] = u
-                    lower[i] = low
-                    m = max(low, half_separation[label])
-                    margin = margin_scale * (x_sq_norms[i] + max_center_sq)
-                    proven[r] = (m > u) & ((m - u) * (m + u) > margin)
-                # Then tighten the upper bound of the others; rows still unsettled are
-                # queued and rescored a tile at a time.
-                for r in range(n_rows):
-                    if proven[r]:
-                        continue
-                    i = start + r
-                    label = labels[i]
-                    m = max(lower[i], half_separation[label])
-                    margin = margin_scale * (x_sq_norms[i] + max_center_sq)
-                    u = math.sqrt(_sq_distance(X, i, centers, label))
-                    upper[i] = u
-                    if m > u and (m - u) * (m + u) > margin:
-                        continue
-                    pending[n_pending] = i
-                    n_pending += 1
-                    if n_pending == TILE:
-                        n_changed += _rescore(
-                            X, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t,
-                            scores, best_score, second_score, best, labels, upper, lower,
-                        )
-                        n_pending = 0
-            if n_pending > 0:
-                n_changed += _rescore(
-                    X, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t, scores,
-                    best_score, second_score, best, labels, upper, lower,
-                )
+        n_changed = _hamerly_chunk(
+            X, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels, upper, lower,
+            margin_scale, first, chunk, top, top_shift, second_shift, max_center_sq,
+        )
         changed[chunk] = n_changed
         dirty[chunk] = n_changed > 0
     return changed.sum()
@@ -421,16 +452,6 @@ def add_in_order(partial_sums, partial_weights, sums, weight_sums):
             weight_sums[j] += partial_weights[chunk, j]
             for f in range(n_features):
                 sums[j, f] += partial_sums[chunk, j, f]
-
-
-@njit(parallel=True, cache=True)
-def sq_distances_to_assigned(X, centers, labels):
-    """(n,) float64: squared distance of every row to its assigned centre (direct formula)."""
-    n_samples = X.shape[0]
-    out = np.empty(n_samples, dtype=np.float64)
-    for i in prange(n_samples):
-        out[i] = _sq_distance(X, i, centers, labels[i])
-    return out
 
 
 @njit(parallel=True, cache=True)
@@ -476,18 +497,4 @@ def half_separation(centers):
             dist = 0.5 * math.sqrt(total)
             out[a] = min(out[a], dist)
             out[b] = min(out[b], dist)
-    return out
-
-
-@njit(parallel=True, cache=True)
-def row_sq_norms(X):
-    """(n,) float64 squared norm of every row."""
-    n_samples, n_features = X.shape
-    out = np.empty(n_samples, dtype=np.float64)
-    for i in prange(n_samples):
-        total = 0.0
-        for f in range(n_features):
-            v = np.float64(X[i, f])
-            total += v * v
-        out[i] = total
     return out

@@ -72,20 +72,3 @@ def update_closest(X, point, closest_sq):
         d2 = _sq_distance_to(X, i, point)
         if d2 < closest_sq[i]:
             closest_sq[i] = d2
-
-
-@njit(parallel=True, cache=True)
-def weighted_total(values, weights):
-    """sum_i weights[i] * values[i] in float64, chunk order (thread-count independent)."""
-    n = values.shape[0]
-    total_chunks = (n + CHUNK - 1) // CHUNK
-    partial = np.zeros(total_chunks, dtype=np.float64)
-    for chunk in prange(total_chunks):
-        total = 0.0
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n)):
-            total += np.float64(weights[i]) * values[i]
-        partial[chunk] = total
-    result = 0.0
-    for chunk in range(total_chunks):
-        result += partial[chunk]
-    return result

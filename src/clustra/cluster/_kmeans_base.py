@@ -86,6 +86,11 @@ def check_centers(centers, n_clusters: int, n_features: int, dtype, what: str) -
     return centers
 
 
+def writeable(X: np.ndarray) -> np.ndarray:
+    """X, copied if read-only: numba compiles every kernel again for read-only arrays."""
+    return X if X.flags.writeable else X.copy()
+
+
 def same_clustering(labels_a: np.ndarray, labels_b: np.ndarray, n_clusters: int) -> bool:
     """True when two labelings are equal up to renumbering of a's clusters onto b's."""
     mapping = np.full(n_clusters, -1, dtype=np.int64)
@@ -162,7 +167,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
 
     def _check_test_data(self, X):
         check_is_fitted(self)
-        return validate_X(self, X, reset=False, dtype=FLOAT_DTYPES, order="C")
+        return writeable(validate_X(self, X, reset=False, dtype=FLOAT_DTYPES, order="C"))
 
     def predict(self, X):
         """Index of the nearest cluster centre for each sample.
@@ -197,7 +202,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the (weighted) inertia of X against the fitted centres."""
         X = self._check_test_data(X)
-        weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
         with self._threads(X.shape[0]):
             Xf, centers = self._frame(X)
             Xf = np.ascontiguousarray(Xf)

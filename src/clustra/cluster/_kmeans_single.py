@@ -55,6 +55,25 @@ def assign_labels(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return labels
 
 
+def row_sq_norms(X: np.ndarray) -> np.ndarray:
+    """(n,) float64 squared norm of every row, a block of rows at a time."""
+    out = np.empty(X.shape[0])
+    for start in range(0, X.shape[0], 65536):
+        block = X[start : start + 65536].astype(np.float64)
+        out[start : start + 65536] = np.einsum("ij,ij->i", block, block)
+    return out
+
+
+def sq_distances_to_assigned(X, centers, labels) -> np.ndarray:
+    """(n,) float64 squared distance of every row to its assigned centre (rarely needed)."""
+    out = np.empty(X.shape[0])
+    for start in range(0, X.shape[0], 65536):
+        stop = start + 65536
+        diff = X[start:stop].astype(np.float64) - centers[labels[start:stop]]
+        out[start:stop] = np.einsum("ij,ij->i", diff, diff)
+    return out
+
+
 def relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums) -> None:
     """Give each empty cluster one of the rows farthest from their centres (in place).
 
@@ -67,7 +86,7 @@ def relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums) 
     empty = np.flatnonzero(weight_sums == 0)
     if empty.size == 0:
         return
-    distances = kernels.sq_distances_to_assigned(X, centers_old, labels)
+    distances = sq_distances_to_assigned(X, centers_old, labels)
     if distances.max() == 0:
         return  # fewer distinct points than clusters: nothing to gain
     n_empty = min(empty.size, X.shape[0])
@@ -143,7 +162,7 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     n_clusters, n_features = centers_init.shape
     centers = np.ascontiguousarray(centers_init, dtype=X.dtype)
     labels = np.full(n_samples, -1, dtype=np.int32)
-    x_sq_norms = kernels.row_sq_norms(X)
+    x_sq_norms = row_sq_norms(X)
     upper = np.zeros(n_samples)
     lower = np.zeros(n_samples)
     total_chunks = kernels.n_chunks(n_samples)
@@ -198,7 +217,7 @@ def kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials=None):
     centers[0] = X[first]
     indices[0] = first
     closest_sq = pp_kernels.sq_distances_to_point(X, X[first])
-    potential = pp_kernels.weighted_total(closest_sq, weights)
+    potential = float(np.sum(weights64 * closest_sq))  # numpy's sum: not threaded
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * potential
         candidate_ids = np.searchsorted(np.cumsum(weights64 * closest_sq), rand_vals)

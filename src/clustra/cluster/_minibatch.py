@@ -15,6 +15,7 @@ from clustra.cluster._kmeans_base import (
     initial_centers,
     resolve_n_init,
     tolerance,
+    writeable,
 )
 from clustra.cluster._validation import FLOAT_DTYPES, check_sample_weight, validate_X
 
@@ -221,10 +222,10 @@ class MiniBatchKMeans(BaseKMeans):
         -------
         self
         """
-        X = validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C")
+        X = writeable(validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C"))
         n_clusters, kind = self._check_params(X)
         random_state = self._random_state()
-        weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
         init = self._validated_init(X, kind)
         n_samples = X.shape[0]
         with self._threads(X.shape[0]):
@@ -288,10 +289,10 @@ class MiniBatchKMeans(BaseKMeans):
         self
         """
         has_centers = hasattr(self, "cluster_centers_")
-        X = validate_X(self, X, reset=not has_centers, dtype=FLOAT_DTYPES, order="C")
+        X = writeable(validate_X(self, X, reset=not has_centers, dtype=FLOAT_DTYPES, order="C"))
         if not hasattr(self, "_rng"):
             self._rng = self._random_state()
-        weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
         self.n_steps_ = getattr(self, "n_steps_", 0)
         with self._threads(X.shape[0]):
             if not has_centers:

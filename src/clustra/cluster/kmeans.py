@@ -27,6 +27,7 @@ from clustra.cluster._kmeans_base import (
     resolve_n_init,
     same_clustering,
     tolerance,
+    writeable,
 )
 from clustra.cluster._minibatch import MiniBatchKMeans
 from clustra.cluster._validation import (
@@ -188,7 +189,9 @@ class KMeans(BaseKMeans):
         -------
         self
         """
-        X = validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C", copy=self.copy_x)
+        X = writeable(
+            validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C", copy=self.copy_x)
+        )
         n_clusters, kind = self._check_common_params(X)
         algorithm = choose_algorithm(self.algorithm, X.shape[0], n_clusters, X.shape[1])
         n_init = resolve_n_init(self.n_init, kind, default=10)
@@ -200,7 +203,7 @@ class KMeans(BaseKMeans):
                 stacklevel=2,
             )
             n_init = 1
-        weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
         init = self._validated_init(X, kind)
         random_state = self._random_state()
         tol = tolerance(X, self.tol)
@@ -338,10 +341,10 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None,
     >>> indices.shape
     (2,)
     """
-    X = validate_X(_Holder(), X, reset=False, dtype=FLOAT_DTYPES, order="C")
+    X = writeable(validate_X(_Holder(), X, reset=False, dtype=FLOAT_DTYPES, order="C"))
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
     check_positive_int(n_local_trials, "n_local_trials", allow_none=True)
-    weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
     random_state = check_random_state(random_state)
     with kernel_threads(None, limit_blas=False), single.threads_for(X.shape[0], 4096):
         return single.kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials)
