@@ -99,14 +99,6 @@ def grid_core_points(data, cell_keys, cell_start, offsets, cum_weight, rradius, 
 
 
 @njit(cache=True)
-def _root(parent, i):
-    """Root of ``i`` without path compression (safe to call from parallel readers)."""
-    while parent[i] != i:
-        i = parent[i]
-    return i
-
-
-@njit(cache=True)
 def _cells_linked(data, core, start_a, end_a, start_b, end_b, rradius, code, p):
     """True if some core point of one slice is within ``rradius`` of one of the other."""
     for i in range(start_a, end_a):
@@ -118,48 +110,42 @@ def _cells_linked(data, core, start_a, end_a, start_b, end_b, rradius, code, p):
     return False
 
 
-@njit(cache=True, parallel=True)
-def grid_cell_components(data, cell_keys, cell_start, offsets, core, rradius, code, p):
+@njit(cache=True)
+def grid_cell_components(data, cell_keys, cell_start, offsets, near_offsets, core, rradius,
+                         code, p):
     """Union-find over cells holding core points; returns cell roots (n_cells,) int64.
 
-    Cells without a core point get -1. Blocks of cells test their links in
-    parallel (pairs already joined by earlier blocks are skipped), then the
-    links are merged serially in block order.
+    Cells without a core point get -1. Two passes: first the adjacent cells
+    (``near_offsets``, the linear key offsets of the cells touching a cell),
+    then the farther ones, which are mostly joined by then. A pair of cells
+    already in one component is never tested, so this stays cheap and runs
+    serially (no thread start-up cost, trivially deterministic).
     """
     n_cells = cell_keys.shape[0]
     has_core = np.zeros(n_cells, dtype=np.bool_)
-    for cell in prange(n_cells):
+    for cell in range(n_cells):
         for k in range(cell_start[cell], cell_start[cell + 1]):
             if core[k]:
                 has_core[cell] = True
                 break
-    forward = offsets[offsets > 0]
-    n_forward = forward.shape[0]
     parent = make_sets(n_cells)
-    linked = np.full((CELL_BLOCK, n_forward), -1, dtype=np.int64)
-    n_blocks = (n_cells + CELL_BLOCK - 1) // CELL_BLOCK
-    for block in range(n_blocks):
-        first = block * CELL_BLOCK
-        last = min(n_cells, first + CELL_BLOCK)
-        for cell in prange(first, last):
-            row = cell - first
-            for o in range(n_forward):
-                linked[row, o] = -1
+    near_forward = near_offsets[near_offsets > 0]
+    far_forward = np.array([o for o in offsets if o > 0 and not np.any(near_offsets == o)],
+                           dtype=np.int64)
+    for phase in range(2):
+        forward = near_forward if phase == 0 else far_forward
+        for cell in range(n_cells):
             if not has_core[cell]:
                 continue
-            for o in range(n_forward):
+            for o in range(forward.shape[0]):
                 other = find_cell(cell_keys, cell_keys[cell] + forward[o])
                 if other < 0 or not has_core[other]:
                     continue
-                if _root(parent, cell) == _root(parent, other):
+                if find(parent, cell) == find(parent, other):
                     continue
                 if _cells_linked(data, core, cell_start[cell], cell_start[cell + 1],
                                  cell_start[other], cell_start[other + 1], rradius, code, p):
-                    linked[row, o] = other
-        for cell in range(first, last):
-            for o in range(n_forward):
-                if linked[cell - first, o] >= 0:
-                    union(parent, cell, linked[cell - first, o])
+                    union(parent, cell, other)
     roots = np.full(n_cells, -1, dtype=np.int64)
     for cell in range(n_cells):
         if has_core[cell]:

@@ -17,6 +17,7 @@ Layout (:class:`Grid`, a named tuple of plain arrays)
 ``offsets``     (n_offsets,) int64: linear key differences of the neighbour cells,
                 ascending, the cell itself (0) included. Coordinates are padded by two
                 cells on each side, so ``key + offset`` never wraps into another row.
+``near_offsets`` (n_near,) int64: the offsets of the 3**d cells touching a cell (and 0).
 ``side``        float: the cell side.
 
 Use :func:`find_cell` (binary search over ``cell_keys``) to turn ``key + offset``
@@ -32,7 +33,9 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-Grid = namedtuple("Grid", ["data", "index", "cell_keys", "cell_start", "offsets", "side"])
+Grid = namedtuple(
+    "Grid", ["data", "index", "cell_keys", "cell_start", "offsets", "near_offsets", "side"]
+)
 Grid.__doc__ = "A uniform grid as plain arrays; see the module docstring for the layout."
 
 # A grid whose padded key space would not fit in int64 is refused (callers use the KD-tree).
@@ -77,8 +80,8 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     if offsets.shape[0] == 0 or offsets.shape[0] > MAX_OFFSETS:
         return None
     side = cell_side(eps, n_features, p)
-    origin = X.min(axis=0).astype(np.float64)
-    spans = (X.max(axis=0).astype(np.float64) - origin) / side
+    origin, top = _column_ranges(X)
+    spans = (top - origin) / side
     reach = int(np.abs(offsets).max())
     extents = [int(s) + 1 + 2 * reach + 1 for s in spans]
     if math.prod(extents) >= _MAX_KEYS:
@@ -87,15 +90,12 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     for j in range(n_features - 2, -1, -1):
         strides[j] = strides[j + 1] * extents[j + 1]
     keys = _cell_keys(X, origin, side, strides, reach)
-    index = np.argsort(keys, kind="stable")
-    sorted_keys = keys[index]
+    index = radix_argsort(keys, math.prod(extents))
+    data, cell_keys, cell_start = _gather_cells(X, keys, index)
     del keys
-    boundaries = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-    cell_start = np.concatenate([[0], boundaries, [n_samples]]).astype(np.int64)
-    cell_keys = np.ascontiguousarray(sorted_keys[cell_start[:-1]])
-    data = np.ascontiguousarray(X[index])
     linear_offsets = np.sort(offsets @ strides)
-    return Grid(data, index.astype(np.int64), cell_keys, cell_start, linear_offsets, side)
+    near = np.sort(offsets[np.abs(offsets).max(axis=1) <= 1] @ strides)
+    return Grid(data, index, cell_keys, cell_start, linear_offsets, near, side)
 
 
 @njit(cache=True)
@@ -110,6 +110,77 @@ def _cell_keys(X, origin, side, strides, pad):
             key += coordinate * strides[j]
         keys[i] = key
     return keys
+
+
+@njit(cache=True)
+def _column_ranges(X):
+    """Column minima and maxima (float64) in one pass."""
+    n_samples, n_features = X.shape
+    low = np.full(n_features, np.inf)
+    high = np.full(n_features, -np.inf)
+    for i in range(n_samples):
+        for j in range(n_features):
+            value = np.float64(X[i, j])
+            if value < low[j]:
+                low[j] = value
+            if value > high[j]:
+                high[j] = value
+    return low, high
+
+
+@njit(cache=True)
+def radix_argsort(keys, key_bound):
+    """Stable argsort (int64) of non-negative int64 ``keys`` below ``key_bound``.
+
+    Least-significant-digit radix sort with 16-bit digits: as many passes as
+    ``key_bound`` needs digits (one or two for typical grids), each O(n).
+    """
+    n = keys.shape[0]
+    order = np.arange(n)
+    scratch = np.empty(n, dtype=np.int64)
+    counts = np.empty(65537, dtype=np.int64)
+    shift = 0
+    while (key_bound - 1) >> shift > 0 or shift == 0:
+        counts[:] = 0
+        for i in range(n):
+            counts[((keys[i] >> shift) & 0xFFFF) + 1] += 1
+        for d in range(65536):
+            counts[d + 1] += counts[d]
+        for t in range(n):
+            i = order[t]
+            digit = (keys[i] >> shift) & 0xFFFF
+            scratch[counts[digit]] = i
+            counts[digit] += 1
+        order, scratch = scratch, order
+        shift += 16
+        if shift >= 63:
+            break
+    return order
+
+
+@njit(cache=True)
+def _gather_cells(X, keys, index):
+    """Points in cell order, the occupied keys and each cell's start (with n at the end)."""
+    n_samples, n_features = X.shape
+    data = np.empty_like(X)
+    n_cells = 0
+    for t in range(n_samples):
+        i = index[t]
+        for j in range(n_features):
+            data[t, j] = X[i, j]
+        if t == 0 or keys[i] != keys[index[t - 1]]:
+            n_cells += 1
+    cell_keys = np.empty(n_cells, dtype=np.int64)
+    cell_start = np.empty(n_cells + 1, dtype=np.int64)
+    cell = 0
+    for t in range(n_samples):
+        key = keys[index[t]]
+        if t == 0 or key != keys[index[t - 1]]:
+            cell_keys[cell] = key
+            cell_start[cell] = t
+            cell += 1
+    cell_start[n_cells] = n_samples
+    return data, cell_keys, cell_start
 
 
 @njit(cache=True, inline="always")

@@ -55,6 +55,9 @@ def fit_labels(X, weights, params):
     """Return ``(core_mask, labels, algorithm_used)`` for validated ``X``."""
     from clustra.cluster.dbscan import GRID_MAX_FEATURES
 
+    # Distances are computed in float64 anyway; one dtype keeps numba's
+    # specialisations (and compile time) to one per kernel.
+    X = X if hasattr(X, "tocsr") else np.ascontiguousarray(X, dtype=np.float64)
     if params["metric"] == "precomputed":
         if hasattr(X, "tocsr"):
             core, comp = _fit_sparse(X, weights, params)
@@ -98,8 +101,8 @@ def _fit_grid(space: _Space, weights, min_samples):
                                            float(min_samples), space.code, space.p)
     del cum_weight
     roots = kernels.grid_cell_components(index.data, index.cell_keys, index.cell_start,
-                                         index.offsets, core_sorted, space.rradius, space.code,
-                                         space.p)
+                                         index.offsets, index.near_offsets, core_sorted,
+                                         space.rradius, space.code, space.p)
     cell_of = np.repeat(np.arange(roots.shape[0]), np.diff(index.cell_start))
     comp_sorted = np.where(core_sorted, roots[cell_of], -1)
     nearest = kernels.grid_nearest_core(index.data, index.index, index.cell_keys,
@@ -181,6 +184,7 @@ def _unsort(core_sorted, comp_sorted, index):
 def predict_labels(model, X):
     """Labels of new rows: the cluster of the nearest core point within eps, else -1."""
     params = model._params
+    X = X if hasattr(X, "tocsr") else np.ascontiguousarray(X, dtype=np.float64)
     n_queries = X.shape[0]
     labels = model.labels_[model.core_sample_indices_]
     if labels.shape[0] == 0:
@@ -197,7 +201,7 @@ def predict_labels(model, X):
             nearest = kernels.brute_nearest_core(X, X, core_mask, no_skip, params["eps"],
                                                  kernels.PRECOMPUTED, 0.0)
         return np.where(nearest >= 0, model.labels_[np.maximum(nearest, 0)], -1)
-    components = model.components_
+    components = np.ascontiguousarray(model.components_, dtype=np.float64)
     queries_space = working_space(X, params, model._algorithm != "brute")
     core_space = working_space(components, params, model._algorithm != "brute")
     if queries_space.code in kdtree.BOX_BOUNDED and core_space.code in kdtree.BOX_BOUNDED:
