@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from clustra._kernels.grid import find_cell
-from clustra._kernels.kdtree import QUERY_BLOCK, box_min_rdist, rdist
+from clustra._kernels.kdtree import QUERY_BLOCK, box_min_rdist, push_children, rdist
 from clustra._kernels.unionfind import find, make_sets, union
 
 PRECOMPUTED = 99
@@ -41,7 +41,7 @@ EMPTY = -2  # node_comp value: the node holds no core point
 MIXED = -1  # node_comp value: the node's core points lie in several components
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _better(value, row, best_value, best_row):
     return value < best_value or (value == best_value and row < best_row)
 
@@ -222,18 +222,20 @@ def _node_components(comp, node_start, node_end, node_comp):
 
 @njit(cache=True)
 def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, node_comp, comp,
-                           rradius, stack, scratch, code, p):
-    """Tree position of the first core point within eps outside component ``own``, or -1."""
+                           rradius, stack, stack_bound, scratch, code, p):
+    """Tree position of the first core point within eps outside component ``own``, or -1.
+
+    Nearer children first, so a foreign neighbour, when there is one, tends to
+    be met early."""
     n_nodes = node_start.shape[0]
     stack[0] = 0
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
         state = node_comp[node]
-        if state == EMPTY or state == own:
-            continue
-        if box_min_rdist(x, lower, upper, node, scratch, code, p) > rradius:
+        if state == EMPTY or state == own or stack_bound[top] > rradius:
             continue
         if 2 * node + 1 >= n_nodes:
             for k in range(node_start[node], node_end[node]):
@@ -241,9 +243,7 @@ def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, nod
                 if c >= 0 and c != own and rdist(x, data[k], code, p) <= rradius:
                     return k
         else:
-            stack[top] = 2 * node + 2
-            stack[top + 1] = 2 * node + 1
-            top += 2
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
     return -1
 
 
@@ -254,13 +254,14 @@ def _tree_round(data, node_start, node_end, lower, upper, node_comp, comp, activ
     depth = int(np.log2(node_start.shape[0] + 1)) + 2
     n_blocks = (n + QUERY_BLOCK - 1) // QUERY_BLOCK
     for block in prange(n_blocks):
-        stack = np.empty(depth, dtype=np.int64)
+        stack = np.empty(2 * depth, dtype=np.int64)
+        stack_bound = np.empty(2 * depth, dtype=np.float64)
         scratch = np.empty(data.shape[1], dtype=np.float64)
         for i in range(block * QUERY_BLOCK, min(n, (block + 1) * QUERY_BLOCK)):
             if active[i]:
                 target[i] = _first_foreign_in_tree(data[i], comp[i], data, node_start, node_end,
                                                    lower, upper, node_comp, comp, rradius,
-                                                   stack, scratch, code, p)
+                                                   stack, stack_bound, scratch, code, p)
 
 
 @njit(cache=True)
@@ -307,7 +308,7 @@ def tree_components(data, node_start, node_end, lower, upper, core, rradius, cod
 # -------------------------------------------------------------------- brute force
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _pair(queries, data, i, j, code, p):
     if code == PRECOMPUTED:
         return np.float64(queries[i, j])

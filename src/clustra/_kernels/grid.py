@@ -183,7 +183,7 @@ def _gather_cells(X, keys, index):
     return data, cell_keys, cell_start
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def find_cell(cell_keys, key):
     """Cell id of ``key`` in the ascending ``cell_keys`` (int64), or -1 if not occupied."""
     lo = 0

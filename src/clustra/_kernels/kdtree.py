@@ -81,7 +81,7 @@ def metric_code(metric: str, p: float | None = None) -> tuple[int, float]:
     return _CODES[name], p_value
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def rdist(x, y, code, p):
     """Reduced distance between 1-D arrays ``x`` and ``y`` for metric ``code`` (float64)."""
     if code == SQEUCLIDEAN:
@@ -245,7 +245,7 @@ def _build(X, n_nodes):
     return index, node_start, node_end, lower, upper
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def box_min_rdist(x, lower, upper, node, scratch, code, p):
     """Reduced distance from ``x`` to the nearest point of ``node``'s box.
 
@@ -262,7 +262,7 @@ def box_min_rdist(x, lower, upper, node, scratch, code, p):
     return rdist(x, scratch, code, p)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def box_max_rdist(x, lower, upper, node, scratch, code, p):
     """Reduced distance from ``x`` to the farthest corner of ``node``'s box."""
     for j in range(x.shape[0]):
@@ -275,25 +275,48 @@ def box_max_rdist(x, lower, upper, node, scratch, code, p):
 
 
 @njit(cache=True)
+def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p):
+    """Push ``node``'s two children, the nearer one on top (popped first), with their
+    box bounds; return the new stack top. The traversal order every query here uses."""
+    left = 2 * node + 1
+    right = left + 1
+    bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
+    bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
+    if bound_left <= bound_right:
+        stack[top] = right
+        stack_bound[top] = bound_right
+        stack[top + 1] = left
+        stack_bound[top + 1] = bound_left
+    else:
+        stack[top] = left
+        stack_bound[top] = bound_left
+        stack[top + 1] = right
+        stack_bound[top + 1] = bound_right
+    return top + 2
+
+
+@njit(cache=True)
 def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rradius,
-                     limit, stack, scratch, code, p):
+                     limit, stack, stack_bound, scratch, code, p):
     """Sum of weights of tree points within ``rradius`` of ``x``, stopping at ``limit``.
 
     ``cum_weight`` (n + 1,) float64 holds prefix sums of the weights in tree
     order (``cum_weight[k]`` = total weight of tree positions ``< k``), so a
     node entirely inside the ball is counted without visiting its points.
     Returns a float64 that is exact when below ``limit`` and ``>= limit``
-    otherwise. ``stack``: int64 work array of length >= tree depth + 1.
+    otherwise. Nearer children are visited first, so the count reaches the
+    limit early. ``stack`` (int64) and ``stack_bound`` (float64): work arrays
+    of length >= 2 * (tree depth + 1).
     """
     n_nodes = node_start.shape[0]
     total = 0.0
-    top = 0
     stack[0] = 0
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
-        if box_min_rdist(x, lower, upper, node, scratch, code, p) > rradius:
+        if stack_bound[top] > rradius:
             continue
         start = node_start[node]
         end = node_end[node]
@@ -304,9 +327,7 @@ def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rr
                 if rdist(x, data[k], code, p) <= rradius:
                     total += cum_weight[k + 1] - cum_weight[k]
         else:
-            stack[top] = 2 * node + 2
-            stack[top + 1] = 2 * node + 1
-            top += 2
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
         if total >= limit:
             return total
     return total
@@ -325,11 +346,13 @@ def count_within(data, node_start, node_end, lower, upper, cum_weight, queries, 
     depth = int(np.log2(node_start.shape[0] + 1)) + 2
     n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
     for block in prange(n_blocks):
-        stack = np.empty(depth, dtype=np.int64)
+        stack = np.empty(2 * depth, dtype=np.int64)
+        stack_bound = np.empty(2 * depth, dtype=np.float64)
         scratch = np.empty(data.shape[1], dtype=np.float64)
         for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
             counts[i] = count_within_one(queries[i], data, node_start, node_end, lower, upper,
-                                         cum_weight, rradius, limit, stack, scratch, code, p)
+                                         cum_weight, rradius, limit, stack, stack_bound,
+                                         scratch, code, p)
     return counts
 
 
@@ -406,7 +429,7 @@ def radius_query(data, index, node_start, node_end, lower, upper, queries, rradi
     return indptr, indices, rdist
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _better(value, row, best_value, best_row):
     """Strict order on (reduced distance, original row): ties go to the lower row."""
     return value < best_value or (value == best_value and row < best_row)
@@ -463,21 +486,7 @@ def knn_one(x, self_row, data, index, node_start, node_end, lower, upper, heap_r
                 if _better(value, row, heap_rdist[0], heap_row[0]):
                     _heap_push(heap_rdist, heap_row, value, row)
         else:
-            left = 2 * node + 1
-            right = left + 1
-            bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
-            bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
-            if bound_left <= bound_right:
-                stack[top] = right
-                stack_bound[top] = bound_right
-                stack[top + 1] = left
-                stack_bound[top + 1] = bound_left
-            else:
-                stack[top] = left
-                stack_bound[top] = bound_left
-                stack[top + 1] = right
-                stack_bound[top + 1] = bound_right
-            top += 2
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
 
 
 @njit(cache=True)
@@ -574,21 +583,7 @@ def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask,
                     best_value = value
                     best_row = row
         else:
-            left = 2 * node + 1
-            right = left + 1
-            bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
-            bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
-            if bound_left <= bound_right:
-                stack[top] = right
-                stack_bound[top] = bound_right
-                stack[top + 1] = left
-                stack_bound[top + 1] = bound_left
-            else:
-                stack[top] = left
-                stack_bound[top] = bound_left
-                stack[top + 1] = right
-                stack_bound[top + 1] = bound_right
-            top += 2
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
     return best_row if best_row != np.iinfo(np.int64).max else -1
 
 
