@@ -163,14 +163,19 @@ def test_duplicates_count_towards_min_samples():
 
 
 def test_border_point_joins_nearest_core_point_lowest_row_on_ties():
-    # Two clusters; point 8 is a border point within eps of both, nearer the second;
-    # point 9 is exactly as near to both: the lower row (cluster 0) wins.
-    left = [[0.0, 0.0], [0.0, 0.1], [0.1, 0.0], [0.1, 0.1]]
-    right = [[1.0, 0.0], [1.0, 0.1], [1.1, 0.0], [1.1, 0.1]]
-    X = np.array(left + right + [[0.6, 0.05], [0.55, 0.0]])
+    # Two clusters of six core points (coordinates exact in binary, so ties are exact).
+    left = [[x, y] for x in (0.0, 0.03125, 0.125) for y in (0.0, 0.125)]
+    right = [[x, y] for x in (1.0, 1.09375, 1.125) for y in (0.0, 0.125)]
+    # Row 12 is 0.4375 from row 4 (left) and from row 6 (right): the lower row wins.
+    tie = np.array(left + right + [[0.5625, 0.0]])
+    # Row 12 is within eps of both clusters but nearer the right one.
+    nearer = np.array(left + right + [[0.59375, -0.125]])
     for algorithm in ("grid", "kdtree", "brute"):
-        model = _fit(X, eps=0.45, min_samples=4, algorithm=algorithm)
-        assert model.labels_.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 1, 0]
+        model = _fit(tie, eps=0.5, min_samples=6, algorithm=algorithm)
+        assert model.labels_.tolist() == [0] * 6 + [1] * 6 + [0]
+        model = _fit(nearer, eps=0.5, min_samples=6, algorithm=algorithm)
+        assert model.labels_.tolist() == [0] * 6 + [1] * 6 + [1]
+        assert model.core_sample_indices_.tolist() == list(range(12))
 
 
 def test_all_noise_and_one_cluster_warn_which_way_to_move_eps(rng):
