@@ -39,11 +39,12 @@ def _same_partition(a, b):
 
 
 def _check(model, X, eps, min_samples, metric="euclidean", p=None, sample_weight=None,
-           distances=None):
+           distances=None, reference=None):
     """Core points and core partition as scikit-learn; border points by the nearest-core rule."""
-    reference = SklearnDBSCAN(eps=eps, min_samples=min_samples, metric=metric, p=p).fit(
-        X, sample_weight=sample_weight
-    )
+    if reference is None:
+        reference = SklearnDBSCAN(eps=eps, min_samples=min_samples, metric=metric, p=p).fit(
+            X, sample_weight=sample_weight
+        )
     np.testing.assert_array_equal(model.core_sample_indices_, reference.core_sample_indices_)
     core = np.zeros(X.shape[0], dtype=bool)
     core[model.core_sample_indices_] = True
@@ -87,13 +88,18 @@ def test_matches_sklearn_on_shapes(name, eps, min_samples, algorithm, global_ran
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("n_features", [2, 4])
 def test_matches_sklearn_for_minkowski_metrics(metric, p, dtype, weighted, n_features, rng):
-    X = rng.normal(size=(200, n_features)).astype(dtype)
-    weights = rng.integers(0, 4, size=200).astype(float) / 2.0 if weighted else None
+    X = rng.normal(size=(150, n_features)).astype(dtype)
+    weights = rng.integers(0, 4, size=150).astype(float) / 2.0 if weighted else None
     eps = 0.35 if n_features == 2 else 0.8
+    reference = SklearnDBSCAN(eps=eps, min_samples=4, metric=metric, p=p).fit(
+        X, sample_weight=weights)
+    kwargs = {"p": p} if metric == "minkowski" else {}
+    distances = pairwise_distances(X.astype(np.float64), metric=metric, **kwargs)
     for algorithm in ("auto", "kdtree", "brute"):
         model = _fit(X, eps=eps, min_samples=4, metric=metric, p=p, algorithm=algorithm,
                      sample_weight=weights)
-        _check(model, X, eps, 4, metric=metric, p=p, sample_weight=weights)
+        _check(model, X, eps, 4, metric=metric, p=p, sample_weight=weights,
+               distances=distances, reference=reference)
         assert model.components_.dtype == dtype
 
 

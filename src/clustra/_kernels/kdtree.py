@@ -8,7 +8,7 @@ Layout
 ------
 :func:`build_kdtree` returns a :class:`KDTree` named tuple of plain arrays:
 
-``data``        (n, d) float32/float64, C-contiguous: the rows of ``X`` permuted so that
+``data``        (n, d) float64, C-contiguous: the rows of ``X`` permuted so that
                 every node owns a contiguous slice ``data[node_start[i]:node_end[i]]``.
 ``index``       (n,) int64: ``data[k] == X[index[k]]`` (tree position -> original row).
 ``node_start``, ``node_end``   (n_nodes,) int64: each node's slice of ``data``/``index``.
@@ -112,8 +112,10 @@ def build_kdtree(X: np.ndarray, leaf_size: int = 32) -> KDTree:
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
-        The points; copied (permuted) into the tree, never modified.
+    X : ndarray of shape (n_samples, n_features)
+        The points; copied (permuted, as float64) into the tree, never
+        modified. One dtype keeps numba's specialisations, and so compile
+        time, to one per kernel; distances are computed in float64 anyway.
     leaf_size : int
         Target number of points per leaf (at least 1).
 
@@ -124,7 +126,7 @@ def build_kdtree(X: np.ndarray, leaf_size: int = 32) -> KDTree:
     """
     if leaf_size < 1:
         raise ValueError(f"leaf_size must be at least 1, got {leaf_size}.")
-    X = np.ascontiguousarray(X)
+    X = _writable_float64(X)
     n_samples = X.shape[0]
     n_nodes = 2 ** n_levels_for(n_samples, leaf_size) - 1
     index, node_start, node_end, lower, upper = _build(X, n_nodes)
@@ -338,7 +340,7 @@ def count_within(data, node_start, node_end, lower, upper, cum_weight, queries, 
                  limit, code, p):
     """Weighted neighbour counts within ``rradius`` for every row of ``queries``.
 
-    ``queries``: (m, d) same dtype as ``data``. Returns (m,) float64; a count
+    ``queries``: (m, d) float64. Returns (m,) float64; a count
     reaching ``limit`` stops early (pass ``np.inf`` for exact counts).
     """
     n_queries = queries.shape[0]
@@ -523,7 +525,7 @@ def _heap_sort(heap_rdist, heap_row, out_rdist, out_row):
 def knn(data, index, node_start, node_end, lower, upper, queries, k, exclude_self, code, p):
     """The ``k`` nearest tree points of every query, ascending.
 
-    ``queries``: (m, d), same dtype as ``data``. With ``exclude_self`` True the
+    ``queries``: (m, d) float64. With ``exclude_self`` True the
     queries must be the tree's points in original row order (``queries[i] ==
     X[i]``) and row ``i`` is not its own neighbour (other duplicates of it are).
     Returns ``rdist`` (m, k) float64 reduced distances and ``rows`` (m, k)
@@ -609,6 +611,12 @@ def nearest_masked(data, index, node_start, node_end, lower, upper, mask, querie
     return out
 
 
+def _writable_float64(X) -> np.ndarray:
+    """C-contiguous, writable float64 (a read-only array is a separate numba type)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return X if X.flags.writeable else X.copy()
+
+
 def tree_arrays(tree: KDTree) -> tuple:
     """The arrays most kernels take, in their order: data, index, node_start, node_end,
     lower, upper."""
@@ -618,7 +626,7 @@ def tree_arrays(tree: KDTree) -> tuple:
 def kneighbors(tree: KDTree, queries: np.ndarray, k: int, code: int, p: float,
                exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Python entry to :func:`knn` (reduced distances, original rows)."""
-    queries = np.ascontiguousarray(queries, dtype=tree.data.dtype)
+    queries = _writable_float64(queries)
     return knn(*tree_arrays(tree), queries, int(k), bool(exclude_self), int(code), float(p))
 
 
