@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.grid import find_cell
+from clustra._kernels.grid import lookup_cell
 from clustra._kernels.kdtree import QUERY_BLOCK, box_min_rdist, push_children, rdist
 from clustra._kernels.unionfind import find, make_sets, union
 
@@ -50,11 +50,12 @@ def _better(value, row, best_value, best_row):
 
 
 @njit(cache=True)
-def _neighbour_cells(cell_keys, cell, offsets, out):
-    """Fill ``out`` with the ids of occupied neighbour cells of ``cell``; return how many."""
+def _neighbour_cells(table, cell_keys, cell, offsets, out):
+    """Fill ``out`` with the ids of occupied neighbour cells of ``cell`` (in the order of
+    ``offsets``, nearest first); return how many."""
     found = 0
     for o in range(offsets.shape[0]):
-        other = find_cell(cell_keys, cell_keys[cell] + offsets[o])
+        other = lookup_cell(table, cell_keys, cell_keys[cell] + offsets[o])
         if other >= 0:
             out[found] = other
             found += 1
@@ -62,13 +63,15 @@ def _neighbour_cells(cell_keys, cell, offsets, out):
 
 
 @njit(cache=True, parallel=True)
-def grid_core_points(data, cell_keys, cell_start, offsets, cum_weight, rradius, min_samples,
-                     code, p):
+def grid_core_points(data, table, cell_keys, cell_start, offsets, cum_weight, rradius,
+                     min_samples, code, p):
     """Core flags (n,) bool in grid order.
 
     ``data`` (n, d) sorted by cell; ``cum_weight`` (n + 1,) float64 prefix sums
     of the weights in grid order. A cell whose own weight reaches
-    ``min_samples`` makes all its points core without a distance computed.
+    ``min_samples`` makes all its points core without a distance computed;
+    otherwise neighbour cells are looked up lazily, nearest first, so that
+    the count usually stops after a few cells.
     """
     n_cells = cell_keys.shape[0]
     core = np.zeros(data.shape[0], dtype=np.bool_)
@@ -82,18 +85,21 @@ def grid_core_points(data, cell_keys, cell_start, offsets, cum_weight, rradius, 
             if own >= min_samples:
                 core[start:end] = True
                 continue
-            n_neighbours = _neighbour_cells(cell_keys, cell, offsets, neighbours)
+            n_known = 0  # neighbours[:n_known] hold the looked-up cells (-1: empty)
             for i in range(start, end):
                 total = own
-                for t in range(n_neighbours):
+                for t in range(1, offsets.shape[0]):
+                    if total >= min_samples:
+                        break
+                    if t > n_known:
+                        neighbours[t] = lookup_cell(table, cell_keys, cell_keys[cell] + offsets[t])
+                        n_known = t
                     other = neighbours[t]
-                    if other == cell:
+                    if other < 0:
                         continue
                     for k in range(cell_start[other], cell_start[other + 1]):
                         if rdist(data[i], data[k], code, p) <= rradius:
                             total += cum_weight[k + 1] - cum_weight[k]
-                    if total >= min_samples:
-                        break
                 core[i] = total >= min_samples
     return core
 
@@ -111,8 +117,8 @@ def _cells_linked(data, core, start_a, end_a, start_b, end_b, rradius, code, p):
 
 
 @njit(cache=True)
-def grid_cell_components(data, cell_keys, cell_start, offsets, near_offsets, core, rradius,
-                         code, p):
+def grid_cell_components(data, table, cell_keys, cell_start, offsets, near_offsets, core,
+                         rradius, code, p):
     """Union-find over cells holding core points; returns cell roots (n_cells,) int64.
 
     Cells without a core point get -1. Two passes: first the adjacent cells
@@ -138,7 +144,7 @@ def grid_cell_components(data, cell_keys, cell_start, offsets, near_offsets, cor
             if not has_core[cell]:
                 continue
             for o in range(forward.shape[0]):
-                other = find_cell(cell_keys, cell_keys[cell] + forward[o])
+                other = lookup_cell(table, cell_keys, cell_keys[cell] + forward[o])
                 if other < 0 or not has_core[other]:
                     continue
                 if find(parent, cell) == find(parent, other):
@@ -154,7 +160,8 @@ def grid_cell_components(data, cell_keys, cell_start, offsets, near_offsets, cor
 
 
 @njit(cache=True, parallel=True)
-def grid_nearest_core(data, index, cell_keys, cell_start, offsets, core, rradius, code, p):
+def grid_nearest_core(data, index, table, cell_keys, cell_start, offsets, core, rradius, code,
+                      p):
     """For every non-core point, the grid position of its nearest core point within eps.
 
     Returns (n,) int64 in grid order: -1 for core points and for noise. Ties go
@@ -171,7 +178,7 @@ def grid_nearest_core(data, index, cell_keys, cell_start, offsets, core, rradius
                 if core[i]:
                     continue
                 if n_neighbours < 0:
-                    n_neighbours = _neighbour_cells(cell_keys, cell, offsets, neighbours)
+                    n_neighbours = _neighbour_cells(table, cell_keys, cell, offsets, neighbours)
                 best_value = rradius
                 best_row = np.iinfo(np.int64).max
                 best = -1

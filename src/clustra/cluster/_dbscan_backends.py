@@ -97,16 +97,17 @@ def _fit_grid(space: _Space, weights, min_samples):
     if index is None:
         return None
     cum_weight = _prefix_sums(weights[index.index])
-    core_sorted = kernels.grid_core_points(index.data, index.cell_keys, index.cell_start,
-                                           index.offsets, cum_weight, space.rradius,
-                                           float(min_samples), space.code, space.p)
+    core_sorted = kernels.grid_core_points(index.data, index.table, index.cell_keys,
+                                           index.cell_start, index.offsets, cum_weight,
+                                           space.rradius, float(min_samples), space.code,
+                                           space.p)
     del cum_weight
-    roots = kernels.grid_cell_components(index.data, index.cell_keys, index.cell_start,
+    roots = kernels.grid_cell_components(index.data, index.table, index.cell_keys, index.cell_start,
                                          index.offsets, index.near_offsets, core_sorted,
                                          space.rradius, space.code, space.p)
     cell_of = np.repeat(np.arange(roots.shape[0]), np.diff(index.cell_start))
     comp_sorted = np.where(core_sorted, roots[cell_of], -1)
-    nearest = kernels.grid_nearest_core(index.data, index.index, index.cell_keys,
+    nearest = kernels.grid_nearest_core(index.data, index.index, index.table, index.cell_keys,
                                         index.cell_start, index.offsets, core_sorted,
                                         space.rradius, space.code, space.p)
     border = nearest >= 0
