@@ -27,6 +27,19 @@ step, for example, keeps an ``(n_nodes,)`` array "component of every point
 in this node, or -1 if mixed", filled bottom-up from the leaves, and skips
 nodes whose component equals the query's.
 
+Entry points
+------------
+- :func:`build_kdtree` ``(X, leaf_size) -> KDTree``; :func:`tree_arrays` gives
+  ``(data, index, node_start, node_end, lower, upper)`` in the order kernels take them.
+- :func:`count_within` weighted counts within a radius, early exit at a limit.
+- :func:`radius_query` CSR neighbour lists (memory = size of the answer).
+- :func:`knn` / :func:`kneighbors` the k nearest (``exclude_self`` for
+  queries that are the tree's own points in row order).
+- :func:`nearest_masked` nearest point among a masked subset within a radius.
+- Building blocks for traversals in other kernels (all njit):
+  :func:`rdist`, :func:`box_min_rdist`, :func:`box_max_rdist` (node bounds),
+  :func:`push_children` (nearer child popped first, with its bound).
+
 Metrics
 -------
 Every query takes a metric *code* and ``p`` (from :func:`metric_code`) and a
@@ -201,7 +214,7 @@ def _widest_dimension(X, index, start, end):
 def _build(X, n_nodes):
     """Partition ``index`` level by level and compute node slices and boxes.
 
-    ``X``: (n, d) float32/float64. Returns ``index`` (n,) int64, ``node_start``,
+    ``X``: (n, d) float64. Returns ``index`` (n,) int64, ``node_start``,
     ``node_end`` (n_nodes,) int64 and ``lower``, ``upper`` (n_nodes, d) float64.
     """
     n_samples, n_features = X.shape
