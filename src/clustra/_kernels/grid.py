@@ -1,0 +1,128 @@
+"""A uniform grid of small cells for radius queries in low dimensions.
+
+The cell side is ``eps / d**(1/p)`` (shrunk by a relative ``1e-8`` to absorb
+rounding), so that any two points of one cell are within ``eps`` of each other
+in the Minkowski-``p`` metric (``p = inf`` for Chebyshev, 1 for Manhattan,
+2 for Euclidean). Points within ``eps`` of a point of cell ``c`` can only lie
+in cells at an integer offset ``o`` with ``sum_j max(|o_j| - 1, 0)**p <= d``
+(``max_j max(|o_j| - 1, 0) <= 1`` for Chebyshev): 21 cells in 2-D Euclidean,
+125 in 3-D. Only occupied cells are stored.
+
+Layout (:class:`Grid`, a named tuple of plain arrays)
+------------------------------------------------------
+``data``        (n, d) float32/float64: the points sorted by cell.
+``index``       (n,) int64: ``data[k] == X[index[k]]``; within a cell, rows ascend.
+``cell_keys``   (n_cells,) int64, ascending: each occupied cell's linear key.
+``cell_start``  (n_cells + 1,) int64: cell ``c`` owns ``data[cell_start[c]:cell_start[c+1]]``.
+``offsets``     (n_offsets,) int64: linear key differences of the neighbour cells,
+                ascending, the cell itself (0) included. Coordinates are padded by two
+                cells on each side, so ``key + offset`` never wraps into another row.
+``side``        float: the cell side.
+
+Use :func:`find_cell` (binary search over ``cell_keys``) to turn ``key + offset``
+into a cell id, -1 when that cell is empty.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+Grid = namedtuple("Grid", ["data", "index", "cell_keys", "cell_start", "offsets", "side"])
+Grid.__doc__ = "A uniform grid as plain arrays; see the module docstring for the layout."
+
+# A grid whose padded key space would not fit in int64 is refused (callers use the KD-tree).
+_MAX_KEYS = 2**62
+# Above this many neighbour cells per cell a grid no longer pays (high d, Manhattan in 3-D).
+MAX_OFFSETS = 200
+
+
+def cell_side(eps: float, n_features: int, p: float) -> float:
+    """Side of a cell whose diameter in the Minkowski-``p`` metric is below ``eps``."""
+    diameter_factor = 1.0 if math.isinf(p) else n_features ** (1.0 / p)
+    return eps / diameter_factor * (1.0 - 1e-8)
+
+
+def neighbour_offsets(n_features: int, p: float) -> np.ndarray:
+    """Integer offsets (n_offsets, d) of the cells that may hold points within ``eps``."""
+    reach = 2 if math.isinf(p) else int(math.floor(n_features ** (1.0 / p) * (1 + 1e-8))) + 1
+    # Only this many offsets per dimension can be in reach: build them and filter.
+    if (2 * reach + 1) ** n_features > 50 * MAX_OFFSETS:
+        return np.zeros((0, n_features), dtype=np.int64)
+    rows = []
+    for offset in itertools.product(range(-reach, reach + 1), repeat=n_features):
+        gaps = [max(abs(o) - 1, 0) for o in offset]
+        if math.isinf(p):
+            keep = max(gaps) <= 1
+        else:
+            keep = sum(g**p for g in gaps) <= n_features * (1 + 1e-8)
+        if keep:
+            rows.append(offset)
+    return np.array(rows, dtype=np.int64).reshape(-1, n_features)
+
+
+def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
+    """Sort the rows of ``X`` into cells for radius ``eps`` in the Minkowski-``p`` metric.
+
+    Returns None when a grid does not fit: too many neighbour cells
+    (see ``MAX_OFFSETS``) or a key space beyond int64 (eps tiny against the
+    spread of the data). ``X`` is (n, d) float32/float64 and is not modified.
+    """
+    n_samples, n_features = X.shape
+    offsets = neighbour_offsets(n_features, p)
+    if offsets.shape[0] == 0 or offsets.shape[0] > MAX_OFFSETS:
+        return None
+    side = cell_side(eps, n_features, p)
+    origin = X.min(axis=0).astype(np.float64)
+    spans = (X.max(axis=0).astype(np.float64) - origin) / side
+    reach = int(np.abs(offsets).max())
+    extents = [int(s) + 1 + 2 * reach + 1 for s in spans]
+    if math.prod(extents) >= _MAX_KEYS:
+        return None
+    strides = np.ones(n_features, dtype=np.int64)
+    for j in range(n_features - 2, -1, -1):
+        strides[j] = strides[j + 1] * extents[j + 1]
+    keys = _cell_keys(X, origin, side, strides, reach)
+    index = np.argsort(keys, kind="stable")
+    sorted_keys = keys[index]
+    del keys
+    boundaries = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+    cell_start = np.concatenate([[0], boundaries, [n_samples]]).astype(np.int64)
+    cell_keys = np.ascontiguousarray(sorted_keys[cell_start[:-1]])
+    data = np.ascontiguousarray(X[index])
+    linear_offsets = np.sort(offsets @ strides)
+    return Grid(data, index.astype(np.int64), cell_keys, cell_start, linear_offsets, side)
+
+
+@njit(cache=True)
+def _cell_keys(X, origin, side, strides, pad):
+    """Linear cell key (int64) of every row of ``X`` (n, d), coordinates padded by ``pad``."""
+    n_samples, n_features = X.shape
+    keys = np.empty(n_samples, dtype=np.int64)
+    for i in range(n_samples):
+        key = 0
+        for j in range(n_features):
+            coordinate = int(math.floor((np.float64(X[i, j]) - origin[j]) / side)) + pad
+            key += coordinate * strides[j]
+        keys[i] = key
+    return keys
+
+
+@njit(cache=True, inline="always")
+def find_cell(cell_keys, key):
+    """Cell id of ``key`` in the ascending ``cell_keys`` (int64), or -1 if not occupied."""
+    lo = 0
+    hi = cell_keys.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cell_keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < cell_keys.shape[0] and cell_keys[lo] == key:
+        return lo
+    return -1
