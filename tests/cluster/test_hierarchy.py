@@ -274,3 +274,26 @@ def _expected_failed_checks(estimator):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_boruvka_single_linkage_equals_scipy(rng, ties):
+    X = (rng.integers(0, 30, size=(1500, 2)).astype(float) if ties
+         else rng.normal(size=(1500, 3)))
+    expected = scipy_hierarchy.linkage(X, "single")
+    Z = linkage(X, "single", algorithm="kdtree")
+    np.testing.assert_array_equal(np.sort(Z[:, 2]), np.sort(expected[:, 2]))
+    tree = clustra.tree_from_linkage(Z)
+    for k in (2, 10, 100, 700):
+        assert adjusted_rand_score(
+            scipy_hierarchy.fcluster(expected, k, "maxclust"), tree.cut(n_clusters=k)
+        ) == 1.0
+    if not ties:
+        np.testing.assert_array_equal(Z, expected)
+
+
+def test_boruvka_refuses_other_metrics(rng):
+    with pytest.raises(ValueError, match='algorithm="kdtree" works with metric="euclidean"'):
+        linkage(rng.normal(size=(10, 2)), "single", metric="manhattan", algorithm="kdtree")
+    with pytest.raises(ValueError, match='algorithm="kdtree" builds single linkage'):
+        linkage(rng.normal(size=(10, 2)), "ward", algorithm="kdtree")

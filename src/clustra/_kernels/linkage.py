@@ -20,6 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from clustra._kernels.kdtree import rdist
 from clustra._kernels.unionfind import find, make_sets, union
 
 SINGLE, COMPLETE, AVERAGE, WEIGHTED, WARD, CENTROID, MEDIAN = range(7)
@@ -76,11 +77,11 @@ def _finish_rdist(value, kind, p):
 
 
 @njit(cache=True, parallel=True)
-def condensed_distances(X, leaf, p, kind):
+def condensed_distances(X, code, p, kind):
     """Condensed distance vector (float64, length n(n-1)/2) of the rows of ``X``.
 
-    ``X``: float32/float64, shape (n, d), C-contiguous. ``leaf`` is a reduced
-    distance from :mod:`clustra._kernels.distances`, ``kind`` its conversion to
+    ``X``: float32/float64, shape (n, d), C-contiguous. ``code`` is a metric
+    code of :func:`clustra._kernels.kdtree.metric_code`, ``kind`` its conversion to
     the true distance (see :func:`_finish_rdist`). Each entry is computed on its
     own, so the result does not depend on the number of threads.
     """
@@ -89,7 +90,7 @@ def condensed_distances(X, leaf, p, kind):
     for i in prange(n - 1):
         start = n * i - (i * (i + 1)) // 2 - i - 1
         for j in range(i + 1, n):
-            out[start + j] = _finish_rdist(leaf(X[i], X[j], p), kind, p)
+            out[start + j] = _finish_rdist(rdist(X[i], X[j], code, p), kind, p)
     return out
 
 

@@ -16,6 +16,7 @@ ALGORITHMS = ("auto", "matrix", "observations", "kdtree")
 # matrix: a centre fits in a cache line or two, the matrix never fits in cache.
 _VECTOR_MAX_FEATURES = 64
 _KDTREE_MAX_FEATURES = 16
+_KDTREE_LEAF_SIZE = 16
 _FINISH_KIND = {"euclidean": 1, "minkowski": 2, "haversine": 3}
 
 
@@ -107,17 +108,19 @@ def _condensed(data, is_condensed, n, method, metric):
     check_matrix_fits(n, method)
     if is_condensed:
         return data.copy()
-    from clustra._kernels.distances import canonical_metric, rdist_function
+    from clustra._kernels.distances import canonical_metric
+    from clustra._kernels.kdtree import metric_code
     from clustra._kernels.linkage import condensed_distances
 
     name, _ = canonical_metric(metric)
-    leaf, p = rdist_function(metric)
-    return condensed_distances(data, leaf, p, _FINISH_KIND.get(name, 0))
+    code, p = metric_code(metric)
+    return condensed_distances(data, code, p, _FINISH_KIND.get(name, 0))
 
 
 def _single(data, is_condensed, n, metric, algorithm):
     from clustra._kernels import mst
-    from clustra._kernels.distances import canonical_metric, rdist_function, rdist_to_dist
+    from clustra._kernels.distances import canonical_metric, rdist_to_dist
+    from clustra._kernels.kdtree import metric_code
 
     if is_condensed:
         source, target, weight = mst.prim_condensed(data, n)
@@ -138,20 +141,19 @@ def _single(data, is_condensed, n, metric, algorithm):
             )
         source, target, weight = _boruvka(data)
     else:
-        leaf, p = rdist_function(metric)
-        source, target, weight = mst.prim_observations(data, leaf, p)
+        code, p = metric_code(metric)
+        source, target, weight = mst.prim_observations(data, code, p)
     return _mst_linkage(source, target, rdist_to_dist(weight, metric), n)
 
 
 def _boruvka(data):
-    from clustra._kernels import mst
+    """Minimum spanning tree edges by Boruvka on the shared KD-tree (squared weights)."""
+    from clustra._kernels.kdtree import build_kdtree
+    from clustra._kernels.mst import boruvka_tree
 
-    if not hasattr(mst, "boruvka_kdtree"):  # the KD-tree kernel is not merged yet
-        from clustra._kernels.distances import rdist_function
-
-        leaf, p = rdist_function("euclidean")
-        return mst.prim_observations(data, leaf, p)
-    return mst.boruvka_kdtree(data)
+    tree = build_kdtree(data, leaf_size=_KDTREE_LEAF_SIZE)
+    return boruvka_tree(tree.data, tree.index, tree.node_start, tree.node_end, tree.lower,
+                        tree.upper)
 
 
 def compute_linkage(X, method: str = "single", metric: str = "euclidean",
