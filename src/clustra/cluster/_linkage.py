@@ -15,7 +15,11 @@ ALGORITHMS = ("auto", "matrix", "observations", "kdtree")
 # Below this many features the O(nd) versions (centres and sizes) beat the
 # matrix: a centre fits in a cache line or two, the matrix never fits in cache.
 _VECTOR_MAX_FEATURES = 64
-_KDTREE_MAX_FEATURES = 16
+# Boruvka's pruning fades with the dimension: Prim (no index) wins above a few
+# features unless n is so large that O(n^2) is out of reach.
+_KDTREE_MAX_FEATURES = 5
+_KDTREE_MAX_FEATURES_LARGE_N = 16
+_LARGE_N = 100_000
 _KDTREE_LEAF_SIZE = 16
 _FINISH_KIND = {"euclidean": 1, "minkowski": 2, "haversine": 3}
 
@@ -130,9 +134,11 @@ def _single(data, is_condensed, n, metric, algorithm):
         source, target, weight = mst.prim_condensed(D, n)
         return _mst_linkage(source, target, weight, n)
     name, _ = canonical_metric(metric)
+    d = data.shape[1]
     use_tree = algorithm == "kdtree" or (
-        algorithm == "auto" and name == "euclidean" and data.shape[1] <= _KDTREE_MAX_FEATURES
-        and n > 2000
+        algorithm == "auto" and name == "euclidean" and n > 2000 and (
+            d <= _KDTREE_MAX_FEATURES or (n > _LARGE_N and d <= _KDTREE_MAX_FEATURES_LARGE_N)
+        )
     )
     if use_tree:
         if name != "euclidean":
