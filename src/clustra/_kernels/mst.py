@@ -185,11 +185,12 @@ def _box_sqdist(x, lower, upper, node):
 
 @njit(cache=True)
 def _nearest_other(q, data, index, node_start, node_end, lower, upper, component_of_position,
-                   node_component, best_dist, best_row, stack):
+                   node_component, best_dist, best_row, stack, stack_bound):
     """Nearest tree point to position ``q`` in another component, improving (best_dist, best_row).
 
     Ties go to the lower original row. Nodes entirely in q's component, or
-    whose box is farther than the current best, are pruned.
+    whose box is farther than the current best, are pruned. ``stack`` (int64)
+    and ``stack_bound`` (float64) hold pending nodes and their box distances.
     """
     x = data[q]
     own = component_of_position[q]
@@ -197,12 +198,11 @@ def _nearest_other(q, data, index, node_start, node_end, lower, upper, component
     first_leaf = n_nodes // 2
     depth = 1
     stack[0] = 0
+    stack_bound[0] = 0.0
     while depth > 0:
         depth -= 1
         node = stack[depth]
-        if node_component[node] == own:
-            continue
-        if _box_sqdist(x, lower, upper, node) > best_dist:
+        if stack_bound[depth] > best_dist or node_component[node] == own:
             continue
         if node >= first_leaf:
             for k in range(node_start[node], node_end[node]):
@@ -218,13 +218,19 @@ def _nearest_other(q, data, index, node_start, node_end, lower, upper, component
             continue
         left = 2 * node + 1
         right = left + 1
+        left_bound = _box_sqdist(x, lower, upper, left)
+        right_bound = _box_sqdist(x, lower, upper, right)
         # Visit the nearer child first: push it last.
-        if _box_sqdist(x, lower, upper, left) <= _box_sqdist(x, lower, upper, right):
+        if left_bound <= right_bound:
             stack[depth] = right
+            stack_bound[depth] = right_bound
             stack[depth + 1] = left
+            stack_bound[depth + 1] = left_bound
         else:
             stack[depth] = left
+            stack_bound[depth] = left_bound
             stack[depth + 1] = right
+            stack_bound[depth + 1] = right_bound
         depth += 2
     return best_dist, best_row
 
@@ -269,6 +275,7 @@ def _boruvka_queries(data, index, node_start, node_end, lower, upper, component_
     n_blocks = (n + _QUERY_BLOCK - 1) // _QUERY_BLOCK
     for block in prange(n_blocks):
         stack = np.empty(2 * n_levels + 2, dtype=np.int64)
+        stack_bound = np.empty(2 * n_levels + 2, dtype=np.float64)
         local_component = np.full(_LOCAL_COMPONENTS, -1, dtype=np.int64)
         local_bound = np.full(_LOCAL_COMPONENTS, np.inf)
         n_local = 0
@@ -292,7 +299,7 @@ def _boruvka_queries(data, index, node_start, node_end, lower, upper, component_
             else:
                 best_dist, best_row = _nearest_other(
                     q, data, index, node_start, node_end, lower, upper, component_of_position,
-                    node_component, bound, _NO_ROW, stack)
+                    node_component, bound, _NO_ROW, stack, stack_bound)
             if best_row == _NO_ROW:
                 point_dist[q] = np.inf
                 point_row[q] = -1
