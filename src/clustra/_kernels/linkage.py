@@ -364,19 +364,60 @@ def _sq_gap(centres, x, i):
 
 
 @njit(cache=True)
-def _ward_scan(centres, size, active, n_active, x, current_min, y):
-    """Nearest live cluster to ``x`` in Ward's criterion (half the squared height)."""
-    nx = np.float64(size[x])
-    for t in range(n_active):
-        i = active[t]
-        if size[i] == 0 or i == x:
+def _ward_scan(packed, packed_size, n_packed, px, gap, current_min, y):
+    """Nearest live cluster to packed column ``px`` in Ward's criterion.
+
+    ``packed``: float64 (d, m), the live clusters' centres column by column in
+    index order, so the inner loop runs over contiguous memory and vectorises.
+    Returns (half the squared height, packed column) of the first minimum.
+    """
+    n_features = packed.shape[0]
+    gap[:n_packed] = 0.0
+    for j in range(n_features):
+        centre_j = packed[j, px]
+        row = packed[j]
+        for t in range(n_packed):
+            diff = row[t] - centre_j
+            gap[t] += diff * diff
+    nx = packed_size[px]
+    for t in range(n_packed):
+        ni = packed_size[t]
+        if ni == 0.0 or t == px:
             continue
-        ni = np.float64(size[i])
-        dist = _sq_gap(centres, x, i) * (nx * ni / (nx + ni))
+        dist = gap[t] * (nx * ni / (nx + ni))
         if dist < current_min:
             current_min = dist
-            y = i
+            y = t
     return current_min, y
+
+
+@njit(cache=True)
+def _ward_pair(packed, packed_size, a, b):
+    total = 0.0
+    for j in range(packed.shape[0]):
+        diff = packed[j, b] - packed[j, a]
+        total += diff * diff
+    na = packed_size[a]
+    nb = packed_size[b]
+    return total * (na * nb / (na + nb))
+
+
+@njit(cache=True)
+def _ward_compact(packed, packed_size, packed_slot, n_packed, chain, chain_length):
+    """Drop dead columns (size 0) keeping order; renumber the chain's columns."""
+    new_position = np.empty(n_packed, dtype=np.int64)
+    kept = 0
+    for t in range(n_packed):
+        new_position[t] = kept
+        if packed_size[t] > 0.0:
+            if kept != t:
+                packed[:, kept] = packed[:, t]
+                packed_size[kept] = packed_size[t]
+                packed_slot[kept] = packed_slot[t]
+            kept += 1
+    for c in range(chain_length):
+        chain[c] = new_position[chain[c]]
+    return kept
 
 
 @njit(cache=True)
@@ -385,24 +426,26 @@ def ward_vector(X):
 
     ``X``: float64 (n, d), C-contiguous (not modified). The distance between
     clusters A, B is ``sqrt(2 |A||B| / (|A|+|B|)) * ||c_A - c_B||``, equal to
-    SciPy's Lance-Williams Ward on Euclidean distances. Returns raw merges as
-    :func:`nn_chain` does.
+    SciPy's Lance-Williams Ward on Euclidean distances. The chain visits and
+    breaks ties exactly as :func:`nn_chain` (first minimum in index order).
+    Returns raw merges as :func:`nn_chain` does.
     """
     n = X.shape[0]
-    centres = X.copy()
-    Z = np.empty((n - 1, 4), dtype=np.float64)
-    size = np.ones(n, dtype=np.int64)
-    chain = np.empty(n, dtype=np.int64)
-    active = np.arange(n)
-    n_active = n
+    packed = np.ascontiguousarray(X.T).copy()
+    packed_size = np.ones(n, dtype=np.float64)
+    packed_slot = np.arange(n)
+    gap = np.empty(n, dtype=np.float64)
+    n_packed = n
     n_dead = 0
+    Z = np.empty((n - 1, 4), dtype=np.float64)
+    chain = np.empty(n, dtype=np.int64)  # packed columns
     chain_length = 0
     for k in range(n - 1):
         if chain_length == 0:
             chain_length = 1
-            for t in range(n_active):
-                if size[active[t]] > 0:
-                    chain[0] = active[t]
+            for t in range(n_packed):
+                if packed_size[t] > 0.0:
+                    chain[0] = t
                     break
         x = 0
         y = 0
@@ -412,30 +455,29 @@ def ward_vector(X):
             current_min = np.inf
             if chain_length > 1:
                 y = chain[chain_length - 2]
-                nx = np.float64(size[x])
-                ny = np.float64(size[y])
-                current_min = _sq_gap(centres, x, y) * (nx * ny / (nx + ny))
-            current_min, y = _ward_scan(centres, size, active, n_active, x, current_min, y)
+                current_min = _ward_pair(packed, packed_size, x, y)
+            current_min, y = _ward_scan(packed, packed_size, n_packed, x, gap, current_min, y)
             if chain_length > 1 and y == chain[chain_length - 2]:
                 break
             chain[chain_length] = y
             chain_length += 1
         chain_length -= 2
-        if x > y:
+        if x > y:  # packed order is index order
             x, y = y, x
-        nx = size[x]
-        ny = size[y]
-        Z[k, 0] = x
-        Z[k, 1] = y
+        nx = packed_size[x]
+        ny = packed_size[y]
+        Z[k, 0] = packed_slot[x]
+        Z[k, 1] = packed_slot[y]
         Z[k, 2] = math.sqrt(2.0 * current_min)
         Z[k, 3] = nx + ny
-        for j in range(centres.shape[1]):
-            centres[y, j] = (nx * centres[x, j] + ny * centres[y, j]) / (nx + ny)
-        size[x] = 0
-        size[y] = nx + ny
+        for j in range(packed.shape[0]):
+            packed[j, y] = (nx * packed[j, x] + ny * packed[j, y]) / (nx + ny)
+        packed_size[x] = 0.0
+        packed_size[y] = nx + ny
         n_dead += 1
-        if 2 * n_dead > n_active:
-            n_active = _compact(active, n_active, size)
+        if 4 * n_dead > n_packed:
+            n_packed = _ward_compact(packed, packed_size, packed_slot, n_packed, chain,
+                                     chain_length)
             n_dead = 0
     return Z
 
