@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from clustra._kernels.kdtree import rdist
 from clustra._kernels.unionfind import find, make_sets, union
@@ -76,18 +76,18 @@ def _finish_rdist(value, kind, p):
     return value
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def condensed_distances(X, code, p, kind):
     """Condensed distance vector (float64, length n(n-1)/2) of the rows of ``X``.
 
     ``X``: float32/float64, shape (n, d), C-contiguous. ``code`` is a metric
     code of :func:`clustra._kernels.kdtree.metric_code`, ``kind`` its conversion to
-    the true distance (see :func:`_finish_rdist`). Each entry is computed on its
-    own, so the result does not depend on the number of threads.
+    the true distance (see :func:`_finish_rdist`). One thread: it takes a small
+    fraction of the linkage that follows, and a parallel version compiles slowly.
     """
     n = X.shape[0]
     out = np.empty(n * (n - 1) // 2, dtype=np.float64)
-    for i in prange(n - 1):
+    for i in range(n - 1):
         start = n * i - (i * (i + 1)) // 2 - i - 1
         for j in range(i + 1, n):
             out[start + j] = _finish_rdist(rdist(X[i], X[j], code, p), kind, p)
@@ -372,7 +372,8 @@ def _ward_scan(packed, packed_size, n_packed, px, gap, current_min, y):
     Returns (half the squared height, packed column) of the first minimum.
     """
     n_features = packed.shape[0]
-    gap[:n_packed] = 0.0
+    for t in range(n_packed):
+        gap[t] = 0.0
     for j in range(n_features):
         centre_j = packed[j, px]
         row = packed[j]
@@ -411,7 +412,8 @@ def _ward_compact(packed, packed_size, packed_slot, n_packed, chain, chain_lengt
         new_position[t] = kept
         if packed_size[t] > 0.0:
             if kept != t:
-                packed[:, kept] = packed[:, t]
+                for j in range(packed.shape[0]):
+                    packed[j, kept] = packed[j, t]
                 packed_size[kept] = packed_size[t]
                 packed_slot[kept] = packed_slot[t]
             kept += 1
@@ -431,7 +433,11 @@ def ward_vector(X):
     Returns raw merges as :func:`nn_chain` does.
     """
     n = X.shape[0]
-    packed = np.ascontiguousarray(X.T).copy()
+    n_features = X.shape[1]
+    packed = np.empty((n_features, n), dtype=np.float64)
+    for i in range(n):
+        for j in range(n_features):
+            packed[j, i] = X[i, j]
     packed_size = np.ones(n, dtype=np.float64)
     packed_slot = np.arange(n)
     gap = np.empty(n, dtype=np.float64)

@@ -3,9 +3,8 @@
 - :func:`prim_condensed`: Prim's algorithm on a condensed distance vector.
 - :func:`prim_observations`: Prim's algorithm with distances computed on the
   fly from the observations (O(n) extra memory, any metric code of
-  :mod:`clustra._kernels.kdtree`), its scan split into fixed-size blocks run in
-  parallel and combined in block order (so the tree does not depend on the
-  number of threads).
+  :mod:`clustra._kernels.kdtree`). One thread: each step waits for the
+  previous one, and waking a thread pool n times costs more than it saves.
 - :func:`boruvka_kdtree`: Boruvka's algorithm on the shared KD-tree for
   low-dimensional Euclidean data, about O(n log n).
 
@@ -22,11 +21,6 @@ from numba import njit, prange
 
 from clustra._kernels.kdtree import rdist
 from clustra._kernels.unionfind import find, make_sets, union
-
-_BLOCK = 4096
-# Waking the thread pool costs tens of microseconds (far more on a busy
-# machine): below this many remaining points one thread scans faster.
-_PARALLEL_MIN = 65536
 
 
 @njit(cache=True)
@@ -64,7 +58,7 @@ def prim_condensed(D, n):
 
 
 @njit(cache=True)
-def _prim_scan_serial(X, code, p, x, remaining, n_remaining, best):
+def _prim_scan(X, code, p, x, remaining, n_remaining, best):
     """Relax distances from ``x``; return the position of the first minimum and its value."""
     local_min = np.inf
     local_position = 0
@@ -77,28 +71,6 @@ def _prim_scan_serial(X, code, p, x, remaining, n_remaining, best):
             local_min = best[i]
             local_position = t
     return local_position, local_min
-
-
-@njit(cache=True, parallel=True)
-def _prim_scan(X, code, p, x, remaining, n_remaining, best, block_min, block_position):
-    """Relax distances from ``x`` and find each block's first minimum."""
-    n_blocks = (n_remaining + _BLOCK - 1) // _BLOCK
-    for b in prange(n_blocks):
-        start = b * _BLOCK
-        stop = min(start + _BLOCK, n_remaining)
-        local_min = np.inf
-        local_position = start
-        for t in range(start, stop):
-            i = remaining[t]
-            dist = rdist(X[x], X[i], code, p)
-            if best[i] > dist:
-                best[i] = dist
-            if best[i] < local_min:
-                local_min = best[i]
-                local_position = t
-        block_min[b] = local_min
-        block_position[b] = local_position
-    return n_blocks
 
 
 @njit(cache=True)
@@ -115,22 +87,9 @@ def prim_observations(X, code, p):
     best = np.full(n, np.inf)
     remaining = np.arange(1, n)
     n_remaining = n - 1
-    max_blocks = (n + _BLOCK - 1) // _BLOCK
-    block_min = np.empty(max_blocks, dtype=np.float64)
-    block_position = np.empty(max_blocks, dtype=np.int64)
     x = 0
     for k in range(n - 1):
-        if n_remaining < _PARALLEL_MIN:
-            position, current_min = _prim_scan_serial(X, code, p, x, remaining, n_remaining, best)
-        else:
-            n_blocks = _prim_scan(X, code, p, x, remaining, n_remaining, best, block_min,
-                                  block_position)
-            current_min = np.inf
-            position = block_position[0]
-            for b in range(n_blocks):
-                if block_min[b] < current_min:
-                    current_min = block_min[b]
-                    position = block_position[b]
+        position, current_min = _prim_scan(X, code, p, x, remaining, n_remaining, best)
         y = remaining[position]
         source[k] = x
         target[k] = y

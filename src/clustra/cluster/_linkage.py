@@ -45,6 +45,13 @@ def n_from_condensed(length: int) -> int:
     return n
 
 
+def _writable(X) -> np.ndarray:
+    """float64, C-contiguous and writeable (a read-only array would make numba compile
+    every kernel a second time)."""
+    data = np.ascontiguousarray(X, dtype=np.float64)
+    return data if data.flags.writeable else data.copy()
+
+
 def check_linkage_input(X, method: str, metric: str):
     """Return ``(data, is_condensed, n)`` with data float64 C-contiguous and checked."""
     _method_code(method)
@@ -56,7 +63,7 @@ def check_linkage_input(X, method: str, metric: str):
         )
     if X.ndim == 1:
         n = n_from_condensed(X.shape[0])
-        data = np.ascontiguousarray(X, dtype=np.float64)
+        data = _writable(X)
         check_finite(data, name="the condensed distance vector")
         if (data < 0).any():
             raise ValueError(
@@ -84,7 +91,7 @@ def check_linkage_input(X, method: str, metric: str):
             'Use metric="euclidean", or a method that works with any metric '
             '("single", "complete", "average", "weighted").'
         )
-    data = np.ascontiguousarray(X, dtype=np.float64)
+    data = _writable(X)
     check_finite(data, name="X")
     return data, False, data.shape[0]
 
