@@ -77,16 +77,16 @@ def _finish_rdist(value, kind, p):
 
 
 @njit(cache=True)
-def condensed_distances(X, code, p, kind):
-    """Condensed distance vector (float64, length n(n-1)/2) of the rows of ``X``.
+def condensed_distances(X, code, p, kind, out):
+    """Fill ``out`` (float64, length n(n-1)/2) with the condensed distances of the rows of ``X``.
 
     ``X``: float32/float64, shape (n, d), C-contiguous. ``code`` is a metric
-    code of :func:`clustra._kernels.kdtree.metric_code`, ``kind`` its conversion to
-    the true distance (see :func:`_finish_rdist`). One thread: it takes a small
-    fraction of the linkage that follows, and a parallel version compiles slowly.
+    code of :func:`clustra._kernels.kdtree.metric_code`, ``kind`` its conversion
+    to the true distance (see :func:`_finish_rdist`). ``out`` is allocated by
+    NumPy, which asks the kernel for huge pages: the linkage that follows reads
+    it with long strides, and 4 KiB pages would thrash the TLB.
     """
     n = X.shape[0]
-    out = np.empty(n * (n - 1) // 2, dtype=np.float64)
     for i in range(n - 1):
         start = n * i - (i * (i + 1)) // 2 - i - 1
         for j in range(i + 1, n):
@@ -139,11 +139,15 @@ def nn_chain(D, n, method):
                 current_min = D[condensed_index(n, x, y)]
             else:
                 current_min = np.inf
+            row_x = n * x - (x * (x + 1)) // 2 - x - 1  # D[row_x + i] for i > x
             for t in range(n_active):
                 i = active[t]
                 if size[i] == 0 or i == x:
                     continue
-                dist = D[condensed_index(n, x, i)]
+                if i < x:
+                    dist = D[n * i - (i * (i + 1)) // 2 + x - i - 1]
+                else:
+                    dist = D[row_x + i]
                 if dist < current_min:
                     current_min = dist
                     y = i
@@ -162,17 +166,27 @@ def nn_chain(D, n, method):
         Z[k, 3] = nx + ny
         size[x] = 0
         size[y] = nx + ny
+        row_x = n * x - (x * (x + 1)) // 2 - x - 1  # D[row_x + i] for i > x
+        row_y = n * y - (y * (y + 1)) // 2 - y - 1
         for t in range(n_active):
             i = active[t]
             ni = size[i]
             if ni == 0 or i == y:
                 continue
-            iy = condensed_index(n, i, y)
-            D[iy] = new_distance(
-                method, D[condensed_index(n, i, x)], D[iy], current_min, nx, ny, ni
-            )
+            # x < y here, so three index ranges: i < x < y, x < i < y, x < y < i.
+            if i < x:
+                row_i = n * i - (i * (i + 1)) // 2 - i - 1
+                ix = row_i + x
+                iy = row_i + y
+            elif i < y:
+                ix = row_x + i
+                iy = n * i - (i * (i + 1)) // 2 - i - 1 + y
+            else:
+                ix = row_x + i
+                iy = row_y + i
+            D[iy] = new_distance(method, D[ix], D[iy], current_min, nx, ny, ni)
         n_dead += 1
-        if 2 * n_dead > n_active:
+        if 8 * n_dead > n_active:
             n_active = _compact(active, n_active, size)
             n_dead = 0
     return Z

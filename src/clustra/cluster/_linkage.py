@@ -125,7 +125,8 @@ def _condensed(data, is_condensed, n, method, metric):
 
     name, _ = canonical_metric(metric)
     code, p = metric_code(metric)
-    return condensed_distances(data, code, p, _FINISH_KIND.get(name, 0))
+    out = np.empty(n * (n - 1) // 2, dtype=np.float64)
+    return condensed_distances(data, code, p, _FINISH_KIND.get(name, 0), out)
 
 
 def _single(data, is_condensed, n, metric, algorithm):
