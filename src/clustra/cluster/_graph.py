@@ -42,7 +42,10 @@ def fix_connectivity(X, connectivity, metric: str):
             members_a = np.flatnonzero(component == a)
             for b in range(a):
                 members_b = np.flatnonzero(component == b)
-                D = pairwise_distances(X[members_a], X[members_b], metric=metric)
+                if metric == "precomputed":
+                    D = np.asarray(X[np.ix_(members_a, members_b)])
+                else:
+                    D = pairwise_distances(X[members_a], X[members_b], metric=metric)
                 i, j = np.unravel_index(np.argmin(D), D.shape)
                 graph[members_a[i], members_b[j]] = 1.0
                 graph[members_b[j], members_a[i]] = 1.0

@@ -81,7 +81,7 @@ def check_linkage_input(X, method: str, metric: str):
             f"Hierarchical clustering needs at least 2 points, got {X.shape[0]}."
         )
     if X.shape[1] < 1:
-        raise ValueError("X has no features (shape {X.shape}); it needs at least one column.")
+        raise ValueError(f"X has no features (shape {X.shape}); it needs at least one column.")
     from clustra._kernels.distances import canonical_metric
 
     name, _ = canonical_metric(metric)
