@@ -5,6 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy.cluster import hierarchy as scipy_hierarchy
 from scipy.spatial.distance import pdist
 from sklearn import cluster as sklearn_cluster
@@ -297,3 +300,17 @@ def test_boruvka_refuses_other_metrics(rng):
         linkage(rng.normal(size=(10, 2)), "single", metric="manhattan", algorithm="kdtree")
     with pytest.raises(ValueError, match='algorithm="kdtree" builds single linkage'):
         linkage(rng.normal(size=(10, 2)), "ward", algorithm="kdtree")
+
+
+@pytest.mark.filterwarnings("ignore:The symmetric non-negative hollow")
+@settings(max_examples=40, deadline=None)
+@given(
+    X=st.integers(2, 25).flatmap(
+        lambda n: arrays(np.float64, (n, 2), elements=st.integers(-3, 3).map(float))
+    ),
+    method=st.sampled_from(METHODS),
+)
+def test_matrix_path_equals_scipy_on_any_small_grid(X, method):
+    # Small integer grids: ties and duplicates everywhere.
+    np.testing.assert_array_equal(linkage(X, method, algorithm="matrix"),
+                                  scipy_hierarchy.linkage(X, method))
