@@ -138,7 +138,9 @@ def dbcv_score(X, labels, metric="euclidean", *, p=None, per_cluster=False):
     X = check_data(X)
     labels = check_labels(labels, X.shape[0])
     if labels.dtype.kind not in "iu":
-        raise ValueError(f"dbcv_score needs integer labels (-1 for noise), got dtype {labels.dtype}.")
+        raise ValueError(
+            f"dbcv_score needs integer labels (-1 for noise), got dtype {labels.dtype}."
+        )
     clustered = ~noise_mask(labels)
     cluster_ids, sizes = np.unique(labels[clustered], return_counts=True)
     if cluster_ids.size < 2:
