@@ -247,16 +247,24 @@ def silhouette_estimate(
     m = min(int(sample_size), n)
     rng = np.random.default_rng(random_state)
     chosen = np.sort(rng.choice(n, size=m, replace=False))
-    # The kernel takes positions in cluster-sorted order.
-    order = np.argsort(codes, kind="stable")
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n)
-    a, b, _ = _silhouette_a_b(X_kept, codes, n_labels, metric, p, position[chosen])
-    s = _s_from_a_b(a, b)
+    s = silhouette_of_rows(X_kept, codes, n_labels, chosen, metric=metric, p=p)
     value = float(s.mean())
     stderr = float(s.std(ddof=1) / np.sqrt(m) * np.sqrt(max(0.0, 1.0 - m / n))) if m > 1 else 0.0
     half = float(norm.ppf(0.5 + confidence / 2.0)) * stderr
     return SilhouetteEstimate(value, (value - half, value + half), stderr, m, float(confidence))
+
+
+def silhouette_of_rows(X, codes, n_labels, rows, *, metric="euclidean", p=None):
+    """Exact silhouette of the samples ``rows`` only (each against all samples).
+
+    Prior validation assumed: ``X`` float64 (n, d), ``codes`` in ``0..n_labels-1``.
+    O(len(rows) * n * d) time.
+    """
+    order = np.argsort(codes, kind="stable")
+    position = np.empty(X.shape[0], dtype=np.int64)
+    position[order] = np.arange(X.shape[0])
+    a, b, _ = _silhouette_a_b(X, codes, n_labels, metric, p, position[np.asarray(rows)])
+    return _s_from_a_b(a, b)
 
 
 def _centroids(X, codes, n_labels):
