@@ -37,10 +37,18 @@ def check_k_values(k_range, n_samples: int, name: str = "k_range") -> np.ndarray
     return k_values
 
 
+def _estimator_seed(random_state):
+    """Estimators take an int or RandomState: draw an int from a numpy Generator."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    return random_state
+
+
 def prepare_estimator(estimator, random_state):
     """A fresh copy of ``estimator`` (default clustra.KMeans), seeded if it has no seed."""
     from sklearn.base import clone
 
+    random_state = _estimator_seed(random_state)
     if estimator is None:
         return default_estimator(random_state)
     params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else None
