@@ -268,9 +268,11 @@ def silhouette_of_rows(X, codes, n_labels, rows, *, metric="euclidean", p=None):
 
 
 def _centroids(X, codes, n_labels):
+    """Cluster means (n_labels, d) and sizes; one bincount per feature (np.add.at is slow)."""
     counts = np.bincount(codes, minlength=n_labels).astype(np.float64)
-    sums = np.zeros((n_labels, X.shape[1]))
-    np.add.at(sums, codes, X)
+    sums = np.empty((n_labels, X.shape[1]))
+    for j in range(X.shape[1]):
+        sums[:, j] = np.bincount(codes, weights=X[:, j], minlength=n_labels)
     return sums / counts[:, None], counts
 
 

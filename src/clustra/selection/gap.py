@@ -59,11 +59,10 @@ class GapResult:
 
 def within_ss(X: np.ndarray, labels: np.ndarray) -> float:
     """Pooled within-cluster sum of squares around the cluster means (``W_k``)."""
+    from clustra.metrics.internal import _centroids
+
     _, codes = np.unique(labels, return_inverse=True)
-    counts = np.bincount(codes).astype(np.float64)
-    means = np.zeros((counts.shape[0], X.shape[1]))
-    np.add.at(means, codes, X)
-    means /= counts[:, None]
+    means, _ = _centroids(X, codes, int(codes.max()) + 1)
     return float(np.sum((X - means[codes]) ** 2))
 
 
