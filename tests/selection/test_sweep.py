@@ -131,3 +131,9 @@ def test_choose_k_refuses_bad_input(rng):
     X[3, 1] = np.nan
     with pytest.raises(ValueError, match=r"1 NaN value at \(row 3, column 1\)"):
         choose_k(X, range(1, 4), KMeans(n_init=1))
+
+
+def test_default_estimator_is_clustra_kmeans(rng):
+    X = blobs(rng, 3, 4)
+    result = choose_k(X, range(1, 6), random_state=0, n_refs=4)
+    assert result.k == 3, result.reason
