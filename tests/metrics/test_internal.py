@@ -92,9 +92,11 @@ def test_silhouette_singletons_duplicates_and_string_labels():
     )
 
 
-def test_silhouette_float32_and_thread_count_do_not_change_the_result(rng):
-    X = rng.normal(size=(300, 5)).astype(np.float32)
-    labels = rng.integers(0, 4, 300)
+# 4200 rows take the symmetric euclidean kernel (each distance computed once).
+@pytest.mark.parametrize("n_samples", [300, 4200])
+def test_silhouette_float32_and_thread_count_do_not_change_the_result(rng, n_samples):
+    X = rng.normal(size=(n_samples, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, n_samples)
     full = silhouette_samples(X, labels)
     with clustra.thread_limit(1):
         single = silhouette_samples(X, labels)

@@ -218,3 +218,90 @@ def dunn_extremes(X, starts, leaf, p):
         block_min[block] = lowest
         block_max[block] = highest
     return block_min.min(), block_max.max()
+
+
+SYMMETRIC_BLOCK = 256  # rows per block of the symmetric (all-rows) euclidean kernel
+
+
+@njit(cache=True, inline="always")
+def _distance_row(XT, row, j0, width, tile):
+    """``tile[:width]`` = Euclidean distances from column ``row`` to columns ``j0:j0+width``."""
+    tile[:width] = 0.0
+    for k in range(XT.shape[0]):
+        xk = XT[k, row]
+        column = XT[k, j0 : j0 + width]
+        for jj in range(width):
+            diff = column[jj] - xk
+            tile[jj] += diff * diff
+    for jj in range(width):
+        tile[jj] = math.sqrt(tile[jj])
+
+
+@njit(cache=True)
+def _symmetric_tile(XT, starts, labels, block_i, block_j, row_sums, col_sums, tile, both):
+    """Distances between two row blocks, each computed once.
+
+    Adds, for each row i of ``block_i``, its distance sums to the clusters of
+    ``block_j``'s rows into ``row_sums[c, i]``; when ``both``, also adds each
+    row j of ``block_j``'s distances to ``block_i``'s rows into ``col_sums[c_i, j]``.
+    """
+    n = XT.shape[1]
+    i0 = block_i * SYMMETRIC_BLOCK
+    i1 = min(i0 + SYMMETRIC_BLOCK, n)
+    j0 = block_j * SYMMETRIC_BLOCK
+    j1 = min(j0 + SYMMETRIC_BLOCK, n)
+    width = j1 - j0
+    first_cluster = labels[j0]
+    last_cluster = labels[j1 - 1]
+    for i in range(i0, i1):
+        _distance_row(XT, i, j0, width, tile)
+        for c in range(first_cluster, last_cluster + 1):
+            lo = max(starts[c], j0) - j0
+            hi = min(starts[c + 1], j1) - j0
+            if hi > lo:
+                row_sums[c, i] += _lane_sum(tile[lo:], hi - lo)
+        if both:
+            target = col_sums[labels[i], j0:j1]
+            for jj in range(width):
+                target[jj] += tile[jj]
+
+
+@njit(cache=True, parallel=True)
+def silhouette_a_b_euclidean_all(XT, starts, labels):
+    """``a`` and ``b`` of every row, each pairwise distance computed once.
+
+    Parameters
+    ----------
+    XT : float64 array (d, n), C-contiguous, columns sorted by cluster
+    starts : int64 array (n_clusters + 1,)
+    labels : int64 array (n,), the (sorted) cluster of each column
+
+    Row blocks of ``SYMMETRIC_BLOCK`` are paired in rounds: in round ``r``
+    block ``I`` meets block ``(I + r) mod n_blocks``, adding to the row sums of
+    ``I`` and the column sums of its partner, so no two tasks of a round write
+    the same memory and every sum is accumulated in a fixed order (results do
+    not depend on the thread count). Memory: 2 * n_clusters * n float64.
+    """
+    n = XT.shape[1]
+    n_clusters = starts.shape[0] - 1
+    n_blocks = (n + SYMMETRIC_BLOCK - 1) // SYMMETRIC_BLOCK
+    row_sums = np.zeros((n_clusters, n))
+    col_sums = np.zeros((n_clusters, n))
+    tiles = np.empty((n_blocks, SYMMETRIC_BLOCK))
+    for shift in range(n_blocks // 2 + 1):
+        for block in prange(n_blocks):
+            partner = (block + shift) % n_blocks
+            if shift == 0:
+                _symmetric_tile(XT, starts, labels, block, block, row_sums, col_sums,
+                                tiles[block], False)
+            elif 2 * shift < n_blocks or (2 * shift == n_blocks and block < partner):
+                _symmetric_tile(XT, starts, labels, block, partner, row_sums, col_sums,
+                                tiles[block], True)
+    a_out = np.empty(n)
+    b_out = np.empty(n)
+    sums = np.empty(n_clusters)
+    for i in range(n):
+        for c in range(n_clusters):
+            sums[c] = row_sums[c, i] + col_sums[c, i]
+        a_out[i], b_out[i] = _a_b_from_sums(sums, starts, labels[i])
+    return a_out, b_out

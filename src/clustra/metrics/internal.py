@@ -86,6 +86,34 @@ def _silhouette_a_b(X, codes, n_labels, metric, p, queries):
     return a, b, order
 
 
+# The symmetric kernel computes each distance once but keeps 2 * k * n sums and
+# runs n / 512 parallel rounds: worth it from a few thousand rows, while the sums fit.
+_SYMMETRIC_MIN_ROWS = 4096
+_SYMMETRIC_MAX_BYTES = 512 * 1024**2
+
+
+def _use_symmetric_kernel(n_samples, n_labels, metric, p) -> bool:
+    from clustra._kernels.distances import canonical_metric
+
+    return (
+        canonical_metric(metric, p)[0] == "euclidean"
+        and n_samples >= _SYMMETRIC_MIN_ROWS
+        and 16 * n_labels * n_samples <= _SYMMETRIC_MAX_BYTES
+    )
+
+
+def _silhouette_a_b_all_euclidean(X, codes, n_labels):
+    """``a`` and ``b`` of every row (cluster-sorted order), each distance computed once."""
+    from clustra._config import kernel_threads
+    from clustra._kernels.silhouette import silhouette_a_b_euclidean_all
+
+    X_sorted, starts, order = _sort_by_cluster(X, codes, n_labels)
+    sorted_codes = np.ascontiguousarray(codes[order], dtype=np.int64)
+    with kernel_threads():
+        a, b = silhouette_a_b_euclidean_all(np.ascontiguousarray(X_sorted.T), starts, sorted_codes)
+    return a, b, order
+
+
 def _precomputed_a_b(D, codes, n_labels):
     sums = np.zeros((D.shape[0], n_labels))
     for c in range(n_labels):
@@ -143,8 +171,11 @@ def silhouette_samples(X, labels, *, metric="euclidean", noise="exclude", p=None
 
     Notes
     -----
-    O(n^2 d) time in parallel fixed-size row blocks, O(n d + n_clusters)
-    memory: no distance matrix is stored. Input is computed in float64.
+    O(n^2 d) time in parallel fixed-size row blocks; no distance matrix is
+    stored. Euclidean from 4,096 rows computes each distance once (pairs of row
+    blocks in rounds) and keeps ``2 * n_clusters * n`` float64 sums; otherwise
+    memory is O(n d + n_clusters). Input is computed in float64. Results do not
+    depend on the number of threads.
     """
     X_kept, codes, n_labels, kept = select_samples(X, labels, noise, "silhouette_samples")
     values = np.full(kept.shape[0], np.nan)
@@ -157,8 +188,11 @@ def _silhouette_exact(X, codes, n_labels, metric, p):
         _check_precomputed(X, metric)
         a, b = _precomputed_a_b(X, codes, n_labels)
         return _s_from_a_b(a, b)
-    queries = np.arange(X.shape[0], dtype=np.int64)
-    a, b, order = _silhouette_a_b(X, codes, n_labels, metric, p, queries)
+    if _use_symmetric_kernel(X.shape[0], n_labels, metric, p):
+        a, b, order = _silhouette_a_b_all_euclidean(X, codes, n_labels)
+    else:
+        queries = np.arange(X.shape[0], dtype=np.int64)
+        a, b, order = _silhouette_a_b(X, codes, n_labels, metric, p, queries)
     s = np.empty(X.shape[0])
     s[order] = _s_from_a_b(a, b)
     return s
