@@ -65,6 +65,10 @@ def test_silhouette_precomputed_matches_sklearn(rng):
     D = skm.pairwise_distances(X)
     expected = skm.silhouette_score(D, labels, metric="precomputed")
     assert abs(silhouette_score(D, labels, metric="precomputed") - expected) < 1e-10
+    labels[:4] = -1  # noise="exclude" drops rows and columns of the matrix
+    kept = labels != -1
+    expected = skm.silhouette_score(D[kept][:, kept], labels[kept], metric="precomputed")
+    assert abs(silhouette_score(D, labels, metric="precomputed") - expected) < 1e-10
 
 
 def test_silhouette_noise_options(rng):

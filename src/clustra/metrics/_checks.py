@@ -84,11 +84,12 @@ def check_n_labels(n_labels: int, n_samples: int, function: str, labels: np.ndar
     )
 
 
-def select_samples(X, labels, noise: str, function: str):
+def select_samples(X, labels, noise: str, function: str, *, precomputed: bool = False):
     """Apply the noise option: returns ``(X_kept, codes, n_labels, kept_mask)``.
 
-    ``noise="exclude"`` drops samples labelled -1; ``"cluster"`` keeps them as
-    one more cluster. Checks the number of clusters for the internal indices.
+    ``noise="exclude"`` drops samples labelled -1 (rows and, for a precomputed
+    distance matrix, columns); ``"cluster"`` keeps them as one more cluster.
+    Checks the number of clusters for the internal indices.
     """
     check_noise(noise)
     X = check_data(X)
@@ -100,6 +101,8 @@ def select_samples(X, labels, noise: str, function: str):
             "Use noise='cluster' to count noise as a cluster, or a clustering with clusters."
         )
     X_kept = X if kept.all() else X[kept]
+    if precomputed and not kept.all():
+        X_kept = np.ascontiguousarray(X_kept[:, kept])  # a distance matrix: columns too
     labels_kept = labels[kept]
     codes, n_labels = encode(labels_kept)
     check_n_labels(n_labels, X_kept.shape[0], function, labels_kept)

@@ -177,7 +177,9 @@ def silhouette_samples(X, labels, *, metric="euclidean", noise="exclude", p=None
     memory is O(n d + n_clusters). Input is computed in float64. Results do not
     depend on the number of threads.
     """
-    X_kept, codes, n_labels, kept = select_samples(X, labels, noise, "silhouette_samples")
+    X_kept, codes, n_labels, kept = select_samples(
+        X, labels, noise, "silhouette_samples", precomputed=metric == "precomputed"
+    )
     values = np.full(kept.shape[0], np.nan)
     values[kept] = _silhouette_exact(X_kept, codes, n_labels, metric, p)
     return values
@@ -240,7 +242,9 @@ def silhouette_score(
             X, labels, sample_size=sample_size, metric=metric, noise=noise,
             random_state=random_state, p=p,
         )
-    X_kept, codes, n_labels, _ = select_samples(X, labels, noise, "silhouette_score")
+    X_kept, codes, n_labels, _ = select_samples(
+        X, labels, noise, "silhouette_score", precomputed=metric == "precomputed"
+    )
     return float(np.mean(_silhouette_exact(X_kept, codes, n_labels, metric, p)))
 
 
