@@ -505,3 +505,54 @@ def run(data, *, progress: Progress | None = None, **options) -> ClusteringResul
         choices=fit.choices, options=opts, selection=fit.selection,
         eps_suggestion=fit.eps_suggestion, auto_scores=auto_scores, source=source,
         version=__version__)
+
+
+# --------------------------------------------------------------------------- suggest
+
+
+@dataclass
+class Suggestion:
+    """What :func:`suggest` found: the k sweep and the eps suggestion on prepared data."""
+
+    selection: object
+    eps_suggestion: object
+    prepared: PreparedData
+    source: str | None = None
+
+    def to_dict(self) -> dict:
+        table = self.selection.table
+        return {
+            "schema": "clustra.suggest/1",
+            "source": self.source,
+            "n_rows_used": int(self.prepared.X.shape[0]),
+            "k": int(self.selection.k),
+            "k_reason": str(self.selection.reason),
+            "k_table": json.loads(table.to_json(orient="index")),
+            "eps": float(self.eps_suggestion.eps),
+            "eps_reason": str(self.eps_suggestion.reason),
+            "min_samples": int(self.eps_suggestion.k),
+        }
+
+
+def suggest(data, *, progress: Progress | None = None, **options) -> Suggestion:
+    """Suggest k (a K-Means sweep, :func:`clustra.choose_k`) and eps (:func:`clustra.suggest_eps`).
+
+    Takes the same data and options as :func:`run` (algorithm, k and eps are ignored).
+    """
+    import clustra
+
+    opts = RunOptions(**options)
+    progress = progress or _silent
+    frame, source = load(data)
+    prepared = prepare(frame, columns=opts.columns, id_column=opts.id_column, scale=opts.scale,
+                       impute=opts.impute, remove_outliers=opts.remove_outliers,
+                       outlier_fraction=opts.outlier_fraction, reduce=opts.reduce,
+                       max_categories=opts.max_categories, seed=opts.seed)
+    X = prepared.X
+    if opts.min_samples > X.shape[0]:
+        raise DataError(f"--min-samples {opts.min_samples} is larger than the {X.shape[0]} rows "
+                        "to cluster.")
+    estimator = clustra.KMeans(n_clusters=2, random_state=opts.seed, n_init="auto")
+    _, selection, _ = _choose_k(X, opts, estimator, progress)
+    eps_suggestion = clustra.suggest_eps(X, min_samples=opts.min_samples)
+    return Suggestion(selection, eps_suggestion, prepared, source)
