@@ -119,7 +119,6 @@ def report_context(result, projection: str = "pca") -> dict:
         "params": [(k, _number(v)) for k, v in result.params.items()],
         "seed": result.seed,
         "choices": result.choices,
-        "auto_scores": [(k, _number(v)) for k, v in (result.auto_scores or {}).items()],
         "metrics": [("clusters", _number(metrics["n_clusters"])),
                     ("noise fraction", _number(metrics["noise_fraction"])),
                     ("silhouette (higher is better)", _number(metrics["silhouette"])),
