@@ -58,8 +58,9 @@ def test_select_columns_errors(table):
         select_columns(table, id_column="nope")
     with pytest.raises(DataError, match=r"Column\(s\) 'zz' not found"):
         select_columns(table, columns=["x", "zz"])
-    text_only = pd.DataFrame({"name": [f"n{i}" for i in range(80)]})
-    with pytest.raises(DataError, match="No numeric columns to cluster"):
+    text_only = pd.DataFrame({"name": [f"n{i}" for i in range(80)], "town": ["a", "b"] * 40})
+    with pytest.raises(DataError, match=r"No numeric columns to cluster \('town' is text; "
+                                        r"'name': text with 80 distinct values"):
         select_columns(text_only)
 
 

@@ -134,9 +134,13 @@ def select_columns(frame, columns=None, id_column=None):
                 skipped[name] = f"text with {levels} distinct values (an identifier or free text?)"
             else:
                 categorical.append(name)
-    if not numeric and not categorical:
-        reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "no columns left"
-        raise DataError(f"No numeric columns to cluster ({reasons}).")
+    if not numeric:
+        # One-hot indicators alone make a poor geometry for these algorithms; they only
+        # complement numeric columns.
+        described = [f"{name!r} is text" for name in categorical]
+        described += [f"{name!r}: {why}" for name, why in skipped.items()]
+        raise DataError("No numeric columns to cluster (" + ("; ".join(described) or
+                                                              "no columns left") + ").")
     return numeric, categorical, skipped
 
 

@@ -246,7 +246,9 @@ def fit_auto(X, opts: RunOptions, progress: Progress = _silent) -> tuple[str, Fi
     fits = {"kmeans": fit_kmeans(X, opts, progress), "dbscan": fit_dbscan(X, opts, progress)}
     scores = {name: auto_score(X, fit.labels, opts.seed) for name, fit in fits.items()}
     winner = "dbscan" if scores["dbscan"] > scores["kmeans"] else "kmeans"
-    shown = ", ".join(f"{name} {_fmt(score)}" for name, score in scores.items())
+    settings = {"kmeans": f"k={fits['kmeans'].params.get('n_clusters')}",
+                "dbscan": f"eps={_fmt(fits['dbscan'].params.get('eps'), 4)}"}
+    shown = ", ".join(f"{name} ({settings[name]}) {_fmt(score)}" for name, score in scores.items())
     reason = (f"higher silhouette x fraction clustered ({shown}); "
               f"{'DBSCAN' if winner == 'dbscan' else 'K-Means'} wins")
     fit = fits[winner]
@@ -259,8 +261,10 @@ def fit_auto(X, opts: RunOptions, progress: Progress = _silent) -> tuple[str, Fi
     return winner, fit, scores
 
 
-def _fmt(value) -> str:
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.3f}"
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{value:.{digits}g}" if digits != 3 else f"{value:.3f}"
 
 
 # --------------------------------------------------------------------------- metrics
