@@ -230,3 +230,16 @@ def test_console_script_subprocess_no_traceback(tmp_path):
                           capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
+
+
+def test_progress_only_on_a_terminal(monkeypatch):
+    from clustra import cli
+
+    with cli._progress(quiet=False) as update:  # pytest's stderr is not a terminal
+        assert update.__name__ == "<lambda>"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with cli._progress(quiet=True) as update:
+        assert update.__name__ == "<lambda>"
+    with cli._progress(quiet=False) as update:
+        assert update.__name__ == "update"  # the rich bar
+        update(1, 4, "k=2")

@@ -190,3 +190,20 @@ def test_suggest(rng):
     doc = found.to_dict()
     assert doc["k"] == 3 and doc["eps"] > 0
     assert "3" in doc["k_table"]
+
+
+def test_table_inputs_are_normalised(rng):
+    frame, _ = blob_table(rng)
+    numbered = frame[["a", "b"]].set_axis([0, 1], axis=1)
+    numbered.index = np.arange(100, 100 + len(frame))
+    result = clustra.run(numbered, k=2)
+    assert result.table["row"].tolist() == list(range(1, len(frame) + 1))
+    assert list(result.profiles().columns) == ["size", "0", "1"]
+    assert list(numbered.columns) == [0, 1]  # the caller's table is untouched
+    twice = frame[["a", "b"]].set_axis(["a", "a"], axis=1)
+    with pytest.raises(DataError, match="Column names must be unique; repeated: 'a'"):
+        clustra.run(twice)
+    with pytest.raises(DataError, match="no rows"):
+        clustra.run(frame.iloc[:0])
+    with pytest.raises(DataError, match="Expected a table"):
+        clustra.run(np.zeros(5))

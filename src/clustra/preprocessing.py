@@ -107,7 +107,7 @@ def select_columns(frame, columns=None, id_column=None):
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     names = [str(c) for c in frame.columns]
-    frame.columns = names
+    frame = frame.set_axis(names, axis=1)
     if id_column is not None and id_column not in names:
         raise DataError(f"--id-column {id_column!r} is not a column; "
                         f"columns are: {_listing(names)}.")
@@ -211,7 +211,7 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
             or max_categories < 2:
         raise OptionError(f"max_categories must be an integer >= 2, got {max_categories!r}.")
 
-    frame = frame.copy()
+    frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
     numeric, categorical, skipped = select_columns(frame, columns, id_column)
     steps = [Step("columns", _describe_columns(numeric, categorical, skipped))]
 

@@ -158,7 +158,9 @@ def _check_k(k: int, n_rows: int) -> None:
 
 
 def _fit_centroids(X, opts, progress, estimator_class, name) -> Fit:
-    make = lambda k: estimator_class(n_clusters=k, random_state=opts.seed, n_init="auto")  # noqa: E731
+    def make(k):
+        return estimator_class(n_clusters=k, random_state=opts.seed, n_init="auto")
+
     choices, selection = [], None
     if opts.k == "auto":
         k, selection, choice = _choose_k(X, opts, make(2), progress)
@@ -208,7 +210,9 @@ def fit_dbscan(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
 def fit_hierarchical(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
     import clustra
 
-    make = lambda k: clustra.AgglomerativeClustering(n_clusters=k, linkage=opts.linkage)  # noqa: E731
+    def make(k):
+        return clustra.AgglomerativeClustering(n_clusters=k, linkage=opts.linkage)
+
     choices, selection = [], None
     if opts.k == "auto":
         k, selection, choice = _choose_k(X, opts, make(2), progress)
@@ -445,16 +449,23 @@ def load(data):
     """A DataFrame from a path or a table (DataFrame or 2-D array); returns (frame, source)."""
     import pandas as pd
 
+    source = None
     if isinstance(data, (str, Path)):
-        return read_table(data), str(data)
-    if isinstance(data, pd.DataFrame):
-        if data.shape[0] == 0:
-            raise DataError("The table has no rows: there is nothing to cluster.")
-        return data.reset_index(drop=True), None
-    array = np.asarray(data)
-    if array.ndim != 2:
-        raise DataError(f"Expected a table (2-D), got an array of shape {array.shape}.")
-    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])]), None
+        frame, source = read_table(data), str(data)
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        array = np.asarray(data)
+        if array.ndim != 2:
+            raise DataError(f"Expected a table (2-D), got an array of shape {array.shape}.")
+        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+    if frame.shape[0] == 0:
+        raise DataError("The table has no rows: there is nothing to cluster.")
+    names = [str(c) for c in frame.columns]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"Column names must be unique; repeated: {', '.join(map(repr, repeated))}.")
+    return frame.set_axis(names, axis=1).reset_index(drop=True), source
 
 
 def run(data, *, progress: Progress | None = None, **options) -> ClusteringResult:
