@@ -243,3 +243,15 @@ def test_progress_only_on_a_terminal(monkeypatch):
     with cli._progress(quiet=False) as update:
         assert update.__name__ == "update"  # the rich bar
         update(1, 4, "k=2")
+
+
+def test_warnings_are_one_line_each(customers, capsys):
+    path, _ = customers
+    # eps far above every distance: DBSCAN finds one cluster; any warning it gives is one line
+    assert main(["run", str(path), "--algorithm", "dbscan", "--eps", "1000", "--json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["n_clusters"] == 1 and doc["metrics"]["silhouette"] is None
+    for message in doc["warnings"]:
+        assert f"clustra: warning: {' '.join(message.split())}" in captured.err.splitlines()
+    assert "Warning:" not in captured.err  # no raw Python warning output

@@ -139,7 +139,7 @@ def test_json_document(rng):
     assert doc["schema"] == "clustra.run/1"
     assert set(doc) == {"schema", "clustra_version", "input", "algorithm", "params", "seed",
                         "n_clusters", "choices", "preprocessing", "metrics", "counts",
-                        "cluster_sizes", "outputs"}
+                        "cluster_sizes", "warnings", "outputs"}
     assert doc["input"]["n_rows"] == len(frame)
     assert doc["input"]["categorical_columns"] == ["colour"]
     assert sum(doc["cluster_sizes"].values()) == doc["counts"]["clustered"]
@@ -207,3 +207,19 @@ def test_table_inputs_are_normalised(rng):
         clustra.run(frame.iloc[:0])
     with pytest.raises(DataError, match="Expected a table"):
         clustra.run(np.zeros(5))
+
+
+def test_fit_warnings_are_kept_and_passed_on(rng, monkeypatch):
+    frame, _ = blob_table(rng)
+
+    def warn_then_fit(X, opts, progress):
+        import warnings
+
+        warnings.warn("something odd about <this> data", UserWarning, stacklevel=1)
+        return workflow.Fit(None, np.zeros(X.shape[0], dtype=int), {})
+
+    monkeypatch.setitem(workflow.ADAPTERS, "kmeans", warn_then_fit)
+    with pytest.warns(UserWarning, match="something odd"):
+        result = clustra.run(frame, k=2)
+    assert result.warnings == ["something odd about <this> data"]
+    assert result.to_dict()["warnings"] == result.warnings

@@ -13,6 +13,7 @@ the labelled rows as CSV when neither ``--out`` nor ``--json`` is given.
 from __future__ import annotations
 
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,7 +79,12 @@ def _run_and_write(data, *, out, report, as_json, quiet, projection, options) ->
         check_output_path(out)
     _check_report_path(report)
     with _progress(quiet) as progress:
-        result = run(data, progress=progress, **options)
+        with warnings.catch_warnings():
+            # Shown below as one line each (result.warnings), not as Python warnings.
+            warnings.simplefilter("ignore")
+            result = run(data, progress=progress, **options)
+        for message in result.warnings:
+            _say(f"clustra: warning: {' '.join(message.split())}", quiet)
         _explain(result, quiet)
         outputs = {"labels": None, "report": None}
         if out is not None:

@@ -23,6 +23,7 @@ elongated or nested shapes ask for ``dbscan`` or ``hierarchical`` directly.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,6 +337,7 @@ class ClusteringResult:
     auto_scores: dict | None = None
     source: str | None = None
     version: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def pipeline(self):
@@ -405,6 +407,7 @@ class ClusteringResult:
             "metrics": {k: _plain(v) for k, v in self.metrics.items()},
             "counts": self.counts(),
             "cluster_sizes": {str(k): v for k, v in self.cluster_sizes().items()},
+            "warnings": list(self.warnings),
             "outputs": dict(outputs or {}),
         }
 
@@ -509,17 +512,23 @@ def run(data, *, progress: Progress | None = None, **options) -> ClusteringResul
     if X.shape[0] < 2:
         raise DataError(f"Only {X.shape[0]} row is left to cluster; clustering needs at least 2.")
     auto_scores = None
-    if opts.algorithm == "auto":
-        algorithm, fit, auto_scores = fit_auto(X, opts, progress)
-    else:
-        algorithm, fit = opts.algorithm, ADAPTERS[opts.algorithm](X, opts, progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if opts.algorithm == "auto":
+            algorithm, fit, auto_scores = fit_auto(X, opts, progress)
+        else:
+            algorithm, fit = opts.algorithm, ADAPTERS[opts.algorithm](X, opts, progress)
+        metrics = compute_metrics(X, fit.labels, opts.seed)
+    # Kept for the report and the JSON, and passed on to the caller as warnings.
+    messages = list(dict.fromkeys(str(w.message) for w in caught))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     table = _label_table(frame, prepared, fit.labels, opts.id_column)
     return ClusteringResult(
         table=table, data=frame, prepared=prepared, model=fit.model, algorithm=algorithm,
-        params=fit.params, seed=opts.seed, metrics=compute_metrics(X, fit.labels, opts.seed),
-        choices=fit.choices, options=opts, selection=fit.selection,
-        eps_suggestion=fit.eps_suggestion, auto_scores=auto_scores, source=source,
-        version=__version__)
+        params=fit.params, seed=opts.seed, metrics=metrics, choices=fit.choices, options=opts,
+        selection=fit.selection, eps_suggestion=fit.eps_suggestion, auto_scores=auto_scores,
+        source=source, version=__version__, warnings=messages)
 
 
 # --------------------------------------------------------------------------- suggest

@@ -119,6 +119,7 @@ def report_context(result, projection: str = "pca") -> dict:
         "params": [(k, _number(v)) for k, v in result.params.items()],
         "seed": result.seed,
         "choices": result.choices,
+        "warnings": result.warnings,
         "metrics": [("clusters", _number(metrics["n_clusters"])),
                     ("noise fraction", _number(metrics["noise_fraction"])),
                     ("silhouette (higher is better)", _number(metrics["silhouette"])),
