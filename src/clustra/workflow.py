@@ -389,7 +389,31 @@ class ClusteringResult:
         return profile
 
     def to_dict(self, outputs: dict | None = None) -> dict:
-        """The ``--json`` document (schema ``clustra.run/1``, see the CLI docs)."""
+        """The ``--json`` document, schema ``clustra.run/1``.
+
+        Keys (all always present):
+
+        - ``schema``: ``"clustra.run/1"``; ``clustra_version``: str.
+        - ``input``: ``source`` (path or null), ``n_rows``, ``n_columns``,
+          ``id_column`` (or null), ``numeric_columns`` and ``categorical_columns``
+          (lists of names used), ``skipped_columns`` ({name: reason}).
+        - ``algorithm``: kmeans | minibatch | dbscan | hierarchical (the one that
+          ran; with ``--algorithm auto``, the winner).
+        - ``params``: the estimator's parameters ({name: value}); ``seed``: int.
+        - ``n_clusters``: clusters found (noise not counted).
+        - ``choices``: [{``name`` (algorithm | k | eps), ``value``, ``reason``}], in
+          the order they were made.
+        - ``preprocessing``: [{``step``, ``detail``}], in order.
+        - ``metrics``: ``n_clusters``, ``noise_fraction``, ``silhouette``,
+          ``calinski_harabasz``, ``davies_bouldin`` (null when undefined, e.g. one
+          cluster; noise rows excluded).
+        - ``counts``: rows per status, every status listed: ``clustered``,
+          ``noise``, ``missing values``, ``outlier``; they sum to ``input.n_rows``.
+        - ``cluster_sizes``: {label as str: rows}.
+        - ``warnings``: [str] raised while fitting.
+        - ``outputs``: what the command wrote, e.g. {``labels``: path or null,
+          ``report``: path or null}.
+        """
         return {
             "schema": JSON_SCHEMA,
             "clustra_version": self.version,
