@@ -255,3 +255,15 @@ def test_warnings_are_one_line_each(customers, capsys):
     for message in doc["warnings"]:
         assert f"clustra: warning: {' '.join(message.split())}" in captured.err.splitlines()
     assert "Warning:" not in captured.err  # no raw Python warning output
+
+
+def test_memory_refusal_is_a_data_error(customers, capsys, monkeypatch):
+    from clustra import workflow
+
+    def refuse(X, opts, progress):
+        raise MemoryError("linkage needs 9.9 GB for 45 rows; use fewer rows")
+
+    monkeypatch.setitem(workflow.ADAPTERS, "hierarchical", refuse)
+    path, _ = customers
+    assert main(["run", str(path), "--algorithm", "hierarchical", "--k", "3"]) == 1
+    assert "linkage needs 9.9 GB" in _one_line_error(capsys)

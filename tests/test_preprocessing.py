@@ -136,3 +136,11 @@ def test_scale_none_keeps_units(table):
     prepared = prepare(table, columns=["y"], scale="none")
     used = table.loc[prepared.used, "y"].to_numpy()
     np.testing.assert_allclose(prepared.X[:, 0], used)
+
+
+def test_infinite_values_are_gaps(table):
+    table.loc[[1, 4], "y"] = [np.inf, -np.inf]
+    prepared = prepare(table, columns=["x", "y"], impute="drop")
+    assert set(np.flatnonzero(prepared.status == STATUS_MISSING)) == {1, 2, 4, 5, 7}
+    assert np.isfinite(prepared.X).all()
+    assert "2 infinite value(s) counted as missing" in prepared.steps[1].detail

@@ -216,8 +216,12 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
     steps = [Step("columns", _describe_columns(numeric, categorical, skipped))]
 
     table = frame[numeric + categorical].copy()
+    n_infinite = 0
     for name in numeric:
-        table[name] = pd.to_numeric(table[name]).astype("float64")
+        values = pd.to_numeric(table[name]).astype("float64")
+        infinite = np.isinf(values.to_numpy())
+        n_infinite += int(infinite.sum())
+        table[name] = values.mask(infinite)  # an infinite value is no measurement: a gap
     for name in categorical:
         # One type per column for the encoder: text, with NaN marking a gap.
         table[name] = table[name].map(lambda v: np.nan if pd.isna(v) else str(v)).astype(object)
@@ -229,7 +233,10 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
         used_names = _listing(numeric + categorical)
         raise DataError(f"Every row has {which} in the columns used ({used_names}); "
                         "nothing is left to cluster.")
-    steps.append(Step("missing values", _describe_missing(impute, missing_any, missing_all)))
+    described = _describe_missing(impute, missing_any, missing_all)
+    if n_infinite:
+        described += f" ({n_infinite} infinite value(s) counted as missing.)"
+    steps.append(Step("missing values", described))
 
     status = np.full(len(frame), STATUS_CLUSTERED, dtype=object)
     status[dropped] = STATUS_MISSING
