@@ -77,8 +77,9 @@ def test_silhouette_diagram_uses_clustra_metrics(blobs):
 
 
 def test_selection_and_k_distance_delegate(kmeans_result, blobs):
-    ax = plot.plot_selection(kmeans_result)
-    assert isinstance(ax, Axes) and ax.has_data()
+    figure = plot.plot_selection(kmeans_result)
+    assert isinstance(figure, Figure) and figure.axes
+    assert all(panel.has_data() for panel in figure.axes if panel.get_title())
     X, _ = blobs
     ax = plot.plot_k_distance(X, min_samples=4)
     assert isinstance(ax, Axes) and ax.has_data()

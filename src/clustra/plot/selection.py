@@ -6,12 +6,24 @@ from clustra.plot._base import is_result, new_axes
 
 
 def plot_selection(selection, *, ax=None):
-    """The curves of a :func:`clustra.choose_k` result (or of a run that chose k)."""
+    """The curves of a :func:`clustra.choose_k` result (or of a run that chose k).
+
+    The result draws one panel per criterion (elbow, silhouette, gap ...). With
+    ``ax`` given (one Axes per criterion) it draws there and its return value is
+    passed back; otherwise a new Figure with one panel per criterion is returned.
+    """
     if is_result(selection):
         if selection.selection is None:
             raise ValueError("This run did not choose k (k was given), so there is no sweep.")
         selection = selection.selection
-    return selection.plot(ax=new_axes(ax, figsize=(7.0, 4.0)))
+    if ax is not None:
+        return selection.plot(ax=ax)
+    n_panels = len(getattr(selection, "picks", None) or ()) or 1
+    figure = new_axes(None, figsize=(3.2 * n_panels, 3.2)).figure
+    figure.clear()
+    axes = figure.subplots(1, n_panels, squeeze=False).ravel()
+    selection.plot(ax=axes if n_panels > 1 else axes[0])
+    return figure
 
 
 def plot_k_distance(data, *, min_samples: int = 5, ax=None):

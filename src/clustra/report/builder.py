@@ -25,9 +25,13 @@ class Figure:
     missing: str | None = None
 
 
-def _png(ax) -> str:
+def _png(drawn) -> str:
+    """PNG (base64) of what a plot function returned: a Figure, an Axes or an array of Axes."""
+    if isinstance(drawn, np.ndarray):
+        drawn = drawn.ravel()[0]
+    figure = drawn if hasattr(drawn, "savefig") else drawn.figure
     buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format="png", dpi=90)
+    figure.savefig(buffer, format="png", dpi=90)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
