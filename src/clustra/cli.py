@@ -63,7 +63,8 @@ def _check_report_path(path: Path | None) -> None:
 def _explain(result, quiet: bool) -> None:
     for choice in result.choices:
         value = f"{choice.value:.4g}" if isinstance(choice.value, float) else choice.value
-        _say(f"chose {choice.name}={value}: {choice.reason}", quiet)
+        reason = str(choice.reason).removeprefix(f"{choice.name}={value}: ")
+        _say(f"chose {choice.name}={value}: {reason}", quiet)
     counts = ", ".join(f"{n} {status}" for status, n in result.counts().items() if n)
     params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                        for k, v in result.params.items())

@@ -23,6 +23,7 @@ class Figure:
     caption: str
     png: str | None = None
     missing: str | None = None
+    wide: bool = False  # spans the whole row (multi-panel figures)
 
 
 def _png(drawn) -> str:
@@ -35,13 +36,13 @@ def _png(drawn) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _figure(title: str, caption: str, draw) -> Figure:
+def _figure(title: str, caption: str, draw, wide: bool = False) -> Figure:
     # A figure that cannot exist for this result (one cluster, no sweep) says why;
     # anything else is a bug and propagates.
     try:
-        return Figure(title, caption, png=_png(draw()))
+        return Figure(title, caption, png=_png(draw()), wide=wide)
     except ValueError as exc:
-        return Figure(title, caption, missing=str(exc))
+        return Figure(title, caption, missing=str(exc), wide=wide)
 
 
 def render_figures(result, projection: str = "pca") -> list[Figure]:
@@ -61,8 +62,9 @@ def render_figures(result, projection: str = "pca") -> list[Figure]:
     figures.append(_figure("Silhouette diagram", "Silhouette of each clustered row, by cluster.",
                            lambda: plot.plot_silhouette(result, random_state=result.seed)))
     if result.selection is not None:
-        figures.append(_figure("Choosing k", "Selection criteria over k.",
-                               lambda: plot.plot_selection(result)))
+        figures.append(_figure("Choosing k", "Selection criteria over k (circle: each "
+                               "criterion's pick; dashed line: the k chosen).",
+                               lambda: plot.plot_selection(result), wide=True))
     if result.eps_suggestion is not None:
         figures.append(_figure("Choosing eps", "Sorted distance to the min_samples-th neighbour.",
                                lambda: plot.plot_k_distance(result)))
