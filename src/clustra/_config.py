@@ -103,12 +103,14 @@ class thread_limit(contextlib.ContextDecorator):
 
 
 @contextlib.contextmanager
-def kernel_threads(n_threads: int | None = None) -> Iterator[int]:
+def kernel_threads(n_threads: int | None = None, *, limit_blas: bool = True) -> Iterator[int]:
     """Run compiled kernels with the configured thread count (internal).
 
     Sets numba's thread count for the calling thread and holds BLAS to one
     thread, restoring both on exit. ``n_threads`` (an estimator parameter, say)
     overrides the process setting. Yields the number of threads in force.
+    ``limit_blas=False`` skips the BLAS limit (threadpoolctl costs milliseconds
+    per call) for code that calls no BLAS, such as a quick ``predict``.
     """
     import numba
     from threadpoolctl import threadpool_limits
@@ -118,7 +120,10 @@ def kernel_threads(n_threads: int | None = None) -> Iterator[int]:
     previous = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        if limit_blas:
+            with threadpool_limits(limits=1, user_api="blas"):
+                yield n
+        else:
             yield n
     finally:
         numba.set_num_threads(previous)

@@ -87,7 +87,7 @@ def validate_X(
         if "Expected 2D array" in message:
             raise ValueError(
                 "Expected a 2-D array of shape (n_samples, n_features), got a 1-D array. "
-                "Reshape with X.reshape(-1, 1) for a single feature, or X.reshape(1, -1) "
+                "Reshape your data with X.reshape(-1, 1) for a single feature, or X.reshape(1, -1) "
                 "for a single sample."
             ) from exc
         raise

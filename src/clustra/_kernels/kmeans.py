@@ -1,0 +1,442 @@
+"""K-Means kernels: the fused Lloyd pass, the exact Hamerly pass, and helpers.
+
+Conventions shared by every kernel here:
+
+- ``X`` is a C-contiguous ``(n_samples, n_features)`` array of float32 or
+  float64; ``weights`` is ``(n_samples,)`` of the same dtype; ``labels`` is
+  ``(n_samples,)`` int32.
+- Centres are ``(n_clusters, n_features)`` in X's dtype, with
+  ``neg_half_norms[j] = -||c_j||^2 / 2``. The nearest centre of ``x`` is the
+  argmax of the *score* ``x . c_j - ||c_j||^2 / 2`` (since ``||x - c_j||^2 =
+  ||x||^2 - 2 score_j``), computed in X's dtype. Rows are scored a tile at a
+  time with the row index in the inner loop (see :func:`_tile_best`): that
+  loop has no reduction, so LLVM vectorises it without ``fastmath``. Ties go
+  to the lowest centre index, as in scikit-learn.
+- Rows are processed in chunks of :data:`CHUNK` rows. Every chunk writes its
+  own float64 partial sums; partials are added in chunk order. The results
+  therefore depend on ``CHUNK`` but never on the number of threads.
+- Lloyd and Hamerly score rows with the same function and sum chunks in the
+  same order, so from the same centres they produce bit-identical labels and
+  centres at every iteration.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+CHUNK = 1024  # rows per chunk: the unit of work and of partial sums
+TILE = 128  # rows scored together (a divisor of CHUNK)
+
+# Lloyd processes chunks in groups so that the partial sums of one group
+# (group_size x n_clusters x n_features float64) stay within this budget.
+_GROUP_BUDGET_BYTES = 32 * 1024 * 1024
+
+
+def n_chunks(n_samples: int) -> int:
+    return (n_samples + CHUNK - 1) // CHUNK
+
+
+def group_size(n_clusters: int, n_features: int) -> int:
+    """Chunks per Lloyd group (only memory depends on it, never the results)."""
+    per_chunk = 8 * n_clusters * (n_features + 1)
+    return int(max(4, min(256, _GROUP_BUDGET_BYTES // max(per_chunk, 1))))
+
+
+@njit(cache=True)
+def _row_scores(X, i, centers, neg_half_norms, scores):
+    """scores[j] = X[i] . c_j - ||c_j||^2 / 2 in X's dtype, features added in order.
+
+    Adds the same terms in the same order as :func:`_tile_best`, so the two
+    give bit-identical scores (no fastmath, hence no FMA contraction).
+    """
+    n_clusters = scores.shape[0]
+    for j in range(n_clusters):
+        total = neg_half_norms[j]
+        for f in range(X.shape[1]):
+            total += X[i, f] * centers[j, f]
+        scores[j] = total
+
+
+@njit(cache=True)
+def _best_two(scores):
+    """Index of the largest score (lowest index on ties), its score and the runner-up's."""
+    best = 0
+    best_score = scores[0]
+    second_score = -np.inf
+    for j in range(1, scores.shape[0]):
+        s = scores[j]
+        if s > best_score:
+            second_score = best_score
+            best_score = s
+            best = j
+        elif s > second_score:
+            second_score = s
+    return best, best_score, second_score
+
+
+@njit(cache=True)
+def _tile_best(X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best):
+    """Score rows ``start : start + TILE`` of X against every centre, vectorised over rows.
+
+    ``x_t`` is a (d, TILE) buffer for the transposed tile (rows past the end of
+    X are zero and ignored). On return ``best[r]`` is the nearest centre of
+    row ``start + r`` (lowest index on ties) and ``best_score``/``second_score``
+    its score and the runner-up's. The loops over the TILE rows have a fixed
+    trip count and no reduction, so LLVM turns them into wide vector code.
+    """
+    n_samples, n_features = X.shape
+    n_rows = min(TILE, n_samples - start)
+    if n_rows < TILE:
+        x_t[:] = 0
+    for r in range(n_rows):
+        for f in range(n_features):
+            x_t[f, r] = X[start + r, f]
+    for r in range(TILE):
+        best_score[r] = -np.inf
+        second_score[r] = -np.inf
+        best[r] = 0
+    for j in range(centers.shape[0]):
+        c0 = neg_half_norms[j]
+        for r in range(TILE):
+            scores[r] = c0
+        for f in range(n_features):
+            c = centers[j, f]
+            for r in range(TILE):
+                scores[r] += x_t[f, r] * c
+        for r in range(TILE):
+            s = scores[r]
+            if s > best_score[r]:
+                second_score[r] = best_score[r]
+                best_score[r] = s
+                best[r] = j
+            elif s > second_score[r]:
+                second_score[r] = s
+    return n_rows
+
+
+@njit(cache=True)
+def _add_row(X, weights, i, label, sums, weight_sums):
+    w = np.float64(weights[i])
+    weight_sums[label] += w
+    for f in range(X.shape[1]):
+        sums[label, f] += w * np.float64(X[i, f])
+
+
+@njit(cache=True)
+def _tile_buffers(n_features, dtype):
+    x_t = np.zeros((n_features, TILE), dtype=dtype)
+    scores = np.empty(TILE, dtype=dtype)
+    best_score = np.empty(TILE, dtype=dtype)
+    second_score = np.empty(TILE, dtype=dtype)
+    best = np.empty(TILE, dtype=np.int32)
+    return x_t, scores, best_score, second_score, best
+
+
+@njit(parallel=True, cache=True)
+def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n_per_group):
+    """One fused Lloyd pass: assign every row and sum it into its new centre.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, C-contiguous.
+    weights : (n,) same dtype.
+    centers : (k, d) and neg_half_norms : (k,), X's dtype (see module doc).
+    labels : (n,) int32, updated in place (the previous labels on entry).
+    sums : (k, d) float64, out: weighted sum of the rows of each cluster.
+    weight_sums : (k,) float64, out: total weight of each cluster.
+    n_per_group : int, chunks per group (memory only; results do not depend on it).
+
+    Returns
+    -------
+    n_changed : int, how many labels changed.
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers.shape[0]
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    partial_sums = np.empty((n_per_group, n_clusters, n_features), dtype=np.float64)
+    partial_weights = np.empty((n_per_group, n_clusters), dtype=np.float64)
+    changed = np.zeros(total_chunks, dtype=np.int64)
+    sums[:] = 0.0
+    weight_sums[:] = 0.0
+    for first in range(0, total_chunks, n_per_group):
+        n_here = min(n_per_group, total_chunks - first)
+        for g in prange(n_here):
+            chunk = first + g
+            x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
+            chunk_sums = partial_sums[g]
+            chunk_weights = partial_weights[g]
+            chunk_sums[:] = 0.0
+            chunk_weights[:] = 0.0
+            n_changed = 0
+            end = min((chunk + 1) * CHUNK, n_samples)
+            for start in range(chunk * CHUNK, end, TILE):
+                n_rows = _tile_best(
+                    X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best
+                )
+                for r in range(n_rows):
+                    i = start + r
+                    label = best[r]
+                    if labels[i] != label:
+                        n_changed += 1
+                        labels[i] = label
+                    _add_row(X, weights, i, label, chunk_sums, chunk_weights)
+            changed[chunk] = n_changed
+        for g in range(n_here):
+            for j in range(n_clusters):
+                weight_sums[j] += partial_weights[g, j]
+                for f in range(n_features):
+                    sums[j, f] += partial_sums[g, j, f]
+    return changed.sum()
+
+
+@njit(parallel=True, cache=True)
+def assign(X, centers, neg_half_norms, labels):
+    """Nearest centre of every row into ``labels`` ((n,) int32); no sums. Shapes as lloyd_pass.
+
+    Returns how many labels changed.
+    """
+    n_samples, n_features = X.shape
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    changed = np.zeros(total_chunks, dtype=np.int64)
+    for chunk in prange(total_chunks):
+        x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
+        n_changed = 0
+        end = min((chunk + 1) * CHUNK, n_samples)
+        for start in range(chunk * CHUNK, end, TILE):
+            n_rows = _tile_best(
+                X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best
+            )
+            for r in range(n_rows):
+                if labels[start + r] != best[r]:
+                    n_changed += 1
+                    labels[start + r] = best[r]
+        changed[chunk] = n_changed
+    return changed.sum()
+
+
+@njit(cache=True)
+def _sq_distance(X, i, centers, j):
+    total = 0.0
+    for f in range(X.shape[1]):
+        diff = np.float64(X[i, f]) - np.float64(centers[j, f])
+        total += diff * diff
+    return total
+
+
+@njit(cache=True)
+def _shift_extremes(shift):
+    """Index of the largest shift, the largest and the second largest."""
+    top, top_shift, second_shift = 0, -1.0, 0.0
+    for j in range(shift.shape[0]):
+        if shift[j] > top_shift:
+            second_shift = max(top_shift, 0.0)
+            top_shift = shift[j]
+            top = j
+        elif shift[j] > second_shift:
+            second_shift = shift[j]
+    return top, top_shift, second_shift
+
+
+@njit(cache=True)
+def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
+    upper = math.sqrt(max(x_sq_norm - 2.0 * np.float64(best_score), 0.0))
+    if n_clusters == 1:
+        return upper, np.inf
+    return upper, math.sqrt(max(x_sq_norm - 2.0 * np.float64(second_score), 0.0))
+
+
+@njit(parallel=True, cache=True)
+def hamerly_pass(
+    X,
+    x_sq_norms,
+    centers,
+    neg_half_norms,
+    half_separation,
+    shift,
+    labels,
+    upper,
+    lower,
+    margin_scale,
+    first,
+    dirty,
+):
+    """One exact Hamerly assignment pass; the labels :func:`assign` would give.
+
+    Each row keeps an upper bound ``upper`` on the distance to its centre and a
+    lower bound ``lower`` on the distance to every other centre. A row is
+    rescored only when the bounds (moved by the centre shifts) no longer prove
+    its label. The proof must hold with a margin: a row is skipped only if
+    ``m^2 - u^2 > margin_scale * (||x||^2 + max_j ||c_j||^2)`` (``m`` the best
+    lower bound, ``u`` the upper bound), so that rounding in the scores could
+    not have changed Lloyd's argmin; exact ties are never skipped.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64 C-contiguous; x_sq_norms : (n,) float64.
+    centers : (k, d) and neg_half_norms : (k,), X's dtype.
+    half_separation : (k,) float64, half the distance to the nearest other centre.
+    shift : (k,) float64, how far each centre moved since the bounds were set.
+    labels : (n,) int32; upper, lower : (n,) float64; all updated in place.
+    margin_scale : float, relative rounding margin (see above).
+    first : bool, no valid bounds yet: score every row.
+    dirty : (n_chunks,) bool, out: chunks where some label changed.
+
+    Returns
+    -------
+    n_changed : int, how many labels changed.
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers.shape[0]
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    max_center_sq = 0.0
+    for j in range(n_clusters):
+        max_center_sq = max(max_center_sq, -2.0 * np.float64(neg_half_norms[j]))
+    top, top_shift, second_shift = _shift_extremes(shift)
+    changed = np.zeros(total_chunks, dtype=np.int64)
+    for chunk in prange(total_chunks):
+        n_changed = 0
+        end = min((chunk + 1) * CHUNK, n_samples)
+        if first:
+            x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
+            for start in range(chunk * CHUNK, end, TILE):
+                n_rows = _tile_best(
+                    X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best
+                )
+                for r in range(n_rows):
+                    i = start + r
+                    upper[i], lower[i] = _set_bounds(
+                        x_sq_norms[i], best_score[r], second_score[r], n_clusters
+                    )
+                    if labels[i] != best[r]:
+                        n_changed += 1
+                        labels[i] = best[r]
+        else:
+            row_scores = np.empty(n_clusters, dtype=X.dtype)
+            for i in range(chunk * CHUNK, end):
+                label = labels[i]
+                u = upper[i] + shift[label]
+                low = lower[i] - (second_shift if label == top else top_shift)
+                lower[i] = low
+                m = max(low, half_separation[label])
+                margin = margin_scale * (x_sq_norms[i] + max_center_sq)
+                if m > u and (m - u) * (m + u) > margin:
+                    upper[i] = u
+                    continue
+                u = math.sqrt(_sq_distance(X, i, centers, label))
+                upper[i] = u
+                if m > u and (m - u) * (m + u) > margin:
+                    continue
+                _row_scores(X, i, centers, neg_half_norms, row_scores)
+                new_label, best_s, second_s = _best_two(row_scores)
+                upper[i], lower[i] = _set_bounds(x_sq_norms[i], best_s, second_s, n_clusters)
+                if new_label != label:
+                    n_changed += 1
+                    labels[i] = new_label
+        changed[chunk] = n_changed
+        dirty[chunk] = n_changed > 0
+    return changed.sum()
+
+
+@njit(parallel=True, cache=True)
+def chunk_sums(X, weights, labels, dirty, partial_sums, partial_weights):
+    """Recompute the float64 partial sums of the chunks flagged ``dirty``.
+
+    partial_sums : (n_chunks, k, d) float64 and partial_weights : (n_chunks, k)
+    float64, updated in place for dirty chunks only.
+    """
+    n_samples = X.shape[0]
+    for chunk in prange(partial_sums.shape[0]):
+        if not dirty[chunk]:
+            continue
+        chunk_sums = partial_sums[chunk]
+        chunk_weights = partial_weights[chunk]
+        chunk_sums[:] = 0.0
+        chunk_weights[:] = 0.0
+        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+            _add_row(X, weights, i, labels[i], chunk_sums, chunk_weights)
+
+
+@njit(cache=True)
+def add_in_order(partial_sums, partial_weights, sums, weight_sums):
+    """sums, weight_sums = the chunk partials added in chunk order (float64)."""
+    sums[:] = 0.0
+    weight_sums[:] = 0.0
+    n_clusters, n_features = sums.shape
+    for chunk in range(partial_sums.shape[0]):
+        for j in range(n_clusters):
+            weight_sums[j] += partial_weights[chunk, j]
+            for f in range(n_features):
+                sums[j, f] += partial_sums[chunk, j, f]
+
+
+@njit(parallel=True, cache=True)
+def sq_distances_to_assigned(X, centers, labels):
+    """(n,) float64: squared distance of every row to its assigned centre (direct formula)."""
+    n_samples = X.shape[0]
+    out = np.empty(n_samples, dtype=np.float64)
+    for i in prange(n_samples):
+        out[i] = _sq_distance(X, i, centers, labels[i])
+    return out
+
+
+@njit(parallel=True, cache=True)
+def inertia(X, weights, centers, labels):
+    """Weighted sum of squared distances to the assigned centres, float64, chunk order."""
+    n_samples = X.shape[0]
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    partial = np.zeros(total_chunks, dtype=np.float64)
+    for chunk in prange(total_chunks):
+        total = 0.0
+        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+            total += np.float64(weights[i]) * _sq_distance(X, i, centers, labels[i])
+        partial[chunk] = total
+    result = 0.0
+    for chunk in range(total_chunks):
+        result += partial[chunk]
+    return result
+
+
+@njit(parallel=True, cache=True)
+def distances(X, centers):
+    """(n, k) array of X's dtype: Euclidean distance of every row to every centre."""
+    n_samples = X.shape[0]
+    n_clusters = centers.shape[0]
+    out = np.empty((n_samples, n_clusters), dtype=X.dtype)
+    for i in prange(n_samples):
+        for j in range(n_clusters):
+            out[i, j] = math.sqrt(_sq_distance(X, i, centers, j))
+    return out
+
+
+@njit(cache=True)
+def half_separation(centers):
+    """(k,) float64: half the distance from each centre to its nearest other centre."""
+    n_clusters, n_features = centers.shape
+    out = np.full(n_clusters, np.inf)
+    for a in range(n_clusters):
+        for b in range(a + 1, n_clusters):
+            total = 0.0
+            for f in range(n_features):
+                diff = np.float64(centers[a, f]) - np.float64(centers[b, f])
+                total += diff * diff
+            dist = 0.5 * math.sqrt(total)
+            out[a] = min(out[a], dist)
+            out[b] = min(out[b], dist)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def row_sq_norms(X):
+    """(n,) float64 squared norm of every row."""
+    n_samples, n_features = X.shape
+    out = np.empty(n_samples, dtype=np.float64)
+    for i in prange(n_samples):
+        total = 0.0
+        for f in range(n_features):
+            v = np.float64(X[i, f])
+            total += v * v
+        out[i] = total
+    return out

@@ -1,0 +1,210 @@
+"""What KMeans and MiniBatchKMeans share: parameter checks, initialisation, predict/transform."""
+
+from __future__ import annotations
+
+import contextlib
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from clustra._config import kernel_threads
+from clustra._kernels import kmeans as kernels
+from clustra.cluster import _kmeans_single as single
+from clustra.cluster._validation import (
+    FLOAT_DTYPES,
+    check_finite,
+    check_n_clusters,
+    check_sample_weight,
+    validate_X,
+)
+
+INIT_CHOICES = ("k-means++", "random")
+
+
+def check_positive_int(value, name: str, *, allow_none: bool = False) -> None:
+    if allow_none and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def check_non_negative_real(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, Real) or not value >= 0:
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
+
+
+def init_kind(init) -> str:
+    """'k-means++', 'random', 'callable' or 'array'; raise on anything else."""
+    if isinstance(init, str):
+        if init not in INIT_CHOICES:
+            raise ValueError(
+                f"init must be 'k-means++', 'random', an array of shape (n_clusters, "
+                f"n_features) or a callable, got {init!r}."
+            )
+        return init
+    if callable(init):
+        return "callable"
+    if hasattr(init, "__array__") or isinstance(init, list | tuple):
+        return "array"
+    raise ValueError(
+        "init must be 'k-means++', 'random', an array of shape (n_clusters, n_features) "
+        f"or a callable, got {type(init).__name__}."
+    )
+
+
+def resolve_n_init(n_init, kind: str, default: int) -> int:
+    """n_init='auto' is 1 for k-means++ and explicit centres, ``default`` otherwise."""
+    if n_init == "auto":
+        return 1 if kind in ("k-means++", "array") else default
+    check_positive_int(n_init, "n_init")
+    return int(n_init)
+
+
+def tolerance(X: np.ndarray, tol: float) -> float:
+    """Absolute tolerance: ``tol`` times the mean feature variance (as scikit-learn)."""
+    if tol == 0:
+        return 0.0
+    return float(np.mean(np.var(X, axis=0)) * tol)
+
+
+def check_centers(centers, n_clusters: int, n_features: int, dtype, what: str) -> np.ndarray:
+    centers = np.array(centers, dtype=dtype, order="C", copy=True)
+    if centers.ndim != 2 or centers.shape != (n_clusters, n_features):
+        raise ValueError(
+            f"The {what} have shape {centers.shape}; expected (n_clusters, n_features) = "
+            f"({n_clusters}, {n_features})."
+        )
+    check_finite(centers, name=what)
+    return centers
+
+
+def same_clustering(labels_a: np.ndarray, labels_b: np.ndarray, n_clusters: int) -> bool:
+    """True when two labelings are equal up to renumbering of a's clusters onto b's."""
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    first = np.unique(labels_a, return_index=True)[1]
+    mapping[labels_a[first]] = labels_b[first]
+    return bool(np.array_equal(mapping[labels_a], labels_b))
+
+
+def initial_centers(X, n_clusters, init, kind, random_state, weights, init_size=None):
+    """Initial centres (X's dtype) by k-means++, random rows, a callable or given array.
+
+    Draws from ``random_state`` in scikit-learn's order.
+    """
+    n_samples = X.shape[0]
+    if init_size is not None and init_size < n_samples:
+        rows = random_state.randint(0, n_samples, init_size)
+        X, weights, n_samples = X[rows], weights[rows], init_size
+    if kind == "k-means++":
+        centers, _ = single.kmeans_plusplus(X, n_clusters, weights, random_state)
+    elif kind == "random":
+        p = weights.astype(np.float64) / weights.sum(dtype=np.float64)
+        rows = random_state.choice(n_samples, size=n_clusters, replace=False, p=p)
+        centers = X[rows]
+    elif kind == "array":
+        centers = init
+    else:
+        centers = check_centers(
+            init(X, n_clusters, random_state=random_state),
+            n_clusters, X.shape[1], X.dtype, "centres returned by the init callable",
+        )
+    return np.ascontiguousarray(centers, dtype=X.dtype)
+
+
+class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """Shared behaviour. Subclasses set ``cluster_centers_`` and the private
+    ``_x_shift`` (the vector subtracted from X during fit, zeros when none)
+    and ``_centers_internal`` (the centres in that shifted frame)."""
+
+    def _check_common_params(self, X):
+        n_clusters = check_n_clusters(self.n_clusters, X.shape[0])
+        kind = init_kind(self.init)
+        check_positive_int(self.max_iter, "max_iter")
+        check_non_negative_real(self.tol, "tol")
+        if self.n_init != "auto":
+            check_positive_int(self.n_init, "n_init")
+        return n_clusters, kind
+
+    def _validated_init(self, X, kind):
+        if kind != "array":
+            return None
+        return check_centers(self.init, self.n_clusters, X.shape[1], X.dtype, "initial centres")
+
+    def _random_state(self):
+        return check_random_state(self.random_state)
+
+    def _frame(self, X):
+        """X and the centres in the frame the fit used (bit-identical labels to labels_)."""
+        centers = self.cluster_centers_
+        internal = getattr(self, "_centers_internal", None)
+        shift = getattr(self, "_x_shift", None)
+        if internal is None or shift is None or not np.any(shift):
+            return X, np.ascontiguousarray(centers, dtype=X.dtype)
+        shift = shift.astype(X.dtype)
+        if internal.dtype == X.dtype and np.array_equal(internal + shift, centers):
+            return X - shift, internal
+        return X - shift, np.ascontiguousarray(centers - shift, dtype=X.dtype)
+
+    @contextlib.contextmanager
+    def _threads(self, n_rows):
+        # The K-Means kernels call no BLAS, so threadpoolctl's cost is skipped.
+        with kernel_threads(getattr(self, "n_threads", None), limit_blas=False):
+            with single.threads_for(n_rows):
+                yield
+
+    def _check_test_data(self, X):
+        check_is_fitted(self)
+        return validate_X(self, X, reset=False, dtype=FLOAT_DTYPES, order="C")
+
+    def predict(self, X):
+        """Index of the nearest cluster centre for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+        """
+        X = self._check_test_data(X)
+        with self._threads(X.shape[0]):
+            Xf, centers = self._frame(X)
+            return single.assign_labels(np.ascontiguousarray(Xf), centers)
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return ``labels_`` (the cluster of each training sample)."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def transform(self, X):
+        """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
+        X = self._check_test_data(X)
+        with self._threads(X.shape[0]):
+            return kernels.distances(X, np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype))
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of X to the centres (see :meth:`transform`)."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the (weighted) inertia of X against the fitted centres."""
+        X = self._check_test_data(X)
+        weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        with self._threads(X.shape[0]):
+            Xf, centers = self._frame(X)
+            Xf = np.ascontiguousarray(Xf)
+            labels = single.assign_labels(Xf, centers)
+            return -kernels.inertia(Xf, weights, centers, labels)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags

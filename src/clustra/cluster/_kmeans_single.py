@@ -1,0 +1,208 @@
+"""One K-Means run from given centres (Lloyd or Hamerly), and k-means++ seeding.
+
+Prior validation is assumed everywhere here: ``X`` is C-contiguous float32 or
+float64 (already centred on its mean by the caller, for accuracy), weights
+have X's dtype, centres are ``(n_clusters, n_features)`` of X's dtype.
+
+Convergence follows scikit-learn's Lloyd exactly, so that from the same
+centres both give the same iterates and the same ``n_iter_``: stop when no
+label changed ("strict convergence"), or when the squared centre shifts sum to
+at most ``tol``; after a tolerance stop, one more assignment makes the labels
+match the final centres.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numba
+import numpy as np
+
+from clustra._kernels import kmeans as kernels
+from clustra._kernels import kmeanspp as pp_kernels
+
+
+@contextlib.contextmanager
+def threads_for(n_rows: int, chunk: int = kernels.CHUNK):
+    """Use no more numba threads than there are chunks of rows.
+
+    A parallel loop with fewer chunks than threads leaves threads idle at the
+    barrier; on a busy machine waking them costs milliseconds, more than the
+    work on a small input. Results do not depend on the thread count.
+    """
+    current = numba.get_num_threads()
+    wanted = max(1, min(current, -(-n_rows // chunk)))
+    if wanted == current:
+        yield
+        return
+    numba.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(current)
+
+
+def neg_half_norms(centers: np.ndarray) -> np.ndarray:
+    norms = np.einsum("ij,ij->i", centers.astype(np.float64), centers.astype(np.float64))
+    return (-0.5 * norms).astype(centers.dtype)
+
+
+def assign_labels(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Nearest centre of every row of X (int32), as the Lloyd pass computes it."""
+    labels = np.full(X.shape[0], -1, dtype=np.int32)
+    with threads_for(X.shape[0]):
+        kernels.assign(X, centers, neg_half_norms(centers), labels)
+    return labels
+
+
+def relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums) -> None:
+    """Give each empty cluster one of the rows farthest from their centres (in place).
+
+    Deterministic: the farthest row goes to the lowest-numbered empty cluster,
+    ties between rows broken by row order. As in scikit-learn, the row's
+    weighted contribution moves from its cluster's sum to the empty one.
+    """
+    empty = np.flatnonzero(weight_sums == 0)
+    if empty.size == 0:
+        return
+    distances = kernels.sq_distances_to_assigned(X, centers_old, labels)
+    if distances.max() == 0:
+        return  # fewer distinct points than clusters: nothing to gain
+    farthest = np.argsort(-distances, kind="stable")[: empty.size]
+    for new_cluster, row in zip(empty, farthest, strict=False):
+        old_cluster = labels[row]
+        weight = np.float64(weights[row])
+        contribution = weight * X[row].astype(np.float64)
+        sums[old_cluster] -= contribution
+        sums[new_cluster] = contribution
+        weight_sums[new_cluster] = weight
+        weight_sums[old_cluster] -= weight
+
+
+def update_centers(X, weights, centers_old, labels, sums, weight_sums):
+    """New centres from the sums (after relocating empty clusters) and each centre's shift."""
+    relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums)
+    filled = weight_sums > 0
+    new = np.empty_like(sums)
+    new[filled] = sums[filled] / weight_sums[filled, None]
+    if not filled.all():
+        # Only when there are fewer distinct points than clusters (as scikit-learn).
+        new[~filled] = new[np.argmax(weight_sums)]
+    new = new.astype(X.dtype)
+    diff = new.astype(np.float64) - centers_old.astype(np.float64)
+    shift = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return new, shift
+
+
+def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
+    """One Lloyd run. Returns (labels, inertia, centers, n_iter).
+
+    ``history``, if a list, receives the inertia of every iteration's
+    assignment (labels against the centres they were assigned to).
+    """
+    n_clusters, n_features = centers_init.shape
+    centers = np.ascontiguousarray(centers_init, dtype=X.dtype)
+    labels = np.full(X.shape[0], -1, dtype=np.int32)
+    sums = np.zeros((n_clusters, n_features))
+    weight_sums = np.zeros(n_clusters)
+    per_group = kernels.group_size(n_clusters, n_features)
+    strict = False
+    for iteration in range(max_iter):  # noqa: B007 - used after the loop
+        n_changed = kernels.lloyd_pass(
+            X, weights, centers, neg_half_norms(centers), labels, sums, weight_sums, per_group
+        )
+        if history is not None:
+            history.append(kernels.inertia(X, weights, centers, labels))
+        centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
+        if n_changed == 0:
+            strict = True
+            break
+        if np.dot(shift, shift) <= tol:
+            break
+    if not strict:
+        kernels.assign(X, centers, neg_half_norms(centers), labels)
+    return labels, kernels.inertia(X, weights, centers, labels), centers, iteration + 1
+
+
+def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
+    """One exact Hamerly run: the same iterates as :func:`lloyd`, bit for bit.
+
+    Rows whose bounds prove their label are not rescored, and the per-chunk
+    sums of chunks where no label changed are reused; both are deterministic.
+    Extra memory: 2 float64 per row (bounds), one per row (norms) and
+    ``n_chunks x n_clusters x (n_features + 1)`` float64 for the chunk sums.
+    """
+    n_samples = X.shape[0]
+    n_clusters, n_features = centers_init.shape
+    centers = np.ascontiguousarray(centers_init, dtype=X.dtype)
+    labels = np.full(n_samples, -1, dtype=np.int32)
+    x_sq_norms = kernels.row_sq_norms(X)
+    upper = np.zeros(n_samples)
+    lower = np.zeros(n_samples)
+    total_chunks = kernels.n_chunks(n_samples)
+    partial_sums = np.zeros((total_chunks, n_clusters, n_features))
+    partial_weights = np.zeros((total_chunks, n_clusters))
+    dirty = np.ones(total_chunks, dtype=np.bool_)
+    sums = np.zeros((n_clusters, n_features))
+    weight_sums = np.zeros(n_clusters)
+    shift = np.zeros(n_clusters)
+    # Rounding allowance for the bound tests (see kernels.hamerly_pass).
+    margin_scale = 128.0 * (n_features + 8) * float(np.finfo(X.dtype).eps)
+    strict = False
+    for iteration in range(max_iter):  # noqa: B007 - used after the loop
+        n_changed = kernels.hamerly_pass(
+            X, x_sq_norms, centers, neg_half_norms(centers), kernels.half_separation(centers),
+            shift, labels, upper, lower, margin_scale, iteration == 0, dirty,
+        )
+        if history is not None:
+            history.append(kernels.inertia(X, weights, centers, labels))
+        kernels.chunk_sums(X, weights, labels, dirty, partial_sums, partial_weights)
+        kernels.add_in_order(partial_sums, partial_weights, sums, weight_sums)
+        centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
+        if n_changed == 0:
+            strict = True
+            break
+        if np.dot(shift, shift) <= tol:
+            break
+    if not strict:
+        kernels.hamerly_pass(
+            X, x_sq_norms, centers, neg_half_norms(centers), kernels.half_separation(centers),
+            shift, labels, upper, lower, margin_scale, False, dirty,
+        )
+    return labels, kernels.inertia(X, weights, centers, labels), centers, iteration + 1
+
+
+RUNNERS = {"lloyd": lloyd, "hamerly": hamerly}
+
+
+def kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials=None):
+    """Greedy k-means++ on validated input. Returns (centers, indices).
+
+    Draws from ``random_state`` (a ``numpy.random.RandomState``) in the same
+    order as scikit-learn's seeding, so the same seed picks the same rows.
+    """
+    n_samples = X.shape[0]
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
+    indices = np.full(n_clusters, -1, dtype=np.intp)
+    weights64 = weights.astype(np.float64)
+    first = random_state.choice(n_samples, p=weights64 / weights64.sum())
+    centers[0] = X[first]
+    indices[0] = first
+    closest_sq = pp_kernels.sq_distances_to_point(X, X[first])
+    potential = pp_kernels.weighted_total(closest_sq, weights)
+    for c in range(1, n_clusters):
+        rand_vals = random_state.uniform(size=n_local_trials) * potential
+        candidate_ids = np.searchsorted(np.cumsum(weights64 * closest_sq), rand_vals)
+        np.clip(candidate_ids, None, n_samples - 1, out=candidate_ids)
+        potentials = pp_kernels.candidate_potentials(
+            X, weights, closest_sq, np.ascontiguousarray(X[candidate_ids])
+        )
+        best = int(np.argmin(potentials))
+        potential = potentials[best]
+        chosen = candidate_ids[best]
+        pp_kernels.update_closest(X, X[chosen], closest_sq)
+        centers[c] = X[chosen]
+        indices[c] = chosen
+    return centers, indices

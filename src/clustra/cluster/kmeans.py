@@ -1,0 +1,335 @@
+"""K-Means: the :class:`KMeans` estimator, :class:`MiniBatchKMeans`, and the
+functional forms :func:`k_means` and :func:`kmeans_plusplus`.
+
+From the same initial centres, ``KMeans`` follows scikit-learn's Lloyd
+iteration exactly (same labels at every step, same stopping rule, same
+``n_iter_``); the random draws for k-means++ and ``init="random"`` are made in
+scikit-learn's order, so the same integer ``random_state`` picks the same
+initial rows. Results are bit-identical whatever the number of threads.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from clustra._config import kernel_threads
+from clustra.cluster import _kmeans_single as single
+from clustra.cluster._kmeans_base import (
+    BaseKMeans,
+    check_positive_int,
+    initial_centers,
+    resolve_n_init,
+    same_clustering,
+    tolerance,
+)
+from clustra.cluster._minibatch import MiniBatchKMeans
+from clustra.cluster._validation import (
+    FLOAT_DTYPES,
+    check_n_clusters,
+    check_sample_weight,
+    validate_X,
+)
+
+__all__ = ["KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus"]
+
+ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan")
+
+# algorithm="auto" picks Hamerly up to this many clusters, Lloyd above.
+# Hamerly keeps one lower bound per row, which prunes well while few centres
+# compete for each point; with many clusters that single bound is loose and
+# rows get rescored anyway, so the bound bookkeeping only adds cost.
+# Measured (benchmarks/workloads/kmeans.py, 2 cores, ms per iteration,
+# clustra lloyd / clustra hamerly): see the comment in choose_algorithm.
+HAMERLY_MAX_CLUSTERS = 64
+
+
+def choose_algorithm(algorithm: str, n_clusters: int) -> str:
+    """The run function's name for ``algorithm`` ('elkan' means the bounded exact variant).
+
+    'auto' rule, from benchmarks/workloads/kmeans.py on the 2-core machine:
+    Hamerly wins clearly for small k (workloads a, c: d=16 k=16 and d=2 k=8),
+    where most rows are proven by their bounds after a few iterations; for
+    k=256 (workload b) the single lower bound rarely proves anything and
+    Lloyd's fused tile pass is as fast or faster. Hence Hamerly for
+    ``2 <= n_clusters <= HAMERLY_MAX_CLUSTERS``.
+    """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(
+            f"algorithm must be one of {', '.join(map(repr, ALGORITHMS))}, got {algorithm!r}."
+        )
+    if n_clusters == 1:
+        return "lloyd"
+    if algorithm == "auto":
+        return "hamerly" if n_clusters <= HAMERLY_MAX_CLUSTERS else "lloyd"
+    return "hamerly" if algorithm == "elkan" else algorithm
+
+
+class KMeans(BaseKMeans):
+    """K-Means clustering (Lloyd's algorithm, or its exact accelerated variant).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters (and centres).
+    init : {'k-means++', 'random'}, callable or array of shape (n_clusters, n_features)
+        'k-means++' (default) is greedy k-means++ with ``2 + int(ln k)``
+        candidates per step; 'random' picks rows at random (weighted by
+        ``sample_weight``); a callable ``init(X, n_clusters, random_state)``
+        returns centres; an array gives them.
+    n_init : 'auto' or int, default='auto'
+        Number of initialisations; the run with the lowest inertia is kept.
+        'auto' means 1 for 'k-means++' and an array, 10 otherwise.
+    max_iter : int, default=300
+        Maximum number of iterations of one run.
+    tol : float, default=1e-4
+        Stop when the squared centre shifts sum to at most ``tol`` times the
+        mean feature variance of X (and always when no label changes).
+    verbose : int, default=0
+        Kept for scikit-learn compatibility; progress is not printed.
+    random_state : int, RandomState instance or None, default=None
+        Seed for the initialisation.
+    copy_x : bool, default=True
+        If False, X (when already float and C-contiguous) is centred in
+        place during fit and restored afterwards.
+    algorithm : {'auto', 'lloyd', 'hamerly', 'elkan'}, default='auto'
+        'lloyd' runs the fused Lloyd pass over every row; 'hamerly' keeps
+        distance bounds per row and skips rows they prove, giving the same
+        iterates as 'lloyd'; 'elkan' is accepted as a synonym for it (the
+        bounded exact variant). 'auto' chooses by the number of clusters.
+    n_threads : int or None, default=None
+        Threads for the kernels; None follows :func:`clustra.thread_limit`.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+    labels_ : ndarray of shape (n_samples,), int32
+    inertia_ : float
+        Weighted sum of squared distances of the samples to their centre.
+    n_iter_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when X has string feature names.
+
+    Notes
+    -----
+    Each iteration costs O(n k d) for Lloyd; Hamerly rescores only the rows
+    its bounds cannot settle. Memory beyond X (and its centred copy when
+    ``copy_x``): the labels, O(k d) per 1024-row chunk group for Lloyd, and
+    for Hamerly 3 float64 per row plus ``n / 1024 * k * (d + 1)`` float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clustra import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> km.labels_
+    array([1, 1, 1, 0, 0, 0], dtype=int32)
+    >>> km.cluster_centers_
+    array([[10.,  2.],
+           [ 1.,  2.]])
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="auto",
+        n_threads=None,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+        self.n_threads = n_threads
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; float32 stays float32, anything else becomes float64.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample (not used by an array or
+            callable ``init``).
+
+        Returns
+        -------
+        self
+        """
+        X = validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C", copy=self.copy_x)
+        n_clusters, kind = self._check_common_params(X)
+        algorithm = choose_algorithm(self.algorithm, n_clusters)
+        n_init = resolve_n_init(self.n_init, kind, default=10)
+        if kind == "array" and n_init != 1:
+            warnings.warn(
+                f"Explicit initial centres given: running one initialisation instead of "
+                f"n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            n_init = 1
+        weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        init = self._validated_init(X, kind)
+        random_state = self._random_state()
+        tol = tolerance(X, self.tol)
+
+        # Centre X on its mean: the score expansion then loses less to cancellation.
+        x_mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+        X -= x_mean
+        if init is not None:
+            init -= x_mean
+        try:
+            with self._threads(X.shape[0]):
+                best = self._best_of_runs(X, weights, init, kind, n_init, random_state, tol,
+                                          algorithm, n_clusters)
+        finally:
+            if not self.copy_x:
+                X += x_mean
+        labels, inertia, centers, n_iter = best
+
+        distinct = np.unique(labels).size
+        if distinct < n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+                f"({n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._x_shift = x_mean
+        self._centers_internal = centers
+        self.cluster_centers_ = centers + x_mean
+        self._n_features_out = n_clusters
+        self.labels_ = labels
+        self.inertia_ = float(inertia)
+        self.n_iter_ = int(n_iter)
+        return self
+
+    def _best_of_runs(self, X, weights, init, kind, n_init, random_state, tol, algorithm,
+                      n_clusters):
+        run = single.RUNNERS[algorithm]
+        best = None
+        for _ in range(n_init):
+            centers = initial_centers(X, n_clusters, init, kind, random_state, weights)
+            result = run(X, weights, centers, max_iter=self.max_iter, tol=tol)
+            # Keep a run only if it is better and not the same partition (which can
+            # look better by rounding alone), as scikit-learn does.
+            if best is None or (
+                result[1] < best[1] and not same_clustering(result[0], best[0], n_clusters)
+            ):
+                best = result
+        return best
+
+
+def k_means(
+    X,
+    n_clusters,
+    *,
+    sample_weight=None,
+    init="k-means++",
+    n_init="auto",
+    max_iter=300,
+    verbose=False,
+    tol=1e-4,
+    random_state=None,
+    copy_x=True,
+    algorithm="auto",
+    return_n_iter=False,
+):
+    """Functional K-Means: fit :class:`KMeans` and return its results.
+
+    Parameters are those of :class:`KMeans`.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+    labels : ndarray of shape (n_samples,), int32
+    inertia : float
+    n_iter : int
+        Only when ``return_n_iter`` is True.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clustra import k_means
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> centers, labels, inertia = k_means(X, n_clusters=2, random_state=0)
+    >>> float(inertia)
+    16.0
+    """
+    est = KMeans(
+        n_clusters=n_clusters,
+        init=init,
+        n_init=n_init,
+        max_iter=max_iter,
+        verbose=verbose,
+        tol=tol,
+        random_state=random_state,
+        copy_x=copy_x,
+        algorithm=algorithm,
+    ).fit(X, sample_weight=sample_weight)
+    if return_n_iter:
+        return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
+    return est.cluster_centers_, est.labels_, est.inertia_
+
+
+class _Holder(BaseEstimator):
+    """Stand-in estimator for validate_X in the functional forms (no feature bookkeeping)."""
+
+
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None,
+                    n_local_trials=None):
+    """Greedy k-means++ seeding.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_clusters : int
+        Number of centres to pick.
+    sample_weight : array-like of shape (n_samples,), default=None
+    random_state : int, RandomState instance or None
+    n_local_trials : int, default=None
+        Candidates tried per step; None means ``2 + int(ln n_clusters)``.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        Rows of X.
+    indices : ndarray of shape (n_clusters,)
+        Their row numbers: ``X[indices] == centers``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clustra import kmeans_plusplus
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> centers, indices = kmeans_plusplus(X, n_clusters=2, random_state=0)
+    >>> indices.shape
+    (2,)
+    """
+    X = validate_X(_Holder(), X, reset=False, dtype=FLOAT_DTYPES, order="C")
+    n_clusters = check_n_clusters(n_clusters, X.shape[0])
+    check_positive_int(n_local_trials, "n_local_trials", allow_none=True)
+    weights = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    random_state = check_random_state(random_state)
+    with kernel_threads(None, limit_blas=False), single.threads_for(X.shape[0], 4096):
+        return single.kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials)

@@ -1,0 +1,252 @@
+"""KMeans, k_means and kmeans_plusplus against scikit-learn, and their own guarantees."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import cluster as skcluster
+
+import clustra
+from clustra.cluster import _kmeans_single as single
+from clustra.cluster.kmeans import KMeans, k_means, kmeans_plusplus
+
+ALGORITHMS = ["lloyd", "hamerly", "elkan", "auto"]
+
+
+def blobs(rng, n_per=120, n_centers=5, n_features=4, spread=1.6, dtype=np.float64):
+    centers = rng.uniform(-6, 6, size=(n_centers, n_features))
+    X = np.concatenate([rng.normal(c, spread, size=(n_per, n_features)) for c in centers])
+    return X[rng.permutation(len(X))].astype(dtype)
+
+
+def rtol_for(dtype):
+    return 1e-7 if dtype == np.float64 else 1e-5
+
+
+# -- against scikit-learn -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_same_iterates_as_sklearn_from_same_centres(rng, algorithm, dtype, weighted):
+    X = blobs(rng, dtype=dtype)
+    weights = rng.uniform(0.2, 3.0, X.shape[0]) if weighted else None
+    init = X[rng.choice(X.shape[0], 5, replace=False)].copy()
+    ours = KMeans(5, init=init, algorithm=algorithm).fit(X, sample_weight=weights)
+    ref = skcluster.KMeans(5, init=init, n_init=1).fit(X, sample_weight=weights)
+    assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.n_iter_ == ref.n_iter_
+    assert_allclose(ours.inertia_, ref.inertia_, rtol=rtol_for(dtype))
+    assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=rtol_for(dtype), atol=1e-5)
+    assert ours.cluster_centers_.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hamerly_is_bit_identical_to_lloyd(rng, dtype):
+    X = blobs(rng, n_per=700, dtype=dtype)  # several chunks, so chunk reuse is exercised
+    weights = rng.uniform(0.5, 2.0, X.shape[0]).astype(dtype)
+    init = X[:5].copy()
+    runs = [single.RUNNERS[name](X, weights, init, max_iter=50, tol=0.0) for name in single.RUNNERS]
+    (labels_a, inertia_a, centers_a, n_a), (labels_b, inertia_b, centers_b, n_b) = runs
+    assert_array_equal(labels_a, labels_b)
+    assert_array_equal(centers_a, centers_b)
+    assert inertia_a == inertia_b and n_a == n_b
+
+
+def test_kmeansplusplus_matches_sklearn_over_seeds(rng):
+    X = blobs(rng, n_per=60, n_centers=6, spread=2.5)
+    ours, ref = [], []
+    for seed in range(20):
+        ours.append(KMeans(6, random_state=seed).fit(X).inertia_)
+        ref.append(skcluster.KMeans(6, random_state=seed).fit(X).inertia_)
+    assert np.mean(ours) <= 1.02 * np.mean(ref)
+
+
+def test_same_seed_same_result_as_sklearn(rng):
+    X = blobs(rng)
+    for init in ("k-means++", "random"):
+        ours = KMeans(5, init=init, random_state=3).fit(X)
+        ref = skcluster.KMeans(5, init=init, random_state=3).fit(X)
+        assert_array_equal(ours.labels_, ref.labels_)
+        assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-7)
+
+
+def test_kmeans_plusplus_function_matches_sklearn(rng):
+    X = blobs(rng)
+    weights = rng.uniform(0.5, 2.0, X.shape[0])
+    centers, indices = kmeans_plusplus(X, 7, sample_weight=weights, random_state=11)
+    ref_centers, ref_indices = skcluster.kmeans_plusplus(
+        X, 7, sample_weight=weights, random_state=11
+    )
+    assert_array_equal(indices, ref_indices)
+    assert_array_equal(centers, X[indices])
+
+
+def test_transform_predict_score_match_sklearn(rng):
+    X = blobs(rng)
+    X_new = blobs(rng, n_per=10)
+    init = X[:5].copy()
+    ours = KMeans(5, init=init).fit(X)
+    ref = skcluster.KMeans(5, init=init, n_init=1).fit(X)
+    assert_allclose(ours.transform(X_new), ref.transform(X_new), rtol=1e-7)
+    assert_array_equal(ours.predict(X_new), ref.predict(X_new))
+    assert_allclose(ours.score(X_new), ref.score(X_new), rtol=1e-7)
+    assert_allclose(ours.fit_transform(X), ref.fit_transform(X), rtol=1e-7)
+
+
+def test_k_means_function(rng):
+    X = blobs(rng)
+    centers, labels, inertia, n_iter = k_means(X, 5, random_state=0, return_n_iter=True)
+    est = KMeans(5, random_state=0).fit(X)
+    assert_array_equal(labels, est.labels_)
+    assert_array_equal(centers, est.cluster_centers_)
+    assert inertia == est.inertia_ and n_iter == est.n_iter_
+    assert len(k_means(X, 5, random_state=0)) == 3
+
+
+def test_public_names_are_lazy_exports():
+    assert clustra.KMeans is KMeans
+    assert clustra.k_means is k_means
+    assert clustra.kmeans_plusplus is kmeans_plusplus
+
+
+# -- layout, dtype, threads ---------------------------------------------------------------
+
+
+def test_fortran_order_and_float32_are_respected(rng):
+    X = blobs(rng, dtype=np.float32)
+    a = KMeans(5, random_state=0).fit(X)
+    b = KMeans(5, random_state=0).fit(np.asfortranarray(X))
+    assert_array_equal(a.labels_, b.labels_)
+    assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.cluster_centers_.dtype == np.float32
+    assert a.transform(X).dtype == np.float32
+
+
+def test_copy_x_false_restores_input(rng):
+    X = blobs(rng)
+    original = X.copy()
+    KMeans(5, random_state=0, copy_x=False).fit(X)
+    assert_allclose(X, original, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_bit_identical_with_one_or_two_threads(rng, algorithm, init):
+    X = blobs(rng, n_per=1000, n_centers=4, n_features=3)  # 4 chunks of 1024 rows
+    weights = rng.uniform(0.5, 2.0, X.shape[0])
+    fits = []
+    for n_threads in (1, 2):
+        with clustra.thread_limit(n_threads):
+            fits.append(
+                KMeans(4, init=init, n_init=2, algorithm=algorithm, random_state=5).fit(
+                    X, sample_weight=weights
+                )
+            )
+    assert_array_equal(fits[0].labels_, fits[1].labels_)
+    assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
+    assert fits[0].inertia_ == fits[1].inertia_
+
+
+# -- empty clusters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
+def test_empty_cluster_is_relocated_like_sklearn(rng, algorithm):
+    X = blobs(rng, n_centers=3)
+    init = np.vstack([X[:3], np.full((1, X.shape[1]), 1e3)])  # the far centre gets no point
+    ours = KMeans(4, init=init, algorithm=algorithm).fit(X)
+    ref = skcluster.KMeans(4, init=init, n_init=1).fit(X)
+    assert np.unique(ours.labels_).size == 4
+    assert_array_equal(ours.labels_, ref.labels_)
+    assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-7)
+
+
+def test_relocation_takes_farthest_rows_deterministically():
+    X = np.array([[0.0], [1.0], [10.0], [20.0]])
+    weights = np.ones(4)
+    centers_old = np.array([[0.0], [100.0], [200.0]])
+    labels = np.zeros(4, dtype=np.int32)
+    sums = np.array([[31.0], [0.0], [0.0]])
+    weight_sums = np.array([4.0, 0.0, 0.0])
+    single.relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums)
+    # The farthest row (20) goes to cluster 1, the next (10) to cluster 2.
+    assert_array_equal(sums[:, 0], [1.0, 20.0, 10.0])
+    assert_array_equal(weight_sums, [2.0, 1.0, 1.0])
+
+
+# -- bad input ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (
+            np.array([[1.0, np.nan], [2.0, 3.0], [np.nan, 1.0]]),
+            r"2 NaN values at \(row 0, column 1\), \(row 2, column 0\)",
+        ),
+        (np.array([[1.0, np.inf], [2.0, 3.0]]), r"1 inf value at \(row 0, column 1\)"),
+        (np.empty((0, 3)), "0 sample"),
+        (np.array([1.0, 2.0, 3.0]), "got a 1-D array"),
+        (np.array([["a", "b"], ["c", "d"]]), "contains text"),
+    ],
+)
+def test_bad_X_is_refused_clearly(X, match):
+    with pytest.raises(ValueError, match=match):
+        KMeans(1).fit(X)
+
+
+@pytest.mark.parametrize("n_clusters, match", [(0, "at least 1"), (7, "larger than the number")])
+def test_bad_n_clusters(rng, n_clusters, match):
+    with pytest.raises(ValueError, match=match):
+        KMeans(n_clusters).fit(rng.normal(size=(6, 2)))
+
+
+def test_wrong_number_of_features_at_predict(rng):
+    km = KMeans(2, random_state=0).fit(rng.normal(size=(20, 3)))
+    with pytest.raises(ValueError, match="3 features"):
+        km.predict(rng.normal(size=(4, 2)))
+
+
+def test_negative_sample_weight(rng):
+    weights = np.ones(10)
+    weights[4] = -1.0
+    with pytest.raises(ValueError, match="non-negative: 1 negative"):
+        KMeans(2).fit(rng.normal(size=(10, 2)), sample_weight=weights)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"algorithm": "fast"}, "algorithm must be one of"),
+        ({"init": "kmeans++"}, "init must be 'k-means\\+\\+'"),
+        ({"n_init": 0}, "n_init must be a positive integer"),
+        ({"max_iter": -1}, "max_iter must be a positive integer"),
+        ({"tol": -1.0}, "tol must be a non-negative number"),
+        ({"init": np.zeros((3, 2))}, r"initial centres have shape \(3, 2\)"),
+    ],
+)
+def test_bad_parameters(rng, params, match):
+    with pytest.raises(ValueError, match=match):
+        KMeans(2, **params).fit(rng.normal(size=(10, 2)))
+
+
+def test_kmeans_plusplus_bad_input(rng):
+    with pytest.raises(ValueError, match="larger than the number of samples"):
+        kmeans_plusplus(rng.normal(size=(3, 2)), 4)
+    with pytest.raises(ValueError, match="n_local_trials must be a positive integer"):
+        kmeans_plusplus(rng.normal(size=(5, 2)), 2, n_local_trials=0)
+
+
+def test_sparse_input_is_refused(rng):
+    sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="does not accept sparse input"):
+        KMeans(2).fit(sparse.csr_matrix(rng.normal(size=(10, 2))))
+
+
+def test_array_init_with_n_init_warns(rng):
+    X = rng.normal(size=(10, 2))
+    with pytest.warns(RuntimeWarning, match="one initialisation"):
+        KMeans(2, init=X[:2], n_init=3).fit(X)
