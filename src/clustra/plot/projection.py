@@ -7,6 +7,7 @@ import numpy as np
 from clustra.plot._base import cluster_colors, data_and_labels, new_axes, sample_rows
 
 METHODS = ("pca", "tsne")
+TSNE_PARALLEL_ROWS = 2000
 
 
 def project_2d(X, method: str = "pca", random_state: int = 0) -> np.ndarray:
@@ -23,10 +24,15 @@ def project_2d(X, method: str = "pca", random_state: int = 0) -> np.ndarray:
             return X
         return PCA(n_components=2, random_state=random_state).fit_transform(X)
     from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
 
     perplexity = float(min(30.0, (X.shape[0] - 1) / 3.0))
-    return TSNE(n_components=2, perplexity=perplexity, init="pca",
-                random_state=random_state).fit_transform(X)
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state)
+    # On small inputs OpenMP's thread start-up and barriers cost far more than the
+    # work (measured: 0.4 s on one thread against 2.5 s on two for 60 rows).
+    limit = 1 if X.shape[0] < TSNE_PARALLEL_ROWS else None
+    with threadpool_limits(limits=limit, user_api="openmp"):
+        return tsne.fit_transform(X)
 
 
 def plot_projection(data, labels=None, *, method: str = "pca", random_state: int = 0, ax=None):
