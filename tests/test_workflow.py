@@ -14,6 +14,7 @@ import clustra
 from clustra import workflow
 from clustra.io import DataError, OptionError
 from clustra.preprocessing import prepare
+from clustra.workflow import adapters
 
 
 def blob_table(rng, n_per=25):
@@ -92,8 +93,8 @@ def test_auto_rule_picks_higher_score(rng, monkeypatch):
     for kmeans_labels, dbscan_labels, winner in [(good, bad, "kmeans"), (bad, good, "dbscan"),
                                                  (good, good, "kmeans"),
                                                  (good, half_noise, "kmeans")]:
-        monkeypatch.setattr(workflow, "fit_kmeans", fake(kmeans_labels))
-        monkeypatch.setattr(workflow, "fit_dbscan", fake(dbscan_labels))
+        monkeypatch.setattr(adapters, "fit_kmeans", fake(kmeans_labels))
+        monkeypatch.setattr(adapters, "fit_dbscan", fake(dbscan_labels))
         name, fit, scores = workflow.fit_auto(X, opts)
         assert name == winner
         assert fit.choices[0].name == "algorithm"
