@@ -170,8 +170,14 @@ def suggest(data, as_json, quiet, **options) -> None:
         click.echo(json.dumps(found.to_dict(), indent=2))
         return
     selection, eps = found.selection, found.eps_suggestion
-    click.echo(f"k = {int(selection.k)}: {selection.reason}")
-    click.echo(selection.table.to_string(float_format=lambda v: f"{v:.4g}"))
+    k = int(selection.k)
+    click.echo(f"k = {k}: {str(selection.reason).removeprefix(f'k={k}: ')}")
+    table = selection.table
+    # The curves, and which criteria picked each k (the boolean pick columns say the same).
+    shown = table.select_dtypes("number")
+    if "picked_by" in table:
+        shown = shown.assign(picked_by=table["picked_by"])
+    click.echo(shown.to_string(float_format=lambda v: f"{v:.4g}"))
     click.echo(f"eps = {float(eps.eps):.4g} (min_samples={int(eps.k)}): {eps.reason}")
 
 
