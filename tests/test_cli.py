@@ -267,3 +267,13 @@ def test_memory_refusal_is_a_data_error(customers, capsys, monkeypatch):
     path, _ = customers
     assert main(["run", str(path), "--algorithm", "hierarchical", "--k", "3"]) == 1
     assert "linkage needs 9.9 GB" in _one_line_error(capsys)
+
+
+def test_report_without_matplotlib_names_the_extra(customers, tmp_path, capsys, monkeypatch):
+    path, _ = customers
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    out = tmp_path / "l.csv"
+    assert main(["run", str(path), "--k", "2", "--out", str(out),
+                 "--report", str(tmp_path / "r.html")]) == 1
+    assert "pip install 'clustra[plot]'" in _one_line_error(capsys)
+    assert not out.exists()  # refused before any work

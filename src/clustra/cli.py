@@ -79,6 +79,10 @@ def _run_and_write(data, *, out, report, as_json, quiet, projection, options) ->
     if out is not None:
         check_output_path(out)
     _check_report_path(report)
+    if report is not None:
+        from clustra.plot._base import require_matplotlib
+
+        require_matplotlib()  # before the work, not after it
     with _progress(quiet) as progress:
         with warnings.catch_warnings():
             # Shown below as one line each (result.warnings), not as Python warnings.
