@@ -156,6 +156,18 @@ def test_profiles_in_original_units(rng):
     for cluster in profile.index:
         rows = result.labels == cluster
         assert profile.at[cluster, "a"] == pytest.approx(frame.loc[rows, "a"].mean())
+    assert "colour" not in profile
+
+
+def test_categorical_profiles(rng):
+    frame, _ = blob_table(rng)
+    result = clustra.run(frame, k=3, columns=["a", "b", "c", "colour"])
+    profile = result.profiles(categorical=True)
+    for cluster in profile.index:
+        values = frame.loc[result.labels == cluster, "colour"]
+        top = values.value_counts()
+        share = 100.0 * top.iloc[0] / len(values)
+        assert profile.at[cluster, "colour"] == f"{top.index[0]} ({share:.0f}%)"
 
 
 def test_run_reads_a_path_and_arrays(tmp_path, rng):

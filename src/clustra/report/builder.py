@@ -105,7 +105,7 @@ def _column_summary(result) -> list[dict]:
 
 
 def _profile_table(result) -> dict:
-    profile = result.profiles()
+    profile = result.profiles(categorical=True)
     return {"columns": [str(c) for c in profile.columns],
             "rows": [{"cluster": str(index), "values": [_number(v) for v in row]}
                      for index, row in zip(profile.index, profile.to_numpy(), strict=True)]}

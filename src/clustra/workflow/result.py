@@ -92,16 +92,23 @@ class ClusteringResult:
         labels = self.labels
         return {int(c): int((labels == c).sum()) for c in np.unique(labels[labels >= 0])}
 
-    def profiles(self):
-        """Mean of each numeric input column per cluster, in the original units."""
+    def profiles(self, categorical: bool = False):
+        """Per cluster: its size, the mean of each numeric input column (original units)
+        and, with ``categorical=True``, the most common value of each categorical column
+        with its share, e.g. ``"North (62%)"``. Noise rows are left out."""
         import pandas as pd
 
         columns = self.prepared.numeric_columns
-        frame = self.data.loc[self.prepared.used, columns].apply(pd.to_numeric)
+        used = self.data.loc[self.prepared.used]
         labels = self.labels
-        frame = frame[labels >= 0]
-        profile = frame.groupby(labels[labels >= 0]).mean()
+        clustered = labels >= 0
+        groups = labels[clustered]
+        frame = used[columns].apply(pd.to_numeric)[clustered]
+        profile = frame.groupby(groups).mean()
         profile.insert(0, "size", pd.Series(self.cluster_sizes()))
+        if categorical:
+            for name in self.prepared.categorical_columns:
+                profile[name] = used[name][clustered].groupby(groups).agg(_most_common)
         profile.index.name = "cluster"
         return profile
 
@@ -160,6 +167,13 @@ class ClusteringResult:
         from clustra.report import write_report
 
         return write_report(self, path, projection=projection)
+
+
+def _most_common(values) -> str:
+    counts = values.dropna().astype(str).value_counts()
+    if counts.empty:
+        return ""
+    return f"{counts.index[0]} ({100.0 * counts.iloc[0] / len(values):.0f}%)"
 
 
 def _label_table(frame, prepared: PreparedData, labels: np.ndarray, id_column):
