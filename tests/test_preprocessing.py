@@ -124,7 +124,7 @@ def test_pca_reduces_and_is_recorded(table):
     ("scale", "zscore", "--scale 'zscore' is not one of"),
     ("impute", "zero", "--impute 'zero' is not one of"),
     ("remove_outliers", "dbscan", "--remove-outliers 'dbscan' is not one of"),
-    ("outlier_fraction", 0.9, r"outlier_fraction must be in \(0, 0.5\]"),
+    ("outlier_fraction", 0.9, r"--outlier-fraction must be in \(0, 0.5\]"),
     ("max_categories", 1, "max_categories must be an integer >= 2"),
 ])
 def test_prepare_rejects_bad_options(table, option, value, message):

@@ -206,7 +206,7 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
     _check_choice("remove-outliers", remove_outliers, OUTLIER_METHODS)
     n_components = parse_reduce(reduce)
     if not 0.0 < outlier_fraction <= 0.5:
-        raise OptionError(f"outlier_fraction must be in (0, 0.5], got {outlier_fraction!r}.")
+        raise OptionError(f"--outlier-fraction must be in (0, 0.5], got {outlier_fraction!r}.")
     if isinstance(max_categories, bool) or not isinstance(max_categories, int) \
             or max_categories < 2:
         raise OptionError(f"max_categories must be an integer >= 2, got {max_categories!r}.")
