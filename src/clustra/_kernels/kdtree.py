@@ -1,0 +1,672 @@
+"""A KD-tree on plain arrays: build, count within a radius, radius query, k nearest neighbours.
+
+Written once for every user of a spatial index (DBSCAN, the k-distance curve,
+Boruvka minimum spanning trees, kNN-based metrics). The API below is stable:
+it may be extended, never changed.
+
+Layout
+------
+:func:`build_kdtree` returns a :class:`KDTree` named tuple of plain arrays:
+
+``data``        (n, d) float64, C-contiguous: the rows of ``X`` permuted so that
+                every node owns a contiguous slice ``data[node_start[i]:node_end[i]]``.
+``index``       (n,) int64: ``data[k] == X[index[k]]`` (tree position -> original row).
+``node_start``, ``node_end``   (n_nodes,) int64: each node's slice of ``data``/``index``.
+``lower``, ``upper``   (n_nodes, d) float64: the tight bounding box of each node's points.
+``leaf_size``   int: the requested leaf size (leaves hold between ``leaf_size`` and
+                about ``2 * leaf_size`` points, except when ``n < leaf_size``).
+
+The tree is a complete binary tree in heap layout: node ``i`` has children
+``2 i + 1`` and ``2 i + 2``; it is a leaf when ``2 i + 1 >= n_nodes``. The root
+is node 0 and covers everything. The left child always holds the first half
+``[start, (start + end) // 2)`` of its parent's slice, split on the dimension
+of largest spread. So another kernel can traverse the tree with a small stack
+of node ids (depth ``log2(n_nodes + 1)``), read a node's box for a bound, and
+map any tree position back to the original row through ``index``. A Boruvka
+step, for example, keeps an ``(n_nodes,)`` array "component of every point
+in this node, or -1 if mixed", filled bottom-up from the leaves, and skips
+nodes whose component equals the query's.
+
+Entry points
+------------
+- :func:`build_kdtree` ``(X, leaf_size) -> KDTree``; :func:`tree_arrays` gives
+  ``(data, index, node_start, node_end, lower, upper)`` in the order kernels take them.
+- :func:`count_within` weighted counts within a radius, early exit at a limit.
+- :func:`radius_query` CSR neighbour lists (memory = size of the answer).
+- :func:`knn` / :func:`kneighbors` the k nearest (``exclude_self`` for
+  queries that are the tree's own points in row order).
+- :func:`nearest_masked` nearest point among a masked subset within a radius.
+- Building blocks for traversals in other kernels (all njit):
+  :func:`rdist`, :func:`box_min_rdist`, :func:`box_max_rdist` (node bounds),
+  :func:`push_children` (nearer child popped first, with its bound).
+
+Metrics
+-------
+Every query takes a metric *code* and ``p`` (from :func:`metric_code`) and a
+radius in reduced units (:func:`clustra._kernels.distances.dist_to_rdist`).
+:func:`rdist` dispatches the code to the leaf functions of
+:mod:`clustra._kernels.distances`. (A leaf passed as an argument would make
+numba's on-disk cache miss in every new process - numba issues #6972/#9237 -
+so kernels take an integer code and stay cached.) Box bounds are evaluated
+with the same function: the nearest point of a box to ``x`` is ``x`` clipped
+to the box, the farthest is the far corner. This is exact for every metric
+that is monotone in each coordinate difference: the Minkowski family
+(euclidean, manhattan, chebyshev, minkowski p >= 1). Cosine and haversine do
+not have box bounds in their own coordinates; callers map them to Euclidean
+unit vectors first (:func:`angular_embedding`) or use brute force.
+
+Parallelism and determinism
+---------------------------
+Queries run in parallel over fixed blocks of ``QUERY_BLOCK`` queries; each
+query's answer depends only on the tree and the query, never on the thread
+count. The build is parallel over the nodes of a level and deterministic.
+Ties in nearest-neighbour results go to the lowest original row index.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+
+from clustra._kernels import distances
+
+QUERY_BLOCK = 256
+
+SQEUCLIDEAN, MANHATTAN, CHEBYSHEV, MINKOWSKI, COSINE, HAVERSINE = range(6)
+_CODES = {
+    "euclidean": SQEUCLIDEAN,
+    "sqeuclidean": SQEUCLIDEAN,
+    "manhattan": MANHATTAN,
+    "chebyshev": CHEBYSHEV,
+    "minkowski": MINKOWSKI,
+    "cosine": COSINE,
+    "haversine": HAVERSINE,
+}
+BOX_BOUNDED = (SQEUCLIDEAN, MANHATTAN, CHEBYSHEV, MINKOWSKI)
+
+
+def metric_code(metric: str, p: float | None = None) -> tuple[int, float]:
+    """``(code, p)`` for a metric name (aliases and Minkowski special cases resolved)."""
+    name, p_value = distances.canonical_metric(metric, p)
+    return _CODES[name], p_value
+
+
+@njit(cache=True)
+def rdist(x, y, code, p):
+    """Reduced distance between 1-D arrays ``x`` and ``y`` for metric ``code`` (float64)."""
+    if code == SQEUCLIDEAN:
+        return distances.rdist_sqeuclidean(x, y, p)
+    if code == MANHATTAN:
+        return distances.rdist_manhattan(x, y, p)
+    if code == CHEBYSHEV:
+        return distances.rdist_chebyshev(x, y, p)
+    if code == MINKOWSKI:
+        return distances.rdist_minkowski(x, y, p)
+    if code == COSINE:
+        return distances.rdist_cosine(x, y, p)
+    return distances.rdist_haversine(x, y, p)
+
+KDTree = namedtuple(
+    "KDTree", ["data", "index", "node_start", "node_end", "lower", "upper", "leaf_size"]
+)
+KDTree.__doc__ = "A KD-tree as plain arrays; see the module docstring for the layout."
+
+
+def n_levels_for(n_samples: int, leaf_size: int) -> int:
+    """Number of levels of the complete tree (1: the root alone is a leaf)."""
+    return int(math.log2(max(1.0, (n_samples - 1) / leaf_size))) + 1
+
+
+def build_kdtree(X: np.ndarray, leaf_size: int = 32) -> KDTree:
+    """Build a KD-tree over the rows of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The points; copied (permuted, as float64) into the tree, never
+        modified. One dtype keeps numba's specialisations, and so compile
+        time, to one per kernel; distances are computed in float64 anyway.
+    leaf_size : int
+        Target number of points per leaf (at least 1).
+
+    Returns
+    -------
+    KDTree
+        See the module docstring for the meaning of every array.
+    """
+    if leaf_size < 1:
+        raise ValueError(f"leaf_size must be at least 1, got {leaf_size}.")
+    X = _writable_float64(X)
+    n_samples = X.shape[0]
+    n_nodes = 2 ** n_levels_for(n_samples, leaf_size) - 1
+    index, node_start, node_end, lower, upper = _build(X, n_nodes)
+    data = np.ascontiguousarray(X[index])
+    return KDTree(data, index, node_start, node_end, lower, upper, int(leaf_size))
+
+
+@njit(cache=True)
+def _select(X, index, start, end, nth, dim):
+    """Reorder ``index[start:end]`` so position ``nth`` holds the element of that rank.
+
+    Keys are ``X[index[k], dim]``. Three-way partitioning keeps duplicate keys
+    linear; the pivot is the median of three, so the result is deterministic.
+    """
+    lo = start
+    hi = end - 1
+    while hi > lo:
+        a = X[index[lo], dim]
+        b = X[index[(lo + hi) // 2], dim]
+        c = X[index[hi], dim]
+        if a > b:
+            a, b = b, a
+        if b > c:
+            b = c
+            if a > b:
+                b = a
+        pivot = b
+        # Dutch national flag: [lo, lt) < pivot, [lt, i) == pivot, (gt, hi] > pivot.
+        lt = lo
+        i = lo
+        gt = hi
+        while i <= gt:
+            value = X[index[i], dim]
+            if value < pivot:
+                index[lt], index[i] = index[i], index[lt]
+                lt += 1
+                i += 1
+            elif value > pivot:
+                index[gt], index[i] = index[i], index[gt]
+                gt -= 1
+            else:
+                i += 1
+        if nth < lt:
+            hi = lt - 1
+        elif nth > gt:
+            lo = gt + 1
+        else:
+            return
+
+
+@njit(cache=True)
+def _widest_dimension(X, index, start, end):
+    n_features = X.shape[1]
+    best_dim = 0
+    best_spread = -1.0
+    for j in range(n_features):
+        low = np.inf
+        high = -np.inf
+        for k in range(start, end):
+            value = np.float64(X[index[k], j])
+            if value < low:
+                low = value
+            if value > high:
+                high = value
+        if high - low > best_spread:
+            best_spread = high - low
+            best_dim = j
+    return best_dim
+
+
+@njit(cache=True, parallel=True)
+def _build(X, n_nodes):
+    """Partition ``index`` level by level and compute node slices and boxes.
+
+    ``X``: (n, d) float64. Returns ``index`` (n,) int64, ``node_start``,
+    ``node_end`` (n_nodes,) int64 and ``lower``, ``upper`` (n_nodes, d) float64.
+    """
+    n_samples, n_features = X.shape
+    index = np.arange(n_samples)
+    node_start = np.zeros(n_nodes, dtype=np.int64)
+    node_end = np.zeros(n_nodes, dtype=np.int64)
+    node_end[0] = n_samples
+    first_leaf = n_nodes // 2
+    level_first = 0
+    level_size = 1
+    while level_first < first_leaf:
+        for offset in prange(level_size):
+            node = level_first + offset
+            start = node_start[node]
+            end = node_end[node]
+            middle = (start + end) // 2
+            if end - start > 1:
+                dim = _widest_dimension(X, index, start, end)
+                _select(X, index, start, end, middle, dim)
+            node_start[2 * node + 1] = start
+            node_end[2 * node + 1] = middle
+            node_start[2 * node + 2] = middle
+            node_end[2 * node + 2] = end
+        level_first += level_size
+        level_size *= 2
+    lower = np.empty((n_nodes, n_features), dtype=np.float64)
+    upper = np.empty((n_nodes, n_features), dtype=np.float64)
+    for node in prange(first_leaf, n_nodes):
+        for j in range(n_features):
+            lower[node, j] = np.inf
+            upper[node, j] = -np.inf
+        for k in range(node_start[node], node_end[node]):
+            for j in range(n_features):
+                value = np.float64(X[index[k], j])
+                if value < lower[node, j]:
+                    lower[node, j] = value
+                if value > upper[node, j]:
+                    upper[node, j] = value
+    for node in range(first_leaf - 1, -1, -1):
+        for j in range(n_features):
+            lower[node, j] = min(lower[2 * node + 1, j], lower[2 * node + 2, j])
+            upper[node, j] = max(upper[2 * node + 1, j], upper[2 * node + 2, j])
+    return index, node_start, node_end, lower, upper
+
+
+@njit(cache=True)
+def box_min_rdist(x, lower, upper, node, scratch, code, p):
+    """Reduced distance from ``x`` to the nearest point of ``node``'s box.
+
+    ``scratch`` is a float64 work array of length d (one per thread). Exact for
+    coordinate-monotone metrics (the Minkowski family).
+    """
+    for j in range(x.shape[0]):
+        value = np.float64(x[j])
+        if value < lower[node, j]:
+            value = lower[node, j]
+        elif value > upper[node, j]:
+            value = upper[node, j]
+        scratch[j] = value
+    return rdist(x, scratch, code, p)
+
+
+@njit(cache=True)
+def box_max_rdist(x, lower, upper, node, scratch, code, p):
+    """Reduced distance from ``x`` to the farthest corner of ``node``'s box."""
+    for j in range(x.shape[0]):
+        value = np.float64(x[j])
+        if value - lower[node, j] > upper[node, j] - value:
+            scratch[j] = lower[node, j]
+        else:
+            scratch[j] = upper[node, j]
+    return rdist(x, scratch, code, p)
+
+
+@njit(cache=True)
+def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p):
+    """Push ``node``'s two children, the nearer one on top (popped first), with their
+    box bounds; return the new stack top. The traversal order every query here uses."""
+    left = 2 * node + 1
+    right = left + 1
+    bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
+    bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
+    if bound_left <= bound_right:
+        stack[top] = right
+        stack_bound[top] = bound_right
+        stack[top + 1] = left
+        stack_bound[top + 1] = bound_left
+    else:
+        stack[top] = left
+        stack_bound[top] = bound_left
+        stack[top + 1] = right
+        stack_bound[top + 1] = bound_right
+    return top + 2
+
+
+@njit(cache=True)
+def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rradius,
+                     limit, stack, stack_bound, scratch, code, p):
+    """Sum of weights of tree points within ``rradius`` of ``x``, stopping at ``limit``.
+
+    ``cum_weight`` (n + 1,) float64 holds prefix sums of the weights in tree
+    order (``cum_weight[k]`` = total weight of tree positions ``< k``), so a
+    node entirely inside the ball is counted without visiting its points.
+    Returns a float64 that is exact when below ``limit`` and ``>= limit``
+    otherwise. Nearer children are visited first, so the count reaches the
+    limit early. ``stack`` (int64) and ``stack_bound`` (float64): work arrays
+    of length >= 2 * (tree depth + 1).
+    """
+    n_nodes = node_start.shape[0]
+    total = 0.0
+    stack[0] = 0
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        if stack_bound[top] > rradius:
+            continue
+        start = node_start[node]
+        end = node_end[node]
+        if box_max_rdist(x, lower, upper, node, scratch, code, p) <= rradius:
+            total += cum_weight[end] - cum_weight[start]
+        elif 2 * node + 1 >= n_nodes:
+            for k in range(start, end):
+                if rdist(x, data[k], code, p) <= rradius:
+                    total += cum_weight[k + 1] - cum_weight[k]
+        else:
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
+        if total >= limit:
+            return total
+    return total
+
+
+@njit(cache=True, parallel=True)
+def count_within(data, node_start, node_end, lower, upper, cum_weight, queries, rradius,
+                 limit, code, p):
+    """Weighted neighbour counts within ``rradius`` for every row of ``queries``.
+
+    ``queries``: (m, d) float64. Returns (m,) float64; a count
+    reaching ``limit`` stops early (pass ``np.inf`` for exact counts).
+    """
+    n_queries = queries.shape[0]
+    counts = np.empty(n_queries, dtype=np.float64)
+    depth = int(np.log2(node_start.shape[0] + 1)) + 2
+    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
+    for block in prange(n_blocks):
+        stack = np.empty(2 * depth, dtype=np.int64)
+        stack_bound = np.empty(2 * depth, dtype=np.float64)
+        scratch = np.empty(data.shape[1], dtype=np.float64)
+        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
+            counts[i] = count_within_one(queries[i], data, node_start, node_end, lower, upper,
+                                         cum_weight, rradius, limit, stack, stack_bound,
+                                         scratch, code, p)
+    return counts
+
+
+@njit(cache=True)
+def _radius_one(x, data, node_start, node_end, lower, upper, rradius, stack, scratch,
+                out_positions, out_rdist, code, p):
+    """Write tree positions (and rdists) of points within ``rradius``; return how many.
+
+    With ``out_positions`` of length 0 only counts.
+    """
+    n_nodes = node_start.shape[0]
+    found = 0
+    store = out_positions.shape[0] > 0
+    stack[0] = 0
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        if box_min_rdist(x, lower, upper, node, scratch, code, p) > rradius:
+            continue
+        if 2 * node + 1 >= n_nodes:
+            for k in range(node_start[node], node_end[node]):
+                value = rdist(x, data[k], code, p)
+                if value <= rradius:
+                    if store:
+                        out_positions[found] = k
+                        out_rdist[found] = value
+                    found += 1
+        else:
+            stack[top] = 2 * node + 2
+            stack[top + 1] = 2 * node + 1
+            top += 2
+    return found
+
+
+@njit(cache=True, parallel=True)
+def radius_query(data, index, node_start, node_end, lower, upper, queries, rradius, code, p):
+    """All tree points within ``rradius`` of each query, as CSR arrays.
+
+    Returns ``indptr`` (m + 1,) int64, ``indices`` (nnz,) int64 original row
+    ids and ``rdist`` (nnz,) float64 reduced distances; each row is sorted by
+    original index. Memory is the size of the answer: callers that only need
+    counts use :func:`count_within`.
+    """
+    n_queries = queries.shape[0]
+    depth = int(np.log2(node_start.shape[0] + 1)) + 2
+    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
+    sizes = np.zeros(n_queries + 1, dtype=np.int64)
+    empty_positions = np.empty(0, dtype=np.int64)
+    empty_rdist = np.empty(0, dtype=np.float64)
+    for block in prange(n_blocks):
+        stack = np.empty(depth, dtype=np.int64)
+        scratch = np.empty(data.shape[1], dtype=np.float64)
+        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
+            sizes[i + 1] = _radius_one(queries[i], data, node_start, node_end, lower, upper,
+                                       rradius, stack, scratch, empty_positions, empty_rdist,
+                                       code, p)
+    indptr = np.cumsum(sizes)
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    rdist = np.empty(indptr[-1], dtype=np.float64)
+    for block in prange(n_blocks):
+        stack = np.empty(depth, dtype=np.int64)
+        scratch = np.empty(data.shape[1], dtype=np.float64)
+        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
+            start = indptr[i]
+            end = indptr[i + 1]
+            _radius_one(queries[i], data, node_start, node_end, lower, upper, rradius, stack,
+                        scratch, indices[start:end], rdist[start:end], code, p)
+            for k in range(start, end):
+                indices[k] = index[indices[k]]
+            order = np.argsort(indices[start:end], kind="mergesort")
+            indices[start:end] = indices[start:end][order]
+            rdist[start:end] = rdist[start:end][order]
+    return indptr, indices, rdist
+
+
+@njit(cache=True)
+def _better(value, row, best_value, best_row):
+    """Strict order on (reduced distance, original row): ties go to the lower row."""
+    return value < best_value or (value == best_value and row < best_row)
+
+
+@njit(cache=True)
+def _heap_push(heap_rdist, heap_row, value, row):
+    """Replace the worst of a full max-heap (by (rdist, row)) with ``(value, row)``."""
+    k = heap_rdist.shape[0]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        right = left + 1
+        if left >= k:
+            break
+        child = left
+        if right < k and _better(heap_rdist[left], heap_row[left], heap_rdist[right],
+                                 heap_row[right]):
+            child = right
+        if _better(heap_rdist[child], heap_row[child], value, row):
+            break
+        heap_rdist[i] = heap_rdist[child]
+        heap_row[i] = heap_row[child]
+        i = child
+    heap_rdist[i] = value
+    heap_row[i] = row
+
+
+@njit(cache=True)
+def knn_one(x, self_row, data, index, node_start, node_end, lower, upper, heap_rdist,
+            heap_row, stack, stack_bound, scratch, code, p):
+    """Fill the max-heap ``heap_rdist``/``heap_row`` (length k) with x's k nearest points.
+
+    The heap must start filled with ``(inf, large)``. Points whose original row
+    equals ``self_row`` are skipped (pass -1 to keep every point). Children are
+    visited nearer first; a node is pruned when its box is farther than the
+    current k-th neighbour.
+    """
+    n_nodes = node_start.shape[0]
+    stack[0] = 0
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        if stack_bound[top] > heap_rdist[0]:
+            continue
+        if 2 * node + 1 >= n_nodes:
+            for k in range(node_start[node], node_end[node]):
+                row = index[k]
+                if row == self_row:
+                    continue
+                value = rdist(x, data[k], code, p)
+                if _better(value, row, heap_rdist[0], heap_row[0]):
+                    _heap_push(heap_rdist, heap_row, value, row)
+        else:
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
+
+
+@njit(cache=True)
+def _heap_sort(heap_rdist, heap_row, out_rdist, out_row):
+    """Write the heap's contents in ascending (rdist, row) order."""
+    k = heap_rdist.shape[0]
+    for slot in range(k - 1, -1, -1):
+        out_rdist[slot] = heap_rdist[0]
+        out_row[slot] = heap_row[0]
+        # Remove the maximum: move the last live element to the top and sift down
+        # within the shrinking prefix.
+        last_value = heap_rdist[slot]
+        last_row = heap_row[slot]
+        i = 0
+        while True:
+            left = 2 * i + 1
+            right = left + 1
+            if left >= slot:
+                break
+            child = left
+            if right < slot and _better(heap_rdist[left], heap_row[left], heap_rdist[right],
+                                        heap_row[right]):
+                child = right
+            if _better(heap_rdist[child], heap_row[child], last_value, last_row):
+                break
+            heap_rdist[i] = heap_rdist[child]
+            heap_row[i] = heap_row[child]
+            i = child
+        heap_rdist[i] = last_value
+        heap_row[i] = last_row
+
+
+@njit(cache=True, parallel=True)
+def knn(data, index, node_start, node_end, lower, upper, queries, k, exclude_self, code, p):
+    """The ``k`` nearest tree points of every query, ascending.
+
+    ``queries``: (m, d) float64. With ``exclude_self`` True the
+    queries must be the tree's points in original row order (``queries[i] ==
+    X[i]``) and row ``i`` is not its own neighbour (other duplicates of it are).
+    Returns ``rdist`` (m, k) float64 reduced distances and ``rows`` (m, k)
+    int64 original row ids; ties go to the lower row. When fewer than ``k``
+    points exist the tail is ``inf`` / -1.
+    """
+    n_queries = queries.shape[0]
+    depth = int(np.log2(node_start.shape[0] + 1)) + 2
+    out_rdist = np.empty((n_queries, k), dtype=np.float64)
+    out_rows = np.empty((n_queries, k), dtype=np.int64)
+    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
+    sentinel = np.iinfo(np.int64).max
+    for block in prange(n_blocks):
+        stack = np.empty(2 * depth, dtype=np.int64)
+        stack_bound = np.empty(2 * depth, dtype=np.float64)
+        scratch = np.empty(data.shape[1], dtype=np.float64)
+        heap_rdist = np.empty(k, dtype=np.float64)
+        heap_row = np.empty(k, dtype=np.int64)
+        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
+            heap_rdist[:] = np.inf
+            heap_row[:] = sentinel
+            self_row = i if exclude_self else -1
+            knn_one(queries[i], self_row, data, index, node_start, node_end, lower, upper,
+                    heap_rdist, heap_row, stack, stack_bound, scratch, code, p)
+            _heap_sort(heap_rdist, heap_row, out_rdist[i], out_rows[i])
+            for j in range(k):
+                if out_rows[i, j] == sentinel:
+                    out_rows[i, j] = -1
+    return out_rdist, out_rows
+
+
+@njit(cache=True)
+def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask, rradius,
+                       stack, stack_bound, scratch, code, p):
+    """Original row of the nearest tree point with ``mask`` set within ``rradius``, or -1.
+
+    ``mask`` (n,) bool in tree order. Ties go to the lower original row.
+    """
+    best_value = rradius
+    best_row = np.iinfo(np.int64).max
+    n_nodes = node_start.shape[0]
+    stack[0] = 0
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        if stack_bound[top] > best_value:
+            continue
+        if 2 * node + 1 >= n_nodes:
+            for k in range(node_start[node], node_end[node]):
+                if not mask[k]:
+                    continue
+                value = rdist(x, data[k], code, p)
+                row = index[k]
+                if value <= rradius and _better(value, row, best_value, best_row):
+                    best_value = value
+                    best_row = row
+        else:
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
+    return best_row if best_row != np.iinfo(np.int64).max else -1
+
+
+@njit(cache=True, parallel=True)
+def nearest_masked(data, index, node_start, node_end, lower, upper, mask, queries, rradius,
+                   code, p):
+    """For every query, the original row of its nearest masked tree point within ``rradius``.
+
+    Returns (m,) int64, -1 where no masked point lies within the radius.
+    """
+    n_queries = queries.shape[0]
+    depth = int(np.log2(node_start.shape[0] + 1)) + 2
+    out = np.empty(n_queries, dtype=np.int64)
+    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
+    for block in prange(n_blocks):
+        stack = np.empty(2 * depth, dtype=np.int64)
+        stack_bound = np.empty(2 * depth, dtype=np.float64)
+        scratch = np.empty(data.shape[1], dtype=np.float64)
+        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
+            out[i] = nearest_masked_one(queries[i], data, index, node_start, node_end, lower,
+                                        upper, mask, rradius, stack, stack_bound, scratch,
+                                        code, p)
+    return out
+
+
+def _writable_float64(X) -> np.ndarray:
+    """C-contiguous, writable float64 (a read-only array is a separate numba type)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return X if X.flags.writeable else X.copy()
+
+
+def tree_arrays(tree: KDTree) -> tuple:
+    """The arrays most kernels take, in their order: data, index, node_start, node_end,
+    lower, upper."""
+    return tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper
+
+
+def kneighbors(tree: KDTree, queries: np.ndarray, k: int, code: int, p: float,
+               exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Python entry to :func:`knn` (reduced distances, original rows)."""
+    queries = _writable_float64(queries)
+    return knn(*tree_arrays(tree), queries, int(k), bool(exclude_self), int(code), float(p))
+
+
+def angular_embedding(X: np.ndarray, metric: str) -> tuple[np.ndarray, bool]:
+    """Map cosine or haversine data to Euclidean unit vectors.
+
+    Cosine: rows are normalised; ``cosine = ||u - v||**2 / 2``. Haversine:
+    ``(lat, lon)`` in radians become points on the unit sphere; the chord
+    length is ``2 sin(d / 2)``. Both are monotone in the original distance, so
+    a radius ``r`` maps to a Euclidean radius (see :func:`angular_radius`).
+    Returns ``(Y, ok)`` with ``Y`` float64; ``ok`` is False for cosine data
+    with an all-zero row (whose cosine distance is 1 to everything and which
+    has no direction): those need brute force.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if metric == "haversine":
+        lat, lon = X[:, 0], X[:, 1]
+        cos_lat = np.cos(lat)
+        return np.column_stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)]), True
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X))
+    if np.any(norms == 0):
+        return X, False
+    return X / norms[:, None], True
+
+
+def angular_radius(radius: float, metric: str) -> float:
+    """The Euclidean radius between unit vectors equivalent to ``radius`` in ``metric``."""
+    if metric == "haversine":
+        return 2.0 * math.sin(min(radius, math.pi) / 2.0)
+    return math.sqrt(2.0 * min(radius, 2.0))
