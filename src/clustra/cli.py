@@ -1,0 +1,235 @@
+"""The ``clustra`` command: ``run``, ``suggest`` and ``demo``.
+
+Thin on purpose: it parses options, calls :mod:`clustra.workflow`, writes files
+and prints. Exit codes: 0 success, 2 usage error (a bad option), 1 data error
+(missing or unreadable file, nothing numeric to cluster, k larger than the
+rows ...). Errors are one line on stderr, never a traceback.
+
+Output streams: human messages (what was chosen and why, a summary, progress)
+go to stderr; stdout carries machine output only: the ``--json`` document, or
+the labelled rows as CSV when neither ``--out`` nor ``--json`` is given.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from clustra.io import DataError, OptionError
+
+ALGORITHMS = ["kmeans", "minibatch", "dbscan", "hierarchical", "auto"]
+DEMO_FILE = "customers.csv"
+DEMO_ID = "customer_id"
+
+
+def _say(message: str, quiet: bool) -> None:
+    if not quiet:
+        click.echo(message, err=True)
+
+
+@contextmanager
+def _progress(quiet: bool):
+    """A progress callback ``(done, total, message)``: a rich bar on a terminal, else silent."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda done, total, message: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("working", total=None)
+
+        def update(done: int, total: int, message: str) -> None:
+            bar.update(task, completed=done, total=total, description=message)
+
+        yield update
+
+
+def _check_report_path(path: Path | None) -> None:
+    if path is None:
+        return
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise OptionError(f"--report {str(path)!r} must end in .html.")
+    if not path.parent.exists():
+        raise OptionError(f"Cannot write {str(path)!r}: "
+                          f"folder {str(path.parent)!r} does not exist.")
+
+
+def _explain(result, quiet: bool) -> None:
+    for choice in result.choices:
+        value = f"{choice.value:.4g}" if isinstance(choice.value, float) else choice.value
+        reason = str(choice.reason).removeprefix(f"{choice.name}={value}: ")
+        _say(f"chose {choice.name}={value}: {reason}", quiet)
+    counts = ", ".join(f"{n} {status}" for status, n in result.counts().items() if n)
+    params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                       for k, v in result.params.items())
+    _say(f"{result.algorithm} ({params}): {result.n_clusters} clusters; "
+         f"{len(result.table)} rows: {counts}", quiet)
+
+
+def _run_and_write(data, *, out, report, as_json, quiet, projection, options) -> None:
+    from clustra.io import check_output_path, write_table
+    from clustra.workflow import run
+
+    if out is not None:
+        check_output_path(out)
+    _check_report_path(report)
+    if report is not None:
+        from clustra.plot._base import require_matplotlib
+
+        require_matplotlib()  # before the work, not after it
+    with _progress(quiet) as progress:
+        with warnings.catch_warnings():
+            # Shown below as one line each (result.warnings), not as Python warnings.
+            warnings.simplefilter("ignore")
+            result = run(data, progress=progress, **options)
+        for message in result.warnings:
+            _say(f"clustra: warning: {' '.join(message.split())}", quiet)
+        _explain(result, quiet)
+        outputs = {"labels": None, "report": None}
+        if out is not None:
+            outputs["labels"] = str(write_table(result.table, out))
+            _say(f"labels written to {out}", quiet)
+        if report is not None:
+            progress(0, 1, "drawing the report" + (" (t-SNE)" if projection == "tsne" else ""))
+            outputs["report"] = str(result.to_html(report, projection=projection))
+            _say(f"report written to {report}", quiet)
+    if as_json:
+        click.echo(result.to_json(outputs))
+    elif out is None:
+        click.echo(result.table.to_csv(index=False), nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clustra", prog_name="clustra")
+def cli() -> None:
+    """Cluster a table: labelled rows, plots and a self-contained HTML report."""
+
+
+def _preprocessing_options(command):
+    options = [
+        click.option("--columns", help="Comma-separated columns to use (default: all usable)."),
+        click.option("--id-column", help="Column identifying rows; copied to the output."),
+        click.option("--scale", type=click.Choice(["standard", "robust", "minmax", "none"]),
+                     default="standard", show_default=True),
+        click.option("--impute", type=click.Choice(["mean", "median", "drop"]), default="mean",
+                     show_default=True, help="Fill missing values, or leave those rows out."),
+        click.option("--remove-outliers", type=click.Choice(["none", "iforest", "lof"]),
+                     default="none", show_default=True,
+                     help="Flag outliers (they stay in the output with status 'outlier')."),
+        click.option("--outlier-fraction", type=float, default=0.05, show_default=True),
+        click.option("--reduce", help="PCA before clustering: pca:N components or pca:0.9 "
+                                      "(fraction of variance)."),
+        click.option("--seed", type=int, default=0, show_default=True),
+        click.option("--min-samples", type=int, default=5, show_default=True,
+                     help="DBSCAN's min_samples (also used to suggest eps)."),
+        click.option("--k-max", type=int, default=10, show_default=True,
+                     help="Largest k tried by --k auto."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="kmeans", show_default=True,
+              help="auto: K-Means vs DBSCAN, higher silhouette x fraction clustered wins.")
+@click.option("--k", "k", default="auto", show_default=True, help="Number of clusters, or auto.")
+@click.option("--eps", default="auto", show_default=True, help="DBSCAN radius, or auto.")
+@click.option("--linkage", type=click.Choice(["ward", "complete", "average", "single"]),
+              default="ward", show_default=True)
+@_preprocessing_options
+@click.option("--projection", type=click.Choice(["pca", "tsne"]), default="pca",
+              show_default=True, help="2-D projection drawn in the report.")
+@click.option("--out", type=click.Path(path_type=Path), help="Labels file: .csv, .tsv, .parquet.")
+@click.option("--report", type=click.Path(path_type=Path), help="HTML report file.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No messages or progress on stderr.")
+def run(data, out, report, as_json, quiet, projection, **options) -> None:
+    """Cluster DATA (CSV, TSV, Parquet or Excel): one labelled output row per input row."""
+    _run_and_write(data, out=out, report=report, as_json=as_json, quiet=quiet,
+                   projection=projection, options=options)
+
+
+@cli.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@_preprocessing_options
+@click.option("--json", "as_json", is_flag=True, help="Print the suggestions as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def suggest(data, as_json, quiet, **options) -> None:
+    """Suggest k (with the selection table) and DBSCAN's eps for DATA."""
+    import json
+
+    from clustra.workflow import suggest as suggest_for
+
+    with _progress(quiet) as progress:
+        found = suggest_for(data, progress=progress, **options)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), indent=2))
+        return
+    selection, eps = found.selection, found.eps_suggestion
+    k = int(selection.k)
+    click.echo(f"k = {k}: {str(selection.reason).removeprefix(f'k={k}: ')}")
+    table = selection.table
+    # The curves, and which criteria picked each k (the boolean pick columns say the same).
+    shown = table.select_dtypes("number")
+    if "picked_by" in table:
+        shown = shown.assign(picked_by=table["picked_by"])
+    click.echo(shown.to_string(float_format=lambda v: f"{v:.4g}"))
+    click.echo(f"eps = {float(eps.eps):.4g} (min_samples={int(eps.k)}): {eps.reason}")
+
+
+@cli.command()
+@click.option("--out-dir", type=click.Path(path_type=Path), default=Path("clustra-demo"),
+              show_default=True, help="Folder for labels.csv and report.html.")
+@click.option("--quiet", "-q", is_flag=True)
+def demo(out_dir: Path, quiet: bool) -> None:
+    """Run the whole job on the example customer table shipped with clustra."""
+    from importlib.resources import as_file, files
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with as_file(files("clustra") / "data" / DEMO_FILE) as path:
+        _say(f"example data: {path} (synthetic customers, see clustra/data/customers.txt)", quiet)
+        _run_and_write(path, out=out_dir / "labels.csv", report=out_dir / "report.html",
+                       as_json=False, quiet=quiet, projection="pca",
+                       options={"algorithm": "auto", "id_column": DEMO_ID, "seed": 0})
+    _say(f"open {out_dir / 'report.html'} in a browser", quiet)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code (0, 1 data error, 2 usage error)."""
+    try:
+        code = cli.main(args=argv, prog_name="clustra", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        message = exc.format_message().strip().replace("\n", " ")
+        click.echo(f"clustra: error: {message}{hint}", err=True)
+        return 2
+    except OptionError as exc:
+        click.echo(f"clustra: error: {exc}", err=True)
+        return 2
+    except DataError as exc:
+        click.echo(f"clustra: error: {exc}", err=True)
+        return 1
+    except MemoryError as exc:
+        click.echo(f"clustra: error: {exc}", err=True)
+        return 1
+    except ImportError as exc:
+        if "pip install" not in str(exc):  # a missing optional extra, not a bug
+            raise
+        click.echo(f"clustra: error: {exc}", err=True)
+        return 1
+    except click.Abort:
+        click.echo("clustra: interrupted", err=True)
+        return 130
+    return code if isinstance(code, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

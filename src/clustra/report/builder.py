@@ -1,0 +1,160 @@
+"""Build the report: figures as base64 PNG, tables, and one autoescaped template.
+
+The output is one HTML file with inline CSS and embedded images: no script, no
+external URL, so it opens anywhere without a network. Everything that comes
+from the data goes through Jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class Figure:
+    """One embedded figure (``png`` is base64 text) or the reason it is absent."""
+
+    title: str
+    caption: str
+    png: str | None = None
+    missing: str | None = None
+    wide: bool = False  # spans the whole row (multi-panel figures)
+
+
+def _png(drawn) -> str:
+    """PNG (base64) of what a plot function returned: a Figure, an Axes or an array of Axes."""
+    if isinstance(drawn, np.ndarray):
+        drawn = drawn.ravel()[0]
+    figure = drawn if hasattr(drawn, "savefig") else drawn.figure
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure(title: str, caption: str, draw, wide: bool = False) -> Figure:
+    # A figure that cannot exist for this result (one cluster, no sweep) says why;
+    # anything else is a bug and propagates.
+    try:
+        return Figure(title, caption, png=_png(draw()), wide=wide)
+    except ValueError as exc:
+        return Figure(title, caption, missing=str(exc), wide=wide)
+
+
+def render_figures(result, projection: str = "pca") -> list[Figure]:
+    """Every figure that applies to ``result``, in report order."""
+    from clustra import plot
+
+    figures = [
+        _figure("Clusters in 2-D", f"{projection.upper()} projection of the clustered rows.",
+                lambda: plot.plot_projection(result, method=projection,
+                                             random_state=result.seed)),
+        _figure("Cluster sizes", "Rows per cluster (noise in grey).",
+                lambda: plot.plot_cluster_sizes(result)),
+    ]
+    if result.prepared.numeric_columns:
+        figures.append(_figure("Cluster profiles", "Colour: standardised mean; numbers: mean in "
+                               "the original units.", lambda: plot.plot_cluster_profiles(result)))
+    figures.append(_figure("Silhouette diagram", "Silhouette of each clustered row, by cluster.",
+                           lambda: plot.plot_silhouette(result, random_state=result.seed)))
+    if result.selection is not None:
+        figures.append(_figure("Choosing k", "Selection criteria over k (circle: each "
+                               "criterion's pick; dashed line: the k chosen).",
+                               lambda: plot.plot_selection(result), wide=True))
+    if result.eps_suggestion is not None:
+        figures.append(_figure("Choosing eps", "Sorted distance to the min_samples-th neighbour.",
+                               lambda: plot.plot_k_distance(result)))
+    if hasattr(result.model, "tree_"):
+        figures.append(_figure("Dendrogram", "The merge tree, cut at the chosen k.",
+                               lambda: plot.plot_dendrogram(result)))
+    return figures
+
+
+def _number(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, (float, np.floating)):
+        return "n/a" if not np.isfinite(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _column_summary(result) -> list[dict]:
+    import pandas as pd
+
+    prepared = result.prepared
+    roles = {name: "numeric" for name in prepared.numeric_columns}
+    roles.update({name: "categorical" for name in prepared.categorical_columns})
+    roles.update({name: f"skipped: {why}" for name, why in prepared.skipped_columns.items()})
+    if result.options.id_column is not None:
+        roles[result.options.id_column] = "id"
+    rows = []
+    for name in result.data.columns:
+        column = result.data[name]
+        row = {"name": str(name), "dtype": str(column.dtype), "role": roles.get(name, "not used"),
+               "missing": int(column.isna().sum()), "min": "", "mean": "", "max": ""}
+        if roles.get(name) == "numeric":
+            values = pd.to_numeric(column)
+            row.update(min=_number(values.min()), mean=_number(values.mean()),
+                       max=_number(values.max()))
+        rows.append(row)
+    return rows
+
+
+def _profile_table(result) -> dict:
+    profile = result.profiles(categorical=True)
+    return {"columns": [str(c) for c in profile.columns],
+            "rows": [{"cluster": str(index), "values": [_number(v) for v in row]}
+                     for index, row in zip(profile.index, profile.to_numpy(), strict=True)]}
+
+
+def report_context(result, projection: str = "pca") -> dict:
+    """Everything the template shows, as plain values (escaped by the template)."""
+    metrics = result.metrics
+    return {
+        "source": Path(result.source).name if result.source else "(table given in Python)",
+        "version": result.version,
+        "n_rows": len(result.table),
+        "n_columns": result.data.shape[1],
+        "columns": _column_summary(result),
+        "steps": result.steps,
+        "algorithm": result.algorithm,
+        "params": [(k, _number(v)) for k, v in result.params.items()],
+        "seed": result.seed,
+        "choices": result.choices,
+        "warnings": result.warnings,
+        "metrics": [("clusters", _number(metrics["n_clusters"])),
+                    ("noise fraction", _number(metrics["noise_fraction"])),
+                    ("silhouette (higher is better)", _number(metrics["silhouette"])),
+                    ("Calinski-Harabasz (higher is better)", _number(metrics["calinski_harabasz"])),
+                    ("Davies-Bouldin (lower is better)", _number(metrics["davies_bouldin"]))],
+        "counts": result.counts(),
+        "profile": _profile_table(result),
+        "figures": render_figures(result, projection),
+    }
+
+
+def _environment():
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(loader=PackageLoader("clustra.report", "templates"), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def build_report(result, *, projection: str = "pca") -> str:
+    """The report of ``result`` as one HTML string."""
+    from clustra.plot._base import require_matplotlib
+
+    require_matplotlib()
+    return _environment().get_template("report.html.j2").render(
+        **report_context(result, projection))
+
+
+def write_report(result, path, *, projection: str = "pca") -> Path:
+    """Write the report to ``path`` (UTF-8) and return the path."""
+    path = Path(path)
+    path.write_text(build_report(result, projection=projection), encoding="utf-8")
+    return path

@@ -1,0 +1,179 @@
+"""From a table to labelled rows: ``clustra.run``.
+
+The workflow reads the table (or takes a DataFrame), prepares it
+(:mod:`clustra.preprocessing`), picks k / eps / the algorithm when asked to
+(:mod:`clustra.selection`), fits one clustering estimator, measures the result
+(:mod:`clustra.metrics`) and hands back a :class:`ClusteringResult` whose
+``table`` has exactly one row per input row, in input order.
+
+Each algorithm is one small adapter in ``ADAPTERS`` (name -> function building
+and fitting the estimator), so adding an algorithm is adding one function.
+
+The pieces: :mod:`~clustra.workflow.options` (``RunOptions``, ``Choice``),
+:mod:`~clustra.workflow.adapters` (one function per algorithm, the ``auto``
+rule), :mod:`~clustra.workflow.metrics`, :mod:`~clustra.workflow.result`
+(``ClusteringResult``).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from clustra.io import DataError, read_table
+from clustra.preprocessing import PreparedData, prepare
+from clustra.workflow.adapters import (
+    ADAPTERS,
+    Fit,
+    auto_score,
+    choose_k_for,
+    fit_auto,
+    fit_dbscan,
+    fit_hierarchical,
+    fit_kmeans,
+    fit_minibatch,
+)
+from clustra.workflow.metrics import compute_metrics
+from clustra.workflow.options import ALGORITHMS, LINKAGES, Choice, Progress, RunOptions, _silent
+from clustra.workflow.result import JSON_SCHEMA, STATUSES, ClusteringResult, _label_table
+
+__all__ = [
+    "ADAPTERS", "ALGORITHMS", "JSON_SCHEMA", "LINKAGES", "STATUSES", "Choice", "ClusteringResult",
+    "Fit", "RunOptions", "Suggestion", "auto_score", "compute_metrics", "fit_auto", "fit_dbscan",
+    "fit_hierarchical", "fit_kmeans", "fit_minibatch", "load", "run", "suggest",
+]
+
+
+def load(data):
+    """A DataFrame from a path or a table (DataFrame or 2-D array); returns (frame, source)."""
+    import pandas as pd
+
+    source = None
+    if isinstance(data, (str, Path)):
+        frame, source = read_table(data), str(data)
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        array = np.asarray(data)
+        if array.ndim != 2:
+            raise DataError(f"Expected a table (2-D), got an array of shape {array.shape}.")
+        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+    if frame.shape[0] == 0:
+        raise DataError("The table has no rows: there is nothing to cluster.")
+    names = [str(c) for c in frame.columns]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"Column names must be unique; repeated: {', '.join(map(repr, repeated))}.")
+    return frame.set_axis(names, axis=1).reset_index(drop=True), source
+
+
+def run(data, *, progress: Progress | None = None, **options) -> ClusteringResult:
+    """Cluster a table: prepare it, choose what was left on ``auto``, fit, measure.
+
+    Parameters
+    ----------
+    data : str, path-like, pandas.DataFrame or 2-D array
+        A CSV/TSV/Parquet/Excel path or a table.
+    progress : callable(done, total, message), optional
+        Called during long steps (the k sweep, the fits).
+    **options
+        The fields of :class:`RunOptions`: ``algorithm`` (kmeans, minibatch,
+        dbscan, hierarchical, auto), ``k`` (int or "auto"), ``eps`` (float or
+        "auto"), ``min_samples``, ``linkage``, ``columns``, ``id_column``,
+        ``scale``, ``impute``, ``remove_outliers``, ``outlier_fraction``, ``reduce`` ("pca:N"),
+        ``seed``, ``k_max``, ``max_categories``.
+
+    Returns
+    -------
+    ClusteringResult
+        ``.table`` has one row per input row, in input order.
+
+    Examples
+    --------
+    >>> import clustra  # doctest: +SKIP
+    >>> result = clustra.run("customers.csv", id_column="customer_id", k="auto")  # doctest: +SKIP
+    >>> result.table.head()  # doctest: +SKIP
+    >>> result.to_html("report.html")  # doctest: +SKIP
+    """
+    from clustra import __version__
+
+    opts = RunOptions(**options)
+    progress = progress or _silent
+    frame, source = load(data)
+    prepared = prepare(frame, columns=opts.columns, id_column=opts.id_column, scale=opts.scale,
+                       impute=opts.impute, remove_outliers=opts.remove_outliers,
+                       outlier_fraction=opts.outlier_fraction,
+                       reduce=opts.reduce, max_categories=opts.max_categories, seed=opts.seed)
+    X = prepared.X
+    if X.shape[0] < 2:
+        raise DataError(f"Only {X.shape[0]} row is left to cluster; clustering needs at least 2.")
+    auto_scores = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if opts.algorithm == "auto":
+            algorithm, fit, auto_scores = fit_auto(X, opts, progress)
+        else:
+            algorithm, fit = opts.algorithm, ADAPTERS[opts.algorithm](X, opts, progress)
+        metrics = compute_metrics(X, fit.labels, opts.seed)
+    # Kept for the report and the JSON, and passed on to the caller as warnings.
+    messages = list(dict.fromkeys(str(w.message) for w in caught))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    table = _label_table(frame, prepared, fit.labels, opts.id_column)
+    return ClusteringResult(
+        table=table, data=frame, prepared=prepared, model=fit.model, algorithm=algorithm,
+        params=fit.params, seed=opts.seed, metrics=metrics, choices=fit.choices, options=opts,
+        selection=fit.selection, eps_suggestion=fit.eps_suggestion, auto_scores=auto_scores,
+        source=source, version=__version__, warnings=messages)
+
+
+@dataclass
+class Suggestion:
+    """What :func:`suggest` found: the k sweep and the eps suggestion on prepared data."""
+
+    selection: object
+    eps_suggestion: object
+    prepared: PreparedData
+    source: str | None = None
+
+    def to_dict(self) -> dict:
+        table = self.selection.table
+        return {
+            "schema": "clustra.suggest/1",
+            "source": self.source,
+            "n_rows_used": int(self.prepared.X.shape[0]),
+            "k": int(self.selection.k),
+            "k_reason": str(self.selection.reason),
+            "k_table": json.loads(table.to_json(orient="index")),
+            "eps": float(self.eps_suggestion.eps),
+            "eps_reason": str(self.eps_suggestion.reason),
+            "min_samples": int(self.eps_suggestion.k),
+        }
+
+
+def suggest(data, *, progress: Progress | None = None, **options) -> Suggestion:
+    """Suggest k (a K-Means sweep, :func:`clustra.choose_k`) and eps (:func:`clustra.suggest_eps`).
+
+    Takes the same data and options as :func:`run` (algorithm, k and eps are ignored).
+    """
+    import clustra
+
+    opts = RunOptions(**options)
+    progress = progress or _silent
+    frame, source = load(data)
+    prepared = prepare(frame, columns=opts.columns, id_column=opts.id_column, scale=opts.scale,
+                       impute=opts.impute, remove_outliers=opts.remove_outliers,
+                       outlier_fraction=opts.outlier_fraction, reduce=opts.reduce,
+                       max_categories=opts.max_categories, seed=opts.seed)
+    X = prepared.X
+    if opts.min_samples > X.shape[0]:
+        raise DataError(f"--min-samples {opts.min_samples} is larger than the {X.shape[0]} rows "
+                        "to cluster.")
+    estimator = clustra.KMeans(n_clusters=2, random_state=opts.seed, n_init="auto")
+    _, selection, _ = choose_k_for(X, opts, estimator, progress)
+    eps_suggestion = clustra.suggest_eps(X, min_samples=opts.min_samples)
+    return Suggestion(selection, eps_suggestion, prepared, source)

@@ -1,0 +1,169 @@
+"""One small adapter per algorithm: build the estimator, choose k or eps when asked, fit.
+
+``ADAPTERS`` maps an algorithm name to its function ``(X, opts, progress) -> Fit``;
+a new algorithm is one more function and one more entry.
+
+``algorithm="auto"`` rule
+-------------------------
+K-Means (k chosen by :func:`clustra.choose_k`) and DBSCAN (eps chosen by
+:func:`clustra.suggest_eps`) are both fitted. Each gets the score
+``silhouette (noise excluded) x fraction of rows clustered``; the higher score
+wins, K-Means on a tie. The coverage factor stops DBSCAN from winning by calling
+the hard half of the data noise. A DBSCAN run with fewer than two clusters
+scores ``-inf``. The silhouette favours compact, convex clusters, so on
+elongated or nested shapes ask for ``dbscan`` or ``hierarchical`` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from clustra.io import DataError
+from clustra.workflow.metrics import metric_on_sample
+from clustra.workflow.options import Choice, Progress, RunOptions, _silent
+
+
+@dataclass
+class Fit:
+    """What an algorithm adapter returns."""
+
+    model: object
+    labels: np.ndarray
+    params: dict
+    choices: list[Choice] = field(default_factory=list)
+    selection: object = None
+    eps_suggestion: object = None
+
+
+def choose_k_for(X, opts: RunOptions, estimator, progress: Progress) -> tuple[int, object, Choice]:
+    import clustra
+
+    k_max = min(opts.k_max, X.shape[0] - 1)
+    if k_max < 2:
+        raise DataError(f"Choosing k needs at least 3 rows to cluster, only {X.shape[0]} remain.")
+    selection = clustra.choose_k(X, k_range=range(2, k_max + 1), estimator=estimator,
+                                 random_state=opts.seed, progress=progress)
+    k = int(selection.k)
+    return k, selection, Choice("k", k, str(selection.reason))
+
+
+def _check_k(k: int, n_rows: int) -> None:
+    if k > n_rows:
+        raise DataError(f"k={k} is larger than the {n_rows} rows to cluster; choose k <= {n_rows}.")
+
+
+def _fit_centroids(X, opts, progress, estimator_class, name) -> Fit:
+    def make(k):
+        return estimator_class(n_clusters=k, random_state=opts.seed, n_init="auto")
+
+    choices, selection = [], None
+    if opts.k == "auto":
+        k, selection, choice = choose_k_for(X, opts, make(2), progress)
+        choices.append(choice)
+    else:
+        k = opts.k
+        _check_k(k, X.shape[0])
+    progress(0, 1, f"fitting {name} (k={k})")
+    model = make(k).fit(X)
+    progress(1, 1, f"fitted {name}")
+    return Fit(model, np.asarray(model.labels_), {"n_clusters": k, "n_init": "auto",
+                                                   "random_state": opts.seed}, choices, selection)
+
+
+def fit_kmeans(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
+    import clustra
+
+    return _fit_centroids(X, opts, progress, clustra.KMeans, "KMeans")
+
+
+def fit_minibatch(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
+    import clustra
+
+    return _fit_centroids(X, opts, progress, clustra.MiniBatchKMeans, "MiniBatchKMeans")
+
+
+def fit_dbscan(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
+    import clustra
+
+    if opts.min_samples > X.shape[0]:
+        raise DataError(f"--min-samples {opts.min_samples} is larger than the {X.shape[0]} rows "
+                        "to cluster.")
+    choices, suggestion = [], None
+    if opts.eps == "auto":
+        suggestion = clustra.suggest_eps(X, min_samples=opts.min_samples)
+        eps = float(suggestion.eps)
+        choices.append(Choice("eps", eps, str(suggestion.reason)))
+    else:
+        eps = float(opts.eps)
+    progress(0, 1, f"fitting DBSCAN (eps={eps:.4g})")
+    model = clustra.DBSCAN(eps=eps, min_samples=opts.min_samples).fit(X)
+    progress(1, 1, "fitted DBSCAN")
+    return Fit(model, np.asarray(model.labels_), {"eps": eps, "min_samples": opts.min_samples},
+               choices, eps_suggestion=suggestion)
+
+
+def fit_hierarchical(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
+    import clustra
+
+    def make(k):
+        return clustra.AgglomerativeClustering(n_clusters=k, linkage=opts.linkage)
+
+    choices, selection = [], None
+    if opts.k == "auto":
+        k, selection, choice = choose_k_for(X, opts, make(2), progress)
+        choices.append(choice)
+    else:
+        k = opts.k
+        _check_k(k, X.shape[0])
+    progress(0, 1, f"fitting {opts.linkage} linkage (k={k})")
+    model = make(k).fit(X)
+    progress(1, 1, "fitted hierarchical clustering")
+    return Fit(model, np.asarray(model.labels_), {"n_clusters": k, "linkage": opts.linkage},
+               choices, selection)
+
+
+ADAPTERS: dict[str, Callable[..., Fit]] = {
+    "kmeans": fit_kmeans,
+    "minibatch": fit_minibatch,
+    "dbscan": fit_dbscan,
+    "hierarchical": fit_hierarchical,
+}
+
+
+def auto_score(X, labels, seed=0) -> float:
+    """The ``algorithm="auto"`` score: silhouette (noise excluded) x fraction clustered."""
+    clustered = labels >= 0
+    n_clusters = np.unique(labels[clustered]).size
+    if n_clusters < 2 or n_clusters >= clustered.sum():
+        return float("-inf")
+    silhouette = metric_on_sample("silhouette_score", X, labels, seed, noise="exclude")
+    return float(silhouette) * float(clustered.mean())
+
+
+def fit_auto(X, opts: RunOptions, progress: Progress = _silent) -> tuple[str, Fit, dict]:
+    """Fit K-Means and DBSCAN, keep the better by :func:`auto_score`."""
+    fits = {"kmeans": fit_kmeans(X, opts, progress), "dbscan": fit_dbscan(X, opts, progress)}
+    scores = {name: auto_score(X, fit.labels, opts.seed) for name, fit in fits.items()}
+    winner = "dbscan" if scores["dbscan"] > scores["kmeans"] else "kmeans"
+    settings = {"kmeans": f"k={fits['kmeans'].params.get('n_clusters')}",
+                "dbscan": f"eps={_fmt(fits['dbscan'].params.get('eps'), 4)}"}
+    shown = ", ".join(f"{name} ({settings[name]}) {_fmt(score)}" for name, score in scores.items())
+    reason = (f"higher silhouette x fraction clustered ({shown}); "
+              f"{'DBSCAN' if winner == 'dbscan' else 'K-Means'} wins")
+    fit = fits[winner]
+    fit.choices.insert(0, Choice("algorithm", winner, reason))
+    # Keep the loser's selection evidence too: the report shows both curves.
+    if winner == "dbscan":
+        fit.selection = fits["kmeans"].selection
+    else:
+        fit.eps_suggestion = fits["dbscan"].eps_suggestion
+    return winner, fit, scores
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{value:.{digits}g}" if digits != 3 else f"{value:.3f}"

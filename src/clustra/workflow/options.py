@@ -1,0 +1,100 @@
+"""Options of a run (checked on creation) and the record of automatic choices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from clustra.io import OptionError
+
+ALGORITHMS = ("kmeans", "minibatch", "dbscan", "hierarchical", "auto")
+LINKAGES = ("ward", "complete", "average", "single")
+
+Progress = Callable[[int, int, str], None]
+
+
+def _silent(done: int, total: int, message: str) -> None:
+    """The default progress callback: says nothing."""
+
+
+@dataclass
+class Choice:
+    """A value the workflow chose on the user's behalf, and why."""
+
+    name: str
+    value: object
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "value": _plain(self.value), "reason": self.reason}
+
+
+@dataclass
+class RunOptions:
+    """The options of :func:`run` (the same as ``clustra run``'s), checked on creation."""
+
+    algorithm: str = "kmeans"
+    k: int | str = "auto"
+    eps: float | str = "auto"
+    min_samples: int = 5
+    linkage: str = "ward"
+    columns: list[str] | None = None
+    id_column: str | None = None
+    scale: str = "standard"
+    impute: str = "mean"
+    remove_outliers: str = "none"
+    outlier_fraction: float = 0.05
+    reduce: str | int | float | None = None
+    seed: int = 0
+    k_max: int = 10
+    max_categories: int = 10
+
+    def __post_init__(self):
+        if self.algorithm not in ALGORITHMS:
+            raise OptionError(f"--algorithm {self.algorithm!r} is not one of: "
+                              f"{', '.join(ALGORITHMS)}.")
+        if self.linkage not in LINKAGES:
+            raise OptionError(f"--linkage {self.linkage!r} is not one of: {', '.join(LINKAGES)}.")
+        self.k = _auto_or_number("k", self.k, int, minimum=1)
+        self.eps = _auto_or_number("eps", self.eps, float, minimum=0.0, strict=True)
+        for name, minimum in (("min_samples", 1), ("k_max", 2), ("seed", 0)):
+            value = getattr(self, name)
+            integral = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+            if not integral or value < minimum:
+                raise OptionError(f"--{name.replace('_', '-')} must be an integer >= {minimum}, "
+                                  f"got {value!r}.")
+        if isinstance(self.columns, str):
+            self.columns = [c.strip() for c in self.columns.split(",") if c.strip()]
+        if self.id_column in ("cluster", "status"):
+            raise OptionError(f"--id-column {self.id_column!r} clashes with an output column; "
+                              "rename that column first.")
+
+
+def _auto_or_number(name, value, kind, *, minimum, strict=False):
+    if isinstance(value, str):
+        if value.strip().lower() == "auto":
+            return "auto"
+        try:
+            value = kind(value)
+        except ValueError:
+            raise OptionError(f"--{name} {value!r} must be 'auto' or a number.") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise OptionError(f"--{name} {value!r} must be 'auto' or a number.")
+    if kind is int and float(value) != int(value):
+        raise OptionError(f"--{name} must be a whole number, got {value!r}.")
+    value = kind(value)
+    if value < minimum or (strict and value == minimum) or not np.isfinite(value):
+        bound = f"> {minimum}" if strict else f">= {minimum}"
+        raise OptionError(f"--{name} must be {bound} (or 'auto'), got {value!r}.")
+    return value
+
+
+def _plain(value):
+    """JSON-friendly copy of numpy scalars and non-finite floats."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,238 @@
+"""clustra.run end to end on small tables, compared with scikit-learn where it applies."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.cluster import DBSCAN as SkDBSCAN
+from sklearn.cluster import AgglomerativeClustering as SkAgglomerative
+from sklearn.cluster import KMeans as SkKMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+import clustra
+from clustra import workflow
+from clustra.io import DataError, OptionError
+from clustra.preprocessing import prepare
+from clustra.workflow import adapters
+
+
+def blob_table(rng, n_per=25):
+    centers = np.array([[0, 0, 0], [6, 6, 0], [0, 6, 6]], dtype=float)
+    X = np.vstack([rng.normal(c, 0.6, size=(n_per, 3)) for c in centers])
+    truth = np.repeat(np.arange(3), n_per)
+    order = rng.permutation(X.shape[0])
+    frame = pd.DataFrame(X[order], columns=["a", "b", "c"])
+    frame.insert(0, "key", [f"k{i:03d}" for i in rng.permutation(len(frame))])
+    frame["colour"] = rng.choice(["red", "blue"], size=len(frame))
+    return frame, truth[order]
+
+
+def test_kmeans_rows_ordered_and_matching_reference(rng):
+    frame, truth = blob_table(rng)
+    result = clustra.run(frame, algorithm="kmeans", k=3, id_column="key", columns=["a", "b", "c"],
+                         seed=1)
+    assert list(result.table.columns) == ["key", "cluster", "status"]
+    assert result.table["key"].tolist() == frame["key"].tolist()
+    X = prepare(frame, columns=["a", "b", "c"], id_column="key").X
+    reference = SkKMeans(3, random_state=1, n_init="auto").fit_predict(X)
+    assert adjusted_rand_score(result.labels, reference) == pytest.approx(1.0)
+    assert adjusted_rand_score(result.labels, truth) == pytest.approx(1.0)
+    assert result.params == {"n_clusters": 3, "n_init": "auto", "random_state": 1}
+    assert result.metrics["silhouette"] == pytest.approx(silhouette_score(X, reference), abs=1e-9)
+    assert result.counts()["clustered"] == len(frame)
+
+
+def test_dbscan_matches_reference(rng):
+    frame, _ = blob_table(rng)
+    result = clustra.run(frame, algorithm="dbscan", eps=0.5, min_samples=4)
+    reference = SkDBSCAN(eps=0.5, min_samples=4).fit_predict(result.X)
+    assert adjusted_rand_score(result.labels, reference) == pytest.approx(1.0)
+    assert ((result.labels == -1) == (reference == -1)).all()
+    noise = result.table["status"] == "noise"
+    assert noise.sum() == (reference == -1).sum()
+    assert (result.table.loc[noise, "cluster"] == -1).all()
+
+
+def test_hierarchical_matches_reference(rng):
+    frame, _ = blob_table(rng)
+    result = clustra.run(frame, algorithm="hierarchical", k=3, linkage="average")
+    reference = SkAgglomerative(n_clusters=3, linkage="average").fit_predict(result.X)
+    assert adjusted_rand_score(result.labels, reference) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "minibatch", "hierarchical"])
+def test_k_auto_finds_three_blobs_and_says_why(rng, algorithm):
+    frame, truth = blob_table(rng)
+    result = clustra.run(frame, algorithm=algorithm, k="auto", columns=["a", "b", "c"], k_max=6)
+    assert result.n_clusters == 3
+    assert result.choices[0].name == "k" and result.choices[0].value == 3
+    assert result.choices[0].reason
+    assert result.selection is not None and 3 in result.selection.table.index
+    assert adjusted_rand_score(result.labels, truth) == pytest.approx(1.0)
+
+
+def test_eps_auto_uses_suggest_eps(rng):
+    frame, _ = blob_table(rng)
+    result = clustra.run(frame, algorithm="dbscan", eps="auto", columns=["a", "b", "c"])
+    suggestion = clustra.suggest_eps(result.X, min_samples=5)
+    assert result.params["eps"] == pytest.approx(suggestion.eps)
+    assert result.choices[0].name == "eps"
+
+
+def test_auto_rule_picks_higher_score(rng, monkeypatch):
+    X = np.vstack([rng.normal(0, 0.3, (20, 2)), rng.normal(5, 0.3, (20, 2))])
+    good = np.repeat([0, 1], 20)
+    bad = rng.integers(0, 2, 40)
+    half_noise = np.where(np.arange(40) % 2 == 0, good, -1)
+    opts = workflow.RunOptions()
+
+    def fake(labels):
+        return lambda X, opts, progress: workflow.Fit(None, labels, {})
+
+    for kmeans_labels, dbscan_labels, winner in [(good, bad, "kmeans"), (bad, good, "dbscan"),
+                                                 (good, good, "kmeans"),
+                                                 (good, half_noise, "kmeans")]:
+        monkeypatch.setattr(adapters, "fit_kmeans", fake(kmeans_labels))
+        monkeypatch.setattr(adapters, "fit_dbscan", fake(dbscan_labels))
+        name, fit, scores = workflow.fit_auto(X, opts)
+        assert name == winner
+        assert fit.choices[0].name == "algorithm"
+        assert "silhouette x fraction" in fit.choices[0].reason
+    # the score itself: silhouette on clustered rows times the clustered fraction
+    expected = silhouette_score(X[::2], good[::2]) * 0.5
+    assert workflow.auto_score(X, half_noise) == pytest.approx(expected)
+    assert workflow.auto_score(X, np.zeros(40, dtype=int)) == float("-inf")
+
+
+def test_algorithm_auto_end_to_end(rng):
+    frame, truth = blob_table(rng)
+    result = clustra.run(frame, algorithm="auto", columns=["a", "b", "c"], k_max=5)
+    assert result.algorithm in ("kmeans", "dbscan")
+    assert result.choices[0].name == "algorithm"
+    assert set(result.auto_scores) == {"kmeans", "dbscan"}
+    assert adjusted_rand_score(result.labels[result.labels >= 0],
+                               truth[result.labels >= 0]) == pytest.approx(1.0)
+
+
+def test_missing_and_outlier_rows_keep_their_place(rng):
+    frame, _ = blob_table(rng)
+    frame.loc[4, ["a", "b", "c", "colour"]] = np.nan
+    frame.loc[9, "a"] = np.nan
+    frame.loc[13, ["a", "b", "c"]] = [90.0, -90.0, 90.0]
+    result = clustra.run(frame, algorithm="kmeans", k=3, id_column="key",
+                         remove_outliers="iforest", outlier_fraction=0.01)
+    table = result.table
+    assert len(table) == len(frame) and table["key"].tolist() == frame["key"].tolist()
+    assert table.at[4, "status"] == "missing values" and pd.isna(table.at[4, "cluster"])
+    assert table.at[13, "status"] == "outlier" and pd.isna(table.at[13, "cluster"])
+    assert table.at[9, "status"] == "clustered"  # imputed
+    assert (table["status"] == "outlier").sum() == 1
+    counts = result.counts()
+    assert sum(counts.values()) == len(frame)
+    assert result.labels.shape[0] == result.X.shape[0] == counts["clustered"] + counts["noise"]
+
+
+def test_json_document(rng):
+    frame, _ = blob_table(rng)
+    result = clustra.run(frame, k=3, id_column="key")
+    doc = json.loads(result.to_json({"labels": "x.csv"}))
+    assert doc["schema"] == "clustra.run/1"
+    assert set(doc) == {"schema", "clustra_version", "input", "algorithm", "params", "seed",
+                        "n_clusters", "choices", "preprocessing", "metrics", "counts",
+                        "cluster_sizes", "warnings", "outputs"}
+    assert doc["input"]["n_rows"] == len(frame)
+    assert doc["input"]["categorical_columns"] == ["colour"]
+    assert sum(doc["cluster_sizes"].values()) == doc["counts"]["clustered"]
+    assert doc["outputs"] == {"labels": "x.csv"}
+    assert set(doc["metrics"]) >= {"silhouette", "calinski_harabasz", "davies_bouldin"}
+
+
+def test_profiles_in_original_units(rng):
+    frame, truth = blob_table(rng)
+    result = clustra.run(frame, k=3, columns=["a", "b", "c"])
+    profile = result.profiles()
+    assert profile["size"].sum() == len(frame)
+    for cluster in profile.index:
+        rows = result.labels == cluster
+        assert profile.at[cluster, "a"] == pytest.approx(frame.loc[rows, "a"].mean())
+    assert "colour" not in profile
+
+
+def test_categorical_profiles(rng):
+    frame, _ = blob_table(rng)
+    result = clustra.run(frame, k=3, columns=["a", "b", "c", "colour"])
+    profile = result.profiles(categorical=True)
+    for cluster in profile.index:
+        values = frame.loc[result.labels == cluster, "colour"]
+        top = values.value_counts()
+        share = 100.0 * top.iloc[0] / len(values)
+        assert profile.at[cluster, "colour"] == f"{top.index[0]} ({share:.0f}%)"
+
+
+def test_run_reads_a_path_and_arrays(tmp_path, rng):
+    frame, _ = blob_table(rng)
+    path = tmp_path / "blobs.csv"
+    frame.to_csv(path, index=False)
+    result = clustra.run(path, k=3)
+    assert result.source == str(path) and len(result.table) == len(frame)
+    assert clustra.run(frame[["a", "b"]].to_numpy(), k=2).table.columns[0] == "row"
+
+
+@pytest.mark.parametrize("options, error, message", [
+    ({"k": 500}, DataError, "k=500 is larger than the 75 rows"),
+    ({"k": 0}, OptionError, "--k must be >= 1"),
+    ({"k": "many"}, OptionError, "--k 'many' must be 'auto' or a number"),
+    ({"k": 2.5}, OptionError, "whole number"),
+    ({"eps": -1.0}, OptionError, "--eps must be > 0"),
+    ({"algorithm": "spectral"}, OptionError, "--algorithm 'spectral' is not one of"),
+    ({"linkage": "centroid"}, OptionError, "--linkage 'centroid' is not one of"),
+    ({"min_samples": 0}, OptionError, "--min-samples must be an integer >= 1"),
+    ({"id_column": "cluster"}, OptionError, "clashes with an output column"),
+    ({"algorithm": "dbscan", "min_samples": 900}, DataError, "--min-samples 900 is larger"),
+])
+def test_bad_options(rng, options, error, message):
+    frame, _ = blob_table(rng)
+    with pytest.raises(error, match=message):
+        clustra.run(frame, **options)
+
+
+def test_suggest(rng):
+    frame, _ = blob_table(rng)
+    found = workflow.suggest(frame, columns=["a", "b", "c"], k_max=6)
+    doc = found.to_dict()
+    assert doc["k"] == 3 and doc["eps"] > 0
+    assert "3" in doc["k_table"]
+
+
+def test_table_inputs_are_normalised(rng):
+    frame, _ = blob_table(rng)
+    numbered = frame[["a", "b"]].set_axis([0, 1], axis=1)
+    numbered.index = np.arange(100, 100 + len(frame))
+    result = clustra.run(numbered, k=2)
+    assert result.table["row"].tolist() == list(range(1, len(frame) + 1))
+    assert list(result.profiles().columns) == ["size", "0", "1"]
+    assert list(numbered.columns) == [0, 1]  # the caller's table is untouched
+    twice = frame[["a", "b"]].set_axis(["a", "a"], axis=1)
+    with pytest.raises(DataError, match="Column names must be unique; repeated: 'a'"):
+        clustra.run(twice)
+    with pytest.raises(DataError, match="no rows"):
+        clustra.run(frame.iloc[:0])
+    with pytest.raises(DataError, match="Expected a table"):
+        clustra.run(np.zeros(5))
+
+
+def test_fit_warnings_are_kept_and_passed_on(rng, monkeypatch):
+    frame, _ = blob_table(rng)
+
+    def warn_then_fit(X, opts, progress):
+        import warnings
+
+        warnings.warn("something odd about <this> data", UserWarning, stacklevel=1)
+        return workflow.Fit(None, np.zeros(X.shape[0], dtype=int), {})
+
+    monkeypatch.setitem(workflow.ADAPTERS, "kmeans", warn_then_fit)
+    with pytest.warns(UserWarning, match="something odd"):
+        result = clustra.run(frame, k=2)
+    assert result.warnings == ["something odd about <this> data"]
+    assert result.to_dict()["warnings"] == result.warnings
