@@ -250,3 +250,22 @@ def test_array_init_with_n_init_warns(rng):
     X = rng.normal(size=(10, 2))
     with pytest.warns(RuntimeWarning, match="one initialisation"):
         KMeans(2, init=X[:2], n_init=3).fit(X)
+
+
+@pytest.mark.parametrize(
+    "algorithm, shape, expected",
+    [
+        ("auto", (10_000, 2, 8), "lloyd"),
+        ("auto", (10_000, 16, 16), "hamerly"),
+        ("auto", (10_000, 32, 256), "hamerly"),
+        ("auto", (10_000, 16, 1), "lloyd"),
+        ("auto", (2_000, 8, 2_000), "lloyd"),  # chunk sums would outweigh X
+        ("elkan", (100, 2, 3), "hamerly"),
+        ("lloyd", (100, 32, 3), "lloyd"),
+    ],
+)
+def test_auto_rule(algorithm, shape, expected):
+    from clustra.cluster.kmeans import choose_algorithm
+
+    n_samples, n_features, n_clusters = shape
+    assert choose_algorithm(algorithm, n_samples, n_clusters, n_features) == expected

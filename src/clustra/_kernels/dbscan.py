@@ -31,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.grid import find_cell
-from clustra._kernels.kdtree import QUERY_BLOCK, box_min_rdist, rdist
+from clustra._kernels.grid import lookup_cell
+from clustra._kernels.kdtree import QUERY_BLOCK, box_min_rdist, push_children, rdist
 from clustra._kernels.unionfind import find, make_sets, union
 
 PRECOMPUTED = 99
@@ -41,7 +41,7 @@ EMPTY = -2  # node_comp value: the node holds no core point
 MIXED = -1  # node_comp value: the node's core points lie in several components
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _better(value, row, best_value, best_row):
     return value < best_value or (value == best_value and row < best_row)
 
@@ -50,11 +50,12 @@ def _better(value, row, best_value, best_row):
 
 
 @njit(cache=True)
-def _neighbour_cells(cell_keys, cell, offsets, out):
-    """Fill ``out`` with the ids of occupied neighbour cells of ``cell``; return how many."""
+def _neighbour_cells(table, cell_keys, cell, offsets, out):
+    """Fill ``out`` with the ids of occupied neighbour cells of ``cell`` (in the order of
+    ``offsets``, nearest first); return how many."""
     found = 0
     for o in range(offsets.shape[0]):
-        other = find_cell(cell_keys, cell_keys[cell] + offsets[o])
+        other = lookup_cell(table, cell_keys, cell_keys[cell] + offsets[o])
         if other >= 0:
             out[found] = other
             found += 1
@@ -62,13 +63,15 @@ def _neighbour_cells(cell_keys, cell, offsets, out):
 
 
 @njit(cache=True, parallel=True)
-def grid_core_points(data, cell_keys, cell_start, offsets, cum_weight, rradius, min_samples,
-                     code, p):
+def grid_core_points(data, table, cell_keys, cell_start, offsets, cum_weight, rradius,
+                     min_samples, code, p):
     """Core flags (n,) bool in grid order.
 
     ``data`` (n, d) sorted by cell; ``cum_weight`` (n + 1,) float64 prefix sums
     of the weights in grid order. A cell whose own weight reaches
-    ``min_samples`` makes all its points core without a distance computed.
+    ``min_samples`` makes all its points core without a distance computed;
+    otherwise neighbour cells are looked up lazily, nearest first, so that
+    the count usually stops after a few cells.
     """
     n_cells = cell_keys.shape[0]
     core = np.zeros(data.shape[0], dtype=np.bool_)
@@ -82,18 +85,21 @@ def grid_core_points(data, cell_keys, cell_start, offsets, cum_weight, rradius, 
             if own >= min_samples:
                 core[start:end] = True
                 continue
-            n_neighbours = _neighbour_cells(cell_keys, cell, offsets, neighbours)
+            n_known = 0  # neighbours[:n_known] hold the looked-up cells (-1: empty)
             for i in range(start, end):
                 total = own
-                for t in range(n_neighbours):
+                for t in range(1, offsets.shape[0]):
+                    if total >= min_samples:
+                        break
+                    if t > n_known:
+                        neighbours[t] = lookup_cell(table, cell_keys, cell_keys[cell] + offsets[t])
+                        n_known = t
                     other = neighbours[t]
-                    if other == cell:
+                    if other < 0:
                         continue
                     for k in range(cell_start[other], cell_start[other + 1]):
                         if rdist(data[i], data[k], code, p) <= rradius:
                             total += cum_weight[k + 1] - cum_weight[k]
-                    if total >= min_samples:
-                        break
                 core[i] = total >= min_samples
     return core
 
@@ -111,8 +117,8 @@ def _cells_linked(data, core, start_a, end_a, start_b, end_b, rradius, code, p):
 
 
 @njit(cache=True)
-def grid_cell_components(data, cell_keys, cell_start, offsets, near_offsets, core, rradius,
-                         code, p):
+def grid_cell_components(data, table, cell_keys, cell_start, offsets, near_offsets, core,
+                         rradius, code, p):
     """Union-find over cells holding core points; returns cell roots (n_cells,) int64.
 
     Cells without a core point get -1. Two passes: first the adjacent cells
@@ -138,7 +144,7 @@ def grid_cell_components(data, cell_keys, cell_start, offsets, near_offsets, cor
             if not has_core[cell]:
                 continue
             for o in range(forward.shape[0]):
-                other = find_cell(cell_keys, cell_keys[cell] + forward[o])
+                other = lookup_cell(table, cell_keys, cell_keys[cell] + forward[o])
                 if other < 0 or not has_core[other]:
                     continue
                 if find(parent, cell) == find(parent, other):
@@ -154,7 +160,8 @@ def grid_cell_components(data, cell_keys, cell_start, offsets, near_offsets, cor
 
 
 @njit(cache=True, parallel=True)
-def grid_nearest_core(data, index, cell_keys, cell_start, offsets, core, rradius, code, p):
+def grid_nearest_core(data, index, table, cell_keys, cell_start, offsets, core, rradius, code,
+                      p):
     """For every non-core point, the grid position of its nearest core point within eps.
 
     Returns (n,) int64 in grid order: -1 for core points and for noise. Ties go
@@ -171,7 +178,7 @@ def grid_nearest_core(data, index, cell_keys, cell_start, offsets, core, rradius
                 if core[i]:
                     continue
                 if n_neighbours < 0:
-                    n_neighbours = _neighbour_cells(cell_keys, cell, offsets, neighbours)
+                    n_neighbours = _neighbour_cells(table, cell_keys, cell, offsets, neighbours)
                 best_value = rradius
                 best_row = np.iinfo(np.int64).max
                 best = -1
@@ -222,18 +229,20 @@ def _node_components(comp, node_start, node_end, node_comp):
 
 @njit(cache=True)
 def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, node_comp, comp,
-                           rradius, stack, scratch, code, p):
-    """Tree position of the first core point within eps outside component ``own``, or -1."""
+                           rradius, stack, stack_bound, scratch, code, p):
+    """Tree position of the first core point within eps outside component ``own``, or -1.
+
+    Nearer children first, so a foreign neighbour, when there is one, tends to
+    be met early."""
     n_nodes = node_start.shape[0]
     stack[0] = 0
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
         state = node_comp[node]
-        if state == EMPTY or state == own:
-            continue
-        if box_min_rdist(x, lower, upper, node, scratch, code, p) > rradius:
+        if state == EMPTY or state == own or stack_bound[top] > rradius:
             continue
         if 2 * node + 1 >= n_nodes:
             for k in range(node_start[node], node_end[node]):
@@ -241,9 +250,7 @@ def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, nod
                 if c >= 0 and c != own and rdist(x, data[k], code, p) <= rradius:
                     return k
         else:
-            stack[top] = 2 * node + 2
-            stack[top + 1] = 2 * node + 1
-            top += 2
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
     return -1
 
 
@@ -254,13 +261,14 @@ def _tree_round(data, node_start, node_end, lower, upper, node_comp, comp, activ
     depth = int(np.log2(node_start.shape[0] + 1)) + 2
     n_blocks = (n + QUERY_BLOCK - 1) // QUERY_BLOCK
     for block in prange(n_blocks):
-        stack = np.empty(depth, dtype=np.int64)
+        stack = np.empty(2 * depth, dtype=np.int64)
+        stack_bound = np.empty(2 * depth, dtype=np.float64)
         scratch = np.empty(data.shape[1], dtype=np.float64)
         for i in range(block * QUERY_BLOCK, min(n, (block + 1) * QUERY_BLOCK)):
             if active[i]:
                 target[i] = _first_foreign_in_tree(data[i], comp[i], data, node_start, node_end,
                                                    lower, upper, node_comp, comp, rradius,
-                                                   stack, scratch, code, p)
+                                                   stack, stack_bound, scratch, code, p)
 
 
 @njit(cache=True)
@@ -307,7 +315,7 @@ def tree_components(data, node_start, node_end, lower, upper, core, rradius, cod
 # -------------------------------------------------------------------- brute force
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _pair(queries, data, i, j, code, p):
     if code == PRECOMPUTED:
         return np.float64(queries[i, j])

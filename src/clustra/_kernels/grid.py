@@ -15,13 +15,16 @@ Layout (:class:`Grid`, a named tuple of plain arrays)
 ``cell_keys``   (n_cells,) int64, ascending: each occupied cell's linear key.
 ``cell_start``  (n_cells + 1,) int64: cell ``c`` owns ``data[cell_start[c]:cell_start[c+1]]``.
 ``offsets``     (n_offsets,) int64: linear key differences of the neighbour cells,
-                ascending, the cell itself (0) included. Coordinates are padded by two
-                cells on each side, so ``key + offset`` never wraps into another row.
+                nearest first (by the least distance between the cells), the cell
+                itself (0) first. Coordinates are padded on each side, so
+                ``key + offset`` never wraps into another row.
 ``near_offsets`` (n_near,) int64: the offsets of the 3**d cells touching a cell (and 0).
 ``side``        float: the cell side.
+``table``       (2**m,) int64: an open-addressing hash table of cell ids (-1: free slot).
 
-Use :func:`find_cell` (binary search over ``cell_keys``) to turn ``key + offset``
-into a cell id, -1 when that cell is empty.
+Use :func:`lookup_cell` (the hash table, O(1)) or :func:`find_cell` (binary
+search over ``cell_keys``) to turn ``key + offset`` into a cell id, -1 when
+that cell is empty.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ import numpy as np
 from numba import njit
 
 Grid = namedtuple(
-    "Grid", ["data", "index", "cell_keys", "cell_start", "offsets", "near_offsets", "side"]
+    "Grid",
+    ["data", "index", "cell_keys", "cell_start", "offsets", "near_offsets", "side", "table"],
 )
 Grid.__doc__ = "A uniform grid as plain arrays; see the module docstring for the layout."
 
@@ -93,9 +97,12 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     index = radix_argsort(keys, math.prod(extents))
     data, cell_keys, cell_start = _gather_cells(X, keys, index)
     del keys
-    linear_offsets = np.sort(offsets @ strides)
+    gaps = np.maximum(np.abs(offsets) - 1, 0)
+    nearness = np.lexsort(((offsets**2).sum(axis=1), (gaps**2).sum(axis=1)))
+    linear_offsets = np.ascontiguousarray((offsets @ strides)[nearness])
     near = np.sort(offsets[np.abs(offsets).max(axis=1) <= 1] @ strides)
-    return Grid(data, index, cell_keys, cell_start, linear_offsets, near, side)
+    table = _hash_table(cell_keys)
+    return Grid(data, index, cell_keys, cell_start, linear_offsets, near, side, table)
 
 
 @njit(cache=True)
@@ -183,7 +190,43 @@ def _gather_cells(X, keys, index):
     return data, cell_keys, cell_start
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
+def _slot(key, mask):
+    """Fibonacci hashing of a cell key into a table of ``mask + 1`` slots."""
+    return ((key * np.int64(-7046029254386353131)) >> 20) & mask
+
+
+@njit(cache=True)
+def _hash_table(cell_keys):
+    """Open-addressing table (power-of-two size, at most half full) of cell ids."""
+    size = 1
+    while size < 2 * cell_keys.shape[0]:
+        size *= 2
+    table = np.full(size, -1, dtype=np.int64)
+    mask = size - 1
+    for cell in range(cell_keys.shape[0]):
+        slot = _slot(cell_keys[cell], mask)
+        while table[slot] >= 0:
+            slot = (slot + 1) & mask
+        table[slot] = cell
+    return table
+
+
+@njit(cache=True)
+def lookup_cell(table, cell_keys, key):
+    """Cell id of ``key`` through the hash table, or -1 if the cell is not occupied."""
+    mask = table.shape[0] - 1
+    slot = _slot(key, mask)
+    while True:
+        cell = table[slot]
+        if cell < 0:
+            return -1
+        if cell_keys[cell] == key:
+            return cell
+        slot = (slot + 1) & mask
+
+
+@njit(cache=True)
 def find_cell(cell_keys, key):
     """Cell id of ``key`` in the ascending ``cell_keys`` (int64), or -1 if not occupied."""
     lo = 0

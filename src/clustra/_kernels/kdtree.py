@@ -8,7 +8,7 @@ Layout
 ------
 :func:`build_kdtree` returns a :class:`KDTree` named tuple of plain arrays:
 
-``data``        (n, d) float32/float64, C-contiguous: the rows of ``X`` permuted so that
+``data``        (n, d) float64, C-contiguous: the rows of ``X`` permuted so that
                 every node owns a contiguous slice ``data[node_start[i]:node_end[i]]``.
 ``index``       (n,) int64: ``data[k] == X[index[k]]`` (tree position -> original row).
 ``node_start``, ``node_end``   (n_nodes,) int64: each node's slice of ``data``/``index``.
@@ -26,6 +26,19 @@ map any tree position back to the original row through ``index``. A Boruvka
 step, for example, keeps an ``(n_nodes,)`` array "component of every point
 in this node, or -1 if mixed", filled bottom-up from the leaves, and skips
 nodes whose component equals the query's.
+
+Entry points
+------------
+- :func:`build_kdtree` ``(X, leaf_size) -> KDTree``; :func:`tree_arrays` gives
+  ``(data, index, node_start, node_end, lower, upper)`` in the order kernels take them.
+- :func:`count_within` weighted counts within a radius, early exit at a limit.
+- :func:`radius_query` CSR neighbour lists (memory = size of the answer).
+- :func:`knn` / :func:`kneighbors` the k nearest (``exclude_self`` for
+  queries that are the tree's own points in row order).
+- :func:`nearest_masked` nearest point among a masked subset within a radius.
+- Building blocks for traversals in other kernels (all njit):
+  :func:`rdist`, :func:`box_min_rdist`, :func:`box_max_rdist` (node bounds),
+  :func:`push_children` (nearer child popped first, with its bound).
 
 Metrics
 -------
@@ -81,7 +94,7 @@ def metric_code(metric: str, p: float | None = None) -> tuple[int, float]:
     return _CODES[name], p_value
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def rdist(x, y, code, p):
     """Reduced distance between 1-D arrays ``x`` and ``y`` for metric ``code`` (float64)."""
     if code == SQEUCLIDEAN:
@@ -112,8 +125,10 @@ def build_kdtree(X: np.ndarray, leaf_size: int = 32) -> KDTree:
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
-        The points; copied (permuted) into the tree, never modified.
+    X : ndarray of shape (n_samples, n_features)
+        The points; copied (permuted, as float64) into the tree, never
+        modified. One dtype keeps numba's specialisations, and so compile
+        time, to one per kernel; distances are computed in float64 anyway.
     leaf_size : int
         Target number of points per leaf (at least 1).
 
@@ -124,7 +139,7 @@ def build_kdtree(X: np.ndarray, leaf_size: int = 32) -> KDTree:
     """
     if leaf_size < 1:
         raise ValueError(f"leaf_size must be at least 1, got {leaf_size}.")
-    X = np.ascontiguousarray(X)
+    X = _writable_float64(X)
     n_samples = X.shape[0]
     n_nodes = 2 ** n_levels_for(n_samples, leaf_size) - 1
     index, node_start, node_end, lower, upper = _build(X, n_nodes)
@@ -199,7 +214,7 @@ def _widest_dimension(X, index, start, end):
 def _build(X, n_nodes):
     """Partition ``index`` level by level and compute node slices and boxes.
 
-    ``X``: (n, d) float32/float64. Returns ``index`` (n,) int64, ``node_start``,
+    ``X``: (n, d) float64. Returns ``index`` (n,) int64, ``node_start``,
     ``node_end`` (n_nodes,) int64 and ``lower``, ``upper`` (n_nodes, d) float64.
     """
     n_samples, n_features = X.shape
@@ -245,7 +260,7 @@ def _build(X, n_nodes):
     return index, node_start, node_end, lower, upper
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def box_min_rdist(x, lower, upper, node, scratch, code, p):
     """Reduced distance from ``x`` to the nearest point of ``node``'s box.
 
@@ -262,7 +277,7 @@ def box_min_rdist(x, lower, upper, node, scratch, code, p):
     return rdist(x, scratch, code, p)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def box_max_rdist(x, lower, upper, node, scratch, code, p):
     """Reduced distance from ``x`` to the farthest corner of ``node``'s box."""
     for j in range(x.shape[0]):
@@ -275,25 +290,48 @@ def box_max_rdist(x, lower, upper, node, scratch, code, p):
 
 
 @njit(cache=True)
+def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p):
+    """Push ``node``'s two children, the nearer one on top (popped first), with their
+    box bounds; return the new stack top. The traversal order every query here uses."""
+    left = 2 * node + 1
+    right = left + 1
+    bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
+    bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
+    if bound_left <= bound_right:
+        stack[top] = right
+        stack_bound[top] = bound_right
+        stack[top + 1] = left
+        stack_bound[top + 1] = bound_left
+    else:
+        stack[top] = left
+        stack_bound[top] = bound_left
+        stack[top + 1] = right
+        stack_bound[top + 1] = bound_right
+    return top + 2
+
+
+@njit(cache=True)
 def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rradius,
-                     limit, stack, scratch, code, p):
+                     limit, stack, stack_bound, scratch, code, p):
     """Sum of weights of tree points within ``rradius`` of ``x``, stopping at ``limit``.
 
     ``cum_weight`` (n + 1,) float64 holds prefix sums of the weights in tree
     order (``cum_weight[k]`` = total weight of tree positions ``< k``), so a
     node entirely inside the ball is counted without visiting its points.
     Returns a float64 that is exact when below ``limit`` and ``>= limit``
-    otherwise. ``stack``: int64 work array of length >= tree depth + 1.
+    otherwise. Nearer children are visited first, so the count reaches the
+    limit early. ``stack`` (int64) and ``stack_bound`` (float64): work arrays
+    of length >= 2 * (tree depth + 1).
     """
     n_nodes = node_start.shape[0]
     total = 0.0
-    top = 0
     stack[0] = 0
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
-        if box_min_rdist(x, lower, upper, node, scratch, code, p) > rradius:
+        if stack_bound[top] > rradius:
             continue
         start = node_start[node]
         end = node_end[node]
@@ -304,9 +342,7 @@ def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rr
                 if rdist(x, data[k], code, p) <= rradius:
                     total += cum_weight[k + 1] - cum_weight[k]
         else:
-            stack[top] = 2 * node + 2
-            stack[top + 1] = 2 * node + 1
-            top += 2
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
         if total >= limit:
             return total
     return total
@@ -317,7 +353,7 @@ def count_within(data, node_start, node_end, lower, upper, cum_weight, queries, 
                  limit, code, p):
     """Weighted neighbour counts within ``rradius`` for every row of ``queries``.
 
-    ``queries``: (m, d) same dtype as ``data``. Returns (m,) float64; a count
+    ``queries``: (m, d) float64. Returns (m,) float64; a count
     reaching ``limit`` stops early (pass ``np.inf`` for exact counts).
     """
     n_queries = queries.shape[0]
@@ -325,11 +361,13 @@ def count_within(data, node_start, node_end, lower, upper, cum_weight, queries, 
     depth = int(np.log2(node_start.shape[0] + 1)) + 2
     n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
     for block in prange(n_blocks):
-        stack = np.empty(depth, dtype=np.int64)
+        stack = np.empty(2 * depth, dtype=np.int64)
+        stack_bound = np.empty(2 * depth, dtype=np.float64)
         scratch = np.empty(data.shape[1], dtype=np.float64)
         for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
             counts[i] = count_within_one(queries[i], data, node_start, node_end, lower, upper,
-                                         cum_weight, rradius, limit, stack, scratch, code, p)
+                                         cum_weight, rradius, limit, stack, stack_bound,
+                                         scratch, code, p)
     return counts
 
 
@@ -406,7 +444,7 @@ def radius_query(data, index, node_start, node_end, lower, upper, queries, rradi
     return indptr, indices, rdist
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _better(value, row, best_value, best_row):
     """Strict order on (reduced distance, original row): ties go to the lower row."""
     return value < best_value or (value == best_value and row < best_row)
@@ -463,21 +501,7 @@ def knn_one(x, self_row, data, index, node_start, node_end, lower, upper, heap_r
                 if _better(value, row, heap_rdist[0], heap_row[0]):
                     _heap_push(heap_rdist, heap_row, value, row)
         else:
-            left = 2 * node + 1
-            right = left + 1
-            bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
-            bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
-            if bound_left <= bound_right:
-                stack[top] = right
-                stack_bound[top] = bound_right
-                stack[top + 1] = left
-                stack_bound[top + 1] = bound_left
-            else:
-                stack[top] = left
-                stack_bound[top] = bound_left
-                stack[top + 1] = right
-                stack_bound[top + 1] = bound_right
-            top += 2
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
 
 
 @njit(cache=True)
@@ -514,7 +538,7 @@ def _heap_sort(heap_rdist, heap_row, out_rdist, out_row):
 def knn(data, index, node_start, node_end, lower, upper, queries, k, exclude_self, code, p):
     """The ``k`` nearest tree points of every query, ascending.
 
-    ``queries``: (m, d), same dtype as ``data``. With ``exclude_self`` True the
+    ``queries``: (m, d) float64. With ``exclude_self`` True the
     queries must be the tree's points in original row order (``queries[i] ==
     X[i]``) and row ``i`` is not its own neighbour (other duplicates of it are).
     Returns ``rdist`` (m, k) float64 reduced distances and ``rows`` (m, k)
@@ -574,21 +598,7 @@ def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask,
                     best_value = value
                     best_row = row
         else:
-            left = 2 * node + 1
-            right = left + 1
-            bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
-            bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
-            if bound_left <= bound_right:
-                stack[top] = right
-                stack_bound[top] = bound_right
-                stack[top + 1] = left
-                stack_bound[top + 1] = bound_left
-            else:
-                stack[top] = left
-                stack_bound[top] = bound_left
-                stack[top + 1] = right
-                stack_bound[top + 1] = bound_right
-            top += 2
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
     return best_row if best_row != np.iinfo(np.int64).max else -1
 
 
@@ -614,6 +624,12 @@ def nearest_masked(data, index, node_start, node_end, lower, upper, mask, querie
     return out
 
 
+def _writable_float64(X) -> np.ndarray:
+    """C-contiguous, writable float64 (a read-only array is a separate numba type)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return X if X.flags.writeable else X.copy()
+
+
 def tree_arrays(tree: KDTree) -> tuple:
     """The arrays most kernels take, in their order: data, index, node_start, node_end,
     lower, upper."""
@@ -623,7 +639,7 @@ def tree_arrays(tree: KDTree) -> tuple:
 def kneighbors(tree: KDTree, queries: np.ndarray, k: int, code: int, p: float,
                exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Python entry to :func:`knn` (reduced distances, original rows)."""
-    queries = np.ascontiguousarray(queries, dtype=tree.data.dtype)
+    queries = _writable_float64(queries)
     return knn(*tree_arrays(tree), queries, int(k), bool(exclude_self), int(code), float(p))
 
 

@@ -15,9 +15,10 @@ Conventions shared by every kernel here:
 - Rows are processed in chunks of :data:`CHUNK` rows. Every chunk writes its
   own float64 partial sums; partials are added in chunk order. The results
   therefore depend on ``CHUNK`` but never on the number of threads.
-- Lloyd and Hamerly score rows with the same function and sum chunks in the
-  same order, so from the same centres they produce bit-identical labels and
-  centres at every iteration.
+- Lloyd and Hamerly add the same score terms in the same order (no fastmath,
+  hence no FMA contraction) and sum chunks in the same order, so from the
+  same centres they produce bit-identical labels and centres at every
+  iteration.
 """
 
 from __future__ import annotations
@@ -42,50 +43,58 @@ def n_chunks(n_samples: int) -> int:
 def group_size(n_clusters: int, n_features: int) -> int:
     """Chunks per Lloyd group (only memory depends on it, never the results)."""
     per_chunk = 8 * n_clusters * (n_features + 1)
-    return int(max(4, min(256, _GROUP_BUDGET_BYTES // max(per_chunk, 1))))
+    return int(max(4, min(1 << 20, _GROUP_BUDGET_BYTES // max(per_chunk, 1))))
 
 
-@njit(cache=True)
-def _row_scores(X, i, centers, neg_half_norms, scores):
-    """scores[j] = X[i] . c_j - ||c_j||^2 / 2 in X's dtype, features added in order.
+@njit(cache=True, inline="always")
+def _tile_best(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, second_score,
+               best):
+    """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
 
-    Adds the same terms in the same order as :func:`_tile_best`, so the two
-    give bit-identical scores (no fastmath, hence no FMA contraction).
+    ``x_t`` is a (d, TILE) buffer for the gathered, transposed rows (slots
+    past ``n_rows`` are zero and ignored). On return ``best[r]`` is the
+    nearest centre of row ``rows[r]`` (lowest index on ties) and
+    ``best_score``/``second_score`` its score and the runner-up's. The loops
+    over the TILE slots have a fixed trip count and no reduction, so LLVM
+    turns them into wide vector code.
     """
-    n_clusters = scores.shape[0]
-    for j in range(n_clusters):
-        total = neg_half_norms[j]
-        for f in range(X.shape[1]):
-            total += X[i, f] * centers[j, f]
-        scores[j] = total
+    n_features = X.shape[1]
+    if n_rows < TILE:
+        x_t[:] = 0
+    for r in range(n_rows):
+        row = rows[r]
+        for f in range(n_features):
+            x_t[f, r] = X[row, f]
+    for r in range(TILE):
+        best_score[r] = -np.inf
+        second_score[r] = -np.inf
+        best[r] = 0
+    last = n_features - 1
+    for j in range(centers.shape[0]):
+        c0 = neg_half_norms[j]
+        for r in range(TILE):
+            scores[r] = c0
+        for f in range(last):
+            c = centers[j, f]
+            for r in range(TILE):
+                scores[r] += x_t[f, r] * c
+        c = centers[j, last]
+        for r in range(TILE):
+            # Branch-free, so that this loop vectorises too.
+            s = scores[r] + x_t[last, r] * c
+            better = s > best_score[r]
+            second_score[r] = best_score[r] if better else max(second_score[r], s)
+            best_score[r] = s if better else best_score[r]
+            best[r] = j if better else best[r]
+    return n_rows
 
 
-@njit(cache=True)
-def _best_two(scores):
-    """Index of the largest score (lowest index on ties), its score and the runner-up's."""
-    best = 0
-    best_score = scores[0]
-    second_score = -np.inf
-    for j in range(1, scores.shape[0]):
-        s = scores[j]
-        if s > best_score:
-            second_score = best_score
-            best_score = s
-            best = j
-        elif s > second_score:
-            second_score = s
-    return best, best_score, second_score
+@njit(cache=True, inline="always")
+def _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best):
+    """Like :func:`_tile_best` without the runner-up (Lloyd needs only the nearest).
 
-
-@njit(cache=True)
-def _tile_best(X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best):
-    """Score rows ``start : start + TILE`` of X against every centre, vectorised over rows.
-
-    ``x_t`` is a (d, TILE) buffer for the transposed tile (rows past the end of
-    X are zero and ignored). On return ``best[r]`` is the nearest centre of
-    row ``start + r`` (lowest index on ties) and ``best_score``/``second_score``
-    its score and the runner-up's. The loops over the TILE rows have a fixed
-    trip count and no reduction, so LLVM turns them into wide vector code.
+    The last feature's term is added in the comparison loop, saving one pass
+    over the scores; the terms are still added in the same order.
     """
     n_samples, n_features = X.shape
     n_rows = min(TILE, n_samples - start)
@@ -96,28 +105,26 @@ def _tile_best(X, start, centers, neg_half_norms, x_t, scores, best_score, secon
             x_t[f, r] = X[start + r, f]
     for r in range(TILE):
         best_score[r] = -np.inf
-        second_score[r] = -np.inf
         best[r] = 0
+    last = n_features - 1
     for j in range(centers.shape[0]):
         c0 = neg_half_norms[j]
         for r in range(TILE):
             scores[r] = c0
-        for f in range(n_features):
+        for f in range(last):
             c = centers[j, f]
             for r in range(TILE):
                 scores[r] += x_t[f, r] * c
+        c = centers[j, last]
         for r in range(TILE):
-            s = scores[r]
-            if s > best_score[r]:
-                second_score[r] = best_score[r]
-                best_score[r] = s
-                best[r] = j
-            elif s > second_score[r]:
-                second_score[r] = s
+            s = scores[r] + x_t[last, r] * c
+            better = s > best_score[r]
+            best_score[r] = s if better else best_score[r]
+            best[r] = j if better else best[r]
     return n_rows
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add_row(X, weights, i, label, sums, weight_sums):
     w = np.float64(weights[i])
     weight_sums[label] += w
@@ -173,8 +180,8 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
             n_changed = 0
             end = min((chunk + 1) * CHUNK, n_samples)
             for start in range(chunk * CHUNK, end, TILE):
-                n_rows = _tile_best(
-                    X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best
+                n_rows = _tile_nearest(
+                    X, start, centers, neg_half_norms, x_t, scores, best_score, best
                 )
                 for r in range(n_rows):
                     i = start + r
@@ -206,9 +213,7 @@ def assign(X, centers, neg_half_norms, labels):
         n_changed = 0
         end = min((chunk + 1) * CHUNK, n_samples)
         for start in range(chunk * CHUNK, end, TILE):
-            n_rows = _tile_best(
-                X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best
-            )
+            n_rows = _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best)
             for r in range(n_rows):
                 if labels[start + r] != best[r]:
                     n_changed += 1
@@ -217,7 +222,7 @@ def assign(X, centers, neg_half_norms, labels):
     return changed.sum()
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sq_distance(X, i, centers, j):
     total = 0.0
     for f in range(X.shape[1]):
@@ -240,12 +245,33 @@ def _shift_extremes(shift):
     return top, top_shift, second_shift
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
     upper = math.sqrt(max(x_sq_norm - 2.0 * np.float64(best_score), 0.0))
     if n_clusters == 1:
         return upper, np.inf
     return upper, math.sqrt(max(x_sq_norm - 2.0 * np.float64(second_score), 0.0))
+
+
+@njit(cache=True, inline="always")
+def _rescore(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score,
+             second_score, best, labels, upper, lower):
+    """Rescore ``rows[:n_rows]`` against every centre; reset their bounds and labels.
+
+    Returns how many labels changed.
+    """
+    _tile_best(
+        X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, second_score, best
+    )
+    n_changed = 0
+    n_clusters = centers.shape[0]
+    for r in range(n_rows):
+        i = rows[r]
+        upper[i], lower[i] = _set_bounds(x_sq_norms[i], best_score[r], second_score[r], n_clusters)
+        if labels[i] != best[r]:
+            n_changed += 1
+            labels[i] = best[r]
+    return n_changed
 
 
 @njit(parallel=True, cache=True)
@@ -299,11 +325,16 @@ def hamerly_pass(
     for chunk in prange(total_chunks):
         n_changed = 0
         end = min((chunk + 1) * CHUNK, n_samples)
+        x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
+        pending = np.empty(TILE, dtype=np.int64)
         if first:
-            x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
             for start in range(chunk * CHUNK, end, TILE):
-                n_rows = _tile_best(
-                    X, start, centers, neg_half_norms, x_t, scores, best_score, second_score, best
+                n_rows = min(TILE, end - start)
+                for r in range(n_rows):
+                    pending[r] = start + r
+                _tile_best(
+                    X, pending, n_rows, centers, neg_half_norms, x_t, scores, best_score,
+                    second_score, best,
                 )
                 for r in range(n_rows):
                     i = start + r
@@ -314,27 +345,47 @@ def hamerly_pass(
                         n_changed += 1
                         labels[i] = best[r]
         else:
-            row_scores = np.empty(n_clusters, dtype=X.dtype)
-            for i in range(chunk * CHUNK, end):
-                label = labels[i]
-                u = upper[i] + shift[label]
-                low = lower[i] - (second_shift if label == top else top_shift)
-                lower[i] = low
-                m = max(low, half_separation[label])
-                margin = margin_scale * (x_sq_norms[i] + max_center_sq)
-                if m > u and (m - u) * (m + u) > margin:
+            proven = np.empty(TILE, dtype=np.bool_)
+            n_pending = 0
+            for start in range(chunk * CHUNK, end, TILE):
+                n_rows = min(TILE, end - start)
+                # First a cheap, branch-free pass: move the bounds, test them.
+                for r in range(n_rows):
+                    i = start + r
+                    label = labels[i]
+                    u = upper[i] + shift[label]
+                    low = lower[i] - (second_shift if label == top else top_shift)
                     upper[i] = u
-                    continue
-                u = math.sqrt(_sq_distance(X, i, centers, label))
-                upper[i] = u
-                if m > u and (m - u) * (m + u) > margin:
-                    continue
-                _row_scores(X, i, centers, neg_half_norms, row_scores)
-                new_label, best_s, second_s = _best_two(row_scores)
-                upper[i], lower[i] = _set_bounds(x_sq_norms[i], best_s, second_s, n_clusters)
-                if new_label != label:
-                    n_changed += 1
-                    labels[i] = new_label
+                    lower[i] = low
+                    m = max(low, half_separation[label])
+                    margin = margin_scale * (x_sq_norms[i] + max_center_sq)
+                    proven[r] = (m > u) & ((m - u) * (m + u) > margin)
+                # Then tighten the upper bound of the others; rows still unsettled are
+                # queued and rescored a tile at a time.
+                for r in range(n_rows):
+                    if proven[r]:
+                        continue
+                    i = start + r
+                    label = labels[i]
+                    m = max(lower[i], half_separation[label])
+                    margin = margin_scale * (x_sq_norms[i] + max_center_sq)
+                    u = math.sqrt(_sq_distance(X, i, centers, label))
+                    upper[i] = u
+                    if m > u and (m - u) * (m + u) > margin:
+                        continue
+                    pending[n_pending] = i
+                    n_pending += 1
+                    if n_pending == TILE:
+                        n_changed += _rescore(
+                            X, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t,
+                            scores, best_score, second_score, best, labels, upper, lower,
+                        )
+                        n_pending = 0
+            if n_pending > 0:
+                n_changed += _rescore(
+                    X, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t, scores,
+                    best_score, second_score, best, labels, upper, lower,
+                )
         changed[chunk] = n_changed
         dirty[chunk] = n_changed > 0
     return changed.sum()

@@ -15,7 +15,7 @@ from numba import njit, prange
 CHUNK = 4096
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sq_distance_to(X, i, point):
     total = 0.0
     for f in range(X.shape[1]):

@@ -10,6 +10,7 @@ import numpy as np
 
 from clustra._kernels import dbscan as kernels
 from clustra._kernels import distances, grid, kdtree
+from clustra._kernels.kdtree import _writable_float64
 
 # Minkowski power of each box-bounded metric code, for the grid's cell side.
 _GRID_POWER = {kdtree.SQEUCLIDEAN: 2.0, kdtree.MANHATTAN: 1.0, kdtree.CHEBYSHEV: np.inf}
@@ -57,7 +58,7 @@ def fit_labels(X, weights, params):
 
     # Distances are computed in float64 anyway; one dtype keeps numba's
     # specialisations (and compile time) to one per kernel.
-    X = X if hasattr(X, "tocsr") else np.ascontiguousarray(X, dtype=np.float64)
+    X = X if hasattr(X, "tocsr") else _writable_float64(X)
     if params["metric"] == "precomputed":
         if hasattr(X, "tocsr"):
             core, comp = _fit_sparse(X, weights, params)
@@ -96,16 +97,17 @@ def _fit_grid(space: _Space, weights, min_samples):
     if index is None:
         return None
     cum_weight = _prefix_sums(weights[index.index])
-    core_sorted = kernels.grid_core_points(index.data, index.cell_keys, index.cell_start,
-                                           index.offsets, cum_weight, space.rradius,
-                                           float(min_samples), space.code, space.p)
+    core_sorted = kernels.grid_core_points(index.data, index.table, index.cell_keys,
+                                           index.cell_start, index.offsets, cum_weight,
+                                           space.rradius, float(min_samples), space.code,
+                                           space.p)
     del cum_weight
-    roots = kernels.grid_cell_components(index.data, index.cell_keys, index.cell_start,
+    roots = kernels.grid_cell_components(index.data, index.table, index.cell_keys, index.cell_start,
                                          index.offsets, index.near_offsets, core_sorted,
                                          space.rradius, space.code, space.p)
     cell_of = np.repeat(np.arange(roots.shape[0]), np.diff(index.cell_start))
     comp_sorted = np.where(core_sorted, roots[cell_of], -1)
-    nearest = kernels.grid_nearest_core(index.data, index.index, index.cell_keys,
+    nearest = kernels.grid_nearest_core(index.data, index.index, index.table, index.cell_keys,
                                         index.cell_start, index.offsets, core_sorted,
                                         space.rradius, space.code, space.p)
     border = nearest >= 0
@@ -184,7 +186,7 @@ def _unsort(core_sorted, comp_sorted, index):
 def predict_labels(model, X):
     """Labels of new rows: the cluster of the nearest core point within eps, else -1."""
     params = model._params
-    X = X if hasattr(X, "tocsr") else np.ascontiguousarray(X, dtype=np.float64)
+    X = X if hasattr(X, "tocsr") else _writable_float64(X)
     n_queries = X.shape[0]
     labels = model.labels_[model.core_sample_indices_]
     if labels.shape[0] == 0:
@@ -201,18 +203,18 @@ def predict_labels(model, X):
             nearest = kernels.brute_nearest_core(X, X, core_mask, no_skip, params["eps"],
                                                  kernels.PRECOMPUTED, 0.0)
         return np.where(nearest >= 0, model.labels_[np.maximum(nearest, 0)], -1)
-    components = np.ascontiguousarray(model.components_, dtype=np.float64)
+    components = _writable_float64(model.components_)
     queries_space = working_space(X, params, model._algorithm != "brute")
     core_space = working_space(components, params, model._algorithm != "brute")
     if queries_space.code in kdtree.BOX_BOUNDED and core_space.code in kdtree.BOX_BOUNDED:
-        tree = kdtree.build_kdtree(np.ascontiguousarray(core_space.data), params["leaf_size"])
-        queries = np.ascontiguousarray(queries_space.data, dtype=tree.data.dtype)
+        tree = kdtree.build_kdtree(core_space.data, params["leaf_size"])
+        queries = _writable_float64(queries_space.data)
         nearest = kdtree.nearest_masked(*kdtree.tree_arrays(tree),
                                         np.ones(components.shape[0], dtype=np.bool_), queries,
                                         core_space.rradius, core_space.code, core_space.p)
     else:
         raw = working_space(X, params, allow_embedding=False)
         all_core = np.ones(components.shape[0], dtype=np.bool_)
-        nearest = kernels.brute_nearest_core(X, np.ascontiguousarray(components, dtype=X.dtype),
+        nearest = kernels.brute_nearest_core(X, components,
                                              all_core, no_skip, raw.rradius, raw.code, raw.p)
     return np.where(nearest >= 0, labels[np.maximum(nearest, 0)], -1)

@@ -59,7 +59,9 @@ def relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums) 
     """Give each empty cluster one of the rows farthest from their centres (in place).
 
     Deterministic: the farthest row goes to the lowest-numbered empty cluster,
-    ties between rows broken by row order. As in scikit-learn, the row's
+    the next farthest to the next one. Rows at the same distance are taken in
+    lexicographic order of their coordinates (then row order), so the choice
+    does not depend on how the rows are ordered. As in scikit-learn, the row's
     weighted contribution moves from its cluster's sum to the empty one.
     """
     empty = np.flatnonzero(weight_sums == 0)
@@ -68,7 +70,12 @@ def relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums) 
     distances = kernels.sq_distances_to_assigned(X, centers_old, labels)
     if distances.max() == 0:
         return  # fewer distinct points than clusters: nothing to gain
-    farthest = np.argsort(-distances, kind="stable")[: empty.size]
+    n_empty = min(empty.size, X.shape[0])
+    threshold = np.partition(distances, X.shape[0] - n_empty)[X.shape[0] - n_empty]
+    candidates = np.flatnonzero(distances >= threshold)
+    keys = [X[candidates, f] for f in range(X.shape[1] - 1, -1, -1)]
+    order = np.lexsort([*keys, -distances[candidates]])
+    farthest = candidates[order[:n_empty]]
     for new_cluster, row in zip(empty, farthest, strict=False):
         old_cluster = labels[row]
         weight = np.float64(weights[row])

@@ -132,7 +132,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                        order="C")
         _check_shape(X, params["metric"])
         weights = check_sample_weight(sample_weight, X.shape[0], np.float64)
-        with kernel_threads(params["n_threads"]):
+        with kernel_threads(params["n_threads"], limit_blas=False):
             core_mask, labels, self._algorithm = _backends.fit_labels(X, weights, params)
         self.labels_ = labels
         self.core_sample_indices_ = np.flatnonzero(core_mask)
@@ -164,7 +164,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         precomputed = self._params["metric"] == "precomputed"
         X = validate_X(self, X, reset=False, accept_sparse="csr" if precomputed else False,
                        order="C")
-        with kernel_threads(self._params["n_threads"]):
+        with kernel_threads(self._params["n_threads"], limit_blas=False):
             return _backends.predict_labels(self, X)
 
     def __sklearn_tags__(self):

@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from clustra._config import kernel_threads
+from clustra._kernels.kmeans import CHUNK
 from clustra.cluster import _kmeans_single as single
 from clustra.cluster._kmeans_base import (
     BaseKMeans,
@@ -39,24 +40,32 @@ __all__ = ["KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus"]
 
 ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan")
 
-# algorithm="auto" picks Hamerly up to this many clusters, Lloyd above.
-# Hamerly keeps one lower bound per row, which prunes well while few centres
-# compete for each point; with many clusters that single bound is loose and
-# rows get rescored anyway, so the bound bookkeeping only adds cost.
-# Measured (benchmarks/workloads/kmeans.py, 2 cores, ms per iteration,
-# clustra lloyd / clustra hamerly): see the comment in choose_algorithm.
-HAMERLY_MAX_CLUSTERS = 64
+# algorithm="auto": Hamerly from this many features up, Lloyd below.
+HAMERLY_MIN_FEATURES = 8
 
 
-def choose_algorithm(algorithm: str, n_clusters: int) -> str:
+def choose_algorithm(algorithm: str, n_samples: int, n_clusters: int, n_features: int) -> str:
     """The run function's name for ``algorithm`` ('elkan' means the bounded exact variant).
 
-    'auto' rule, from benchmarks/workloads/kmeans.py on the 2-core machine:
-    Hamerly wins clearly for small k (workloads a, c: d=16 k=16 and d=2 k=8),
-    where most rows are proven by their bounds after a few iterations; for
-    k=256 (workload b) the single lower bound rarely proves anything and
-    Lloyd's fused tile pass is as fast or faster. Hence Hamerly for
-    ``2 <= n_clusters <= HAMERLY_MAX_CLUSTERS``.
+    The 'auto' rule rests on benchmarks/workloads/kmeans.py (one thread each,
+    same run, milliseconds per iteration over 30 iterations from the same
+    centres; machine shared, so only the ratios count):
+
+    ======================  =============  ===============  =============
+    workload                clustra lloyd  clustra hamerly  sklearn lloyd
+    ======================  =============  ===============  =============
+    (c) n=1M   d=2  k=8          14.2           33.5            30.4
+    (a) n=500k d=16 k=16         49.4           32.3            51.3
+    (a) float32                  40.5           30.6            31.7
+    (b) n=200k d=32 k=256       352             193             311
+    ======================  =============  ===============  =============
+
+    With few features a Lloyd pass is so cheap (a row is 16 bytes at d=2)
+    that reading and writing Hamerly's three per-row bounds costs more than
+    rescoring every row; from d=16 on, the bounds settle most rows after a
+    few iterations and Hamerly wins, even with k=256. Hence Hamerly for
+    ``n_features >= HAMERLY_MIN_FEATURES`` unless its per-chunk sums would
+    take more memory than X itself.
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(
@@ -65,7 +74,9 @@ def choose_algorithm(algorithm: str, n_clusters: int) -> str:
     if n_clusters == 1:
         return "lloyd"
     if algorithm == "auto":
-        return "hamerly" if n_clusters <= HAMERLY_MAX_CLUSTERS else "lloyd"
+        chunk_sums_bytes = 8 * -(-n_samples // CHUNK) * n_clusters * (n_features + 1)
+        small_enough = chunk_sums_bytes <= 8 * n_samples * n_features
+        return "hamerly" if n_features >= HAMERLY_MIN_FEATURES and small_enough else "lloyd"
     return "hamerly" if algorithm == "elkan" else algorithm
 
 
@@ -100,7 +111,8 @@ class KMeans(BaseKMeans):
         'lloyd' runs the fused Lloyd pass over every row; 'hamerly' keeps
         distance bounds per row and skips rows they prove, giving the same
         iterates as 'lloyd'; 'elkan' is accepted as a synonym for it (the
-        bounded exact variant). 'auto' chooses by the number of clusters.
+        bounded exact variant). 'auto' picks Hamerly from 8 features up,
+        Lloyd below (see ``choose_algorithm`` for the measurements).
     n_threads : int or None, default=None
         Threads for the kernels; None follows :func:`clustra.thread_limit`.
 
@@ -178,7 +190,7 @@ class KMeans(BaseKMeans):
         """
         X = validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C", copy=self.copy_x)
         n_clusters, kind = self._check_common_params(X)
-        algorithm = choose_algorithm(self.algorithm, n_clusters)
+        algorithm = choose_algorithm(self.algorithm, X.shape[0], n_clusters, X.shape[1])
         n_init = resolve_n_init(self.n_init, kind, default=10)
         if kind == "array" and n_init != 1:
             warnings.warn(

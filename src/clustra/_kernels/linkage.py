@@ -1,0 +1,633 @@
+"""Hierarchical-clustering kernels: NN-chain, Muellner's generic algorithm, O(nd) variants.
+
+Method codes (shared with :mod:`clustra.cluster.hierarchy`): 0 single,
+1 complete, 2 average, 3 weighted, 4 ward, 5 centroid, 6 median.
+
+Distances are kept in a *condensed* float64 vector of length ``n(n-1)/2``
+(the layout of :func:`scipy.spatial.distance.pdist`). The Lance-Williams
+updates use the very formulas SciPy uses, in the same order, so the merge
+heights agree with :func:`scipy.cluster.hierarchy.linkage` to the last bit
+and ties are broken the same way (the first minimum in index order).
+
+The ``*_vector`` kernels work from the observations instead (cluster centres
+and sizes, O(nd) memory) for ward, centroid and median.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from clustra._kernels.kdtree import rdist
+from clustra._kernels.unionfind import find, make_sets, union
+
+SINGLE, COMPLETE, AVERAGE, WEIGHTED, WARD, CENTROID, MEDIAN = range(7)
+
+
+@njit(cache=True, inline="always")
+def condensed_index(n, i, j):
+    """Position of the pair ``(i, j)``, ``i != j``, in a condensed vector for ``n`` points."""
+    if i > j:
+        i, j = j, i
+    return n * i - (i * (i + 1)) // 2 + (j - i - 1)
+
+
+@njit(cache=True, inline="always")
+def new_distance(method, d_xi, d_yi, d_xy, size_x, size_y, size_i):
+    """Lance-Williams update: distance from cluster i to the union of x and y (SciPy's formulas)."""
+    if method == SINGLE:
+        return min(d_xi, d_yi)
+    if method == COMPLETE:
+        return max(d_xi, d_yi)
+    if method == AVERAGE:
+        return (size_x * d_xi + size_y * d_yi) / (size_x + size_y)
+    if method == WEIGHTED:
+        return 0.5 * (d_xi + d_yi)
+    if method == WARD:
+        t = 1.0 / (size_x + size_y + size_i)
+        return math.sqrt(
+            (size_i + size_x) * t * d_xi * d_xi
+            + (size_i + size_y) * t * d_yi * d_yi
+            - size_i * t * d_xy * d_xy
+        )
+    if method == CENTROID:
+        return math.sqrt(
+            (
+                ((size_x * d_xi * d_xi) + (size_y * d_yi * d_yi))
+                - (size_x * size_y * d_xy * d_xy) / (size_x + size_y)
+            )
+            / (size_x + size_y)
+        )
+    # MEDIAN
+    return math.sqrt(0.5 * (d_xi * d_xi + d_yi * d_yi) - 0.25 * d_xy * d_xy)
+
+
+@njit(cache=True, inline="always")
+def _finish_rdist(value, kind, p):
+    """Reduced distance -> distance: kind 0 identity, 1 sqrt, 2 power 1/p, 3 haversine."""
+    if kind == 1:
+        return math.sqrt(value)
+    if kind == 2:
+        return value ** (1.0 / p)
+    if kind == 3:
+        return 2.0 * math.asin(math.sqrt(min(max(value, 0.0), 1.0)))
+    return value
+
+
+@njit(cache=True)
+def condensed_distances(X, code, p, kind, out):
+    """Fill ``out`` (float64, length n(n-1)/2) with the condensed distances of the rows of ``X``.
+
+    ``X``: float32/float64, shape (n, d), C-contiguous. ``code`` is a metric
+    code of :func:`clustra._kernels.kdtree.metric_code`, ``kind`` its conversion
+    to the true distance (see :func:`_finish_rdist`). ``out`` is allocated by
+    NumPy, which asks the kernel for huge pages: the linkage that follows reads
+    it with long strides, and 4 KiB pages would thrash the TLB.
+    """
+    n = X.shape[0]
+    for i in range(n - 1):
+        start = n * i - (i * (i + 1)) // 2 - i - 1
+        for j in range(i + 1, n):
+            out[start + j] = _finish_rdist(rdist(X[i], X[j], code, p), kind, p)
+    return out
+
+
+@njit(cache=True)
+def _compact(active, n_active, size):
+    """Drop dead clusters (``size == 0``) from ``active[:n_active]``, keeping index order."""
+    kept = 0
+    for t in range(n_active):
+        i = active[t]
+        if size[i] > 0:
+            active[kept] = i
+            kept += 1
+    return kept
+
+
+@njit(cache=True)
+def nn_chain(D, n, method):
+    """Nearest-neighbour chain on a condensed matrix (reducible methods: 1-4).
+
+    ``D``: float64, shape (n(n-1)/2,), overwritten. Returns the raw merges,
+    float64 shape (n-1, 4): the two slot indices (smaller first), the height and
+    the size, in the order they were found (sort and relabel with
+    :func:`label_merges`).
+    """
+    Z = np.empty((n - 1, 4), dtype=np.float64)
+    size = np.ones(n, dtype=np.int64)
+    chain = np.empty(n, dtype=np.int64)
+    active = np.arange(n)
+    n_active = n
+    n_dead = 0
+    chain_length = 0
+    for k in range(n - 1):
+        if chain_length == 0:
+            chain_length = 1
+            for t in range(n_active):
+                if size[active[t]] > 0:
+                    chain[0] = active[t]
+                    break
+        x = 0
+        y = 0
+        current_min = np.inf
+        while True:
+            x = chain[chain_length - 1]
+            if chain_length > 1:
+                y = chain[chain_length - 2]
+                current_min = D[condensed_index(n, x, y)]
+            else:
+                current_min = np.inf
+            row_x = n * x - (x * (x + 1)) // 2 - x - 1  # D[row_x + i] for i > x
+            for t in range(n_active):
+                i = active[t]
+                if size[i] == 0 or i == x:
+                    continue
+                if i < x:
+                    dist = D[n * i - (i * (i + 1)) // 2 + x - i - 1]
+                else:
+                    dist = D[row_x + i]
+                if dist < current_min:
+                    current_min = dist
+                    y = i
+            if chain_length > 1 and y == chain[chain_length - 2]:
+                break
+            chain[chain_length] = y
+            chain_length += 1
+        chain_length -= 2
+        if x > y:
+            x, y = y, x
+        nx = size[x]
+        ny = size[y]
+        Z[k, 0] = x
+        Z[k, 1] = y
+        Z[k, 2] = current_min
+        Z[k, 3] = nx + ny
+        size[x] = 0
+        size[y] = nx + ny
+        row_x = n * x - (x * (x + 1)) // 2 - x - 1  # D[row_x + i] for i > x
+        row_y = n * y - (y * (y + 1)) // 2 - y - 1
+        for t in range(n_active):
+            i = active[t]
+            ni = size[i]
+            if ni == 0 or i == y:
+                continue
+            # x < y here, so three index ranges: i < x < y, x < i < y, x < y < i.
+            if i < x:
+                row_i = n * i - (i * (i + 1)) // 2 - i - 1
+                ix = row_i + x
+                iy = row_i + y
+            elif i < y:
+                ix = row_x + i
+                iy = n * i - (i * (i + 1)) // 2 - i - 1 + y
+            else:
+                ix = row_x + i
+                iy = row_y + i
+            D[iy] = new_distance(method, D[ix], D[iy], current_min, nx, ny, ni)
+        n_dead += 1
+        if 8 * n_dead > n_active:
+            n_active = _compact(active, n_active, size)
+            n_dead = 0
+    return Z
+
+
+@njit(cache=True)
+def label_merges(Z, n):
+    """Relabel raw merges in place with SciPy's cluster ids (point ids < n, merge k -> n + k).
+
+    ``Z``: float64 (n-1, 4) whose first two columns hold any member of each
+    merged cluster, rows already in their final order. Sets columns 0, 1
+    (smaller id first) and 3 (size).
+    """
+    parent = make_sets(n)
+    cluster_id = np.arange(n, dtype=np.int64)
+    cluster_size = np.ones(n, dtype=np.int64)
+    for k in range(n - 1):
+        root_a = find(parent, np.int64(Z[k, 0]))
+        root_b = find(parent, np.int64(Z[k, 1]))
+        id_a = cluster_id[root_a]
+        id_b = cluster_id[root_b]
+        total = cluster_size[root_a] + cluster_size[root_b]
+        Z[k, 0] = min(id_a, id_b)
+        Z[k, 1] = max(id_a, id_b)
+        Z[k, 3] = total
+        union(parent, root_a, root_b)
+        root = find(parent, root_a)
+        cluster_id[root] = n + k
+        cluster_size[root] = total
+    return Z
+
+
+# --- binary heap with keys 0..m-1 (SciPy's layout, so ties pop in the same order) ---
+
+
+@njit(cache=True, inline="always")
+def _heap_swap(values, key_at, index_of, i, j):
+    values[i], values[j] = values[j], values[i]
+    key_i = key_at[i]
+    key_at[i] = key_at[j]
+    key_at[j] = key_i
+    index_of[key_at[i]] = i
+    index_of[key_at[j]] = j
+
+
+@njit(cache=True)
+def _heap_sift_down(values, key_at, index_of, heap_size, index):
+    child = 2 * index + 1
+    while child < heap_size:
+        if child + 1 < heap_size and values[child + 1] < values[child]:
+            child += 1
+        if values[index] > values[child]:
+            _heap_swap(values, key_at, index_of, index, child)
+            index = child
+            child = 2 * index + 1
+        else:
+            break
+
+
+@njit(cache=True)
+def _heap_sift_up(values, key_at, index_of, index):
+    parent = (index - 1) >> 1
+    while index > 0 and values[parent] > values[index]:
+        _heap_swap(values, key_at, index_of, index, parent)
+        index = parent
+        parent = (index - 1) >> 1
+
+
+@njit(cache=True)
+def _heap_change(values, key_at, index_of, heap_size, key, value):
+    index = index_of[key]
+    old = values[index]
+    values[index] = value
+    if value < old:
+        _heap_sift_up(values, key_at, index_of, index)
+    else:
+        _heap_sift_down(values, key_at, index_of, heap_size, index)
+
+
+@njit(cache=True)
+def _heap_init(min_dist):
+    m = min_dist.shape[0]
+    values = min_dist.copy()
+    key_at = np.arange(m)
+    index_of = np.arange(m)
+    for i in range(m // 2 - 1, -1, -1):
+        _heap_sift_down(values, key_at, index_of, m, i)
+    return values, key_at, index_of
+
+
+@njit(cache=True)
+def _min_above(n, D, size, x):
+    """Nearest live cluster with index > x on the matrix: (index or -1, distance)."""
+    best = -1
+    best_dist = np.inf
+    start = condensed_index(n, x, x + 1) - (x + 1) if x + 1 < n else 0
+    for i in range(x + 1, n):
+        if size[i] == 0:
+            continue
+        dist = D[start + i]
+        if dist < best_dist:
+            best_dist = dist
+            best = i
+    return best, best_dist
+
+
+@njit(cache=True)
+def generic_linkage(D, n, method):
+    """Muellner's generic algorithm on a condensed matrix (any method; used for 5, 6).
+
+    ``D``: float64 (n(n-1)/2,), overwritten. Keeps for each cluster a candidate
+    nearest neighbour among larger indices and a lower bound of its distance,
+    in a heap; candidates are refreshed only when popped stale. Returns the
+    final linkage matrix (float64 (n-1, 4), SciPy's ids), in merge order.
+    """
+    Z = np.empty((n - 1, 4), dtype=np.float64)
+    size = np.ones(n, dtype=np.int64)
+    cluster_id = np.arange(n, dtype=np.int64)
+    neighbor = np.empty(n - 1, dtype=np.int64)
+    min_dist = np.empty(n - 1, dtype=np.float64)
+    for x in range(n - 1):
+        neighbor[x], min_dist[x] = _min_above(n, D, size, x)
+    values, key_at, index_of = _heap_init(min_dist)
+    heap_size = n - 1
+    for k in range(n - 1):
+        x = 0
+        y = 0
+        dist = 0.0
+        for _ in range(n - k):
+            x = key_at[0]
+            dist = values[0]
+            y = neighbor[x]
+            if dist == D[condensed_index(n, x, y)]:
+                break
+            y, dist = _min_above(n, D, size, x)
+            neighbor[x] = y
+            min_dist[x] = dist
+            _heap_change(values, key_at, index_of, heap_size, x, dist)
+        _heap_swap(values, key_at, index_of, 0, heap_size - 1)
+        heap_size -= 1
+        _heap_sift_down(values, key_at, index_of, heap_size, 0)
+        id_x = cluster_id[x]
+        id_y = cluster_id[y]
+        nx = size[x]
+        ny = size[y]
+        Z[k, 0] = min(id_x, id_y)
+        Z[k, 1] = max(id_x, id_y)
+        Z[k, 2] = dist
+        Z[k, 3] = nx + ny
+        size[x] = 0
+        size[y] = nx + ny
+        cluster_id[y] = n + k
+        for z in range(n):
+            nz = size[z]
+            if nz == 0 or z == y:
+                continue
+            zy = condensed_index(n, z, y)
+            D[zy] = new_distance(method, D[condensed_index(n, z, x)], D[zy], dist, nx, ny, nz)
+        for z in range(x):
+            if size[z] > 0 and neighbor[z] == x:
+                neighbor[z] = y
+        for z in range(y):
+            if size[z] == 0:
+                continue
+            d_zy = D[condensed_index(n, z, y)]
+            if d_zy < min_dist[z]:
+                neighbor[z] = y
+                min_dist[z] = d_zy
+                _heap_change(values, key_at, index_of, heap_size, z, d_zy)
+        if y < n - 1:
+            z, d_zy = _min_above(n, D, size, y)
+            if z != -1:
+                neighbor[y] = z
+                min_dist[y] = d_zy
+                _heap_change(values, key_at, index_of, heap_size, y, d_zy)
+    return Z
+
+
+# --- O(nd) memory: work from cluster centres and sizes ---
+
+
+@njit(cache=True, inline="always")
+def _sq_gap(centres, x, i):
+    total = 0.0
+    for j in range(centres.shape[1]):
+        diff = centres[x, j] - centres[i, j]
+        total += diff * diff
+    return total
+
+
+@njit(cache=True)
+def _ward_scan(packed, packed_size, n_packed, px, gap, current_min, y):
+    """Nearest live cluster to packed column ``px`` in Ward's criterion.
+
+    ``packed``: float64 (d, m), the live clusters' centres column by column in
+    index order, so the inner loop runs over contiguous memory and vectorises.
+    Returns (half the squared height, packed column) of the first minimum.
+    """
+    n_features = packed.shape[0]
+    for t in range(n_packed):
+        gap[t] = 0.0
+    for j in range(n_features):
+        centre_j = packed[j, px]
+        row = packed[j]
+        for t in range(n_packed):
+            diff = row[t] - centre_j
+            gap[t] += diff * diff
+    nx = packed_size[px]
+    for t in range(n_packed):
+        ni = packed_size[t]
+        if ni == 0.0 or t == px:
+            continue
+        dist = gap[t] * (nx * ni / (nx + ni))
+        if dist < current_min:
+            current_min = dist
+            y = t
+    return current_min, y
+
+
+@njit(cache=True)
+def _ward_pair(packed, packed_size, a, b):
+    total = 0.0
+    for j in range(packed.shape[0]):
+        diff = packed[j, b] - packed[j, a]
+        total += diff * diff
+    na = packed_size[a]
+    nb = packed_size[b]
+    return total * (na * nb / (na + nb))
+
+
+@njit(cache=True)
+def _ward_compact(packed, packed_size, packed_slot, n_packed, chain, chain_length):
+    """Drop dead columns (size 0) keeping order; renumber the chain's columns."""
+    new_position = np.empty(n_packed, dtype=np.int64)
+    kept = 0
+    for t in range(n_packed):
+        new_position[t] = kept
+        if packed_size[t] > 0.0:
+            if kept != t:
+                for j in range(packed.shape[0]):
+                    packed[j, kept] = packed[j, t]
+                packed_size[kept] = packed_size[t]
+                packed_slot[kept] = packed_slot[t]
+            kept += 1
+    for c in range(chain_length):
+        chain[c] = new_position[chain[c]]
+    return kept
+
+
+@njit(cache=True)
+def ward_vector(X):
+    """Ward linkage by NN-chain from the observations, O(nd) memory.
+
+    ``X``: float64 (n, d), C-contiguous (not modified). The distance between
+    clusters A, B is ``sqrt(2 |A||B| / (|A|+|B|)) * ||c_A - c_B||``, equal to
+    SciPy's Lance-Williams Ward on Euclidean distances. The chain visits and
+    breaks ties exactly as :func:`nn_chain` (first minimum in index order).
+    Returns raw merges as :func:`nn_chain` does.
+    """
+    n = X.shape[0]
+    n_features = X.shape[1]
+    packed = np.empty((n_features, n), dtype=np.float64)
+    for i in range(n):
+        for j in range(n_features):
+            packed[j, i] = X[i, j]
+    packed_size = np.ones(n, dtype=np.float64)
+    packed_slot = np.arange(n)
+    gap = np.empty(n, dtype=np.float64)
+    n_packed = n
+    n_dead = 0
+    Z = np.empty((n - 1, 4), dtype=np.float64)
+    chain = np.empty(n, dtype=np.int64)  # packed columns
+    chain_length = 0
+    for k in range(n - 1):
+        if chain_length == 0:
+            chain_length = 1
+            for t in range(n_packed):
+                if packed_size[t] > 0.0:
+                    chain[0] = t
+                    break
+        x = 0
+        y = 0
+        current_min = np.inf
+        while True:
+            x = chain[chain_length - 1]
+            current_min = np.inf
+            if chain_length > 1:
+                y = chain[chain_length - 2]
+                current_min = _ward_pair(packed, packed_size, x, y)
+            current_min, y = _ward_scan(packed, packed_size, n_packed, x, gap, current_min, y)
+            if chain_length > 1 and y == chain[chain_length - 2]:
+                break
+            chain[chain_length] = y
+            chain_length += 1
+        chain_length -= 2
+        if x > y:  # packed order is index order
+            x, y = y, x
+        nx = packed_size[x]
+        ny = packed_size[y]
+        Z[k, 0] = packed_slot[x]
+        Z[k, 1] = packed_slot[y]
+        Z[k, 2] = math.sqrt(2.0 * current_min)
+        Z[k, 3] = nx + ny
+        for j in range(packed.shape[0]):
+            packed[j, y] = (nx * packed[j, x] + ny * packed[j, y]) / (nx + ny)
+        packed_size[x] = 0.0
+        packed_size[y] = nx + ny
+        n_dead += 1
+        if 4 * n_dead > n_packed:
+            n_packed = _ward_compact(packed, packed_size, packed_slot, n_packed, chain,
+                                     chain_length)
+            n_dead = 0
+    return Z
+
+
+@njit(cache=True)
+def _centre_min_above(centres, size, x):
+    n = centres.shape[0]
+    best = -1
+    best_dist = np.inf
+    for i in range(x + 1, n):
+        if size[i] == 0:
+            continue
+        dist = _sq_gap(centres, x, i)
+        if dist < best_dist:
+            best_dist = dist
+            best = i
+    return best, best_dist
+
+
+@njit(cache=True)
+def centroid_median_vector(X, method):
+    """Generic algorithm for centroid (5) or median (6) from the observations, O(nd) memory.
+
+    ``X``: float64 (n, d), C-contiguous (not modified). Cluster centres are the
+    size-weighted mean (centroid) or the midpoint of the two merged centres
+    (median); the height is the Euclidean distance between centres. Returns the
+    final linkage matrix (SciPy ids, merge order).
+    """
+    n = X.shape[0]
+    centres = X.copy()
+    Z = np.empty((n - 1, 4), dtype=np.float64)
+    size = np.ones(n, dtype=np.int64)
+    cluster_id = np.arange(n, dtype=np.int64)
+    neighbor = np.empty(n - 1, dtype=np.int64)
+    min_dist = np.empty(n - 1, dtype=np.float64)
+    for x in range(n - 1):
+        neighbor[x], min_dist[x] = _centre_min_above(centres, size, x)
+    values, key_at, index_of = _heap_init(min_dist)
+    heap_size = n - 1
+    for k in range(n - 1):
+        x = 0
+        y = 0
+        dist = 0.0
+        for _ in range(n - k):
+            x = key_at[0]
+            dist = values[0]
+            y = neighbor[x]
+            if size[y] > 0 and dist == _sq_gap(centres, x, y):
+                break
+            y, dist = _centre_min_above(centres, size, x)
+            neighbor[x] = y
+            min_dist[x] = dist
+            _heap_change(values, key_at, index_of, heap_size, x, dist)
+        _heap_swap(values, key_at, index_of, 0, heap_size - 1)
+        heap_size -= 1
+        _heap_sift_down(values, key_at, index_of, heap_size, 0)
+        id_x = cluster_id[x]
+        id_y = cluster_id[y]
+        nx = size[x]
+        ny = size[y]
+        Z[k, 0] = min(id_x, id_y)
+        Z[k, 1] = max(id_x, id_y)
+        Z[k, 2] = math.sqrt(dist)
+        Z[k, 3] = nx + ny
+        for j in range(centres.shape[1]):
+            if method == CENTROID:
+                centres[y, j] = (nx * centres[x, j] + ny * centres[y, j]) / (nx + ny)
+            else:
+                centres[y, j] = 0.5 * (centres[x, j] + centres[y, j])
+        size[x] = 0
+        size[y] = nx + ny
+        cluster_id[y] = n + k
+        for z in range(x):
+            if size[z] > 0 and neighbor[z] == x:
+                neighbor[z] = y
+        for z in range(y):
+            if size[z] == 0:
+                continue
+            d_zy = _sq_gap(centres, z, y)
+            if d_zy < min_dist[z]:
+                neighbor[z] = y
+                min_dist[z] = d_zy
+                _heap_change(values, key_at, index_of, heap_size, z, d_zy)
+        if y < n - 1:
+            z, d_zy = _centre_min_above(centres, size, y)
+            if z != -1:
+                neighbor[y] = z
+                min_dist[y] = d_zy
+                _heap_change(values, key_at, index_of, heap_size, y, d_zy)
+    return Z
+
+
+# --- flat cuts of a finished linkage matrix ---
+
+
+@njit(cache=True)
+def max_heights(Z, n):
+    """Largest height in each merge's subtree (SciPy's ``MD``), float64 (n-1,)."""
+    result = np.empty(n - 1, dtype=np.float64)
+    for k in range(n - 1):
+        value = Z[k, 2]
+        for side in range(2):
+            child = np.int64(Z[k, side])
+            if child >= n and result[child - n] > value:
+                value = result[child - n]
+        result[k] = value
+    return result
+
+
+@njit(cache=True)
+def labels_from_rows(Z, n, keep):
+    """Flat labels (int64 (n,), 0.. by first appearance) joining the merges with ``keep[k]``.
+
+    ``keep``: bool (n-1,); it must be closed under taking children (a cut).
+    """
+    representative = np.empty(2 * n - 1, dtype=np.int64)
+    representative[:n] = np.arange(n)
+    parent = make_sets(n)
+    for k in range(n - 1):
+        a = representative[np.int64(Z[k, 0])]
+        representative[n + k] = a
+        if keep[k]:
+            union(parent, a, representative[np.int64(Z[k, 1])])
+    labels = np.full(n, -1, dtype=np.int64)
+    root_label = np.full(n, -1, dtype=np.int64)
+    next_label = 0
+    for i in range(n):
+        root = find(parent, i)
+        if root_label[root] < 0:
+            root_label[root] = next_label
+            next_label += 1
+        labels[i] = root_label[root]
+    return labels

@@ -1,0 +1,337 @@
+"""Minimum spanning trees for single linkage.
+
+- :func:`prim_condensed`: Prim's algorithm on a condensed distance vector.
+- :func:`prim_observations`: Prim's algorithm with distances computed on the
+  fly from the observations (O(n) extra memory, any metric code of
+  :mod:`clustra._kernels.kdtree`). One thread: each step waits for the
+  previous one, and waking a thread pool n times costs more than it saves.
+- :func:`boruvka_kdtree`: Boruvka's algorithm on the shared KD-tree for
+  low-dimensional Euclidean data, about O(n log n).
+
+Both follow SciPy's ``mst_single_linkage`` step for step (grow from point 0,
+take the first minimum in index order), so the edges, and after a stable sort
+by weight the linkage matrix, are those SciPy produces. Edges come back as
+``(from, to, weight)``: ``from``/``to`` int64 (n-1,), ``weight`` float64 (n-1,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from clustra._kernels.kdtree import rdist
+from clustra._kernels.unionfind import find, make_sets, union
+
+
+@njit(cache=True)
+def prim_condensed(D, n):
+    """Prim on a condensed vector ``D`` (float64, n(n-1)/2); returns (from, to, weight)."""
+    source = np.empty(n - 1, dtype=np.int64)
+    target = np.empty(n - 1, dtype=np.int64)
+    weight = np.empty(n - 1, dtype=np.float64)
+    best = np.full(n, np.inf)
+    remaining = np.arange(1, n)
+    n_remaining = n - 1
+    x = 0
+    for k in range(n - 1):
+        current_min = np.inf
+        position = 0
+        for t in range(n_remaining):
+            i = remaining[t]
+            if x < i:
+                dist = D[n * x - (x * (x + 1)) // 2 + (i - x - 1)]
+            else:
+                dist = D[n * i - (i * (i + 1)) // 2 + (x - i - 1)]
+            if best[i] > dist:
+                best[i] = dist
+            if best[i] < current_min:
+                current_min = best[i]
+                position = t
+        y = remaining[position]
+        source[k] = x
+        target[k] = y
+        weight[k] = current_min
+        remaining[position:n_remaining - 1] = remaining[position + 1:n_remaining]
+        n_remaining -= 1
+        x = y
+    return source, target, weight
+
+
+@njit(cache=True)
+def _prim_scan(X, code, p, x, remaining, n_remaining, best):
+    """Relax distances from ``x``; return the position of the first minimum and its value."""
+    local_min = np.inf
+    local_position = 0
+    for t in range(n_remaining):
+        i = remaining[t]
+        dist = rdist(X[x], X[i], code, p)
+        if best[i] > dist:
+            best[i] = dist
+        if best[i] < local_min:
+            local_min = best[i]
+            local_position = t
+    return local_position, local_min
+
+
+@njit(cache=True)
+def prim_observations(X, code, p):
+    """Prim with reduced distances ``rdist(X[i], X[j], code, p)`` computed on the fly.
+
+    ``X``: float32/float64 (n, d), C-contiguous. Weights are reduced distances
+    (convert with ``rdist_to_dist``). O(n^2 d) time, O(n) extra memory.
+    """
+    n = X.shape[0]
+    source = np.empty(n - 1, dtype=np.int64)
+    target = np.empty(n - 1, dtype=np.int64)
+    weight = np.empty(n - 1, dtype=np.float64)
+    best = np.full(n, np.inf)
+    remaining = np.arange(1, n)
+    n_remaining = n - 1
+    x = 0
+    for k in range(n - 1):
+        position, current_min = _prim_scan(X, code, p, x, remaining, n_remaining, best)
+        y = remaining[position]
+        source[k] = x
+        target[k] = y
+        weight[k] = current_min
+        remaining[position:n_remaining - 1] = remaining[position + 1:n_remaining]
+        n_remaining -= 1
+        x = y
+    return source, target, weight
+
+
+# --- Boruvka on the KD-tree (squared Euclidean) ---
+
+_QUERY_BLOCK = 256
+
+
+@njit(cache=True)
+def _node_components(component_of_position, node_start, node_end, n_nodes):
+    """Component shared by all points of each node, or -1 when mixed (bottom-up)."""
+    node_component = np.empty(n_nodes, dtype=np.int64)
+    first_leaf = n_nodes // 2
+    for node in range(n_nodes - 1, -1, -1):
+        if node >= first_leaf:
+            start = node_start[node]
+            end = node_end[node]
+            value = component_of_position[start] if end > start else -1
+            for k in range(start + 1, end):
+                if component_of_position[k] != value:
+                    value = -1
+                    break
+            node_component[node] = value
+        else:
+            left = node_component[2 * node + 1]
+            right = node_component[2 * node + 2]
+            node_component[node] = left if left == right else -1
+    return node_component
+
+
+@njit(cache=True, inline="always")
+def _box_sqdist(x, lower, upper, node):
+    total = 0.0
+    for j in range(x.shape[0]):
+        value = np.float64(x[j])
+        if value < lower[node, j]:
+            diff = lower[node, j] - value
+        elif value > upper[node, j]:
+            diff = value - upper[node, j]
+        else:
+            continue
+        total += diff * diff
+    return total
+
+
+@njit(cache=True)
+def _nearest_other(q, data, index, node_start, node_end, lower, upper, component_of_position,
+                   node_component, best_dist, best_row, stack, stack_bound):
+    """Nearest tree point to position ``q`` in another component, improving (best_dist, best_row).
+
+    Ties go to the lower original row. Nodes entirely in q's component, or
+    whose box is farther than the current best, are pruned. ``stack`` (int64)
+    and ``stack_bound`` (float64) hold pending nodes and their box distances.
+    """
+    x = data[q]
+    own = component_of_position[q]
+    n_nodes = node_start.shape[0]
+    first_leaf = n_nodes // 2
+    depth = 1
+    stack[0] = 0
+    stack_bound[0] = 0.0
+    while depth > 0:
+        depth -= 1
+        node = stack[depth]
+        if stack_bound[depth] > best_dist or node_component[node] == own:
+            continue
+        if node >= first_leaf:
+            for k in range(node_start[node], node_end[node]):
+                if component_of_position[k] == own:
+                    continue
+                total = 0.0
+                for j in range(x.shape[0]):
+                    diff = np.float64(x[j]) - np.float64(data[k, j])
+                    total += diff * diff
+                if total < best_dist or (total == best_dist and index[k] < best_row):
+                    best_dist = total
+                    best_row = index[k]
+            continue
+        left = 2 * node + 1
+        right = left + 1
+        left_bound = _box_sqdist(x, lower, upper, left)
+        right_bound = _box_sqdist(x, lower, upper, right)
+        # Visit the nearer child first: push it last.
+        if left_bound <= right_bound:
+            stack[depth] = right
+            stack_bound[depth] = right_bound
+            stack[depth + 1] = left
+            stack_bound[depth + 1] = left_bound
+        else:
+            stack[depth] = left
+            stack_bound[depth] = left_bound
+            stack[depth + 1] = right
+            stack_bound[depth + 1] = right_bound
+        depth += 2
+    return best_dist, best_row
+
+
+_NO_ROW = np.int64(2**62)
+_LOCAL_COMPONENTS = 8
+
+
+@njit(cache=True)
+def _component_bounds(component_of_position, position_of_row, point_dist, point_row, n):
+    """Per component, the lightest still-valid edge found last round (an upper bound)."""
+    bound = np.full(n, np.inf)
+    for q in range(n):
+        previous = point_row[q]
+        c = component_of_position[q]
+        if previous >= 0 and component_of_position[position_of_row[previous]] != c:
+            if point_dist[q] < bound[c]:
+                bound[c] = point_dist[q]
+        else:
+            point_row[q] = -1
+    return bound
+
+
+@njit(cache=True, parallel=True)
+def _boruvka_queries(data, index, node_start, node_end, lower, upper, component_of_position,
+                     node_component, component_bound, point_dist, point_row, point_lower):
+    """For every tree position, its nearest point in another component (in place).
+
+    A point whose previous answer is still in another component keeps it (the
+    exact answer still). Other searches start from the best known bound: the
+    component's bound and what earlier queries of the same block found for
+    that component. ``point_lower`` holds a lower bound of every point's
+    answer (answers never shrink): a point whose bound exceeds its
+    component's is skipped. Queries that cannot beat the bound leave
+    ``point_row = -1``; the lightest edge of every component is still found
+    exactly (ties included), and the work done depends only on the block.
+    """
+    n = data.shape[0]
+    n_levels = 1
+    while (1 << n_levels) - 1 < node_start.shape[0]:
+        n_levels += 1
+    n_blocks = (n + _QUERY_BLOCK - 1) // _QUERY_BLOCK
+    for block in prange(n_blocks):
+        stack = np.empty(2 * n_levels + 2, dtype=np.int64)
+        stack_bound = np.empty(2 * n_levels + 2, dtype=np.float64)
+        local_component = np.full(_LOCAL_COMPONENTS, -1, dtype=np.int64)
+        local_bound = np.full(_LOCAL_COMPONENTS, np.inf)
+        n_local = 0
+        for q in range(block * _QUERY_BLOCK, min(n, (block + 1) * _QUERY_BLOCK)):
+            c = component_of_position[q]
+            slot = -1
+            for t in range(n_local):
+                if local_component[t] == c:
+                    slot = t
+            bound = component_bound[c]
+            if slot >= 0 and local_bound[slot] < bound:
+                bound = local_bound[slot]
+            if point_row[q] >= 0:
+                # Still valid (checked by _component_bounds): the candidates only
+                # shrink as q's component grows, so it is still the exact answer.
+                best_dist = point_dist[q]
+                best_row = point_row[q]
+            elif point_lower[q] > bound:
+                # Its answer only grows from round to round: it cannot beat the bound.
+                continue
+            else:
+                best_dist, best_row = _nearest_other(
+                    q, data, index, node_start, node_end, lower, upper, component_of_position,
+                    node_component, bound, _NO_ROW, stack, stack_bound)
+            if best_row == _NO_ROW:
+                point_dist[q] = np.inf
+                point_row[q] = -1
+                if bound > point_lower[q]:
+                    point_lower[q] = bound
+                continue
+            point_lower[q] = best_dist
+            point_dist[q] = best_dist
+            point_row[q] = best_row
+            if slot < 0 and n_local < _LOCAL_COMPONENTS:
+                slot = n_local
+                local_component[slot] = c
+                n_local += 1
+            if slot >= 0 and best_dist < local_bound[slot]:
+                local_bound[slot] = best_dist
+
+
+@njit(cache=True)
+def boruvka_tree(data, index, node_start, node_end, lower, upper):
+    """Boruvka MST on a built KD-tree (arrays as :func:`clustra._kernels.kdtree.build_kdtree`).
+
+    Returns ``(from, to, weight)`` with original row ids and squared Euclidean
+    weights. Each round every point finds its nearest point in another
+    component; each component keeps its lightest edge under the strict order
+    (weight, lower row, higher row), so the result is one well-defined tree,
+    independent of the number of threads.
+    """
+    n = data.shape[0]
+    n_nodes = node_start.shape[0]
+    source = np.empty(n - 1, dtype=np.int64)
+    target = np.empty(n - 1, dtype=np.int64)
+    weight = np.empty(n - 1, dtype=np.float64)
+    parent = make_sets(n)
+    position_of_row = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        position_of_row[index[k]] = k
+    component_of_position = np.empty(n, dtype=np.int64)
+    point_dist = np.full(n, np.inf)
+    point_row = np.full(n, -1, dtype=np.int64)
+    point_lower = np.zeros(n, dtype=np.float64)
+    best_weight = np.empty(n, dtype=np.float64)
+    best_low = np.empty(n, dtype=np.int64)
+    best_high = np.empty(n, dtype=np.int64)
+    n_edges = 0
+    while n_edges < n - 1:
+        for k in range(n):
+            component_of_position[k] = find(parent, index[k])
+        node_component = _node_components(component_of_position, node_start, node_end, n_nodes)
+        component_bound = _component_bounds(component_of_position, position_of_row, point_dist,
+                                            point_row, n)
+        _boruvka_queries(data, index, node_start, node_end, lower, upper, component_of_position,
+                         node_component, component_bound, point_dist, point_row, point_lower)
+        best_weight[:] = np.inf
+        for k in range(n):
+            v = point_row[k]
+            if v < 0:
+                continue
+            c = component_of_position[k]
+            u = index[k]
+            low = min(u, v)
+            high = max(u, v)
+            w = point_dist[k]
+            if w < best_weight[c] or (w == best_weight[c] and (
+                    low < best_low[c] or (low == best_low[c] and high < best_high[c]))):
+                best_weight[c] = w
+                best_low[c] = low
+                best_high[c] = high
+        for c in range(n):
+            if best_weight[c] == np.inf:  # not a component root
+                continue
+            if union(parent, best_low[c], best_high[c]):
+                source[n_edges] = best_low[c]
+                target[n_edges] = best_high[c]
+                weight[n_edges] = best_weight[c]
+                n_edges += 1
+    return source, target, weight

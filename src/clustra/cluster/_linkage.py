@@ -1,0 +1,212 @@
+"""``linkage``: input checks and the choice of algorithm; the loops live in ``_kernels``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from clustra.cluster._memory import check_matrix_fits
+from clustra.cluster._validation import check_finite
+
+METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median")
+EUCLIDEAN_METHODS = ("ward", "centroid", "median")
+ALGORITHMS = ("auto", "matrix", "observations", "kdtree")
+# Below this many features the O(nd) versions (centres and sizes) beat the
+# matrix: a centre fits in a cache line or two, the matrix never fits in cache.
+_VECTOR_MAX_FEATURES = 64
+# Boruvka's pruning fades with the dimension: Prim (no index) wins above a few
+# features unless n is so large that O(n^2) is out of reach.
+_KDTREE_MAX_FEATURES = 5
+_KDTREE_MAX_FEATURES_LARGE_N = 16
+_LARGE_N = 100_000
+_KDTREE_LEAF_SIZE = 16
+_FINISH_KIND = {"euclidean": 1, "minkowski": 2, "haversine": 3}
+
+
+def _method_code(method) -> int:
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"Unknown linkage method {method!r}; choose one of {', '.join(METHODS)}.")
+    return METHODS.index(method)
+
+
+def n_from_condensed(length: int) -> int:
+    """Number of points of a condensed vector of ``length`` entries, or a clear error."""
+    n = int(round((1 + math.sqrt(1 + 8 * length)) / 2))
+    if length < 1 or n * (n - 1) // 2 != length:
+        below = int((1 + math.sqrt(1 + 8 * length)) / 2)
+        raise ValueError(
+            f"A condensed distance vector has n*(n-1)/2 entries for n points, but this one has "
+            f"{length}, which is not of that form (the nearest are {below * (below - 1) // 2} for "
+            f"n={below} and {(below + 1) * below // 2} for n={below + 1}). Pass "
+            "scipy.spatial.distance.pdist(X) or squareform(D) of a square matrix, or the "
+            "observations as a 2-D array."
+        )
+    return n
+
+
+def _writable(X) -> np.ndarray:
+    """float64, C-contiguous and writeable (a read-only array would make numba compile
+    every kernel a second time)."""
+    data = np.ascontiguousarray(X, dtype=np.float64)
+    return data if data.flags.writeable else data.copy()
+
+
+def check_linkage_input(X, method: str, metric: str):
+    """Return ``(data, is_condensed, n)`` with data float64 C-contiguous and checked."""
+    _method_code(method)
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(
+            f"linkage needs numbers, got an array of dtype {X.dtype}; encode or drop the "
+            "non-numeric columns first."
+        )
+    if X.ndim == 1:
+        n = n_from_condensed(X.shape[0])
+        data = _writable(X)
+        check_finite(data, name="the condensed distance vector")
+        if (data < 0).any():
+            raise ValueError(
+                "The condensed distance vector has negative entries "
+                f"({int((data < 0).sum())} of them); distances must be >= 0."
+            )
+        return data, True, n
+    if X.ndim != 2:
+        raise ValueError(
+            f"linkage takes observations (2-D, n_samples x n_features) or a condensed distance "
+            f"vector (1-D), got an array with {X.ndim} dimensions."
+        )
+    if X.shape[0] < 2:
+        raise ValueError(
+            f"Hierarchical clustering needs at least 2 points, got {X.shape[0]}."
+        )
+    if X.shape[1] < 1:
+        raise ValueError(f"X has no features (shape {X.shape}); it needs at least one column.")
+    from clustra._kernels.distances import canonical_metric
+
+    name, _ = canonical_metric(metric)
+    if method in EUCLIDEAN_METHODS and name != "euclidean":
+        raise ValueError(
+            f'method={method!r} is defined for Euclidean distances only, got metric={metric!r}. '
+            'Use metric="euclidean", or a method that works with any metric '
+            '("single", "complete", "average", "weighted").'
+        )
+    data = _writable(X)
+    check_finite(data, name="X")
+    return data, False, data.shape[0]
+
+
+def _mst_linkage(source, target, weight, n):
+    from clustra._kernels.linkage import label_merges
+
+    order = np.argsort(weight, kind="stable")
+    Z = np.empty((n - 1, 4), dtype=np.float64)
+    Z[:, 0] = source[order]
+    Z[:, 1] = target[order]
+    Z[:, 2] = weight[order]
+    return label_merges(Z, n)
+
+
+def _sorted_linkage(raw, n):
+    from clustra._kernels.linkage import label_merges
+
+    Z = raw[np.argsort(raw[:, 2], kind="stable")]
+    return label_merges(np.ascontiguousarray(Z), n)
+
+
+def _condensed(data, is_condensed, n, method, metric):
+    """A condensed distance vector the kernels may overwrite (after the memory check)."""
+    check_matrix_fits(n, method)
+    if is_condensed:
+        return data.copy()
+    from clustra._kernels.distances import canonical_metric
+    from clustra._kernels.kdtree import metric_code
+    from clustra._kernels.linkage import condensed_distances
+
+    name, _ = canonical_metric(metric)
+    code, p = metric_code(metric)
+    out = np.empty(n * (n - 1) // 2, dtype=np.float64)
+    return condensed_distances(data, code, p, _FINISH_KIND.get(name, 0), out)
+
+
+def _single(data, is_condensed, n, metric, algorithm):
+    from clustra._kernels import mst
+    from clustra._kernels.distances import canonical_metric, rdist_to_dist
+    from clustra._kernels.kdtree import metric_code
+
+    if is_condensed:
+        source, target, weight = mst.prim_condensed(data, n)
+        return _mst_linkage(source, target, weight, n)
+    if algorithm == "matrix":
+        D = _condensed(data, False, n, "single", metric)
+        source, target, weight = mst.prim_condensed(D, n)
+        return _mst_linkage(source, target, weight, n)
+    name, _ = canonical_metric(metric)
+    d = data.shape[1]
+    use_tree = algorithm == "kdtree" or (
+        algorithm == "auto" and name == "euclidean" and n > 2000 and (
+            d <= _KDTREE_MAX_FEATURES or (n > _LARGE_N and d <= _KDTREE_MAX_FEATURES_LARGE_N)
+        )
+    )
+    if use_tree:
+        if name != "euclidean":
+            raise ValueError(
+                f'algorithm="kdtree" works with metric="euclidean" only, got {metric!r}.'
+            )
+        source, target, weight = _boruvka(data)
+    else:
+        code, p = metric_code(metric)
+        source, target, weight = mst.prim_observations(data, code, p)
+    return _mst_linkage(source, target, rdist_to_dist(weight, metric), n)
+
+
+def _boruvka(data):
+    """Minimum spanning tree edges by Boruvka on the shared KD-tree (squared weights)."""
+    from clustra._kernels.kdtree import build_kdtree
+    from clustra._kernels.mst import boruvka_tree
+
+    tree = build_kdtree(data, leaf_size=_KDTREE_LEAF_SIZE)
+    return boruvka_tree(tree.data, tree.index, tree.node_start, tree.node_end, tree.lower,
+                        tree.upper)
+
+
+def compute_linkage(X, method: str = "single", metric: str = "euclidean",
+                    algorithm: str = "auto") -> np.ndarray:
+    """Validate and dispatch; returns the SciPy-compatible linkage matrix."""
+    from clustra._kernels import linkage as kernels
+
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"Unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}.")
+    data, is_condensed, n = check_linkage_input(X, method, metric)
+    if n < 2:
+        raise ValueError(f"Hierarchical clustering needs at least 2 points, got {n}.")
+    code = _method_code(method)
+    if algorithm == "kdtree" and (method != "single" or is_condensed):
+        raise ValueError(
+            'algorithm="kdtree" builds single linkage from observations; got '
+            f"method={method!r}" + (" and a condensed distance vector." if is_condensed else ".")
+        )
+    if algorithm == "observations" and is_condensed:
+        raise ValueError(
+            'algorithm="observations" needs the observations (a 2-D array), got a condensed '
+            "distance vector."
+        )
+    if method == "single":
+        return _single(data, is_condensed, n, metric, algorithm)
+    use_vector = method in EUCLIDEAN_METHODS and not is_condensed and (
+        algorithm == "observations"
+        or (algorithm == "auto" and data.shape[1] <= _VECTOR_MAX_FEATURES)
+    )
+    if algorithm == "observations" and not use_vector:
+        raise ValueError(
+            f'algorithm="observations" (O(n d) memory) exists for ward, centroid, median and '
+            f"single, not for {method!r}."
+        )
+    if use_vector:
+        if method == "ward":
+            return _sorted_linkage(kernels.ward_vector(data), n)
+        return kernels.centroid_median_vector(data, code)
+    D = _condensed(data, is_condensed, n, method, metric)
+    if method in ("centroid", "median"):
+        return kernels.generic_linkage(D, n, code)
+    return _sorted_linkage(kernels.nn_chain(D, n, code), n)

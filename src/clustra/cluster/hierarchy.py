@@ -1,0 +1,299 @@
+"""Hierarchical clustering: ``linkage``, ``AgglomerativeClustering`` and the fitted tree.
+
+``linkage`` returns SciPy's linkage matrix, merge for merge: the nearest-
+neighbour chain (complete, average, weighted, ward), Muellner's generic
+algorithm (centroid, median) and a minimum spanning tree (single), with the
+same tie-breaking as SciPy. ``ward``, ``centroid`` and ``median`` also run from
+the observations in O(n d) memory, and single linkage never needs the matrix.
+Before any n^2 allocation the memory guard checks that it fits and otherwise
+raises :class:`LinkageMemoryError` naming the ways out.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.validation import check_is_fitted, check_memory
+
+from clustra._config import kernel_threads
+from clustra.cluster._linkage import compute_linkage
+from clustra.cluster._memory import LinkageMemoryError, available_memory, set_memory_limit
+from clustra.cluster._tree import ClusterTree, tree_from_linkage
+from clustra.cluster._validation import check_n_clusters, validate_X
+
+__all__ = [
+    "AgglomerativeClustering",
+    "ClusterTree",
+    "LinkageMemoryError",
+    "available_memory",
+    "linkage",
+    "set_memory_limit",
+    "tree_from_linkage",
+]
+
+_SKLEARN_LINKAGES = ("ward", "complete", "average", "single")
+_METRIC_ALIASES = {"l2": "euclidean", "l1": "manhattan", "cityblock": "manhattan"}
+
+
+def linkage(X, method: str = "single", metric: str = "euclidean", *,
+            optimal_ordering: bool = False, algorithm: str = "auto") -> np.ndarray:
+    """Hierarchical clustering as a SciPy linkage matrix.
+
+    Parameters
+    ----------
+    X : array-like
+        Observations, shape (n_samples, n_features), or a condensed distance
+        vector of length n(n-1)/2 (as :func:`scipy.spatial.distance.pdist`).
+    method : {"single", "complete", "average", "weighted", "ward", "centroid", "median"}
+        How the distance between two clusters is defined (as SciPy).
+    metric : str
+        Distance between observations (``euclidean``, ``sqeuclidean``,
+        ``manhattan``, ``chebyshev``, ``minkowski``, ``cosine``, ``haversine``);
+        ward, centroid and median need ``euclidean``.
+    optimal_ordering : bool
+        Reorder the leaves so that neighbours are close
+        (:func:`scipy.cluster.hierarchy.optimal_leaf_ordering`, O(n^2) memory).
+    algorithm : {"auto", "matrix", "observations", "kdtree"}
+        ``matrix``: the n^2 distance matrix (checked against free memory first;
+        reproduces SciPy bit for bit, ties included). ``observations``: O(n d)
+        memory from the observations (ward, centroid, median, single).
+        ``kdtree``: single linkage by Boruvka on a KD-tree (low-dimensional
+        Euclidean). ``auto`` picks the O(n d) / tree versions for observations
+        with few features (heights equal to SciPy's within rounding), the
+        matrix otherwise.
+
+    Returns
+    -------
+    Z : ndarray of float64, shape (n_samples - 1, 4)
+        Row k merges clusters ``Z[k, 0] < Z[k, 1]`` at height ``Z[k, 2]`` into a
+        cluster of ``Z[k, 3]`` points with id ``n_samples + k``.
+
+    Raises
+    ------
+    LinkageMemoryError
+        When the distance matrix would not fit in the available memory.
+
+    Notes
+    -----
+    Time O(n^2) (single on a KD-tree: about O(n log n)); memory O(n^2) for the
+    matrix methods, O(n d) otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import clustra
+    >>> clustra.linkage(np.array([[0.0], [1.0], [5.0]]), "single").tolist()
+    [[0.0, 1.0, 1.0, 2.0], [2.0, 3.0, 4.0, 3.0]]
+    """
+    if not isinstance(optimal_ordering, (bool, np.bool_)):
+        raise TypeError(f"optimal_ordering must be True or False, got {optimal_ordering!r}.")
+    with kernel_threads():
+        Z = compute_linkage(X, method, metric, algorithm)
+    if optimal_ordering:
+        Z = ClusterTree(Z, data=X, metric=metric).optimal_ordering().to_scipy()
+    return Z
+
+
+def _build_tree(X, linkage_name, metric, connectivity):
+    """Z (SciPy layout) and the number of connected components of the graph."""
+    from clustra.cluster import _graph
+
+    n = X.shape[0]
+    precomputed = metric == "precomputed"
+    if connectivity is None:
+        if precomputed:
+            from scipy.spatial.distance import squareform
+
+            data = squareform(np.asarray(X, dtype=np.float64), checks=False)
+            return compute_linkage(data, linkage_name, "euclidean"), 1
+        with kernel_threads():
+            return compute_linkage(X, linkage_name, metric), 1
+    graph, n_components = _graph.fix_connectivity(X, connectivity, metric)
+    if linkage_name == "ward":
+        return _graph.ward_on_graph(X, graph, n - 1), n_components
+    weighted = _graph.graph_distances(X, graph, metric, precomputed)
+    if linkage_name == "single":
+        return _graph.single_on_graph(weighted, n), n_components
+    return _graph.linkage_on_graph(weighted, n, linkage_name, n - 1), n_components
+
+
+class AgglomerativeClustering(ClusterMixin, BaseEstimator):
+    """Agglomerative clustering, a drop-in for scikit-learn's, with the whole tree kept.
+
+    Parameters
+    ----------
+    n_clusters : int or None, default=2
+        Number of clusters; ``None`` when ``distance_threshold`` is given.
+    metric : str, default="euclidean"
+        ``euclidean``, ``l1``, ``l2``, ``manhattan``, ``cosine``, ``chebyshev``,
+        ``sqeuclidean`` or ``precomputed`` (X is then a square distance matrix).
+        Ward needs ``euclidean``.
+    memory : str or joblib.Memory, optional
+        Cache the tree computation (as scikit-learn).
+    connectivity : array-like, sparse matrix or callable, optional
+        A graph between samples (or a callable ``X -> graph``, e.g.
+        ``kneighbors_graph``): clusters merge only along its edges.
+    compute_full_tree : "auto" or bool, default="auto"
+        As scikit-learn: decides whether ``children_`` holds every merge when a
+        connectivity graph is given (the full tree is always kept in ``tree_``).
+    linkage : {"ward", "complete", "average", "single"}, default="ward"
+    distance_threshold : float, optional
+        Cut the tree where merges reach this distance (``n_clusters`` must then be None).
+    compute_distances : bool, default=False
+        Store ``distances_`` even without ``distance_threshold``.
+
+    Attributes
+    ----------
+    labels_ : ndarray of int64, shape (n_samples,)
+    n_clusters_ : int
+    children_ : ndarray of shape (n_merges, 2)
+        As scikit-learn: the two node ids merged at each step.
+    distances_ : ndarray of shape (n_merges,)
+        Merge heights (when ``distance_threshold`` or ``compute_distances``).
+    n_leaves_ : int
+    n_connected_components_ : int
+    n_features_in_ : int
+    linkage_matrix_ : ndarray of shape (n_samples - 1, 4)
+        The SciPy linkage matrix.
+    tree_ : ClusterTree
+        The fitted tree (cuts, dendrogram, export).
+
+    Notes
+    -----
+    ``predict`` assigns a new point to the cluster of its nearest training
+    point for single linkage (the rule single linkage itself follows), to the
+    nearest cluster mean for ward (whose clusters are compact around their
+    mean), and, for complete and average linkage, to the cluster with the
+    smallest complete (largest) or average distance from the point to its
+    members, the rule that built the clusters. With ``metric="precomputed"``,
+    predict takes distances to the training points, shape (n_new, n_train).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clustra import AgglomerativeClustering
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+    >>> AgglomerativeClustering(n_clusters=2).fit(X).labels_.tolist()
+    [0, 0, 1, 1]
+    """
+
+    def __init__(self, n_clusters=2, *, metric="euclidean", memory=None, connectivity=None,
+                 compute_full_tree="auto", linkage="ward", distance_threshold=None,
+                 compute_distances=False):
+        self.n_clusters = n_clusters
+        self.metric = metric
+        self.memory = memory
+        self.connectivity = connectivity
+        self.compute_full_tree = compute_full_tree
+        self.linkage = linkage
+        self.distance_threshold = distance_threshold
+        self.compute_distances = compute_distances
+
+    def _check_params(self):
+        if (self.n_clusters is None) == (self.distance_threshold is None):
+            raise ValueError(
+                "Exactly one of n_clusters and distance_threshold has to be set, and the other "
+                f"needs to be None (got n_clusters={self.n_clusters!r}, "
+                f"distance_threshold={self.distance_threshold!r})."
+            )
+        if self.n_clusters is not None:
+            if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters, Integral):
+                raise TypeError(f"n_clusters must be an integer or None, got {self.n_clusters!r}.")
+            if self.n_clusters < 1:
+                raise ValueError(f"n_clusters must be at least 1, got {self.n_clusters}.")
+        if self.distance_threshold is not None:
+            if (isinstance(self.distance_threshold, bool)
+                    or not isinstance(self.distance_threshold, Real)
+                    or not self.distance_threshold >= 0):
+                raise ValueError(
+                    f"distance_threshold must be a number >= 0, got {self.distance_threshold!r}."
+                )
+            if self.compute_full_tree is False:
+                raise ValueError(
+                    "compute_full_tree must be True (or 'auto') when distance_threshold is set."
+                )
+        if self.linkage not in _SKLEARN_LINKAGES:
+            raise ValueError(
+                f"Unknown linkage {self.linkage!r}; choose one of {', '.join(_SKLEARN_LINKAGES)} "
+                "(clustra.linkage also offers weighted, centroid and median)."
+            )
+        if self.compute_full_tree not in ("auto", True, False):
+            raise ValueError(
+                f"compute_full_tree must be 'auto', True or False, got {self.compute_full_tree!r}."
+            )
+        metric = _METRIC_ALIASES.get(self.metric, self.metric)
+        if self.linkage == "ward" and metric != "euclidean":
+            raise ValueError(
+                f"{self.metric!r} was provided as metric. Ward can only work with euclidean "
+                "distances: use metric='euclidean' or another linkage."
+            )
+        if metric != "precomputed":
+            from clustra._kernels.distances import canonical_metric
+
+            canonical_metric(metric)
+        return metric
+
+    def fit(self, X, y=None):
+        """Build the tree of ``X`` and cut it; returns self."""
+        metric = self._check_params()
+        X = validate_X(self, X, reset=True, ensure_min_samples=2)
+        n = X.shape[0]
+        if metric == "precomputed" and X.shape[0] != X.shape[1]:
+            raise ValueError(
+                f"metric='precomputed' needs a square distance matrix, got shape {X.shape}."
+            )
+        if self.n_clusters is not None:
+            check_n_clusters(self.n_clusters, n)
+        connectivity = self.connectivity
+        if callable(connectivity):
+            connectivity = connectivity(X)
+        builder = check_memory(self.memory).cache(_build_tree)
+        Z, n_components = builder(X, self.linkage, metric, connectivity)
+        self.linkage_matrix_ = Z
+        self.tree_ = ClusterTree(Z, data=None if metric == "precomputed" else X,
+                                 metric="euclidean" if metric == "precomputed" else metric)
+        self.n_leaves_ = n
+        self.n_connected_components_ = n_components
+        if self.distance_threshold is not None:
+            self.n_clusters_ = int(np.count_nonzero(Z[:, 2] >= self.distance_threshold)) + 1
+        else:
+            self.n_clusters_ = int(self.n_clusters)
+        n_merges = n - 1
+        if connectivity is not None and not self._full_tree(n):
+            n_merges = n - self.n_clusters_
+        self.children_ = Z[:n_merges, :2].astype(np.intp)
+        if self.distance_threshold is not None or self.compute_distances:
+            self.distances_ = Z[:n_merges, 2].copy()
+        self.labels_ = self.tree_.cut_exact(self.n_clusters_)
+        self._fit_X = X
+        return self
+
+    def _full_tree(self, n):
+        if self.compute_full_tree == "auto":
+            return self.distance_threshold is not None or self.n_clusters < max(100, 0.02 * n)
+        return bool(self.compute_full_tree)
+
+    def fit_predict(self, X, y=None):
+        """Fit and return ``labels_``."""
+        return self.fit(X).labels_
+
+    def predict(self, X):
+        """Assign new points to the fitted clusters (rule in the class Notes).
+
+        Returns
+        -------
+        labels : ndarray of int64, shape (n_new,)
+        """
+        check_is_fitted(self, "labels_")
+        X = validate_X(self, X, reset=False)
+        from clustra.cluster._predict import assign
+
+        return assign(X, self._fit_X, self.labels_, self.n_clusters_, self.linkage,
+                      _METRIC_ALIASES.get(self.metric, self.metric))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.metric == "precomputed"
+        return tags
