@@ -253,6 +253,7 @@ def test_warnings_are_one_line_each(customers, capsys):
     captured = capsys.readouterr()
     doc = json.loads(captured.out)
     assert doc["n_clusters"] == 1 and doc["metrics"]["silhouette"] is None
+    assert any("single cluster" in message for message in doc["warnings"])
     for message in doc["warnings"]:
         assert f"clustra: warning: {' '.join(message.split())}" in captured.err.splitlines()
     assert "Warning:" not in captured.err  # no raw Python warning output
