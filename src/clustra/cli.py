@@ -152,7 +152,13 @@ def _preprocessing_options(command):
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No messages or progress on stderr.")
 def run(data, out, report, as_json, quiet, projection, **options) -> None:
-    """Cluster DATA (CSV, TSV, Parquet or Excel): one labelled output row per input row."""
+    """Cluster DATA (CSV, TSV, Parquet or Excel): one labelled output row per input row.
+
+    The output has the id column (or `row`), `cluster` and `status` (clustered,
+    noise, missing values, outlier). Without --out or --json the labelled rows
+    are printed on stdout as CSV; messages go to stderr. Exit codes: 0 success,
+    1 data error, 2 usage error.
+    """
     _run_and_write(data, out=out, report=report, as_json=as_json, quiet=quiet,
                    projection=projection, options=options)
 
