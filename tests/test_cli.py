@@ -203,7 +203,8 @@ def test_suggest_prints_k_eps_and_table(customers, capsys):
                  "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("k = ")
-    assert "eps = " in out and "min_samples=5" in out
+    assert "eps = " in out and "(min_samples=5)" in out
+    assert "k = " in out and not out.startswith("k = 3: k=3")
     assert main(["suggest", str(path), "--k-max", "5", "--json", "--quiet"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["schema"] == "clustra.suggest/1" and set(doc["k_table"]) == {"2", "3", "4", "5"}
@@ -252,6 +253,7 @@ def test_warnings_are_one_line_each(customers, capsys):
     captured = capsys.readouterr()
     doc = json.loads(captured.out)
     assert doc["n_clusters"] == 1 and doc["metrics"]["silhouette"] is None
+    assert any("single cluster" in message for message in doc["warnings"])
     for message in doc["warnings"]:
         assert f"clustra: warning: {' '.join(message.split())}" in captured.err.splitlines()
     assert "Warning:" not in captured.err  # no raw Python warning output

@@ -236,3 +236,11 @@ def test_fit_warnings_are_kept_and_passed_on(rng, monkeypatch):
         result = clustra.run(frame, k=2)
     assert result.warnings == ["something odd about <this> data"]
     assert result.to_dict()["warnings"] == result.warnings
+
+
+def test_reason_text_drops_the_repeated_value():
+    from clustra.workflow.options import reason_text
+
+    assert reason_text("k", "k=4: chosen by 5 of 5 criteria") == "chosen by 5 of 5 criteria"
+    assert reason_text("eps", "eps=0.25: the knee") == "the knee"
+    assert reason_text("k", "highest silhouette at k=4") == "highest silhouette at k=4"

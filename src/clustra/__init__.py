@@ -29,6 +29,7 @@ _LAZY_NAMES: dict[str, str] = {
     # density
     "DBSCAN": "clustra.cluster.dbscan",
     "dbscan": "clustra.cluster.dbscan",
+    "DegenerateClusteringWarning": "clustra.cluster.dbscan",
     "suggest_eps": "clustra.selection.eps",
     # hierarchy
     "AgglomerativeClustering": "clustra.cluster.hierarchy",

@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from clustra.io import DataError, OptionError
+from clustra.workflow.options import reason_text
 
 ALGORITHMS = ["kmeans", "minibatch", "dbscan", "hierarchical", "auto"]
 DEMO_FILE = "customers.csv"
@@ -63,8 +64,7 @@ def _check_report_path(path: Path | None) -> None:
 def _explain(result, quiet: bool) -> None:
     for choice in result.choices:
         value = f"{choice.value:.4g}" if isinstance(choice.value, float) else choice.value
-        reason = str(choice.reason).removeprefix(f"{choice.name}={value}: ")
-        _say(f"chose {choice.name}={value}: {reason}", quiet)
+        _say(f"chose {choice.name}={value}: {reason_text(choice.name, choice.reason)}", quiet)
     counts = ", ".join(f"{n} {status}" for status, n in result.counts().items() if n)
     params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                        for k, v in result.params.items())
@@ -152,7 +152,13 @@ def _preprocessing_options(command):
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No messages or progress on stderr.")
 def run(data, out, report, as_json, quiet, projection, **options) -> None:
-    """Cluster DATA (CSV, TSV, Parquet or Excel): one labelled output row per input row."""
+    """Cluster DATA (CSV, TSV, Parquet or Excel): one labelled output row per input row.
+
+    The output has the id column (or `row`), `cluster` and `status` (clustered,
+    noise, missing values, outlier). Without --out or --json the labelled rows
+    are printed on stdout as CSV; messages go to stderr. Exit codes: 0 success,
+    1 data error, 2 usage error.
+    """
     _run_and_write(data, out=out, report=report, as_json=as_json, quiet=quiet,
                    projection=projection, options=options)
 
@@ -175,14 +181,15 @@ def suggest(data, as_json, quiet, **options) -> None:
         return
     selection, eps = found.selection, found.eps_suggestion
     k = int(selection.k)
-    click.echo(f"k = {k}: {str(selection.reason).removeprefix(f'k={k}: ')}")
+    click.echo(f"k = {k}: {reason_text('k', selection.reason)}")
     table = selection.table
     # The curves, and which criteria picked each k (the boolean pick columns say the same).
     shown = table.select_dtypes("number")
     if "picked_by" in table:
         shown = shown.assign(picked_by=table["picked_by"])
     click.echo(shown.to_string(float_format=lambda v: f"{v:.4g}"))
-    click.echo(f"eps = {float(eps.eps):.4g} (min_samples={int(eps.k)}): {eps.reason}")
+    click.echo(f"eps = {float(eps.eps):.4g} (min_samples={options['min_samples']}): "
+               f"{reason_text('eps', eps.reason)}")
 
 
 @cli.command()

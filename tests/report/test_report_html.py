@@ -1,6 +1,8 @@
 import base64
 import re
 
+import pytest
+
 import clustra
 from clustra.report import build_report
 from clustra.report.builder import report_context
@@ -53,7 +55,9 @@ def test_report_sections(hostile_result, hostile_html):
 
 
 def test_single_cluster_figure_says_why(hostile_frame):
-    result = clustra.run(hostile_frame, algorithm="dbscan", eps=50.0, min_samples=3)
+    with pytest.warns(UserWarning, match="single cluster"):  # DBSCAN says so, and run passes it on
+        result = clustra.run(hostile_frame, algorithm="dbscan", eps=50.0, min_samples=3)
+    assert any("single cluster" in message for message in result.warnings)
     context = report_context(result)
     silhouette = next(f for f in context["figures"] if f.title == "Silhouette diagram")
     assert silhouette.png is None and "at least 2 clusters" in silhouette.missing

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from sklearn.cluster import KMeans
 
+from clustra import KMeans
 from clustra.selection.gap import draw_reference, gap_statistic, one_standard_error_k, within_ss
 
 

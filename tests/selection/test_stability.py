@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from sklearn.cluster import KMeans
 
+from clustra import KMeans
 from clustra.selection.stability import stability
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.cluster import KMeans
 
+from clustra import KMeans
 from clustra.selection.sweep import KSelection, choose_k
 
 

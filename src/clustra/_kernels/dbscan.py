@@ -199,12 +199,12 @@ def grid_nearest_core(data, index, table, cell_keys, cell_start, offsets, core, 
 # ----------------------------------------------------------------------- KD-tree
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _node_components(comp, node_start, node_end, node_comp):
     """``node_comp[node]``: the one component of the node's core points, EMPTY or MIXED."""
     n_nodes = node_start.shape[0]
     first_leaf = n_nodes // 2
-    for node in prange(first_leaf, n_nodes):
+    for node in range(first_leaf, n_nodes):
         value = EMPTY
         for k in range(node_start[node], node_end[node]):
             c = comp[k]
@@ -419,12 +419,12 @@ def _self_within(indptr, indices, values, i, radius):
     return True
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def sparse_core_points(indptr, indices, values, weights, radius, min_samples):
     """Core flags from a CSR distance graph: stored entries are the candidate neighbours."""
     n = indptr.shape[0] - 1
     core = np.zeros(n, dtype=np.bool_)
-    for i in prange(n):
+    for i in range(n):
         total = weights[i] if _self_within(indptr, indices, values, i, radius) else 0.0
         for t in range(indptr[i], indptr[i + 1]):
             j = indices[t]
@@ -453,12 +453,12 @@ def sparse_components(indptr, indices, values, core, radius):
     return comp
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def sparse_nearest_core(indptr, indices, values, core, skip, radius):
     """Nearest core column within ``radius`` among each row's stored entries, else -1."""
     m = indptr.shape[0] - 1
     nearest = np.full(m, -1, dtype=np.int64)
-    for i in prange(m):
+    for i in range(m):
         if skip[i]:
             continue
         best_value = radius

@@ -144,18 +144,17 @@ def plot_dendrogram(tree, ax=None, n_clusters: int | None = None, truncate: int 
         left, right = int(Z[node - n, 0]), int(Z[node - n, 1])
         (xl, yl), (xr, yr) = position[left], position[right]
         color = node_color.get(node, default)
-        segments.setdefault(_color_key(color), (color, []))[1].append(
-            [(xl, yl), (xl, y), (xr, y), (xr, yr)]
-        )
+        segments.setdefault(color, []).append([(xl, yl), (xl, y), (xr, y), (xr, yr)])
 
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 5))
     vertical = orientation in ("top", "bottom")
-    for gid, (color, lines) in segments.items():
+    for color, lines in segments.items():
+        lines = np.asarray(lines, dtype=np.float64)  # (n_links, 4, 2): one array, fast to draw
         if not vertical:
-            lines = [[(y, x) for x, y in line] for line in lines]
+            lines = lines[:, :, ::-1]
         collection = LineCollection(lines, colors=[color], linewidths=1.0)
-        collection.set_gid(gid)
+        collection.set_gid(_color_key(color))
         ax.add_collection(collection)
 
     n_shown = len(leaves)

@@ -174,6 +174,7 @@ def compute_linkage(X, method: str = "single", metric: str = "euclidean",
                     algorithm: str = "auto") -> np.ndarray:
     """Validate and dispatch; returns the SciPy-compatible linkage matrix."""
     from clustra._kernels import linkage as kernels
+    from clustra._kernels import linkage_vector
 
     if algorithm not in ALGORITHMS:
         raise ValueError(f"Unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}.")
@@ -204,8 +205,8 @@ def compute_linkage(X, method: str = "single", metric: str = "euclidean",
         )
     if use_vector:
         if method == "ward":
-            return _sorted_linkage(kernels.ward_vector(data), n)
-        return kernels.centroid_median_vector(data, code)
+            return _sorted_linkage(linkage_vector.ward_vector(data), n)
+        return linkage_vector.centroid_median_vector(data, code)
     D = _condensed(data, is_condensed, n, method, metric)
     if method in ("centroid", "median"):
         return kernels.generic_linkage(D, n, code)

@@ -138,6 +138,7 @@ class Suggestion:
     selection: object
     eps_suggestion: object
     prepared: PreparedData
+    min_samples: int
     source: str | None = None
 
     def to_dict(self) -> dict:
@@ -151,7 +152,7 @@ class Suggestion:
             "k_table": json.loads(table.to_json(orient="index")),
             "eps": float(self.eps_suggestion.eps),
             "eps_reason": str(self.eps_suggestion.reason),
-            "min_samples": int(self.eps_suggestion.k),
+            "min_samples": int(self.min_samples),
         }
 
 
@@ -176,4 +177,4 @@ def suggest(data, *, progress: Progress | None = None, **options) -> Suggestion:
     estimator = clustra.KMeans(n_clusters=2, random_state=opts.seed, n_init="auto")
     _, selection, _ = choose_k_for(X, opts, estimator, progress)
     eps_suggestion = clustra.suggest_eps(X, min_samples=opts.min_samples)
-    return Suggestion(selection, eps_suggestion, prepared, source)
+    return Suggestion(selection, eps_suggestion, prepared, opts.min_samples, source)

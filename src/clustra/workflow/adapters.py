@@ -23,7 +23,7 @@ import numpy as np
 
 from clustra.io import DataError
 from clustra.workflow.metrics import metric_on_sample
-from clustra.workflow.options import Choice, Progress, RunOptions, _silent
+from clustra.workflow.options import Choice, Progress, RunOptions, _silent, reason_text
 
 
 @dataclass
@@ -47,7 +47,7 @@ def choose_k_for(X, opts: RunOptions, estimator, progress: Progress) -> tuple[in
     selection = clustra.choose_k(X, k_range=range(2, k_max + 1), estimator=estimator,
                                  random_state=opts.seed, progress=progress)
     k = int(selection.k)
-    return k, selection, Choice("k", k, str(selection.reason))
+    return k, selection, Choice("k", k, reason_text("k", selection.reason))
 
 
 def _check_k(k: int, n_rows: int) -> None:
@@ -95,7 +95,7 @@ def fit_dbscan(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
     if opts.eps == "auto":
         suggestion = clustra.suggest_eps(X, min_samples=opts.min_samples)
         eps = float(suggestion.eps)
-        choices.append(Choice("eps", eps, str(suggestion.reason)))
+        choices.append(Choice("eps", eps, reason_text("eps", suggestion.reason)))
     else:
         eps = float(opts.eps)
     progress(0, 1, f"fitting DBSCAN (eps={eps:.4g})")

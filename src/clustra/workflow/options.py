@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -89,6 +90,11 @@ def _auto_or_number(name, value, kind, *, minimum, strict=False):
         bound = f"> {minimum}" if strict else f">= {minimum}"
         raise OptionError(f"--{name} must be {bound} (or 'auto'), got {value!r}.")
     return value
+
+
+def reason_text(name: str, reason) -> str:
+    """``reason`` without a leading ``name=value:`` (the choice already shows the value)."""
+    return re.sub(rf"^{re.escape(name)}=[^:]*:\s*", "", str(reason))
 
 
 def _plain(value):
