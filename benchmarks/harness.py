@@ -1,7 +1,8 @@
 """The benchmark harness: named workloads, clustra against its anchors, in one process.
 
 A workload builds its data once, then times clustra and each anchor on it
-(median of ``repeat`` runs after one warm-up), checks that every anchor agrees
+(median of ``repeat`` runs after one untimed warm-up; anchors, which compile
+nothing, skip the warm-up when ``repeat`` is 1), checks that every anchor agrees
 with clustra (the workload's ``agree`` function), and reports the ratio
 anchor time / clustra time (above 1: clustra is faster). numba compile time is
 measured apart, once per workload family, by the workload's ``compile`` hook
@@ -16,7 +17,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import platform
-import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -71,9 +71,11 @@ class Row:
     verdict: str
 
 
-def time_median(function: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median wall time of ``repeat`` calls after one untimed warm-up; and the last result."""
-    result = function()
+def time_median(
+    function: Callable[[], Any], repeat: int, warmup: bool = True
+) -> tuple[float, Any]:
+    """Median wall time of ``repeat`` calls (after one untimed warm-up); and the last result."""
+    result = function() if warmup else None
     times = []
     for _ in range(repeat):
         gc.collect()
@@ -93,7 +95,10 @@ def run_workload(workload: Workload, log: Callable[[str], None] = print) -> list
     rows = [Row(workload.name, "clustra", clustra_seconds, None, "")]
     for anchor_name, anchor in workload.anchors.items():
         try:
-            seconds, result = time_median(lambda anchor=anchor: anchor(inputs), workload.repeat)
+            # Anchors compile nothing; a warm-up only pays where several runs are timed.
+            seconds, result = time_median(
+                lambda anchor=anchor: anchor(inputs), workload.repeat, warmup=workload.repeat > 1
+            )
         except ImportError as exc:
             log(f"  {anchor_name}: not installed ({exc})")
             continue
@@ -103,29 +108,40 @@ def run_workload(workload: Workload, log: Callable[[str], None] = print) -> list
     return rows
 
 
+def _status_kb(field: str) -> int:
+    """A ``/proc/self/status`` field in kB (Linux)."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field} field")
+
+
 def _child(queue, function, args):
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before_kb = _status_kb("VmRSS")
     function(*args)
-    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+    queue.put((_status_kb("VmHWM"), before_kb))
 
 
 def peak_memory_mb(function: Callable, *args) -> tuple[float, float]:
     """Run ``function(*args)`` in a fresh process; return (peak RSS MB, growth MB).
 
     ``function`` must be importable at module level (it is pickled to the
-    child). The first number is the whole process's peak resident set, the
-    second the growth during the call.
+    child). The child is a new interpreter (spawn: fork then exec), so its
+    high-water mark ``VmHWM`` covers only its own life; ``ru_maxrss`` would
+    not do, since Linux carries it over from the forking parent. The first
+    number is the whole child process's peak resident set, the second its
+    growth during the call (peak minus the resident size before it).
     """
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=_child, args=(queue, function, args))
     process.start()
-    growth_kb = queue.get()
+    peak_kb, before_kb = queue.get()
     process.join()
     if process.exitcode != 0:
         raise RuntimeError(f"memory probe exited with code {process.exitcode}")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return peak_kb / 1024.0, growth_kb / 1024.0
+    return peak_kb / 1024.0, (peak_kb - before_kb) / 1024.0
 
 
 def machine_description() -> str:

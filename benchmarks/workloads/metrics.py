@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.harness import Workload
+from benchmarks.harness import Workload, peak_memory_mb
 
 
 def _blobs(n, n_features, n_centres, seed=0, std=1.0):
@@ -113,38 +113,8 @@ def silhouette_200k() -> float:
     return silhouette_score(X, labels)
 
 
-def _probe_from_small_parent() -> tuple[float, float]:
-    """``peak_memory_mb`` launched from a fresh, small Python process.
-
-    Linux keeps ``ru_maxrss`` across fork + exec, so a child spawned by the
-    benchmark process (already over 1 GB after the workloads above) reports the
-    parent's peak, not its own; a small intermediate parent avoids that.
-    """
-    import json
-    import os
-    import subprocess
-    import sys
-
-    code = (
-        "import json\n"
-        "from benchmarks.harness import peak_memory_mb\n"
-        "from benchmarks.workloads.metrics import silhouette_200k\n"
-        "if __name__ == '__main__':\n"
-        "    print(json.dumps(peak_memory_mb(silhouette_200k)))\n"
-    )
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [os.path.join(root, "src"), root, env.get("PYTHONPATH", "")]
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root, env=env
-    )
-    return tuple(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def silhouette_memory_report() -> str:
-    peak, growth = _probe_from_small_parent()
+    peak, growth = peak_memory_mb(silhouette_200k)
     verdict = "OK" if peak < 2048 else "OVER TARGET"
     return (
         "| workload | peak RSS MB | growth MB | target |\n|---|---:|---:|---|\n"

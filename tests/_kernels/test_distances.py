@@ -14,8 +14,8 @@ from clustra._kernels import distances
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_leaf_matches_scipy(metric, p, dtype, rng):
     X = rng.normal(size=(6, 4)).astype(dtype)
-    leaf, p_value = distances.rdist_function(metric, p)
-    reduced = np.array([[leaf(a, b, p_value) for b in X] for a in X])
+    code, p_value = distances.metric_code(metric, p)
+    reduced = np.array([[distances.rdist(a, b, code, p_value) for b in X] for a in X])
     got = distances.rdist_to_dist(reduced, metric, p)
     kwargs = {"p": p} if metric == "minkowski" else {}
     scipy_name = "cityblock" if metric == "manhattan" else metric
@@ -26,8 +26,8 @@ def test_leaf_matches_scipy(metric, p, dtype, rng):
 
 def test_haversine_matches_sklearn(rng):
     X = np.column_stack([rng.uniform(-1.5, 1.5, 5), rng.uniform(-3, 3, 5)])
-    leaf, p_value = distances.rdist_function("haversine")
-    reduced = np.array([[leaf(a, b, p_value) for b in X] for a in X])
+    code, p_value = distances.metric_code("haversine")
+    reduced = np.array([[distances.rdist(a, b, code, p_value) for b in X] for a in X])
     np.testing.assert_allclose(
         distances.rdist_to_dist(reduced, "haversine"), haversine_distances(X), atol=1e-12
     )
@@ -42,7 +42,7 @@ def test_threshold_round_trip(metric):
 
 def test_unknown_metric_lists_choices():
     with pytest.raises(ValueError, match="Unknown metric 'wasserstein'.*euclidean"):
-        distances.rdist_function("wasserstein")
+        distances.metric_code("wasserstein")
 
 
 def test_minkowski_special_cases():

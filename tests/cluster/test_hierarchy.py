@@ -262,18 +262,8 @@ def test_estimator_bad_data():
         AgglomerativeClustering(n_clusters=1).fit(np.array([[0.0, 1.0]]))
 
 
-def _expected_failed_checks(estimator):
-    return {
-        "check_fit2d_predict1d": (
-            "the shared validate_X says 'Reshape with X.reshape(-1, 1)'; the check looks for "
-            "sklearn's wording 'Reshape your data'"
-        ),
-    }
-
-
 @parametrize_with_checks(
     [AgglomerativeClustering(), AgglomerativeClustering(linkage="single", n_clusters=3)],
-    expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -22,7 +22,7 @@ merges happen serially in block order, so the output does not depend on the
 number of threads. Extra memory is O(n) besides the index.
 
 Distances are reduced (see :mod:`clustra._kernels.distances`); ``code`` and
-``p`` come from :func:`clustra._kernels.kdtree.metric_code`. ``PRECOMPUTED``
+``p`` come from :func:`clustra._kernels.distances.metric_code`. ``PRECOMPUTED``
 as the code means ``queries[i, j]`` already holds the distance.
 """
 
@@ -31,8 +31,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from clustra._kernels.distances import rdist
 from clustra._kernels.grid import lookup_cell
-from clustra._kernels.kdtree import QUERY_BLOCK, box_min_rdist, push_children, rdist
+from clustra._kernels.kdtree import QUERY_BLOCK, box_min_rdist, push_children
 from clustra._kernels.unionfind import find, make_sets, union
 
 PRECOMPUTED = 99

@@ -7,8 +7,11 @@ threshold is converted once with :func:`dist_to_rdist`, and results once at the
 end with :func:`rdist_to_dist`.
 
 Every leaf takes two 1-D float arrays of the same dtype and length and a float
-``p`` (used by Minkowski only) and returns a float64. Kernels receive the leaf
-as an argument, so numba compiles a kernel once per metric actually used.
+``p`` (used by Minkowski only) and returns a float64. Kernels take an integer
+metric *code* from :func:`metric_code` and call :func:`rdist`, which branches
+to the leaf. (Passing the leaf itself as an argument would look neater, but
+numba cannot cache a kernel compiled for a function argument on disk, so it
+would recompile in every new process: numba issues #6972 and #9237.)
 """
 
 from __future__ import annotations
@@ -100,6 +103,41 @@ _RDIST = {
 }
 
 
+# Integer metric codes for compiled kernels (see the module docstring).
+SQEUCLIDEAN, MANHATTAN, CHEBYSHEV, MINKOWSKI, COSINE, HAVERSINE = range(6)
+_CODES = {
+    "euclidean": SQEUCLIDEAN,
+    "sqeuclidean": SQEUCLIDEAN,
+    "manhattan": MANHATTAN,
+    "chebyshev": CHEBYSHEV,
+    "minkowski": MINKOWSKI,
+    "cosine": COSINE,
+    "haversine": HAVERSINE,
+}
+
+
+def metric_code(metric: str, p: float | None = None) -> tuple[int, float]:
+    """``(code, p)`` for a metric name (aliases and Minkowski special cases resolved)."""
+    name, p_value = canonical_metric(metric, p)
+    return _CODES[name], p_value
+
+
+@njit(cache=True)
+def rdist(x, y, code, p):
+    """Reduced distance between 1-D arrays ``x`` and ``y`` for metric ``code`` (float64)."""
+    if code == SQEUCLIDEAN:
+        return rdist_sqeuclidean(x, y, p)
+    if code == MANHATTAN:
+        return rdist_manhattan(x, y, p)
+    if code == CHEBYSHEV:
+        return rdist_chebyshev(x, y, p)
+    if code == MINKOWSKI:
+        return rdist_minkowski(x, y, p)
+    if code == COSINE:
+        return rdist_cosine(x, y, p)
+    return rdist_haversine(x, y, p)
+
+
 def canonical_metric(metric: str, p: float | None = None) -> tuple[str, float]:
     """Map aliases to one name; Minkowski with p=1, 2 or inf becomes its special case."""
     if not isinstance(metric, str) or metric not in _RDIST:
@@ -118,12 +156,6 @@ def canonical_metric(metric: str, p: float | None = None) -> tuple[str, float]:
         elif math.isinf(p_value):
             name = "chebyshev"
     return name, p_value
-
-
-def rdist_function(metric: str, p: float | None = None):
-    """Return ``(leaf, p)`` for a metric name: the jitted rdist leaf and its ``p``."""
-    name, p_value = canonical_metric(metric, p)
-    return _RDIST[name], p_value
 
 
 def dist_to_rdist(value: float, metric: str, p: float | None = None) -> float:

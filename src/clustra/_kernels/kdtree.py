@@ -71,43 +71,21 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels import distances
+from clustra._kernels.distances import (  # noqa: F401 - re-exported for kernels' callers
+    CHEBYSHEV,
+    COSINE,
+    HAVERSINE,
+    MANHATTAN,
+    MINKOWSKI,
+    SQEUCLIDEAN,
+    metric_code,
+    rdist,
+)
 
 QUERY_BLOCK = 256
 
-SQEUCLIDEAN, MANHATTAN, CHEBYSHEV, MINKOWSKI, COSINE, HAVERSINE = range(6)
-_CODES = {
-    "euclidean": SQEUCLIDEAN,
-    "sqeuclidean": SQEUCLIDEAN,
-    "manhattan": MANHATTAN,
-    "chebyshev": CHEBYSHEV,
-    "minkowski": MINKOWSKI,
-    "cosine": COSINE,
-    "haversine": HAVERSINE,
-}
 BOX_BOUNDED = (SQEUCLIDEAN, MANHATTAN, CHEBYSHEV, MINKOWSKI)
 
-
-def metric_code(metric: str, p: float | None = None) -> tuple[int, float]:
-    """``(code, p)`` for a metric name (aliases and Minkowski special cases resolved)."""
-    name, p_value = distances.canonical_metric(metric, p)
-    return _CODES[name], p_value
-
-
-@njit(cache=True)
-def rdist(x, y, code, p):
-    """Reduced distance between 1-D arrays ``x`` and ``y`` for metric ``code`` (float64)."""
-    if code == SQEUCLIDEAN:
-        return distances.rdist_sqeuclidean(x, y, p)
-    if code == MANHATTAN:
-        return distances.rdist_manhattan(x, y, p)
-    if code == CHEBYSHEV:
-        return distances.rdist_chebyshev(x, y, p)
-    if code == MINKOWSKI:
-        return distances.rdist_minkowski(x, y, p)
-    if code == COSINE:
-        return distances.rdist_cosine(x, y, p)
-    return distances.rdist_haversine(x, y, p)
 
 KDTree = namedtuple(
     "KDTree", ["data", "index", "node_start", "node_end", "lower", "upper", "leaf_size"]

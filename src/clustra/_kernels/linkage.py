@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
-from clustra._kernels.kdtree import rdist
+from clustra._kernels.distances import rdist
 from clustra._kernels.unionfind import find, make_sets, union
 
 SINGLE, COMPLETE, AVERAGE, WEIGHTED, WARD, CENTROID, MEDIAN = range(7)
@@ -81,7 +81,7 @@ def condensed_distances(X, code, p, kind, out):
     """Fill ``out`` (float64, length n(n-1)/2) with the condensed distances of the rows of ``X``.
 
     ``X``: float32/float64, shape (n, d), C-contiguous. ``code`` is a metric
-    code of :func:`clustra._kernels.kdtree.metric_code`, ``kind`` its conversion
+    code of :func:`clustra._kernels.distances.metric_code`, ``kind`` its conversion
     to the true distance (see :func:`_finish_rdist`). ``out`` is allocated by
     NumPy, which asks the kernel for huge pages: the linkage that follows reads
     it with long strides, and 4 KiB pages would thrash the TLB.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.kdtree import rdist
+from clustra._kernels.distances import rdist
 from clustra._kernels.unionfind import find, make_sets, union
 
 

@@ -17,6 +17,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from clustra._kernels.distances import rdist
+
 QUERY_BLOCK = 64  # query rows per parallel task
 COLUMN_CHUNK = 256  # columns per vectorised distance tile (euclidean kernel)
 
@@ -81,7 +83,7 @@ def _a_b_from_sums(sums, starts, own):
 
 
 @njit(cache=True, parallel=True)
-def silhouette_a_b(X, starts, queries, leaf, p, finish):
+def silhouette_a_b(X, starts, queries, code, p, finish):
     """Mean intra-cluster distance ``a`` and nearest-cluster mean distance ``b``.
 
     Parameters
@@ -89,7 +91,7 @@ def silhouette_a_b(X, starts, queries, leaf, p, finish):
     X : float64 array (n, d), C-contiguous, rows sorted by cluster
     starts : int64 array (n_clusters + 1,), cluster row offsets into ``X``
     queries : int64 array (m,), rows of ``X`` to evaluate
-    leaf, p : rdist leaf from ``clustra._kernels.distances`` and its ``p``
+    code, p : metric code and ``p`` from ``clustra._kernels.distances.metric_code``
     finish : int, how a reduced distance becomes a distance (``finish_code``)
 
     Returns
@@ -110,7 +112,7 @@ def silhouette_a_b(X, starts, queries, leaf, p, finish):
                 total = 0.0
                 for j in range(starts[c], starts[c + 1]):
                     if j != row:
-                        total += finish_distance(leaf(X[row], X[j], p), finish, p)
+                        total += finish_distance(rdist(X[row], X[j], code, p), finish, p)
                 sums[c] = total
             own = _own_cluster(starts, row)
             a_out[q], b_out[q] = _a_b_from_sums(sums, starts, own)
@@ -183,14 +185,14 @@ def silhouette_a_b_euclidean(XT, starts, queries):
 
 
 @njit(cache=True, parallel=True)
-def dunn_extremes(X, starts, leaf, p):
+def dunn_extremes(X, starts, code, p):
     """Smallest between-cluster and largest within-cluster *reduced* distance.
 
     Parameters
     ----------
     X : float64 array (n, d), C-contiguous, rows sorted by cluster
     starts : int64 array (n_clusters + 1,)
-    leaf, p : rdist leaf and its ``p``
+    code, p : metric code and ``p`` from ``clustra._kernels.distances.metric_code``
 
     Returns
     -------
@@ -208,11 +210,11 @@ def dunn_extremes(X, starts, leaf, p):
             own = _own_cluster(starts, i)
             own_end = starts[own + 1]
             for j in range(i + 1, own_end):
-                value = leaf(X[i], X[j], p)
+                value = rdist(X[i], X[j], code, p)
                 if value > highest:
                     highest = value
             for j in range(own_end, n):
-                value = leaf(X[i], X[j], p)
+                value = rdist(X[i], X[j], code, p)
                 if value < lowest:
                     lowest = value
         block_min[block] = lowest

@@ -119,8 +119,7 @@ def _condensed(data, is_condensed, n, method, metric):
     check_matrix_fits(n, method)
     if is_condensed:
         return data.copy()
-    from clustra._kernels.distances import canonical_metric
-    from clustra._kernels.kdtree import metric_code
+    from clustra._kernels.distances import canonical_metric, metric_code
     from clustra._kernels.linkage import condensed_distances
 
     name, _ = canonical_metric(metric)
@@ -131,8 +130,7 @@ def _condensed(data, is_condensed, n, method, metric):
 
 def _single(data, is_condensed, n, metric, algorithm):
     from clustra._kernels import mst
-    from clustra._kernels.distances import canonical_metric, rdist_to_dist
-    from clustra._kernels.kdtree import metric_code
+    from clustra._kernels.distances import canonical_metric, metric_code, rdist_to_dist
 
     if is_condensed:
         source, target, weight = mst.prim_condensed(data, n)

@@ -69,7 +69,7 @@ def _silhouette_a_b(X, codes, n_labels, metric, p, queries):
     """``a`` and ``b`` for the sorted-order rows ``queries``; returns (a, b, order)."""
     from clustra._config import kernel_threads
     from clustra._kernels import silhouette as kernels
-    from clustra._kernels.distances import canonical_metric, rdist_function
+    from clustra._kernels.distances import canonical_metric, metric_code
 
     X_sorted, starts, order = _sort_by_cluster(X, codes, n_labels)
     name, _ = canonical_metric(metric, p)
@@ -79,9 +79,9 @@ def _silhouette_a_b(X, codes, n_labels, metric, p, queries):
                 np.ascontiguousarray(X_sorted.T), starts, queries
             )
         else:
-            leaf, p_value = rdist_function(metric, p)
+            code, p_value = metric_code(metric, p)
             a, b = kernels.silhouette_a_b(
-                X_sorted, starts, queries, leaf, p_value, kernels.finish_code(name)
+                X_sorted, starts, queries, code, p_value, kernels.finish_code(name)
             )
     return a, b, order
 
@@ -359,14 +359,14 @@ def dunn_index(X, labels, *, metric="euclidean", noise="exclude", p=None):
     O(n^2 d / 2) time in parallel row blocks, no distance matrix stored.
     """
     from clustra._config import kernel_threads
-    from clustra._kernels.distances import rdist_function, rdist_to_dist
+    from clustra._kernels.distances import metric_code, rdist_to_dist
     from clustra._kernels.silhouette import dunn_extremes
 
     X, codes, n_labels, _ = select_samples(X, labels, noise, "dunn_index")
-    leaf, p_value = rdist_function(metric, p)
+    code, p_value = metric_code(metric, p)
     X_sorted, starts, _ = _sort_by_cluster(X, codes, n_labels)
     with kernel_threads():
-        lowest, highest = dunn_extremes(X_sorted, starts, leaf, p_value)
+        lowest, highest = dunn_extremes(X_sorted, starts, code, p_value)
     separation = float(rdist_to_dist(lowest, metric, p))
     diameter = float(rdist_to_dist(highest, metric, p))
     if diameter == 0.0:
