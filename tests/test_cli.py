@@ -207,7 +207,7 @@ def test_suggest_prints_k_eps_and_table(customers, capsys):
     assert "k = " in out and not out.startswith("k = 3: k=3")
     assert main(["suggest", str(path), "--k-max", "5", "--json", "--quiet"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["schema"] == "clustra.suggest/1" and set(doc["k_table"]) == {"2", "3", "4", "5"}
+    assert doc["schema"] == "clustra.suggest/1" and set(doc["k_table"]) == {"1", "2", "3", "4", "5"}
 
 
 def test_demo_writes_labels_and_report(tmp_path, capsys):
@@ -277,5 +277,5 @@ def test_report_without_matplotlib_names_the_extra(customers, tmp_path, capsys, 
     out = tmp_path / "l.csv"
     assert main(["run", str(path), "--k", "2", "--out", str(out),
                  "--report", str(tmp_path / "r.html")]) == 1
-    assert "pip install 'clustra[plot]'" in _one_line_error(capsys)
+    assert 'pip install "clustra[plot]"' in _one_line_error(capsys)
     assert not out.exists()  # refused before any work

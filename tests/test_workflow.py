@@ -244,3 +244,14 @@ def test_reason_text_drops_the_repeated_value():
     assert reason_text("k", "k=4: chosen by 5 of 5 criteria") == "chosen by 5 of 5 criteria"
     assert reason_text("eps", "eps=0.25: the knee") == "the knee"
     assert reason_text("k", "highest silhouette at k=4") == "highest silhouette at k=4"
+
+
+def test_k_auto_says_one_cluster_on_structureless_data():
+    # Uniform noise has no groups; the sweep includes k=1 so the answer can say so.
+    X = np.random.default_rng(3).uniform(size=(300, 2))
+    result = clustra.run(pd.DataFrame(X, columns=["a", "b"]), algorithm="kmeans", k="auto",
+                         k_max=6, seed=0)
+    choice = next(c for c in result.choices if c.name == "k")
+    assert choice.value == 1 and "gap" in choice.reason
+    assert (result.table["cluster"] == 0).all()
+    assert (result.table["status"] == "clustered").all()

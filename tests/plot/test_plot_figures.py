@@ -104,7 +104,7 @@ def test_dendrogram_delegates_to_tree(frame):
 def test_missing_matplotlib_names_the_extra(monkeypatch, blobs):
     X, labels = blobs
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ImportError, match=r"pip install 'clustra\[plot\]'"):
+    with pytest.raises(ImportError, match=r'pip install "clustra\[plot\]"'):
         plot.plot_cluster_sizes(labels)
 
 

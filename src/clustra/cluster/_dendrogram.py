@@ -11,20 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from clustra._optional import import_pyplot
+
 ORIENTATIONS = ("top", "bottom", "left", "right")
 # Above this many leaves, unnamed leaves get no tick labels (they would be ink).
 _MAX_INDEX_TICKS = 500
-
-
-def _import_pyplot():
-    try:
-        import matplotlib.pyplot as plt
-        from matplotlib.collections import LineCollection
-    except ImportError as exc:  # pragma: no cover - exercised only without matplotlib
-        raise ImportError(
-            'Drawing a dendrogram needs matplotlib: pip install "clustra[plot]"'
-        ) from exc
-    return plt, LineCollection
 
 
 def cluster_colors(n_colors: int) -> list:
@@ -103,7 +94,8 @@ def plot_dendrogram(tree, ax=None, n_clusters: int | None = None, truncate: int 
     above_color : matplotlib colour
         Colour of the branches above the cut.
     """
-    plt, LineCollection = _import_pyplot()
+    plt = import_pyplot("Drawing a dendrogram")
+    from matplotlib.collections import LineCollection
     if orientation not in ORIENTATIONS:
         raise ValueError(
             f"Unknown orientation {orientation!r}; choose one of {', '.join(ORIENTATIONS)}."

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from clustra._optional import import_matplotlib
+
 NOISE_COLOR = "#9e9e9e"
 # Rows beyond this are subsampled (seeded) in scatter-type figures.
 MAX_POINTS = 5000
@@ -11,13 +13,7 @@ MAX_POINTS = 5000
 
 def require_matplotlib():
     """Import matplotlib, or say which extra to install."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError(
-            "Plots need matplotlib: pip install 'clustra[plot]' (or pip install matplotlib)."
-        ) from None
-    return matplotlib
+    return import_matplotlib("Plots")
 
 
 def new_axes(ax=None, figsize=(6.0, 4.5)):

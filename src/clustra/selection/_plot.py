@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from clustra._optional import import_pyplot
+
 _TITLES = {
     "elbow": ("inertia", "Elbow: inertia"),
     "silhouette": ("silhouette", "Silhouette (higher is better)"),
@@ -13,19 +15,9 @@ _TITLES = {
 }
 
 
-def _import_pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - exercised only without matplotlib
-        raise ImportError(
-            'KSelection.plot needs matplotlib: install it with pip install "clustra[plot]".'
-        ) from exc
-    return plt
-
-
 def _axes_for(n_panels, ax):
     if ax is None:
-        plt = _import_pyplot()
+        plt = import_pyplot("KSelection.plot")
         _, axes = plt.subplots(1, n_panels, figsize=(3.2 * n_panels, 3.0), squeeze=False)
         return axes.ravel()
     axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
@@ -39,7 +31,7 @@ def _axes_for(n_panels, ax):
 
 def plot_selection(selection, ax=None):
     """One panel per criterion: the curve over k, its pick (ring), the answer (line)."""
-    _import_pyplot()
+    import_pyplot("KSelection.plot")
     criteria = list(selection.picks)
     axes = _axes_for(len(criteria), ax)
     k_values = selection.k_values

@@ -53,14 +53,10 @@ class EpsSuggestion:
 
         Needs matplotlib (``pip install clustra[plot]``). Returns the Axes.
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise ImportError(
-                "EpsSuggestion.plot needs matplotlib: install the extra with "
-                "`pip install clustra[plot]`."
-            ) from exc
+        from clustra._optional import import_pyplot
+
         if ax is None:
+            plt = import_pyplot("EpsSuggestion.plot")
             _, ax = plt.subplots()
         positions = np.arange(self.distances.shape[0])
         ax.plot(positions, self.distances, color="C0", label=f"{self.k}-distance")

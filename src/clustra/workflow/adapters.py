@@ -44,7 +44,9 @@ def choose_k_for(X, opts: RunOptions, estimator, progress: Progress) -> tuple[in
     k_max = min(opts.k_max, X.shape[0] - 1)
     if k_max < 2:
         raise DataError(f"Choosing k needs at least 3 rows to cluster, only {X.shape[0]} remain.")
-    selection = clustra.choose_k(X, k_range=range(2, k_max + 1), estimator=estimator,
+    # k = 1 stays in the sweep: on structureless data the honest answer is
+    # "one cluster", which only the gap statistic can give (see choose_k).
+    selection = clustra.choose_k(X, k_range=range(1, k_max + 1), estimator=estimator,
                                  random_state=opts.seed, progress=progress)
     k = int(selection.k)
     return k, selection, Choice("k", k, reason_text("k", selection.reason))
