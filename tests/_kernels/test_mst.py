@@ -42,3 +42,32 @@ def test_boruvka_total_weight_equals_prim_and_ignores_threads(rng, grid):
     for u, v in zip(one[0], one[1], strict=True):
         assert root(u) != root(v)
         parent[root(u)] = root(v)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_prim_sqeuclidean_equals_generic_prim_for_any_thread_count(rng, ties):
+    # More points than one block (1024) so the parallel scan and its combine run.
+    X = (rng.integers(0, 3, size=(2500, 4)).astype(np.float64) if ties
+         else rng.normal(size=(2500, 6)))
+    code, p = metric_code("euclidean")
+    expected = mst.prim_observations(X, code, p)
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = mst.prim_sqeuclidean(X)
+        numba.set_num_threads(previous)
+        many = mst.prim_sqeuclidean(X)
+    finally:
+        numba.set_num_threads(previous)
+    for a, b, c in zip(expected, one, many, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_prim_sqeuclidean_tiny_inputs(n):
+    X = np.arange(n * 2, dtype=np.float64).reshape(n, 2)
+    source, target, weight = mst.prim_sqeuclidean(X)
+    np.testing.assert_array_equal(source, np.arange(n - 1))
+    np.testing.assert_array_equal(target, np.arange(1, n))
+    np.testing.assert_array_equal(weight, np.full(n - 1, 8.0))

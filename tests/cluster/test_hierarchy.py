@@ -285,6 +285,17 @@ def test_boruvka_single_linkage_equals_scipy(rng, ties):
         np.testing.assert_array_equal(Z, expected)
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_euclidean_prim_single_linkage_equals_scipy_for_any_thread_count(rng, n_threads):
+    # d=8 > the KD-tree's limit: the parallel Euclidean Prim, over several blocks.
+    X = rng.normal(size=(2200, 8))
+    X[100:120] = X[0]  # duplicates: ties at height 0
+    expected = scipy_hierarchy.linkage(X, "single")
+    with clustra.thread_limit(n_threads):
+        Z = linkage(X, "single")
+    np.testing.assert_array_equal(Z, expected)
+
+
 def test_boruvka_refuses_other_metrics(rng):
     with pytest.raises(ValueError, match='algorithm="kdtree" works with metric="euclidean"'):
         linkage(rng.normal(size=(10, 2)), "single", metric="manhattan", algorithm="kdtree")

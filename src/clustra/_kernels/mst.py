@@ -100,6 +100,103 @@ def prim_observations(X, code, p):
     return source, target, weight
 
 
+# --- Prim for squared Euclidean: compacted, transposed, parallel over blocks ---
+
+_PRIM_BLOCK = 1024
+
+
+@njit(cache=True)
+def _relax_block(XT, x, order, start, end, best, scratch):
+    """Relax ``best[start:end]`` with squared distances to ``x``; return its first minimum.
+
+    ``XT`` (float64, (d, m)) holds the vertices not yet in the tree, one per
+    column; ``order`` (int64) their original rows; ``scratch`` (float64, at
+    least ``end - start``) is this block's own buffer. The vertex loop is
+    innermost so it vectorises; each distance still sums its features in order
+    from 0.0, the same bits as ``rdist_sqeuclidean``. Returns ``(position,
+    value)`` of the minimum, ties to the lower original row.
+    """
+    width = end - start
+    for t in range(width):
+        scratch[t] = 0.0
+    for j in range(XT.shape[0]):
+        value = x[j]
+        row = XT[j]
+        for t in range(width):
+            diff = row[start + t] - value
+            scratch[t] += diff * diff
+    for t in range(width):
+        if scratch[t] < best[start + t]:
+            best[start + t] = scratch[t]
+    position = start
+    current = best[start]
+    for t in range(start + 1, end):
+        value = best[t]
+        if value < current or (value == current and order[t] < order[position]):
+            current = value
+            position = t
+    return position, current
+
+
+@njit(cache=True, parallel=True)
+def prim_sqeuclidean(X):
+    """Prim with squared Euclidean weights, as :func:`prim_observations` with code 0.
+
+    ``X``: float64 (n, d), C-contiguous. The vertices not yet in the tree stay
+    compacted in a transposed copy (swap-remove), so step ``k`` scans ``n - 1 -
+    k`` contiguous columns; the scan runs over fixed-size blocks in parallel,
+    each block giving its own (position, minimum), combined in block order
+    with ties to the lower original row: the edges are those of SciPy's
+    ``mst_single_linkage`` for any thread count. O(n^2 d) time, O(n d) memory.
+    """
+    n, d = X.shape
+    source = np.empty(n - 1, dtype=np.int64)
+    target = np.empty(n - 1, dtype=np.int64)
+    weight = np.empty(n - 1, dtype=np.float64)
+    m = n - 1
+    XT = np.empty((d, max(m, 1)), dtype=np.float64)
+    for t in range(m):
+        for j in range(d):
+            XT[j, t] = X[t + 1, j]
+    order = np.arange(1, n)
+    best = np.full(max(m, 1), np.inf)
+    max_blocks = max((m + _PRIM_BLOCK - 1) // _PRIM_BLOCK, 1)
+    scratch = np.empty((max_blocks, _PRIM_BLOCK), dtype=np.float64)
+    block_position = np.empty(max_blocks, dtype=np.int64)
+    block_value = np.empty(max_blocks, dtype=np.float64)
+    x = 0
+    for k in range(n - 1):
+        xrow = X[x]
+        n_blocks = (m + _PRIM_BLOCK - 1) // _PRIM_BLOCK
+        if n_blocks == 1:
+            position, current = _relax_block(XT, xrow, order, 0, m, best, scratch[0])
+        else:
+            for b in prange(n_blocks):
+                block_position[b], block_value[b] = _relax_block(
+                    XT, xrow, order, b * _PRIM_BLOCK, min(m, (b + 1) * _PRIM_BLOCK), best,
+                    scratch[b])
+            position = block_position[0]
+            current = block_value[0]
+            for b in range(1, n_blocks):
+                value = block_value[b]
+                if value < current or (
+                        value == current and order[block_position[b]] < order[position]):
+                    current = value
+                    position = block_position[b]
+        y = order[position]
+        source[k] = x
+        target[k] = y
+        weight[k] = current
+        m -= 1
+        if position != m:
+            for j in range(d):
+                XT[j, position] = XT[j, m]
+            best[position] = best[m]
+            order[position] = order[m]
+        x = y
+    return source, target, weight
+
+
 # --- Boruvka on the KD-tree (squared Euclidean) ---
 
 _QUERY_BLOCK = 256

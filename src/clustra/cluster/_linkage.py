@@ -130,7 +130,12 @@ def _condensed(data, is_condensed, n, method, metric):
 
 def _single(data, is_condensed, n, metric, algorithm):
     from clustra._kernels import mst
-    from clustra._kernels.distances import canonical_metric, metric_code, rdist_to_dist
+    from clustra._kernels.distances import (
+        SQEUCLIDEAN,
+        canonical_metric,
+        metric_code,
+        rdist_to_dist,
+    )
 
     if is_condensed:
         source, target, weight = mst.prim_condensed(data, n)
@@ -154,7 +159,10 @@ def _single(data, is_condensed, n, metric, algorithm):
         source, target, weight = _boruvka(data)
     else:
         code, p = metric_code(metric)
-        source, target, weight = mst.prim_observations(data, code, p)
+        if code == SQEUCLIDEAN:
+            source, target, weight = mst.prim_sqeuclidean(data)
+        else:
+            source, target, weight = mst.prim_observations(data, code, p)
     return _mst_linkage(source, target, rdist_to_dist(weight, metric), n)
 
 
