@@ -16,11 +16,21 @@ ALGORITHMS = ("auto", "matrix", "observations", "kdtree")
 # matrix: a centre fits in a cache line or two, the matrix never fits in cache.
 _VECTOR_MAX_FEATURES = 64
 # Boruvka's pruning fades with the dimension: Prim (no index) wins above a few
-# features unless n is so large that O(n^2) is out of reach.
-_KDTREE_MAX_FEATURES = 5
+# features unless n is so large that O(n^2) is out of reach. Measured at
+# n=20,000 against the Euclidean Prim (0.32-0.36 s on 2 threads, about 0.65 s
+# on one, for d=3..10):
+# Boruvka 0.09 s at d=5, 0.46 s at d=6, 0.63 s at d=7, 0.97 s at d=8, 2.2 s at d=10.
+_KDTREE_MAX_FEATURES = 6
 _KDTREE_MAX_FEATURES_LARGE_N = 16
 _LARGE_N = 100_000
 _KDTREE_LEAF_SIZE = 16
+# Prim's Euclidean scan can run its blocks on several threads (0.38 s vs 0.66 s
+# at n=20,000 d=10 on 2 idle cores), but it meets the other threads n times:
+# on a loaded machine a descheduled thread stalls every step, and runs took
+# 10-80 s (measured with another process busy on the 2 cores; passive OpenMP
+# waiting avoids that but costs more than one thread). One thread is
+# predictable and already 2x faster than fastcluster.linkage_vector.
+_PRIM_MAX_THREADS = 1
 _FINISH_KIND = {"euclidean": 1, "minkowski": 2, "haversine": 3}
 
 
@@ -129,6 +139,7 @@ def _condensed(data, is_condensed, n, method, metric):
 
 
 def _single(data, is_condensed, n, metric, algorithm):
+    from clustra._config import get_num_threads, kernel_threads
     from clustra._kernels import mst
     from clustra._kernels.distances import (
         SQEUCLIDEAN,
@@ -160,7 +171,8 @@ def _single(data, is_condensed, n, metric, algorithm):
     else:
         code, p = metric_code(metric)
         if code == SQEUCLIDEAN:
-            source, target, weight = mst.prim_sqeuclidean(data)
+            with kernel_threads(min(get_num_threads(), _PRIM_MAX_THREADS), limit_blas=False):
+                source, target, weight = mst.prim_sqeuclidean(data)
         else:
             source, target, weight = mst.prim_observations(data, code, p)
     return _mst_linkage(source, target, rdist_to_dist(weight, metric), n)
