@@ -31,6 +31,8 @@ _KDTREE_LEAF_SIZE = 16
 # waiting avoids that but costs more than one thread). One thread is
 # predictable and already 2x faster than fastcluster.linkage_vector.
 _PRIM_MAX_THREADS = 1
+# Fixed blocks of rows for the distance kernel (results do not depend on threads).
+_DISTANCE_BLOCKS = 64
 _FINISH_KIND = {"euclidean": 1, "minkowski": 2, "haversine": 3}
 
 
@@ -135,7 +137,17 @@ def _condensed(data, is_condensed, n, method, metric):
     name, _ = canonical_metric(metric)
     code, p = metric_code(metric)
     out = np.empty(n * (n - 1) // 2, dtype=np.float64)
-    return condensed_distances(data, code, p, _FINISH_KIND.get(name, 0), out)
+    return condensed_distances(data, np.ascontiguousarray(data.T), code, p,
+                               _FINISH_KIND.get(name, 0), _row_blocks(n), out)
+
+
+def _row_blocks(n, n_blocks=_DISTANCE_BLOCKS):
+    """First row of each of ``n_blocks`` runs of rows with about as many pairs each, then n."""
+    rows = np.arange(n, dtype=np.float64)
+    pairs_before = rows * n - rows * (rows + 1) / 2
+    targets = np.arange(n_blocks) * (pairs_before[-1] + n - 1) / n_blocks
+    bounds = np.searchsorted(pairs_before, targets).astype(np.int64)
+    return np.unique(np.append(bounds, n))
 
 
 def _single(data, is_condensed, n, metric, algorithm):
