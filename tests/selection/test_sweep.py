@@ -137,3 +137,21 @@ def test_default_estimator_is_clustra_kmeans(rng):
     X = blobs(rng, 3, 4)
     result = choose_k(X, range(1, 6), random_state=0, n_refs=4)
     assert result.k == 3, result.reason
+
+
+def test_shared_distance_sampled_silhouettes_equal_the_per_k_estimate():
+    from clustra.metrics._checks import encode
+    from clustra.metrics.internal import silhouette_of_rows
+    from clustra.selection.sweep import _sampled_silhouettes
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5000, 4))
+    X[:1500] += 4.0
+    rows = np.sort(rng.choice(X.shape[0], 200, replace=False))
+    labelings = [rng.integers(0, k, X.shape[0]) for k in (2, 3, 6)]
+    labelings[1][rows[0]] = 9  # a singleton cluster among the sampled rows scores 0
+    encoded = [encode(labels) for labels in labelings]
+    got = _sampled_silhouettes(X, [c for c, _ in encoded], [m for _, m in encoded], rows,
+                               block=1000)
+    expected = [silhouette_of_rows(X, c, m, rows).mean() for c, m in encoded]
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
