@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sparse
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import cluster as skcluster
 
@@ -241,7 +242,6 @@ def test_kmeans_plusplus_bad_input(rng):
 
 
 def test_sparse_input_is_refused(rng):
-    sparse = pytest.importorskip("scipy.sparse")
     with pytest.raises(TypeError, match="does not accept sparse input"):
         KMeans(2).fit(sparse.csr_matrix(rng.normal(size=(10, 2))))
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
@@ -56,7 +57,6 @@ def test_text_is_refused():
 
 
 def test_text_column_of_a_dataframe_is_named():
-    pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"age": [1.0, 2.0], "city": ["Oslo", "Rome"]})
     with pytest.raises(ValueError, match=r"text column\(s\) \['city'\]"):
         validate_X(_Probe(), frame, reset=True)

@@ -429,18 +429,17 @@ def _better(value, row, best_value, best_row):
 
 
 @njit(cache=True)
-def _heap_push(heap_rdist, heap_row, value, row):
-    """Replace the worst of a full max-heap (by (rdist, row)) with ``(value, row)``."""
-    k = heap_rdist.shape[0]
+def _sift_down(heap_rdist, heap_row, size, value, row):
+    """Put ``(value, row)`` at the root of the max-heap prefix ``[:size]`` and sift it down."""
     i = 0
     while True:
         left = 2 * i + 1
         right = left + 1
-        if left >= k:
+        if left >= size:
             break
         child = left
-        if right < k and _better(heap_rdist[left], heap_row[left], heap_rdist[right],
-                                 heap_row[right]):
+        if right < size and _better(heap_rdist[left], heap_row[left], heap_rdist[right],
+                                    heap_row[right]):
             child = right
         if _better(heap_rdist[child], heap_row[child], value, row):
             break
@@ -449,6 +448,12 @@ def _heap_push(heap_rdist, heap_row, value, row):
         i = child
     heap_rdist[i] = value
     heap_row[i] = row
+
+
+@njit(cache=True)
+def _heap_push(heap_rdist, heap_row, value, row):
+    """Replace the worst of a full max-heap (by (rdist, row)) with ``(value, row)``."""
+    _sift_down(heap_rdist, heap_row, heap_rdist.shape[0], value, row)
 
 
 @njit(cache=True)
@@ -489,27 +494,8 @@ def _heap_sort(heap_rdist, heap_row, out_rdist, out_row):
     for slot in range(k - 1, -1, -1):
         out_rdist[slot] = heap_rdist[0]
         out_row[slot] = heap_row[0]
-        # Remove the maximum: move the last live element to the top and sift down
-        # within the shrinking prefix.
-        last_value = heap_rdist[slot]
-        last_row = heap_row[slot]
-        i = 0
-        while True:
-            left = 2 * i + 1
-            right = left + 1
-            if left >= slot:
-                break
-            child = left
-            if right < slot and _better(heap_rdist[left], heap_row[left], heap_rdist[right],
-                                        heap_row[right]):
-                child = right
-            if _better(heap_rdist[child], heap_row[child], last_value, last_row):
-                break
-            heap_rdist[i] = heap_rdist[child]
-            heap_row[i] = heap_row[child]
-            i = child
-        heap_rdist[i] = last_value
-        heap_row[i] = last_row
+        # Remove the maximum: the last live element takes the root of the shrunk prefix.
+        _sift_down(heap_rdist, heap_row, slot, heap_rdist[slot], heap_row[slot])
 
 
 @njit(cache=True, parallel=True)
