@@ -240,17 +240,20 @@ def kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials=None):
     indices[0] = first
     closest_sq = pp_kernels.sq_distances_to_point(X, X[first])
     potential = float(np.sum(weights64 * closest_sq))  # numpy's sum: not threaded
+    distances = np.empty((n_local_trials, n_samples))  # rows to each candidate, squared
+    weighted = np.empty(n_samples)
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * potential
-        candidate_ids = np.searchsorted(np.cumsum(weights64 * closest_sq), rand_vals)
+        np.multiply(weights64, closest_sq, out=weighted)
+        candidate_ids = np.searchsorted(np.cumsum(weighted, out=weighted), rand_vals)
         np.clip(candidate_ids, None, n_samples - 1, out=candidate_ids)
         potentials = pp_kernels.candidate_potentials(
-            X, weights, closest_sq, np.ascontiguousarray(X[candidate_ids])
+            X, weights, closest_sq, np.ascontiguousarray(X[candidate_ids]), distances
         )
         best = int(np.argmin(potentials))
         potential = potentials[best]
         chosen = candidate_ids[best]
-        pp_kernels.update_closest(X, X[chosen], closest_sq)
+        np.minimum(closest_sq, distances[best], out=closest_sq)
         centers[c] = X[chosen]
         indices[c] = chosen
     return centers, indices
