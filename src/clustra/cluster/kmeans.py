@@ -229,7 +229,7 @@ class KMeans(BaseKMeans):
                     X += x_mean
         labels, inertia, centers, n_iter = best
 
-        distinct = np.unique(labels).size
+        distinct = np.count_nonzero(np.bincount(labels, minlength=n_clusters))
         if distinct < n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
