@@ -166,11 +166,18 @@ def _gather_tile(X, rows, n_rows, x_t):
     costs a few vectors, not TILE slots.
     """
     width = min(TILE, (n_rows + 15) // 16 * 16)
-    for r in range(n_rows):
-        row = rows[r]
-        for f in range(X.shape[1]):
-            x_t[f, r] = X[row, f]
-    for f in range(X.shape[1]):
+    n_features = X.shape[1]
+    if n_features <= 4:  # a feature at a time: a vectorised gather per feature
+        for f in range(n_features):
+            x_f = x_t[f]
+            for r in range(n_rows):
+                x_f[r] = X[rows[r], f]
+    else:  # a row at a time: each row is read whole
+        for r in range(n_rows):
+            row = rows[r]
+            for f in range(n_features):
+                x_t[f, r] = X[row, f]
+    for f in range(n_features):
         for r in range(n_rows, width):
             x_t[f, r] = 0
     return width
