@@ -135,6 +135,21 @@ def test_fortran_order_and_float32_are_respected(rng):
     assert a.transform(X).dtype == np.float32
 
 
+def test_fit_leaves_the_input_alone(rng):
+    # ndarray, a view of one, a read-only array and a DataFrame sharing the
+    # caller's memory: the centring must never show through.
+    import pandas as pd
+
+    X = blobs(rng) + 50.0
+    frame = pd.DataFrame(X.copy(), copy=False)
+    read_only = X.copy()
+    read_only.flags.writeable = False
+    for given in (X, X[:, :], read_only, frame):
+        before = np.array(given, copy=True)
+        KMeans(5, random_state=0).fit(given)
+        assert_array_equal(np.asarray(given), before)
+
+
 def test_copy_x_false_restores_input(rng):
     X = blobs(rng)
     original = X.copy()

@@ -220,7 +220,7 @@ class KMeans(BaseKMeans):
             # place when copy_x is False or X is a private copy already) and
             # measures the variances for the tolerance.
             x_mean = (column_sums / X.shape[0]).astype(X.dtype)
-            in_place = X.flags.writeable and (not self.copy_x or not _shares_memory(X, X_given))
+            in_place = X.flags.writeable and (not self.copy_x or _private_copy(X, X_given))
             X_user, X = X, (X if in_place else np.empty_like(X))
             variances = kernels.centre(X_user, x_mean, X)
             tol = float(np.mean(variances) * self.tol)
@@ -267,9 +267,13 @@ class KMeans(BaseKMeans):
         return best
 
 
-def _shares_memory(X, X_given) -> bool:
-    """Whether validated X may still be the caller's array (so must not be changed)."""
-    return X is X_given or (isinstance(X_given, np.ndarray) and np.may_share_memory(X, X_given))
+def _private_copy(X, X_given) -> bool:
+    """Whether validation made X a new array (which fit may then change freely).
+
+    A view (of a DataFrame's block, a memmap, the caller's array) does not own
+    its data and is never taken for a copy.
+    """
+    return X is not X_given and X.flags.owndata
 
 
 def k_means(
