@@ -160,7 +160,8 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
 
     @contextlib.contextmanager
     def _threads(self, n_rows):
-        # The K-Means kernels call no BLAS, so threadpoolctl's cost is skipped.
+        # BLAS is held to one thread only where the kernels call it (large problems,
+        # see _kmeans_single.blas_held): threadpoolctl costs a millisecond a call.
         with kernel_threads(getattr(self, "n_threads", None), limit_blas=False):
             with single.threads_for(n_rows):
                 yield
