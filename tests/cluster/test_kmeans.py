@@ -65,6 +65,20 @@ def test_hamerly_gives_lloyds_iterates(rng, dtype):
     assert_allclose(inertia_a, inertia_b, rtol=1e-12)
 
 
+def test_lloyd_with_kept_or_recomputed_chunk_sums_agree(rng, monkeypatch):
+    # Kept sums (rows moved between them) when they fit in memory, every row
+    # summed again otherwise: the same labels, centres equal up to rounding.
+    X = blobs(rng, n_per=700, spread=3.0)
+    weights = rng.uniform(0.5, 2.0, X.shape[0])
+    init = X[:5].copy()
+    kept = single.lloyd(X, weights, init, max_iter=50, tol=0.0)
+    monkeypatch.setattr(single, "chunk_sums_fit", lambda *shape: False)
+    recomputed = single.lloyd(X, weights, init, max_iter=50, tol=0.0)
+    assert kept[3] == recomputed[3] > 5
+    assert_array_equal(kept[0], recomputed[0])
+    assert_allclose(kept[2], recomputed[2], rtol=1e-12)
+
+
 def test_kmeansplusplus_matches_sklearn_over_seeds(rng):
     X = blobs(rng, n_per=60, n_centers=6, spread=2.5)
     ours, ref = [], []

@@ -377,6 +377,85 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     return changed.sum()
 
 
+@njit(cache=True)
+def _lloyd_move_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
+                      chunk_weights, first, blas):
+    """Assign the rows of one chunk; move the rows that change cluster between its sums.
+
+    With ``first`` the chunk sums start empty and every row is added. Returns
+    how many labels changed.
+    """
+    n_samples, n_features = X.shape
+    work = _tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    best, rows = work[4], work[5]
+    moved = np.empty(TILE, dtype=np.int64)
+    if first:
+        chunk_sums[:] = 0.0
+        chunk_weights[:] = 0.0
+    n_changed = 0
+    end = min((chunk + 1) * CHUNK, n_samples)
+    for start in range(chunk * CHUNK, end, TILE):
+        n_rows = _tile_rows(rows, start, end)
+        _tile_best(X, rows, n_rows, centers, neg_half_norms, work, False)
+        if first:
+            for r in range(n_rows):
+                labels[start + r] = best[r]
+                _add_row(X, weights, start + r, best[r], chunk_sums, chunk_weights)
+            n_changed += n_rows
+            continue
+        # List the rows that changed cluster without branching (which way a
+        # row goes is unpredictable), then move them.
+        n_moved = 0
+        for r in range(n_rows):
+            i = start + r
+            moved[n_moved] = r
+            n_moved += labels[i] != best[r]
+        for q in range(n_moved):
+            i = start + moved[q]
+            _add_row(X, weights, i, labels[i], chunk_sums, chunk_weights, -1.0)
+            _add_row(X, weights, i, best[moved[q]], chunk_sums, chunk_weights)
+        for r in range(n_rows):
+            labels[start + r] = best[r]
+        n_changed += n_moved
+    return n_changed
+
+
+@njit(parallel=True, cache=True)
+def lloyd_move_pass(X, weights, centers, neg_half_norms, labels, partial_sums, partial_weights,
+                    sums, weight_sums, first, blas):
+    """A Lloyd pass that keeps per-chunk sums and moves only the rows that change cluster.
+
+    Scores every row like :func:`lloyd_pass` (the same labels), but reads a row
+    again for the sums only when its label changes: after the first few
+    iterations that is a small fraction of the rows. The sums equal
+    :func:`lloyd_pass`'s up to the rounding of the moves, and are added in
+    chunk order, so they do not depend on the number of threads.
+
+    Parameters
+    ----------
+    X, weights, centers, neg_half_norms, labels : as in :func:`lloyd_pass`.
+    partial_sums : (n_chunks, k, d) and partial_weights : (n_chunks, k)
+        float64, the chunk sums, kept from pass to pass.
+    sums : (k, d) and weight_sums : (k,) float64, out.
+    first : bool, the chunk sums hold nothing yet: add every row.
+    blas : bool, as in :func:`lloyd_pass`.
+
+    Returns
+    -------
+    n_changed : int, how many labels changed.
+    """
+    n_samples = X.shape[0]
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    changed = np.zeros(total_chunks, dtype=np.int64)
+    for chunk in prange(total_chunks):
+        changed[chunk] = _lloyd_move_chunk(
+            X, weights, centers, neg_half_norms, labels, chunk, partial_sums[chunk],
+            partial_weights[chunk], first, blas,
+        )
+    add_in_order(partial_sums, partial_weights, sums, weight_sums)
+    return changed.sum()
+
+
 @njit(parallel=True, cache=True)
 def assign(X, centers, neg_half_norms, labels, blas):
     """Nearest centre of every row into ``labels`` ((n,) int32); no sums. As lloyd_pass.

@@ -136,26 +136,51 @@ def update_centers(X, weights, centers_old, labels, sums, weight_sums):
     return new, shift
 
 
+def chunk_sums_fit(n_samples: int, n_clusters: int, n_features: int) -> bool:
+    """Whether per-chunk sums kept across iterations take no more memory than X itself."""
+    chunk_sums_bytes = 8 * kernels.n_chunks(n_samples) * n_clusters * (n_features + 1)
+    return chunk_sums_bytes <= 8 * n_samples * n_features
+
+
 def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     """One Lloyd run. Returns (labels, inertia, centers, n_iter).
 
+    When the per-chunk sums fit (see :func:`chunk_sums_fit`) they are kept
+    across iterations and only rows that change cluster are moved between
+    them (``kernels.lloyd_move_pass``); otherwise every pass sums every row.
     ``history``, if a list, receives the inertia of every iteration's
     assignment (labels against the centres they were assigned to).
     """
+    n_samples = X.shape[0]
     n_clusters, n_features = centers_init.shape
     centers = np.ascontiguousarray(centers_init, dtype=X.dtype)
-    labels = np.full(X.shape[0], -1, dtype=np.int32)
+    labels = np.full(n_samples, -1, dtype=np.int32)
     sums = np.zeros((n_clusters, n_features))
     weight_sums = np.zeros(n_clusters)
-    per_group = kernels.group_size(n_clusters, n_features)
-    blas = use_blas(X.shape[0], n_clusters, n_features)
-    with blas_held(blas):
-        strict = False
-        for iteration in range(max_iter):  # noqa: B007 - used after the loop
-            n_changed = kernels.lloyd_pass(
+    blas = use_blas(n_samples, n_clusters, n_features)
+    if chunk_sums_fit(n_samples, n_clusters, n_features):
+        total_chunks = kernels.n_chunks(n_samples)
+        partial_sums = np.zeros((total_chunks, n_clusters, n_features))
+        partial_weights = np.zeros((total_chunks, n_clusters))
+
+        def run_pass(first):
+            return kernels.lloyd_move_pass(
+                X, weights, centers, neg_half_norms(centers), labels, partial_sums,
+                partial_weights, sums, weight_sums, first, blas,
+            )
+    else:
+        per_group = kernels.group_size(n_clusters, n_features)
+
+        def run_pass(first):
+            return kernels.lloyd_pass(
                 X, weights, centers, neg_half_norms(centers), labels, sums, weight_sums,
                 per_group, blas,
             )
+
+    with blas_held(blas):
+        strict = False
+        for iteration in range(max_iter):  # noqa: B007 - used after the loop
+            n_changed = run_pass(iteration == 0)
             if history is not None:
                 history.append(kernels.inertia(X, weights, centers, labels))
             centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)

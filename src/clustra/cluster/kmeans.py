@@ -19,7 +19,6 @@ from sklearn.utils import check_random_state
 
 from clustra._config import kernel_threads
 from clustra._kernels import kmeans as kernels
-from clustra._kernels.kmeans import CHUNK
 from clustra.cluster import _kmeans_single as single
 from clustra.cluster._kmeans_base import (
     BaseKMeans,
@@ -76,8 +75,7 @@ def choose_algorithm(algorithm: str, n_samples: int, n_clusters: int, n_features
     if n_clusters == 1:
         return "lloyd"
     if algorithm == "auto":
-        chunk_sums_bytes = 8 * -(-n_samples // CHUNK) * n_clusters * (n_features + 1)
-        small_enough = chunk_sums_bytes <= 8 * n_samples * n_features
+        small_enough = single.chunk_sums_fit(n_samples, n_clusters, n_features)
         return "hamerly" if n_features >= HAMERLY_MIN_FEATURES and small_enough else "lloyd"
     return "hamerly" if algorithm == "elkan" else algorithm
 
