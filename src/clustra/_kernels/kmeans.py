@@ -502,31 +502,36 @@ def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
 
 
 @njit(cache=True)
-def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, labels, upper,
-             lower, chunk_sums, chunk_weights, fresh):
+def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, moved, labels,
+             upper, lower, chunk_sums, chunk_weights, fresh):
     """Rescore ``rows[:n_rows]`` against every centre; reset their bounds and labels.
 
     A row whose label changes moves its weighted contribution from its old
     cluster's chunk sums to the new one's; with ``fresh`` the chunk sums hold
-    no row yet and every row is added. Returns how many labels changed.
+    no row yet and every row is added. ``moved`` is a (TILE,) int64 buffer.
+    Returns how many labels changed (every row's, with ``fresh``).
     """
     _tile_best(X, rows, n_rows, centers, neg_half_norms, work, True)
     best_score, second_score, best = work[2], work[3], work[4]
-    n_changed = 0
     n_clusters = centers.shape[0]
+    n_moved = 0
     for r in range(n_rows):
         i = rows[r]
         upper[i], lower[i] = _set_bounds(x_sq_norms[i], best_score[r], second_score[r], n_clusters)
-        label = best[r]
         if fresh:
-            _add_row(X, weights, i, label, chunk_sums, chunk_weights)
-        elif labels[i] != label:
-            _add_row(X, weights, i, labels[i], chunk_sums, chunk_weights, -1.0)
-            _add_row(X, weights, i, label, chunk_sums, chunk_weights)
-        if labels[i] != label:
-            n_changed += 1
-            labels[i] = label
-    return n_changed
+            _add_row(X, weights, i, best[r], chunk_sums, chunk_weights)
+            labels[i] = best[r]
+        else:
+            # Listed without branching (which rows move is unpredictable), moved below.
+            moved[n_moved] = r
+            n_moved += labels[i] != best[r]
+    for q in range(n_moved):
+        r = moved[q]
+        i = rows[r]
+        _add_row(X, weights, i, labels[i], chunk_sums, chunk_weights, -1.0)
+        _add_row(X, weights, i, best[r], chunk_sums, chunk_weights)
+        labels[i] = best[r]
+    return n_rows if fresh else n_moved
 
 
 @njit(cache=True)
@@ -539,14 +544,15 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
     end = min((chunk + 1) * CHUNK, n_samples)
     work = _tile_buffers(n_features, centers.shape[0], X.dtype, blas)
     pending = work[5]
+    moved = np.empty(TILE, dtype=np.int64)
     if first:
         chunk_sums[:] = 0.0
         chunk_weights[:] = 0.0
         for start in range(chunk * CHUNK, end, TILE):
             n_rows = _tile_rows(pending, start, end)
             n_changed += _rescore(
-                X, weights, x_sq_norms, pending, n_rows, centers, neg_half_norms, work, labels,
-                upper, lower, chunk_sums, chunk_weights, True,
+                X, weights, x_sq_norms, pending, n_rows, centers, neg_half_norms, work, moved,
+                labels, upper, lower, chunk_sums, chunk_weights, True,
             )
     else:
         unsettled = np.empty(TILE, dtype=np.int64)
@@ -584,13 +590,13 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
                 if n_pending == TILE:
                     n_changed += _rescore(
                         X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms,
-                        work, labels, upper, lower, chunk_sums, chunk_weights, False,
+                        work, moved, labels, upper, lower, chunk_sums, chunk_weights, False,
                     )
                     n_pending = 0
         if n_pending > 0:
             n_changed += _rescore(
                 X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms, work,
-                labels, upper, lower, chunk_sums, chunk_weights, False,
+                moved, labels, upper, lower, chunk_sums, chunk_weights, False,
             )
     return n_changed
 
