@@ -151,7 +151,6 @@ def test_shared_distance_sampled_silhouettes_equal_the_per_k_estimate():
     labelings = [rng.integers(0, k, X.shape[0]) for k in (2, 3, 6)]
     labelings[1][rows[0]] = 9  # a singleton cluster among the sampled rows scores 0
     encoded = [encode(labels) for labels in labelings]
-    got = _sampled_silhouettes(X, [c for c, _ in encoded], [m for _, m in encoded], rows,
-                               block=1000)
+    got = _sampled_silhouettes(X, [c for c, _ in encoded], [m for _, m in encoded], rows)
     expected = [silhouette_of_rows(X, c, m, rows).mean() for c, m in encoded]
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)

@@ -59,11 +59,11 @@ class GapResult:
 
 def within_ss(X: np.ndarray, labels: np.ndarray) -> float:
     """Pooled within-cluster sum of squares around the cluster means (``W_k``)."""
-    from clustra.metrics.internal import _centroids
+    from clustra.metrics._checks import encode
+    from clustra.metrics.internal import _cluster_moments
 
-    _, codes = np.unique(labels, return_inverse=True)
-    means, _ = _centroids(X, codes, int(codes.max()) + 1)
-    return float(np.sum((X - means[codes]) ** 2))
+    codes, n_labels = encode(np.asarray(labels))
+    return float(_cluster_moments(X, codes, n_labels)[2])
 
 
 def draw_reference(X: np.ndarray, size: int, reference: str, rng: np.random.Generator):

@@ -136,22 +136,36 @@ def _argbest(k_values, values, larger_is_better=True):
     return int(k_values[index])
 
 
-def _internal_scores(X, k_values, labels, criteria, sample_rows):
+def _label_scores(X, k_values, labels, criteria, sample_rows):
+    """Every k's ``W_k`` (the ``inertia`` column) and internal indices.
+
+    One pass of cluster moments per k serves ``W_k``, Calinski-Harabasz and
+    Davies-Bouldin (the same formulas as the public scores, with noise counted
+    as a cluster); the silhouettes of all k share one distance pass.
+    """
     from clustra.metrics._checks import encode
     from clustra.metrics.internal import (
+        _calinski_harabasz,
+        _cluster_moments,
+        _davies_bouldin,
         _silhouette_exact,
-        calinski_harabasz_score,
-        davies_bouldin_score,
     )
 
-    values = {}
+    n_samples = X.shape[0]
+    mean = X.mean(axis=0)
+    inertia, calinski, davies = (np.full(len(k_values), np.nan) for _ in range(3))
+    scored = []
+    for i, k in enumerate(k_values):
+        codes, n_labels = encode(np.asarray(labels[int(k)]))
+        centroids, counts, within, spread = _cluster_moments(X, codes, n_labels)
+        inertia[i] = within
+        if 2 <= n_labels <= n_samples - 1:
+            scored.append((i, codes, n_labels))
+            calinski[i] = _calinski_harabasz(mean, centroids, counts, within)
+            davies[i] = _davies_bouldin(centroids, counts, spread)
+    values = {"inertia": inertia}
     if "silhouette" in criteria:
         scores = np.full(len(k_values), np.nan)
-        scored = []
-        for i, k in enumerate(k_values):
-            codes, n_labels = encode(labels[int(k)])
-            if 2 <= n_labels <= X.shape[0] - 1:
-                scored.append((i, codes, n_labels))
         if sample_rows is None:
             for i, codes, n_labels in scored:
                 scores[i] = float(np.mean(_silhouette_exact(X, codes, n_labels, "euclidean", None)))
@@ -160,49 +174,61 @@ def _internal_scores(X, k_values, labels, criteria, sample_rows):
                                          sample_rows)
             scores[[i for i, _, _ in scored]] = means
         values["silhouette"] = scores
-    for name, function in (
-        ("calinski_harabasz", calinski_harabasz_score),
-        ("davies_bouldin", davies_bouldin_score),
-    ):
-        if name in criteria:
-            column = np.full(len(k_values), np.nan)
-            for i, k in enumerate(k_values):
-                if 2 <= len(np.unique(labels[int(k)])) <= X.shape[0] - 1:
-                    column[i] = function(X, labels[int(k)], noise="cluster")
-            values[name] = column
+    if "calinski_harabasz" in criteria:
+        values["calinski_harabasz"] = calinski
+    if "davies_bouldin" in criteria:
+        values["davies_bouldin"] = davies
     return values
 
 
-def _sampled_silhouettes(X, codes_list, n_labels_list, rows, block=4096):
+def _overlay_cells(codes_list, n_labels_list):
+    """Cell of every row in the overlay of the labelings (rows sharing every cluster).
+
+    Returns ``(cells, n_cells)``, codes ``0..n_cells-1``; the number of cells
+    is kept small by re-encoding after each labeling.
+    """
+    from clustra.metrics._checks import encode
+
+    cells = np.zeros(codes_list[0].shape[0], dtype=np.int64)
+    n_cells = 1
+    for codes, n_labels in zip(codes_list, n_labels_list, strict=True):
+        cells, n_cells = encode(cells * n_labels + codes)
+    return cells, n_cells
+
+
+def _sampled_silhouettes(X, codes_list, n_labels_list, rows):
     """Mean silhouette of the sampled ``rows`` for several labelings at once (euclidean).
 
     The distances from the sampled rows to every point do not depend on k, so
-    they are computed once, a block of columns at a time, and summed per
-    cluster for every labeling by one product with the stacked one-hot
-    matrix of all labelings. Distances come from ``|q|^2 - 2 q.x + |x|^2``
-    (BLAS), accurate to about 1e-8 relative: ample for choosing k, which
-    compares means that differ far more. Memory: O(len(rows) x block + n).
+    each is computed once: the rows are sorted by their cell in the overlay of
+    all labelings, and each sampled row's summed distance to a cell is added to
+    that cell's cluster in every labeling
+    (:func:`clustra._kernels.silhouette.cell_distance_sums`). Each value is the
+    exact mean silhouette of the sampled rows (as
+    :func:`clustra.metrics.internal.silhouette_of_rows`), up to summation order.
+    Memory: O(n + len(rows) x total clusters).
     """
-    n_samples = X.shape[0]
-    queries = X[rows]
-    query_norms = np.einsum("ij,ij->i", queries, queries)
+    from clustra._config import kernel_threads
+    from clustra._kernels.silhouette import cell_distance_sums
+
+    cells, n_cells = _overlay_cells(codes_list, n_labels_list)
+    order = np.argsort(cells, kind="stable")
+    starts = np.zeros(n_cells + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cells, minlength=n_cells), out=starts[1:])
+    first_of_cell = order[starts[:-1]]
     offsets = np.concatenate([[0], np.cumsum(n_labels_list)]).astype(np.int64)
-    sums = np.zeros((rows.shape[0], offsets[-1]))
-    position_of_row = {int(r): q for q, r in enumerate(rows)}
-    for start in range(0, n_samples, block):
-        stop = min(start + block, n_samples)
-        Xb = X[start:stop]
-        squared = query_norms[:, None] - 2.0 * (queries @ Xb.T)
-        squared += np.einsum("ij,ij->i", Xb, Xb)[None, :]
-        np.maximum(squared, 0.0, out=squared)
-        for row in rows[(rows >= start) & (rows < stop)]:
-            squared[position_of_row[int(row)], row - start] = 0.0  # a point is 0 from itself
-        distances = np.sqrt(squared, out=squared)
-        onehot = np.zeros((stop - start, offsets[-1]))
-        span = np.arange(stop - start)
-        for codes, offset in zip(codes_list, offsets[:-1], strict=True):
-            onehot[span, offset + codes[start:stop]] = 1.0
-        sums += distances @ onehot
+    cell_columns = np.stack(
+        [offset + codes[first_of_cell] for codes, offset in zip(codes_list, offsets[:-1],
+                                                                 strict=True)],
+        axis=1,
+    ).astype(np.int64)
+    position = np.empty(X.shape[0], dtype=np.int64)
+    position[order] = np.arange(X.shape[0])
+    with kernel_threads():
+        sums = cell_distance_sums(
+            np.ascontiguousarray(X[order].T), starts, position[rows],
+            np.ascontiguousarray(cell_columns), int(offsets[-1]),
+        )
     means = np.empty(len(codes_list))
     for number, (codes, n_labels) in enumerate(zip(codes_list, n_labels_list, strict=True)):
         counts = np.bincount(codes, minlength=n_labels).astype(np.float64)
@@ -324,7 +350,7 @@ def choose_k(
     3
     """
     from clustra.metrics._checks import check_data
-    from clustra.selection.gap import _check_gap_options, reference_log_w, summarise_gap, within_ss
+    from clustra.selection.gap import _check_gap_options, reference_log_w, summarise_gap
     from clustra.selection.knee import find_knee
 
     X = check_data(X)
@@ -350,8 +376,7 @@ def choose_k(
     if X.shape[0] > exact_limit:
         size = min(int(silhouette_sample_size), X.shape[0])
         sample_rows = np.sort(rng.choice(X.shape[0], size=size, replace=False))
-    values = {"inertia": np.array([within_ss(X, labels[int(k)]) for k in k_values])}
-    values.update(_internal_scores(X, k_values, labels, criteria, sample_rows))
+    values = _label_scores(X, k_values, labels, criteria, sample_rows)
     picks: dict = {}
     for criterion in criteria:
         if criterion == "elbow":
