@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import warnings
 from collections.abc import Callable, Sequence
 from numbers import Integral
 
@@ -86,6 +88,9 @@ def labels_for_k(
         pending.pop(0)
         if on_fit:
             on_fit(1, "k=1: one cluster, no fit needed")
+    if pending and _replayable_kmeans(estimator, X):
+        labels.update(_kmeans_labels(X, pending, estimator, on_fit))
+        return labels
     while pending:
         k = pending.pop(0)
         fitted = clone(estimator).set_params(n_clusters=k).fit(X)
@@ -99,4 +104,74 @@ def labels_for_k(
                 if on_fit:
                     on_fit(k_cut, f"cut the tree at k={k_cut}")
             pending = []
+    return labels
+
+
+def _replayable_kmeans(estimator, X) -> bool:
+    """clustra's own KMeans (not a subclass) with a named init, on float64 C-contiguous X."""
+    from clustra.cluster.kmeans import KMeans
+
+    return (
+        type(estimator) is KMeans
+        and isinstance(estimator.init, str)
+        and X.dtype == np.float64
+        and X.flags.c_contiguous
+        and X.flags.writeable
+    )
+
+
+def _kmeans_labels(X, k_values, estimator, on_fit=None) -> dict[int, np.ndarray]:
+    """``{k: labels}`` equal to ``clone(estimator).set_params(n_clusters=k).fit(X).labels_``.
+
+    ``X`` is already validated (finite float64, C-contiguous). What ``KMeans.fit``
+    works out from X alone (validation, the tolerance, the centred copy, the
+    weights) is done once for every k, and all fits run in one thread context
+    (on one thread when X fits in one kernel chunk, as the estimator would);
+    each k then runs the estimator's own ``_best_of_runs`` with the draws a
+    fresh clone would make. A sweep's fits on small reference sets are thereby
+    spared most of their fixed cost, with the same labels.
+    """
+    from sklearn.base import clone
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils import check_random_state
+
+    from clustra._kernels.kmeans import CHUNK
+    from clustra.cluster._kmeans_base import resolve_n_init, tolerance
+    from clustra.cluster._validation import check_sample_weight
+    from clustra.cluster.kmeans import choose_algorithm
+
+    model = clone(estimator)
+    weights = check_sample_weight(None, X.shape[0], X.dtype)
+    tol = tolerance(X, model.tol)
+    x_mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+    centred = X - x_mean
+    labels: dict[int, np.ndarray] = {}
+    with model._threads(X.shape[0]):
+        for k in k_values:
+            model.set_params(n_clusters=int(k))
+            n_clusters, kind = model._check_common_params(centred)
+            algorithm = choose_algorithm(model.algorithm, X.shape[0], n_clusters, X.shape[1])
+            if model.algorithm == "auto" and X.shape[0] <= CHUNK:
+                # Hamerly gives Lloyd's iterates bit for bit; on a single chunk of
+                # rows its bounds save nothing and its bookkeeping costs calls.
+                algorithm = "lloyd"
+            n_init = resolve_n_init(model.n_init, kind, default=10)
+            # A clone deep-copies a RandomState, so every fit starts from its state.
+            seed = model.random_state
+            random_state = check_random_state(
+                copy.deepcopy(seed) if isinstance(seed, np.random.RandomState) else seed
+            )
+            best = model._best_of_runs(centred, weights, None, kind, n_init, random_state, tol,
+                                       algorithm, n_clusters)
+            labels[int(k)] = best[0]
+            distinct = np.count_nonzero(np.bincount(best[0], minlength=n_clusters))
+            if distinct < n_clusters:
+                warnings.warn(
+                    f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+                    f"({n_clusters}). Possibly due to duplicate points in X.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+            if on_fit:
+                on_fit(int(k), f"fitted {type(estimator).__name__} with k={int(k)}")
     return labels
