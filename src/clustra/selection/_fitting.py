@@ -76,8 +76,9 @@ def labels_for_k(
     k = 1 needs no fit (every sample in cluster 0). An estimator whose fitted
     object has a ``tree_`` (clustra's AgglomerativeClustering) is fitted once
     and its tree cut at every k (``tree_.cut_range``); any other clusterer is
-    cloned and refitted with ``n_clusters=k``. ``on_fit(k, message)`` is called
-    after each k is done.
+    cloned and refitted with ``n_clusters=k``; clustra's own KMeans is refitted
+    without repeating its per-fit setup (:func:`_kmeans_labels`, same labels).
+    ``on_fit(k, message)`` is called after each k is done.
     """
     from sklearn.base import clone
 
@@ -116,7 +117,6 @@ def _replayable_kmeans(estimator, X) -> bool:
         and isinstance(estimator.init, str)
         and X.dtype == np.float64
         and X.flags.c_contiguous
-        and X.flags.writeable
     )
 
 
