@@ -47,86 +47,120 @@ def group_size(n_clusters: int, n_features: int) -> int:
 
 
 @njit(cache=True)
+def _score_pair(x_t, width, centers, neg_half_norms, j, both, scores):
+    """Scores of the first ``width`` rows of ``x_t`` against centres ``j`` and ``j + 1``.
+
+    (Only against ``j`` when ``both`` is False.)
+
+    ``scores[0]`` (and ``scores[1]``) receive ``neg_half_norms[j] + sum_f
+    x_t[f] * centers[j, f]``, the terms added one feature at a time in feature
+    order: every kernel computes a score with exactly these roundings. Two
+    centres share each load of a row slice, and four features are added per
+    store, so the loop is bound by arithmetic rather than by loads and stores.
+    """
+    n_features = x_t.shape[0]
+    d4 = n_features - n_features % 4
+    a = scores[0]
+    b = scores[1]
+    k = j + 1 if both else j  # the second centre (a repeat of j when not both)
+    a0 = neg_half_norms[j]
+    b0 = neg_half_norms[k]
+    for r in range(width):
+        a[r] = a0
+        b[r] = b0
+    for f in range(0, d4, 4):
+        x0, x1, x2, x3 = x_t[f], x_t[f + 1], x_t[f + 2], x_t[f + 3]
+        a0, a1, a2, a3 = centers[j, f], centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
+        b0, b1, b2, b3 = centers[k, f], centers[k, f + 1], centers[k, f + 2], centers[k, f + 3]
+        for r in range(width):
+            a[r] = (((a[r] + x0[r] * a0) + x1[r] * a1) + x2[r] * a2) + x3[r] * a3
+            b[r] = (((b[r] + x0[r] * b0) + x1[r] * b1) + x2[r] * b2) + x3[r] * b3
+    for f in range(d4, n_features):
+        x0 = x_t[f]
+        a0 = centers[j, f]
+        b0 = centers[k, f]
+        for r in range(width):
+            a[r] += x0[r] * a0
+            b[r] += x0[r] * b0
+
+
+@njit(cache=True)
+def _gather_tile(X, rows, n_rows, x_t):
+    """x_t[:, r] = X[rows[r]] for r < n_rows, zeros up to the returned width.
+
+    The width is n_rows rounded up to a multiple of 16 (at most TILE): the
+    scoring loops run over that many slots, so a tile of a few pending rows
+    costs a few vectors, not TILE slots.
+    """
+    width = min(TILE, (n_rows + 15) // 16 * 16)
+    for r in range(n_rows):
+        row = rows[r]
+        for f in range(X.shape[1]):
+            x_t[f, r] = X[row, f]
+    for f in range(X.shape[1]):
+        for r in range(n_rows, width):
+            x_t[f, r] = 0
+    return width
+
+
+@njit(cache=True)
 def _tile_best(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, second_score,
                best):
     """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
 
     ``x_t`` is a (d, TILE) buffer for the gathered, transposed rows (slots
-    past ``n_rows`` are zero and ignored). On return ``best[r]`` is the
-    nearest centre of row ``rows[r]`` (lowest index on ties) and
-    ``best_score``/``second_score`` its score and the runner-up's. The loops
-    over the TILE slots have a fixed trip count and no reduction, so LLVM
-    turns them into wide vector code.
+    past ``n_rows`` are zero and ignored); ``scores`` is (2, TILE). On return
+    ``best[r]`` is the nearest centre of row ``rows[r]`` (lowest index on
+    ties) and ``best_score``/``second_score`` its score and the runner-up's.
+    The loops over the TILE slots have a fixed trip count and no reduction,
+    so LLVM turns them into wide vector code.
     """
-    n_features = X.shape[1]
-    if n_rows < TILE:
-        x_t[:] = 0
-    for r in range(n_rows):
-        row = rows[r]
-        for f in range(n_features):
-            x_t[f, r] = X[row, f]
-    for r in range(TILE):
+    width = _gather_tile(X, rows, n_rows, x_t)
+    for r in range(width):
         best_score[r] = -np.inf
         second_score[r] = -np.inf
         best[r] = 0
-    last = n_features - 1
-    for j in range(centers.shape[0]):
-        c0 = neg_half_norms[j]
-        for r in range(TILE):
-            scores[r] = c0
-        for f in range(last):
-            c = centers[j, f]
-            for r in range(TILE):
-                scores[r] += x_t[f, r] * c
-        c = centers[j, last]
-        for r in range(TILE):
-            # Branch-free, so that this loop vectorises too.
-            s = scores[r] + x_t[last, r] * c
-            better = s > best_score[r]
-            second_score[r] = best_score[r] if better else max(second_score[r], s)
-            best_score[r] = s if better else best_score[r]
-            best[r] = j if better else best[r]
+    n_clusters = centers.shape[0]
+    for j in range(0, n_clusters, 2):
+        both = j + 1 < n_clusters
+        _score_pair(x_t, width, centers, neg_half_norms, j, both, scores)
+        for q in range(2 if both else 1):
+            s_q = scores[q]
+            for r in range(width):
+                # Branch-free, so that this loop vectorises too.
+                s = s_q[r]
+                better = s > best_score[r]
+                second_score[r] = best_score[r] if better else max(second_score[r], s)
+                best_score[r] = s if better else best_score[r]
+                best[r] = j + q if better else best[r]
     return n_rows
 
 
 @njit(cache=True)
-def _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best):
-    """Like :func:`_tile_best` without the runner-up (Lloyd needs only the nearest).
-
-    The last feature's term is added in the comparison loop, saving one pass
-    over the scores; the terms are still added in the same order.
-    """
-    n_samples, n_features = X.shape
-    n_rows = min(TILE, n_samples - start)
-    if n_rows < TILE:
-        x_t[:] = 0
-    for r in range(n_rows):
-        for f in range(n_features):
-            x_t[f, r] = X[start + r, f]
-    for r in range(TILE):
+def _tile_nearest(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, best):
+    """Like :func:`_tile_best` without the runner-up (Lloyd needs only the nearest)."""
+    width = _gather_tile(X, rows, n_rows, x_t)
+    for r in range(width):
         best_score[r] = -np.inf
         best[r] = 0
-    last = n_features - 1
-    for j in range(centers.shape[0]):
-        c0 = neg_half_norms[j]
-        for r in range(TILE):
-            scores[r] = c0
-        for f in range(last):
-            c = centers[j, f]
-            for r in range(TILE):
-                scores[r] += x_t[f, r] * c
-        c = centers[j, last]
-        for r in range(TILE):
-            s = scores[r] + x_t[last, r] * c
-            better = s > best_score[r]
-            best_score[r] = s if better else best_score[r]
-            best[r] = j if better else best[r]
+    n_clusters = centers.shape[0]
+    for j in range(0, n_clusters, 2):
+        both = j + 1 < n_clusters
+        _score_pair(x_t, width, centers, neg_half_norms, j, both, scores)
+        for q in range(2 if both else 1):
+            s_q = scores[q]
+            for r in range(width):
+                s = s_q[r]
+                better = s > best_score[r]
+                best_score[r] = s if better else best_score[r]
+                best[r] = j + q if better else best[r]
     return n_rows
 
 
 @njit(cache=True, inline="always")
-def _add_row(X, weights, i, label, sums, weight_sums):
-    w = np.float64(weights[i])
+def _add_row(X, weights, i, label, sums, weight_sums, sign=1.0):
+    """Add row i's weighted contribution to cluster ``label``'s sums (subtract: sign=-1)."""
+    w = sign * np.float64(weights[i])
     weight_sums[label] += w
     for f in range(X.shape[1]):
         sums[label, f] += w * np.float64(X[i, f])
@@ -135,11 +169,21 @@ def _add_row(X, weights, i, label, sums, weight_sums):
 @njit(cache=True)
 def _tile_buffers(n_features, dtype):
     x_t = np.zeros((n_features, TILE), dtype=dtype)
-    scores = np.empty(TILE, dtype=dtype)
+    scores = np.empty((2, TILE), dtype=dtype)
     best_score = np.empty(TILE, dtype=dtype)
     second_score = np.empty(TILE, dtype=dtype)
     best = np.empty(TILE, dtype=np.int32)
-    return x_t, scores, best_score, second_score, best
+    rows = np.empty(TILE, dtype=np.int64)
+    return x_t, scores, best_score, second_score, best, rows
+
+
+@njit(cache=True, inline="always")
+def _tile_rows(rows, start, end):
+    """rows[:n] = start, start + 1, ... for the next tile of [start, end); returns n."""
+    n_rows = min(TILE, end - start)
+    for r in range(n_rows):
+        rows[r] = start + r
+    return n_rows
 
 
 @njit(cache=True)
@@ -151,13 +195,14 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
     Returns how many labels changed.
     """
     n_samples, n_features = X.shape
-    x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
+    x_t, scores, best_score, second_score, best, rows = _tile_buffers(n_features, X.dtype)
     chunk_sums[:] = 0.0
     chunk_weights[:] = 0.0
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
     for start in range(chunk * CHUNK, end, TILE):
-        n_rows = _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best)
+        n_rows = _tile_rows(rows, start, end)
+        _tile_nearest(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, best)
         for r in range(n_rows):
             i = start + r
             label = best[r]
@@ -172,11 +217,12 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
 def _assign_chunk(X, centers, neg_half_norms, labels, chunk):
     """Nearest centre of the rows of one chunk into labels; returns how many changed."""
     n_samples, n_features = X.shape
-    x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
+    x_t, scores, best_score, second_score, best, rows = _tile_buffers(n_features, X.dtype)
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
     for start in range(chunk * CHUNK, end, TILE):
-        n_rows = _tile_nearest(X, start, centers, neg_half_norms, x_t, scores, best_score, best)
+        n_rows = _tile_rows(rows, start, end)
+        _tile_nearest(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, best)
         for r in range(n_rows):
             if labels[start + r] != best[r]:
                 n_changed += 1
@@ -271,11 +317,14 @@ def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
 
 
 @njit(cache=True)
-def _rescore(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score,
-             second_score, best, labels, upper, lower):
+def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, x_t, scores,
+             best_score, second_score, best, labels, upper, lower, chunk_sums, chunk_weights,
+             fresh):
     """Rescore ``rows[:n_rows]`` against every centre; reset their bounds and labels.
 
-    Returns how many labels changed.
+    A row whose label changes moves its weighted contribution from its old
+    cluster's chunk sums to the new one's; with ``fresh`` the chunk sums hold
+    no row yet and every row is added. Returns how many labels changed.
     """
     _tile_best(
         X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, second_score, best
@@ -285,46 +334,45 @@ def _rescore(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, x_t, scores, 
     for r in range(n_rows):
         i = rows[r]
         upper[i], lower[i] = _set_bounds(x_sq_norms[i], best_score[r], second_score[r], n_clusters)
-        if labels[i] != best[r]:
+        label = best[r]
+        if fresh:
+            _add_row(X, weights, i, label, chunk_sums, chunk_weights)
+        elif labels[i] != label:
+            _add_row(X, weights, i, labels[i], chunk_sums, chunk_weights, -1.0)
+            _add_row(X, weights, i, label, chunk_sums, chunk_weights)
+        if labels[i] != label:
             n_changed += 1
-            labels[i] = best[r]
+            labels[i] = label
     return n_changed
 
 
 @njit(cache=True)
-def _hamerly_chunk(X, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels, upper,
-                   lower, margin_scale, first, chunk, top, top_shift, second_shift,
-                   max_center_sq):
+def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
+                   labels, upper, lower, chunk_sums, chunk_weights, margin_scale, first, chunk,
+                   top, top_shift, second_shift, max_center_sq):
     """The Hamerly pass over one chunk (see :func:`hamerly_pass`); returns labels changed."""
     n_samples, n_features = X.shape
-    n_clusters = centers.shape[0]
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
-    x_t, scores, best_score, second_score, best = _tile_buffers(n_features, X.dtype)
-    pending = np.empty(TILE, dtype=np.int64)
+    x_t, scores, best_score, second_score, best, pending = _tile_buffers(n_features, X.dtype)
     if first:
+        chunk_sums[:] = 0.0
+        chunk_weights[:] = 0.0
         for start in range(chunk * CHUNK, end, TILE):
-            n_rows = min(TILE, end - start)
-            for r in range(n_rows):
-                pending[r] = start + r
-            _tile_best(
-                X, pending, n_rows, centers, neg_half_norms, x_t, scores, best_score,
-                second_score, best,
+            n_rows = _tile_rows(pending, start, end)
+            n_changed += _rescore(
+                X, weights, x_sq_norms, pending, n_rows, centers, neg_half_norms, x_t, scores,
+                best_score, second_score, best, labels, upper, lower, chunk_sums, chunk_weights,
+                True,
             )
-            for r in range(n_rows):
-                i = start + r
-                upper[i], lower[i] = _set_bounds(
-                    x_sq_norms[i], best_score[r], second_score[r], n_clusters
-                )
-                if labels[i] != best[r]:
-                    n_changed += 1
-                    labels[i] = best[r]
     else:
-        proven = np.empty(TILE, dtype=np.bool_)
+        unsettled = np.empty(TILE, dtype=np.int64)
         n_pending = 0
         for start in range(chunk * CHUNK, end, TILE):
             n_rows = min(TILE, end - start)
-            # First a cheap, branch-free pass: move the bounds, test them.
+            # First a cheap, branch-free pass: move the bounds, test them, and
+            # list the rows they do not prove.
+            n_unsettled = 0
             for r in range(n_rows):
                 i = start + r
                 label = labels[i]
@@ -334,13 +382,13 @@ def _hamerly_chunk(X, x_sq_norms, centers, neg_half_norms, half_separation, shif
                 lower[i] = low
                 m = max(low, half_separation[label])
                 margin = margin_scale * (x_sq_norms[i] + max_center_sq)
-                proven[r] = (m > u) & ((m - u) * (m + u) > margin)
-            # Then tighten the upper bound of the others; rows still unsettled are
-            # queued and rescored a tile at a time.
-            for r in range(n_rows):
-                if proven[r]:
-                    continue
-                i = start + r
+                unsettled[n_unsettled] = i
+                n_unsettled += not ((m > u) & ((m - u) * (m + u) > margin))
+            # Then tighten their upper bounds (the rows of X they need are read
+            # back to back, so the memory reads overlap); rows still unsettled
+            # are queued and rescored a tile at a time.
+            for q in range(n_unsettled):
+                i = unsettled[q]
                 label = labels[i]
                 m = max(lower[i], half_separation[label])
                 margin = margin_scale * (x_sq_norms[i] + max_center_sq)
@@ -352,14 +400,16 @@ def _hamerly_chunk(X, x_sq_norms, centers, neg_half_norms, half_separation, shif
                 n_pending += 1
                 if n_pending == TILE:
                     n_changed += _rescore(
-                        X, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t,
-                        scores, best_score, second_score, best, labels, upper, lower,
+                        X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms,
+                        x_t, scores, best_score, second_score, best, labels, upper, lower,
+                        chunk_sums, chunk_weights, False,
                     )
                     n_pending = 0
         if n_pending > 0:
             n_changed += _rescore(
-                X, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t, scores,
-                best_score, second_score, best, labels, upper, lower,
+                X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t,
+                scores, best_score, second_score, best, labels, upper, lower, chunk_sums,
+                chunk_weights, False,
             )
     return n_changed
 
@@ -367,6 +417,7 @@ def _hamerly_chunk(X, x_sq_norms, centers, neg_half_norms, half_separation, shif
 @njit(parallel=True, cache=True)
 def hamerly_pass(
     X,
+    weights,
     x_sq_norms,
     centers,
     neg_half_norms,
@@ -375,11 +426,14 @@ def hamerly_pass(
     labels,
     upper,
     lower,
+    partial_sums,
+    partial_weights,
+    sums,
+    weight_sums,
     margin_scale,
     first,
-    dirty,
 ):
-    """One exact Hamerly assignment pass; the labels :func:`assign` would give.
+    """One exact Hamerly pass: the labels :func:`assign` would give, and the new sums.
 
     Each row keeps an upper bound ``upper`` on the distance to its centre and a
     lower bound ``lower`` on the distance to every other centre. A row is
@@ -389,16 +443,25 @@ def hamerly_pass(
     lower bound, ``u`` the upper bound), so that rounding in the scores could
     not have changed Lloyd's argmin; exact ties are never skipped.
 
+    Every chunk keeps its own float64 sums; a row that changes cluster moves
+    its contribution between them (in row order), so only moved rows are read
+    again. ``sums``/``weight_sums`` are then the chunk sums added in chunk
+    order: deterministic, whatever the number of threads, and equal to
+    Lloyd's sums up to the rounding of those moves.
+
     Parameters
     ----------
-    X : (n, d) float32/float64 C-contiguous; x_sq_norms : (n,) float64.
+    X : (n, d) float32/float64 C-contiguous; weights : (n,) X's dtype;
+    x_sq_norms : (n,) float64.
     centers : (k, d) and neg_half_norms : (k,), X's dtype.
     half_separation : (k,) float64, half the distance to the nearest other centre.
     shift : (k,) float64, how far each centre moved since the bounds were set.
     labels : (n,) int32; upper, lower : (n,) float64; all updated in place.
+    partial_sums : (n_chunks, k, d) and partial_weights : (n_chunks, k) float64,
+        the chunk sums, updated in place.
+    sums : (k, d) and weight_sums : (k,) float64, out.
     margin_scale : float, relative rounding margin (see above).
-    first : bool, no valid bounds yet: score every row.
-    dirty : (n_chunks,) bool, out: chunks where some label changed.
+    first : bool, no valid bounds or chunk sums yet: score and add every row.
 
     Returns
     -------
@@ -413,32 +476,13 @@ def hamerly_pass(
     top, top_shift, second_shift = _shift_extremes(shift)
     changed = np.zeros(total_chunks, dtype=np.int64)
     for chunk in prange(total_chunks):
-        n_changed = _hamerly_chunk(
-            X, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels, upper, lower,
-            margin_scale, first, chunk, top, top_shift, second_shift, max_center_sq,
+        changed[chunk] = _hamerly_chunk(
+            X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
+            upper, lower, partial_sums[chunk], partial_weights[chunk], margin_scale, first,
+            chunk, top, top_shift, second_shift, max_center_sq,
         )
-        changed[chunk] = n_changed
-        dirty[chunk] = n_changed > 0
+    add_in_order(partial_sums, partial_weights, sums, weight_sums)
     return changed.sum()
-
-
-@njit(parallel=True, cache=True)
-def chunk_sums(X, weights, labels, dirty, partial_sums, partial_weights):
-    """Recompute the float64 partial sums of the chunks flagged ``dirty``.
-
-    partial_sums : (n_chunks, k, d) float64 and partial_weights : (n_chunks, k)
-    float64, updated in place for dirty chunks only.
-    """
-    n_samples = X.shape[0]
-    for chunk in prange(partial_sums.shape[0]):
-        if not dirty[chunk]:
-            continue
-        chunk_sums = partial_sums[chunk]
-        chunk_weights = partial_weights[chunk]
-        chunk_sums[:] = 0.0
-        chunk_weights[:] = 0.0
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            _add_row(X, weights, i, labels[i], chunk_sums, chunk_weights)
 
 
 @njit(cache=True)
@@ -497,4 +541,71 @@ def half_separation(centers):
             dist = 0.5 * math.sqrt(total)
             out[a] = min(out[a], dist)
             out[b] = min(out[b], dist)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def column_sums(X):
+    """(d,) float64 sum of every column (chunk partials added in chunk order).
+
+    A NaN or inf anywhere makes its column's sum non-finite, so a finite
+    result also proves the input finite.
+    """
+    n_samples, n_features = X.shape
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    partial = np.zeros((total_chunks, n_features))
+    for chunk in prange(total_chunks):
+        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+            for f in range(n_features):
+                partial[chunk, f] += X[i, f]
+    out = np.zeros(n_features)
+    for chunk in range(total_chunks):
+        for f in range(n_features):
+            out[f] += partial[chunk, f]
+    return out
+
+
+@njit(parallel=True, cache=True)
+def centre(X, shift, out):
+    """out = X - shift row by row (``out`` may be X itself); returns the column variances.
+
+    ``shift`` is (d,) in X's dtype, ``out`` (n, d) of X's dtype. The returned
+    (d,) float64 variances are those of ``out`` (the mean of the squares less
+    the square of the mean; ``out``'s column means are tiny after centring, so
+    nothing cancels).
+    """
+    n_samples, n_features = X.shape
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    sums = np.zeros((total_chunks, n_features))
+    squares = np.zeros((total_chunks, n_features))
+    for chunk in prange(total_chunks):
+        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+            for f in range(n_features):
+                value = X[i, f] - shift[f]
+                out[i, f] = value
+                sums[chunk, f] += value
+                squares[chunk, f] += np.float64(value) * np.float64(value)
+    variances = np.zeros(n_features)
+    for f in range(n_features):
+        total = 0.0
+        total_sq = 0.0
+        for chunk in range(total_chunks):
+            total += sums[chunk, f]
+            total_sq += squares[chunk, f]
+        mean = total / n_samples
+        variances[f] = max(total_sq / n_samples - mean * mean, 0.0)
+    return variances
+
+
+@njit(parallel=True, cache=True)
+def row_sq_norms(X):
+    """(n,) float64 squared Euclidean norm of every row."""
+    n_samples, n_features = X.shape
+    out = np.empty(n_samples)
+    for i in prange(n_samples):
+        total = 0.0
+        for f in range(n_features):
+            value = np.float64(X[i, f])
+            total += value * value
+        out[i] = total
     return out

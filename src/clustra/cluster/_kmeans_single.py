@@ -55,15 +55,6 @@ def assign_labels(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return labels
 
 
-def row_sq_norms(X: np.ndarray) -> np.ndarray:
-    """(n,) float64 squared norm of every row, a block of rows at a time."""
-    out = np.empty(X.shape[0])
-    for start in range(0, X.shape[0], 65536):
-        block = X[start : start + 65536].astype(np.float64)
-        out[start : start + 65536] = np.einsum("ij,ij->i", block, block)
-    return out
-
-
 def sq_distances_to_assigned(X, centers, labels) -> np.ndarray:
     """(n,) float64 squared distance of every row to its assigned centre (rarely needed)."""
     out = np.empty(X.shape[0])
@@ -151,39 +142,42 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
 
 
 def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
-    """One exact Hamerly run: the same iterates as :func:`lloyd`, bit for bit.
+    """One exact Hamerly run: the iterates of :func:`lloyd`.
 
-    Rows whose bounds prove their label are not rescored, and the per-chunk
-    sums of chunks where no label changed are reused; both are deterministic.
-    Extra memory: 2 float64 per row (bounds), one per row (norms) and
-    ``n_chunks x n_clusters x (n_features + 1)`` float64 for the chunk sums.
+    Rows whose bounds prove their label are not rescored, and only rows that
+    change cluster are read again for the sums (see ``kernels.hamerly_pass``);
+    both are deterministic. Extra memory: 2 float64 per row (bounds), one per
+    row (norms) and ``n_chunks x n_clusters x (n_features + 1)`` float64 for
+    the chunk sums.
     """
     n_samples = X.shape[0]
     n_clusters, n_features = centers_init.shape
     centers = np.ascontiguousarray(centers_init, dtype=X.dtype)
     labels = np.full(n_samples, -1, dtype=np.int32)
-    x_sq_norms = row_sq_norms(X)
+    x_sq_norms = kernels.row_sq_norms(X)
     upper = np.zeros(n_samples)
     lower = np.zeros(n_samples)
     total_chunks = kernels.n_chunks(n_samples)
     partial_sums = np.zeros((total_chunks, n_clusters, n_features))
     partial_weights = np.zeros((total_chunks, n_clusters))
-    dirty = np.ones(total_chunks, dtype=np.bool_)
     sums = np.zeros((n_clusters, n_features))
     weight_sums = np.zeros(n_clusters)
     shift = np.zeros(n_clusters)
     # Rounding allowance for the bound tests (see kernels.hamerly_pass).
     margin_scale = 128.0 * (n_features + 8) * float(np.finfo(X.dtype).eps)
+
+    def run_pass(first):
+        return kernels.hamerly_pass(
+            X, weights, x_sq_norms, centers, neg_half_norms(centers),
+            kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
+            partial_weights, sums, weight_sums, margin_scale, first,
+        )
+
     strict = False
     for iteration in range(max_iter):  # noqa: B007 - used after the loop
-        n_changed = kernels.hamerly_pass(
-            X, x_sq_norms, centers, neg_half_norms(centers), kernels.half_separation(centers),
-            shift, labels, upper, lower, margin_scale, iteration == 0, dirty,
-        )
+        n_changed = run_pass(iteration == 0)
         if history is not None:
             history.append(kernels.inertia(X, weights, centers, labels))
-        kernels.chunk_sums(X, weights, labels, dirty, partial_sums, partial_weights)
-        kernels.add_in_order(partial_sums, partial_weights, sums, weight_sums)
         centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
         if n_changed == 0:
             strict = True
@@ -191,10 +185,7 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
         if np.dot(shift, shift) <= tol:
             break
     if not strict:
-        kernels.hamerly_pass(
-            X, x_sq_norms, centers, neg_half_norms(centers), kernels.half_separation(centers),
-            shift, labels, upper, lower, margin_scale, False, dirty,
-        )
+        run_pass(False)
     return labels, kernels.inertia(X, weights, centers, labels), centers, iteration + 1
 
 

@@ -29,8 +29,9 @@ def check_finite(X: np.ndarray, name: str = "X") -> None:
     """Raise ``ValueError`` naming how many NaN/inf values ``X`` holds, and where."""
     if X.dtype.kind not in "fc":
         return
-    # A sum is one cheap pass; only look closer when it is not finite.
-    if np.isfinite(X.sum(dtype=np.float64)) and np.isfinite(X).all():
+    # A finite sum proves every value finite in one cheap pass; only a sum that
+    # is not finite (NaN, inf, or an overflow of finite values) needs a closer look.
+    if np.isfinite(X.sum(dtype=np.float64)) or np.isfinite(X).all():
         return
     nan_mask = np.isnan(X)
     inf_mask = np.isinf(X)
@@ -58,11 +59,15 @@ def validate_X(
     order: str | None = None,
     copy: bool = False,
     ensure_min_samples: int = 1,
+    ensure_finite: bool = True,
 ):
     """Validate ``X`` for ``estimator`` (setting ``n_features_in_`` when ``reset``).
 
     Floats keep their precision (float32 stays float32); anything else becomes
-    float64. NaN/inf, text, empty or 1-D input are refused with a clear message.
+    float64. NaN/inf, text, empty or 1-D input are refused with a clear message
+    (NaN/inf only with ``ensure_finite``: a caller that passes over the data
+    anyway may prove it finite on the way and call :func:`check_finite` only
+    when it is not).
     """
     if not accept_sparse and _is_sparse(X):
         raise TypeError(
@@ -91,6 +96,8 @@ def validate_X(
                 "for a single sample."
             ) from exc
         raise
+    if not ensure_finite:
+        return X
     if _is_sparse(X):
         check_finite(X.data, name="X")
     else:

@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from clustra._config import kernel_threads
+from clustra._kernels import kmeans as kernels
 from clustra._kernels.kmeans import CHUNK
 from clustra.cluster import _kmeans_single as single
 from clustra.cluster._kmeans_base import (
@@ -26,12 +27,12 @@ from clustra.cluster._kmeans_base import (
     initial_centers,
     resolve_n_init,
     same_clustering,
-    tolerance,
     writeable,
 )
 from clustra.cluster._minibatch import MiniBatchKMeans
 from clustra.cluster._validation import (
     FLOAT_DTYPES,
+    check_finite,
     check_n_clusters,
     check_sample_weight,
     validate_X,
@@ -189,9 +190,8 @@ class KMeans(BaseKMeans):
         -------
         self
         """
-        X = writeable(
-            validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C", copy=self.copy_x)
-        )
+        X_given = X
+        X = validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C", ensure_finite=False)
         n_clusters, kind = self._check_common_params(X)
         algorithm = choose_algorithm(self.algorithm, X.shape[0], n_clusters, X.shape[1])
         n_init = resolve_n_init(self.n_init, kind, default=10)
@@ -206,20 +206,27 @@ class KMeans(BaseKMeans):
         weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
         init = self._validated_init(X, kind)
         random_state = self._random_state()
-        tol = tolerance(X, self.tol)
-
-        # Centre X on its mean: the score expansion then loses less to cancellation.
-        x_mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
-        X -= x_mean
-        if init is not None:
-            init -= x_mean
-        try:
-            with self._threads(X.shape[0]):
+        with self._threads(X.shape[0]):
+            column_sums = kernels.column_sums(X)
+            if not np.all(np.isfinite(column_sums)):
+                check_finite(X)  # says how many NaN/inf values there are, and where
+            # Centre X on its mean: the score expansion then loses less to
+            # cancellation. One pass writes the centred copy (or centres X in
+            # place when copy_x is False or X is a private copy already) and
+            # measures the variances for the tolerance.
+            x_mean = (column_sums / X.shape[0]).astype(X.dtype)
+            in_place = X.flags.writeable and (not self.copy_x or not _shares_memory(X, X_given))
+            X_user, X = X, (X if in_place else np.empty_like(X))
+            variances = kernels.centre(X_user, x_mean, X)
+            tol = float(np.mean(variances) * self.tol)
+            if init is not None:
+                init -= x_mean
+            try:
                 best = self._best_of_runs(X, weights, init, kind, n_init, random_state, tol,
                                           algorithm, n_clusters)
-        finally:
-            if not self.copy_x:
-                X += x_mean
+            finally:
+                if in_place and not self.copy_x:
+                    X += x_mean
         labels, inertia, centers, n_iter = best
 
         distinct = np.unique(labels).size
@@ -253,6 +260,11 @@ class KMeans(BaseKMeans):
             ):
                 best = result
         return best
+
+
+def _shares_memory(X, X_given) -> bool:
+    """Whether validated X may still be the caller's array (so must not be changed)."""
+    return X is X_given or (isinstance(X_given, np.ndarray) and np.may_share_memory(X, X_given))
 
 
 def k_means(
