@@ -7,11 +7,11 @@ from sklearn.cluster import KMeans as SklearnKMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from clustra import KMeans
-from clustra.selection._fitting import _kmeans_labels, _replayable_kmeans, labels_for_k
+from clustra.selection._fitting import _kmeans_fits, _replayable_kmeans, labels_for_k
 
 
-def _estimator_labels(X, k_values, estimator):
-    return {k: clone(estimator).set_params(n_clusters=k).fit(X).labels_ for k in k_values}
+def _estimator_fits(X, k_values, estimator):
+    return {k: clone(estimator).set_params(n_clusters=k).fit(X) for k in k_values}
 
 
 @pytest.mark.parametrize(
@@ -31,13 +31,17 @@ def test_replayed_kmeans_fits_give_the_estimators_labels(rng, estimator, n_sampl
     X[: n_samples // 2] += 2.0
     k_values = [2, 3, 5, 8]
     assert _replayable_kmeans(estimator, X)
-    got = _kmeans_labels(X, k_values, estimator)
-    expected = _estimator_labels(X, k_values, estimator)
+    got = _kmeans_fits(X, k_values, estimator)
+    expected = _estimator_fits(X, k_values, estimator)
     for k in k_values:
-        np.testing.assert_array_equal(got[k], expected[k])
+        labels, inertia, n_iter = got[k]
+        np.testing.assert_array_equal(labels, expected[k].labels_)
+        # Bit-identical arithmetic, not just the same partition.
+        assert inertia == expected[k].inertia_ and n_iter == expected[k].n_iter_
     if isinstance(estimator.random_state, np.random.RandomState):
         # The estimator's own RandomState is not consumed (a clone copies it).
-        np.testing.assert_array_equal(_kmeans_labels(X, k_values, estimator)[5], expected[5])
+        again = _kmeans_fits(X, k_values, estimator)[5][0]
+        np.testing.assert_array_equal(again, expected[5].labels_)
 
 
 def test_only_clustra_kmeans_with_a_named_init_is_replayed(rng):
