@@ -139,16 +139,31 @@ def _lane_sum(values, width):
 def _range_distance_sum(XT, point, lo, hi, tile):
     """Sum of the Euclidean distances from ``point`` ((d,)) to the columns ``lo:hi`` of ``XT``.
 
-    Squared differences are accumulated dimension by dimension into ``tile``
-    (a ``COLUMN_CHUNK`` float64 buffer), ``COLUMN_CHUNK`` columns at a time
-    (exact differences: no ``|x|^2 - 2xy + |y|^2`` cancellation), square-rooted
-    in a separate vectorisable loop and summed in a fixed lane order.
+    Squared differences are accumulated into ``tile`` (a ``COLUMN_CHUNK``
+    float64 buffer), ``COLUMN_CHUNK`` columns at a time, four dimensions per
+    pass over the tile (exact differences: no ``|x|^2 - 2xy + |y|^2``
+    cancellation), square-rooted in a separate vectorisable loop and summed in
+    a fixed lane order.
     """
+    n_features = XT.shape[0]
+    n_fours = n_features - n_features % 4
     total = 0.0
     for j0 in range(lo, hi, COLUMN_CHUNK):
         width = min(COLUMN_CHUNK, hi - j0)
         tile[:width] = 0.0
-        for k in range(XT.shape[0]):
+        for k in range(0, n_fours, 4):
+            x0, x1, x2, x3 = point[k], point[k + 1], point[k + 2], point[k + 3]
+            column0 = XT[k, j0 : j0 + width]
+            column1 = XT[k + 1, j0 : j0 + width]
+            column2 = XT[k + 2, j0 : j0 + width]
+            column3 = XT[k + 3, j0 : j0 + width]
+            for jj in range(width):
+                d0 = column0[jj] - x0
+                d1 = column1[jj] - x1
+                d2 = column2[jj] - x2
+                d3 = column3[jj] - x3
+                tile[jj] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)
+        for k in range(n_fours, n_features):
             xk = point[k]
             column = XT[k, j0 : j0 + width]
             for jj in range(width):
