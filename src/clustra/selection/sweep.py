@@ -224,7 +224,7 @@ def _sampled_silhouettes(X, codes_list, n_labels_list, rows):
     ).astype(np.int64)
     position = np.empty(X.shape[0], dtype=np.int64)
     position[order] = np.arange(X.shape[0])
-    with kernel_threads():
+    with kernel_threads(limit_blas=False):  # no BLAS in the kernel: skip threadpoolctl
         sums = cell_distance_sums(
             np.ascontiguousarray(X[order].T), starts, position[rows],
             np.ascontiguousarray(cell_columns), int(offsets[-1]),
