@@ -144,7 +144,11 @@ def test_copy_x_false_restores_input(rng):
 
 @pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
 @pytest.mark.parametrize("init", ["k-means++", "random"])
-def test_bit_identical_with_one_or_two_threads(rng, algorithm, init):
+@pytest.mark.parametrize("blas", [False, True], ids=["own-products", "blas-products"])
+def test_bit_identical_with_one_or_two_threads(rng, monkeypatch, algorithm, init, blas):
+    if blas:
+        monkeypatch.setattr(single, "BLAS_MIN_WORK", 0)
+        monkeypatch.setattr(single, "BLAS_MIN_FEATURES", 1)
     X = blobs(rng, n_per=1000, n_centers=4, n_features=3)  # 4 chunks of 1024 rows
     weights = rng.uniform(0.5, 2.0, X.shape[0])
     fits = []
@@ -278,3 +282,23 @@ def test_auto_rule(algorithm, shape, expected):
 
     n_samples, n_features, n_clusters = shape
     assert choose_algorithm(algorithm, n_samples, n_clusters, n_features) == expected
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blas_products_give_the_same_clustering(rng, monkeypatch, dtype):
+    # The BLAS path (large problems) against the tile kernel's own products, and
+    # both against scikit-learn from the same centres.
+    X = blobs(rng, n_per=600, n_centers=6, n_features=9, spread=2.5, dtype=dtype)
+    init = X[:6].copy()
+    fits = {}
+    for blas in (False, True):
+        monkeypatch.setattr(single, "BLAS_MIN_WORK", 0 if blas else 1 << 62)
+        for algorithm in ("lloyd", "hamerly"):
+            est = KMeans(6, init=init, n_init=1, tol=0.0, algorithm=algorithm).fit(X)
+            fits[blas, algorithm] = est
+            assert_array_equal(est.predict(X), est.labels_)
+    ref = skcluster.KMeans(6, init=init, n_init=1, tol=0.0, algorithm="lloyd").fit(X)
+    for est in fits.values():
+        assert_array_equal(est.labels_, ref.labels_)
+        assert est.n_iter_ == ref.n_iter_
+        assert_allclose(est.inertia_, ref.inertia_, rtol=rtol_for(dtype))

@@ -9,16 +9,17 @@ Conventions shared by every kernel here:
   ``neg_half_norms[j] = -||c_j||^2 / 2``. The nearest centre of ``x`` is the
   argmax of the *score* ``x . c_j - ||c_j||^2 / 2`` (since ``||x - c_j||^2 =
   ||x||^2 - 2 score_j``), computed in X's dtype. Rows are scored a tile at a
-  time with the row index in the inner loop (see :func:`_tile_best`): that
-  loop has no reduction, so LLVM vectorises it without ``fastmath``. Ties go
-  to the lowest centre index, as in scikit-learn.
+  time, gathered and transposed so that the row index is the inner loop (see
+  :func:`_tile_best`): either by the kernel's own loops, which have no
+  reduction and so vectorise without ``fastmath``, or, for large problems,
+  by one BLAS product per tile. Ties go to the lowest centre index, as in
+  scikit-learn.
 - Rows are processed in chunks of :data:`CHUNK` rows. Every chunk writes its
   own float64 partial sums; partials are added in chunk order. The results
   therefore depend on ``CHUNK`` but never on the number of threads.
-- Lloyd and Hamerly add the same score terms in the same order (no fastmath,
-  hence no FMA contraction) and sum chunks in the same order, so from the
-  same centres they produce bit-identical labels and centres at every
-  iteration.
+- Within one fit every kernel scores with the same path, so Lloyd and
+  Hamerly agree on every score and give the same labels; their centres agree
+  up to the rounding of Hamerly's incremental sums (see :func:`hamerly_pass`).
 """
 
 from __future__ import annotations
@@ -55,30 +56,55 @@ def _score_pair(x_t, width, centers, neg_half_norms, j, both, scores):
     ``scores[0]`` (and ``scores[1]``) receive ``neg_half_norms[j] + sum_f
     x_t[f] * centers[j, f]``, the terms added one feature at a time in feature
     order: every kernel computes a score with exactly these roundings. Two
-    centres share each load of a row slice, and four features are added per
-    store, so the loop is bound by arithmetic rather than by loads and stores.
+    centres share each load of a row slice, and up to four features are added
+    per store (the first ones together with the constant term), so the loops
+    are bound by arithmetic rather than by loads and stores.
     """
     n_features = x_t.shape[0]
-    d4 = n_features - n_features % 4
     a = scores[0]
     b = scores[1]
     k = j + 1 if both else j  # the second centre (a repeat of j when not both)
-    a0 = neg_half_norms[j]
-    b0 = neg_half_norms[k]
-    for r in range(width):
-        a[r] = a0
-        b[r] = b0
-    for f in range(0, d4, 4):
+    a_init = neg_half_norms[j]
+    b_init = neg_half_norms[k]
+    # The first group of up to four features starts from the constant term.
+    head = min(n_features, 4)
+    x0 = x_t[0]
+    a0, b0 = centers[j, 0], centers[k, 0]
+    if head == 1:
+        for r in range(width):
+            a[r] = a_init + x0[r] * a0
+            b[r] = b_init + x0[r] * b0
+    elif head == 2:
+        x1 = x_t[1]
+        a1, b1 = centers[j, 1], centers[k, 1]
+        for r in range(width):
+            a[r] = (a_init + x0[r] * a0) + x1[r] * a1
+            b[r] = (b_init + x0[r] * b0) + x1[r] * b1
+    elif head == 3:
+        x1, x2 = x_t[1], x_t[2]
+        a1, a2, b1, b2 = centers[j, 1], centers[j, 2], centers[k, 1], centers[k, 2]
+        for r in range(width):
+            a[r] = ((a_init + x0[r] * a0) + x1[r] * a1) + x2[r] * a2
+            b[r] = ((b_init + x0[r] * b0) + x1[r] * b1) + x2[r] * b2
+    else:
+        x1, x2, x3 = x_t[1], x_t[2], x_t[3]
+        a1, a2, a3 = centers[j, 1], centers[j, 2], centers[j, 3]
+        b1, b2, b3 = centers[k, 1], centers[k, 2], centers[k, 3]
+        for r in range(width):
+            a[r] = (((a_init + x0[r] * a0) + x1[r] * a1) + x2[r] * a2) + x3[r] * a3
+            b[r] = (((b_init + x0[r] * b0) + x1[r] * b1) + x2[r] * b2) + x3[r] * b3
+    # Then groups of four, then the features left over one by one.
+    stop = head + (n_features - head) // 4 * 4
+    for f in range(head, stop, 4):
         x0, x1, x2, x3 = x_t[f], x_t[f + 1], x_t[f + 2], x_t[f + 3]
         a0, a1, a2, a3 = centers[j, f], centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
         b0, b1, b2, b3 = centers[k, f], centers[k, f + 1], centers[k, f + 2], centers[k, f + 3]
         for r in range(width):
             a[r] = (((a[r] + x0[r] * a0) + x1[r] * a1) + x2[r] * a2) + x3[r] * a3
             b[r] = (((b[r] + x0[r] * b0) + x1[r] * b1) + x2[r] * b2) + x3[r] * b3
-    for f in range(d4, n_features):
+    for f in range(stop, n_features):
         x0 = x_t[f]
-        a0 = centers[j, f]
-        b0 = centers[k, f]
+        a0, b0 = centers[j, f], centers[k, f]
         for r in range(width):
             a[r] += x0[r] * a0
             b[r] += x0[r] * b0
@@ -103,57 +129,67 @@ def _gather_tile(X, rows, n_rows, x_t):
     return width
 
 
+@njit(cache=True, inline="always")
+def _take_best2(values, offset, j, width, best_score, second_score, best):
+    """Fold centre j's scores (``values[r] + offset``) into the best and runner-up scores.
+
+    Branch-free, so that the loop vectorises; ties keep the lower index.
+    """
+    for r in range(width):
+        s = values[r] + offset
+        better = s > best_score[r]
+        second_score[r] = best_score[r] if better else max(second_score[r], s)
+        best_score[r] = s if better else best_score[r]
+        best[r] = j if better else best[r]
+
+
+@njit(cache=True, inline="always")
+def _take_best(values, offset, j, width, best_score, best):
+    """Like :func:`_take_best2` without the runner-up."""
+    for r in range(width):
+        s = values[r] + offset
+        better = s > best_score[r]
+        best_score[r] = s if better else best_score[r]
+        best[r] = j if better else best[r]
+
+
 @njit(cache=True)
-def _tile_best(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, second_score,
-               best):
+def _tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
     """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
 
-    ``x_t`` is a (d, TILE) buffer for the gathered, transposed rows (slots
-    past ``n_rows`` are zero and ignored); ``scores`` is (2, TILE). On return
-    ``best[r]`` is the nearest centre of row ``rows[r]`` (lowest index on
-    ties) and ``best_score``/``second_score`` its score and the runner-up's.
-    The loops over the TILE slots have a fixed trip count and no reduction,
-    so LLVM turns them into wide vector code.
+    ``work`` is the tuple of :func:`_tile_buffers`. On return ``best[r]`` is
+    the nearest centre of row ``rows[r]`` (lowest index on ties) and
+    ``best_score`` its score; with ``runner_up``, ``second_score`` holds the
+    runner-up's score. With ``blas`` in ``work`` the products come from one
+    BLAS matrix product per tile (``centers @ x_t``, then the constant term is
+    added); otherwise from :func:`_score_pair`. Every kernel of a fit uses the
+    same path, so they agree on every score to the last bit.
     """
+    x_t, scores, best_score, second_score, best, _, products, blas = work
     width = _gather_tile(X, rows, n_rows, x_t)
     for r in range(width):
         best_score[r] = -np.inf
         second_score[r] = -np.inf
         best[r] = 0
     n_clusters = centers.shape[0]
+    if blas:
+        np.dot(centers, x_t, products)
+        for j in range(n_clusters):
+            if runner_up:
+                _take_best2(products[j], neg_half_norms[j], j, width, best_score, second_score,
+                            best)
+            else:
+                _take_best(products[j], neg_half_norms[j], j, width, best_score, best)
+        return n_rows
+    zero = neg_half_norms.dtype.type(0)
     for j in range(0, n_clusters, 2):
         both = j + 1 < n_clusters
         _score_pair(x_t, width, centers, neg_half_norms, j, both, scores)
         for q in range(2 if both else 1):
-            s_q = scores[q]
-            for r in range(width):
-                # Branch-free, so that this loop vectorises too.
-                s = s_q[r]
-                better = s > best_score[r]
-                second_score[r] = best_score[r] if better else max(second_score[r], s)
-                best_score[r] = s if better else best_score[r]
-                best[r] = j + q if better else best[r]
-    return n_rows
-
-
-@njit(cache=True)
-def _tile_nearest(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, best):
-    """Like :func:`_tile_best` without the runner-up (Lloyd needs only the nearest)."""
-    width = _gather_tile(X, rows, n_rows, x_t)
-    for r in range(width):
-        best_score[r] = -np.inf
-        best[r] = 0
-    n_clusters = centers.shape[0]
-    for j in range(0, n_clusters, 2):
-        both = j + 1 < n_clusters
-        _score_pair(x_t, width, centers, neg_half_norms, j, both, scores)
-        for q in range(2 if both else 1):
-            s_q = scores[q]
-            for r in range(width):
-                s = s_q[r]
-                better = s > best_score[r]
-                best_score[r] = s if better else best_score[r]
-                best[r] = j + q if better else best[r]
+            if runner_up:
+                _take_best2(scores[q], zero, j + q, width, best_score, second_score, best)
+            else:
+                _take_best(scores[q], zero, j + q, width, best_score, best)
     return n_rows
 
 
@@ -167,14 +203,23 @@ def _add_row(X, weights, i, label, sums, weight_sums, sign=1.0):
 
 
 @njit(cache=True)
-def _tile_buffers(n_features, dtype):
+def _tile_buffers(n_features, n_clusters, dtype, blas):
+    """The per-thread work space of the tile kernels, as one tuple.
+
+    (x_t, scores, best_score, second_score, best, rows, products, blas):
+    the gathered transposed rows (d, TILE), two score rows (2, TILE), the
+    best and runner-up scores and the best centre per slot, a row-index
+    buffer, the BLAS products (k, TILE) (a 1 x 1 stand-in without BLAS) and
+    the flag itself.
+    """
     x_t = np.zeros((n_features, TILE), dtype=dtype)
     scores = np.empty((2, TILE), dtype=dtype)
     best_score = np.empty(TILE, dtype=dtype)
     second_score = np.empty(TILE, dtype=dtype)
     best = np.empty(TILE, dtype=np.int32)
     rows = np.empty(TILE, dtype=np.int64)
-    return x_t, scores, best_score, second_score, best, rows
+    products = np.empty((n_clusters, TILE) if blas else (1, 1), dtype=dtype)
+    return x_t, scores, best_score, second_score, best, rows, products, blas
 
 
 @njit(cache=True, inline="always")
@@ -187,7 +232,8 @@ def _tile_rows(rows, start, end):
 
 
 @njit(cache=True)
-def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights):
+def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights,
+                 blas):
     """Assign the rows of one chunk and sum them into chunk_sums (k, d) / chunk_weights (k,).
 
     The parallel kernels only loop over chunks and call a function like this
@@ -195,14 +241,15 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
     Returns how many labels changed.
     """
     n_samples, n_features = X.shape
-    x_t, scores, best_score, second_score, best, rows = _tile_buffers(n_features, X.dtype)
+    work = _tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    best, rows = work[4], work[5]
     chunk_sums[:] = 0.0
     chunk_weights[:] = 0.0
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = _tile_rows(rows, start, end)
-        _tile_nearest(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, best)
+        _tile_best(X, rows, n_rows, centers, neg_half_norms, work, False)
         for r in range(n_rows):
             i = start + r
             label = best[r]
@@ -214,15 +261,16 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
 
 
 @njit(cache=True)
-def _assign_chunk(X, centers, neg_half_norms, labels, chunk):
+def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas):
     """Nearest centre of the rows of one chunk into labels; returns how many changed."""
     n_samples, n_features = X.shape
-    x_t, scores, best_score, second_score, best, rows = _tile_buffers(n_features, X.dtype)
+    work = _tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    best, rows = work[4], work[5]
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = _tile_rows(rows, start, end)
-        _tile_nearest(X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, best)
+        _tile_best(X, rows, n_rows, centers, neg_half_norms, work, False)
         for r in range(n_rows):
             if labels[start + r] != best[r]:
                 n_changed += 1
@@ -231,7 +279,8 @@ def _assign_chunk(X, centers, neg_half_norms, labels, chunk):
 
 
 @njit(parallel=True, cache=True)
-def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n_per_group):
+def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n_per_group,
+               blas):
     """One fused Lloyd pass: assign every row and sum it into its new centre.
 
     Parameters
@@ -243,6 +292,8 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     sums : (k, d) float64, out: weighted sum of the rows of each cluster.
     weight_sums : (k,) float64, out: total weight of each cluster.
     n_per_group : int, chunks per group (memory only; results do not depend on it).
+    blas : bool, score by BLAS matrix products (see :func:`_tile_best`); the
+        caller holds BLAS to one thread.
 
     Returns
     -------
@@ -261,7 +312,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
         for g in prange(n_here):
             changed[first + g] = _lloyd_chunk(
                 X, weights, centers, neg_half_norms, labels, first + g, partial_sums[g],
-                partial_weights[g],
+                partial_weights[g], blas,
             )
         for g in range(n_here):
             for j in range(n_clusters):
@@ -272,8 +323,8 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
 
 
 @njit(parallel=True, cache=True)
-def assign(X, centers, neg_half_norms, labels):
-    """Nearest centre of every row into ``labels`` ((n,) int32); no sums. Shapes as lloyd_pass.
+def assign(X, centers, neg_half_norms, labels, blas):
+    """Nearest centre of every row into ``labels`` ((n,) int32); no sums. As lloyd_pass.
 
     Returns how many labels changed.
     """
@@ -281,7 +332,7 @@ def assign(X, centers, neg_half_norms, labels):
     total_chunks = (n_samples + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
     for chunk in prange(total_chunks):
-        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, chunk)
+        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas)
     return changed.sum()
 
 
@@ -317,18 +368,16 @@ def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
 
 
 @njit(cache=True)
-def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, x_t, scores,
-             best_score, second_score, best, labels, upper, lower, chunk_sums, chunk_weights,
-             fresh):
+def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, labels, upper,
+             lower, chunk_sums, chunk_weights, fresh):
     """Rescore ``rows[:n_rows]`` against every centre; reset their bounds and labels.
 
     A row whose label changes moves its weighted contribution from its old
     cluster's chunk sums to the new one's; with ``fresh`` the chunk sums hold
     no row yet and every row is added. Returns how many labels changed.
     """
-    _tile_best(
-        X, rows, n_rows, centers, neg_half_norms, x_t, scores, best_score, second_score, best
-    )
+    _tile_best(X, rows, n_rows, centers, neg_half_norms, work, True)
+    best_score, second_score, best = work[2], work[3], work[4]
     n_changed = 0
     n_clusters = centers.shape[0]
     for r in range(n_rows):
@@ -349,21 +398,21 @@ def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, x_t,
 @njit(cache=True)
 def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
                    labels, upper, lower, chunk_sums, chunk_weights, margin_scale, first, chunk,
-                   top, top_shift, second_shift, max_center_sq):
+                   top, top_shift, second_shift, max_center_sq, blas):
     """The Hamerly pass over one chunk (see :func:`hamerly_pass`); returns labels changed."""
     n_samples, n_features = X.shape
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
-    x_t, scores, best_score, second_score, best, pending = _tile_buffers(n_features, X.dtype)
+    work = _tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    pending = work[5]
     if first:
         chunk_sums[:] = 0.0
         chunk_weights[:] = 0.0
         for start in range(chunk * CHUNK, end, TILE):
             n_rows = _tile_rows(pending, start, end)
             n_changed += _rescore(
-                X, weights, x_sq_norms, pending, n_rows, centers, neg_half_norms, x_t, scores,
-                best_score, second_score, best, labels, upper, lower, chunk_sums, chunk_weights,
-                True,
+                X, weights, x_sq_norms, pending, n_rows, centers, neg_half_norms, work, labels,
+                upper, lower, chunk_sums, chunk_weights, True,
             )
     else:
         unsettled = np.empty(TILE, dtype=np.int64)
@@ -401,15 +450,13 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
                 if n_pending == TILE:
                     n_changed += _rescore(
                         X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms,
-                        x_t, scores, best_score, second_score, best, labels, upper, lower,
-                        chunk_sums, chunk_weights, False,
+                        work, labels, upper, lower, chunk_sums, chunk_weights, False,
                     )
                     n_pending = 0
         if n_pending > 0:
             n_changed += _rescore(
-                X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms, x_t,
-                scores, best_score, second_score, best, labels, upper, lower, chunk_sums,
-                chunk_weights, False,
+                X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms, work,
+                labels, upper, lower, chunk_sums, chunk_weights, False,
             )
     return n_changed
 
@@ -432,6 +479,7 @@ def hamerly_pass(
     weight_sums,
     margin_scale,
     first,
+    blas,
 ):
     """One exact Hamerly pass: the labels :func:`assign` would give, and the new sums.
 
@@ -462,6 +510,7 @@ def hamerly_pass(
     sums : (k, d) and weight_sums : (k,) float64, out.
     margin_scale : float, relative rounding margin (see above).
     first : bool, no valid bounds or chunk sums yet: score and add every row.
+    blas : bool, as in :func:`lloyd_pass`.
 
     Returns
     -------
@@ -479,7 +528,7 @@ def hamerly_pass(
         changed[chunk] = _hamerly_chunk(
             X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
             upper, lower, partial_sums[chunk], partial_weights[chunk], margin_scale, first,
-            chunk, top, top_shift, second_shift, max_center_sq,
+            chunk, top, top_shift, second_shift, max_center_sq, blas,
         )
     add_in_order(partial_sums, partial_weights, sums, weight_sums)
     return changed.sum()

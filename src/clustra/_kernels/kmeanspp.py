@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 CHUNK = 4096
+TILE = 128  # rows gathered and scored together (a divisor of CHUNK)
 
 
 @njit(cache=True, inline="always")
@@ -34,8 +35,47 @@ def sq_distances_to_point(X, point):
     return out
 
 
+@njit(cache=True)
+def _tile_sq_distances(X, start, stop, candidates, x_t, acc, out):
+    """out[t, start:stop] = squared distances of rows start..stop-1 to candidate t.
+
+    The rows are gathered transposed into ``x_t`` ((d, TILE) float64) so the
+    loops run over rows without a reduction and vectorise, two features per
+    pass over the (TILE,) float64 accumulator ``acc``; the terms are added in
+    feature order, as in :func:`_sq_distance_to`.
+    """
+    n_rows = stop - start
+    n_features = X.shape[1]
+    for r in range(n_rows):
+        for f in range(n_features):
+            x_t[f, r] = X[start + r, f]
+    for t in range(candidates.shape[0]):
+        c = np.float64(candidates[t, 0])
+        x0 = x_t[0]
+        for r in range(TILE):
+            diff = x0[r] - c
+            acc[r] = diff * diff
+        for f in range(1, n_features - 1, 2):
+            c0 = np.float64(candidates[t, f])
+            c1 = np.float64(candidates[t, f + 1])
+            x0 = x_t[f]
+            x1 = x_t[f + 1]
+            for r in range(TILE):
+                d0 = x0[r] - c0
+                d1 = x1[r] - c1
+                acc[r] = (acc[r] + d0 * d0) + d1 * d1
+        if n_features % 2 == 0:
+            c = np.float64(candidates[t, n_features - 1])
+            x0 = x_t[n_features - 1]
+            for r in range(TILE):
+                diff = x0[r] - c
+                acc[r] += diff * diff
+        for r in range(n_rows):
+            out[t, start + r] = acc[r]
+
+
 @njit(parallel=True, cache=True)
-def candidate_potentials(X, weights, closest_sq, candidates):
+def candidate_potentials(X, weights, closest_sq, candidates, distances):
     """Potential (weighted sum of squared distances to the nearest centre) for each candidate.
 
     Parameters
@@ -43,32 +83,31 @@ def candidate_potentials(X, weights, closest_sq, candidates):
     X : (n, d); weights : (n,) X's dtype; closest_sq : (n,) float64, squared
         distance of each row to its nearest chosen centre so far.
     candidates : (t, d), X's dtype: the candidate centres.
+    distances : (t, n) float64, out: squared distance of every row to every
+        candidate (so the chosen one's need not be computed again).
 
     Returns
     -------
     (t,) float64: ``sum_i w_i min(closest_sq_i, ||x_i - candidate||^2)``.
     """
-    n_samples = X.shape[0]
+    n_samples, n_features = X.shape
     n_candidates = candidates.shape[0]
     total_chunks = (n_samples + CHUNK - 1) // CHUNK
     partial = np.zeros((total_chunks, n_candidates), dtype=np.float64)
     for chunk in prange(total_chunks):
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            w = np.float64(weights[i])
-            for t in range(n_candidates):
-                d2 = _sq_distance_to(X, i, candidates[t])
-                partial[chunk, t] += w * min(d2, closest_sq[i])
+        x_t = np.zeros((n_features, TILE))
+        acc = np.empty(TILE)
+        stop_chunk = min((chunk + 1) * CHUNK, n_samples)
+        for start in range(chunk * CHUNK, stop_chunk, TILE):
+            _tile_sq_distances(X, start, min(start + TILE, stop_chunk), candidates, x_t, acc,
+                               distances)
+        for t in range(n_candidates):
+            total = 0.0
+            for i in range(chunk * CHUNK, stop_chunk):
+                total += np.float64(weights[i]) * min(distances[t, i], closest_sq[i])
+            partial[chunk, t] = total
     out = np.zeros(n_candidates, dtype=np.float64)
     for chunk in range(total_chunks):
         for t in range(n_candidates):
             out[t] += partial[chunk, t]
     return out
-
-
-@njit(parallel=True, cache=True)
-def update_closest(X, point, closest_sq):
-    """closest_sq[i] = min(closest_sq[i], ||x_i - point||^2), in place."""
-    for i in prange(X.shape[0]):
-        d2 = _sq_distance_to(X, i, point)
-        if d2 < closest_sq[i]:
-            closest_sq[i] = d2

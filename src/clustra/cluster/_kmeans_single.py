@@ -42,6 +42,30 @@ def threads_for(n_rows: int, chunk: int = kernels.CHUNK):
         numba.set_num_threads(current)
 
 
+# Score by BLAS matrix products (one per tile of rows) from this many features
+# up, and only when a pass does enough work that holding BLAS to one thread
+# (threadpoolctl takes about a millisecond) does not show.
+BLAS_MIN_FEATURES = 8
+BLAS_MIN_WORK = 1 << 24  # n_samples * n_clusters * n_features
+
+
+def use_blas(n_samples: int, n_clusters: int, n_features: int) -> bool:
+    """Whether the tile kernels take their products from BLAS (see kernels._tile_best)."""
+    return n_features >= BLAS_MIN_FEATURES and n_samples * n_clusters * n_features >= BLAS_MIN_WORK
+
+
+@contextlib.contextmanager
+def blas_held(blas: bool):
+    """Hold BLAS to one thread while the tile kernels call it from numba's threads."""
+    if not blas:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def neg_half_norms(centers: np.ndarray) -> np.ndarray:
     norms = np.einsum("ij,ij->i", centers.astype(np.float64), centers.astype(np.float64))
     return (-0.5 * norms).astype(centers.dtype)
@@ -50,8 +74,9 @@ def neg_half_norms(centers: np.ndarray) -> np.ndarray:
 def assign_labels(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """Nearest centre of every row of X (int32), as the Lloyd pass computes it."""
     labels = np.full(X.shape[0], -1, dtype=np.int32)
-    with threads_for(X.shape[0]):
-        kernels.assign(X, centers, neg_half_norms(centers), labels)
+    blas = use_blas(X.shape[0], *centers.shape)
+    with threads_for(X.shape[0]), blas_held(blas):
+        kernels.assign(X, centers, neg_half_norms(centers), labels, blas)
     return labels
 
 
@@ -123,21 +148,24 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     sums = np.zeros((n_clusters, n_features))
     weight_sums = np.zeros(n_clusters)
     per_group = kernels.group_size(n_clusters, n_features)
-    strict = False
-    for iteration in range(max_iter):  # noqa: B007 - used after the loop
-        n_changed = kernels.lloyd_pass(
-            X, weights, centers, neg_half_norms(centers), labels, sums, weight_sums, per_group
-        )
-        if history is not None:
-            history.append(kernels.inertia(X, weights, centers, labels))
-        centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
-        if n_changed == 0:
-            strict = True
-            break
-        if np.dot(shift, shift) <= tol:
-            break
-    if not strict:
-        kernels.assign(X, centers, neg_half_norms(centers), labels)
+    blas = use_blas(X.shape[0], n_clusters, n_features)
+    with blas_held(blas):
+        strict = False
+        for iteration in range(max_iter):  # noqa: B007 - used after the loop
+            n_changed = kernels.lloyd_pass(
+                X, weights, centers, neg_half_norms(centers), labels, sums, weight_sums,
+                per_group, blas,
+            )
+            if history is not None:
+                history.append(kernels.inertia(X, weights, centers, labels))
+            centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
+            if n_changed == 0:
+                strict = True
+                break
+            if np.dot(shift, shift) <= tol:
+                break
+        if not strict:
+            kernels.assign(X, centers, neg_half_norms(centers), labels, blas)
     return labels, kernels.inertia(X, weights, centers, labels), centers, iteration + 1
 
 
@@ -166,26 +194,29 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     # Rounding allowance for the bound tests (see kernels.hamerly_pass).
     margin_scale = 128.0 * (n_features + 8) * float(np.finfo(X.dtype).eps)
 
+    blas = use_blas(n_samples, n_clusters, n_features)
+
     def run_pass(first):
         return kernels.hamerly_pass(
             X, weights, x_sq_norms, centers, neg_half_norms(centers),
             kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
-            partial_weights, sums, weight_sums, margin_scale, first,
+            partial_weights, sums, weight_sums, margin_scale, first, blas,
         )
 
-    strict = False
-    for iteration in range(max_iter):  # noqa: B007 - used after the loop
-        n_changed = run_pass(iteration == 0)
-        if history is not None:
-            history.append(kernels.inertia(X, weights, centers, labels))
-        centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
-        if n_changed == 0:
-            strict = True
-            break
-        if np.dot(shift, shift) <= tol:
-            break
-    if not strict:
-        run_pass(False)
+    with blas_held(blas):
+        strict = False
+        for iteration in range(max_iter):  # noqa: B007 - used after the loop
+            n_changed = run_pass(iteration == 0)
+            if history is not None:
+                history.append(kernels.inertia(X, weights, centers, labels))
+            centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
+            if n_changed == 0:
+                strict = True
+                break
+            if np.dot(shift, shift) <= tol:
+                break
+        if not strict:
+            run_pass(False)
     return labels, kernels.inertia(X, weights, centers, labels), centers, iteration + 1
 
 
@@ -209,17 +240,20 @@ def kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials=None):
     indices[0] = first
     closest_sq = pp_kernels.sq_distances_to_point(X, X[first])
     potential = float(np.sum(weights64 * closest_sq))  # numpy's sum: not threaded
+    distances = np.empty((n_local_trials, n_samples))  # rows to each candidate, squared
+    weighted = np.empty(n_samples)
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * potential
-        candidate_ids = np.searchsorted(np.cumsum(weights64 * closest_sq), rand_vals)
+        np.multiply(weights64, closest_sq, out=weighted)
+        candidate_ids = np.searchsorted(np.cumsum(weighted, out=weighted), rand_vals)
         np.clip(candidate_ids, None, n_samples - 1, out=candidate_ids)
         potentials = pp_kernels.candidate_potentials(
-            X, weights, closest_sq, np.ascontiguousarray(X[candidate_ids])
+            X, weights, closest_sq, np.ascontiguousarray(X[candidate_ids]), distances
         )
         best = int(np.argmin(potentials))
         potential = potentials[best]
         chosen = candidate_ids[best]
-        pp_kernels.update_closest(X, X[chosen], closest_sq)
+        np.minimum(closest_sq, distances[best], out=closest_sq)
         centers[c] = X[chosen]
         indices[c] = chosen
     return centers, indices

@@ -34,7 +34,7 @@ def minibatch_step(X, weights, centers, counts, random_state, reassign, reassign
     with single.threads_for(X.shape[0]):
         kernels.lloyd_pass(
             X, weights, centers, single.neg_half_norms(centers), labels, sums, weight_sums,
-            kernels.group_size(n_clusters, n_features),
+            kernels.group_size(n_clusters, n_features), False,
         )
         batch_inertia = kernels.inertia(X, weights, centers, labels)
     filled = weight_sums > 0
