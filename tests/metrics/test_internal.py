@@ -271,9 +271,10 @@ def test_cell_distance_sums_match_the_distance_matrix(rng):
     renumbered = np.searchsorted(present, cells)
     starts = np.searchsorted(renumbered, np.arange(present.size + 1)).astype(np.int64)
     queries = np.array([0, 5, 299, 300, 411, 699], dtype=np.int64)
-    got = cell_distance_sums(
+    got = np.zeros((queries.size, 10))
+    cell_distance_sums(
         np.ascontiguousarray(X.T), starts, queries,
-        np.ascontiguousarray(cell_columns[present]), 10,
+        np.ascontiguousarray(cell_columns[present]), got,
     )
     distances = cdist(X[queries], X)
     expected = np.zeros((queries.size, 10))

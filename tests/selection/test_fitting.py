@@ -7,7 +7,8 @@ from sklearn.cluster import KMeans as SklearnKMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from clustra import KMeans
-from clustra.selection._fitting import _kmeans_fits, _replayable_kmeans, labels_for_k
+from clustra.selection._fitting import labels_for_k
+from clustra.selection._kmeans_replay import kmeans_fits, replayable_kmeans
 
 
 def _estimator_fits(X, k_values, estimator):
@@ -29,9 +30,9 @@ def _estimator_fits(X, k_values, estimator):
 def test_replayed_kmeans_fits_give_the_estimators_labels(rng, estimator, n_samples):
     X = rng.uniform(size=(n_samples, 9))
     X[: n_samples // 2] += 2.0
-    k_values = [2, 3, 5, 8]
-    assert _replayable_kmeans(estimator, X)
-    got = _kmeans_fits(X, k_values, estimator)
+    k_values = [2, 3, 5, 7, 8, 10]  # k-means++ groups drawing 2, 3 and 4 candidates a step
+    assert replayable_kmeans(estimator, X)
+    got = kmeans_fits(X, k_values, estimator)
     expected = _estimator_fits(X, k_values, estimator)
     for k in k_values:
         labels, inertia, n_iter = got[k]
@@ -40,7 +41,7 @@ def test_replayed_kmeans_fits_give_the_estimators_labels(rng, estimator, n_sampl
         assert inertia == expected[k].inertia_ and n_iter == expected[k].n_iter_
     if isinstance(estimator.random_state, np.random.RandomState):
         # The estimator's own RandomState is not consumed (a clone copies it).
-        again = _kmeans_fits(X, k_values, estimator)[5][0]
+        again = kmeans_fits(X, k_values, estimator)[5][0]
         np.testing.assert_array_equal(again, expected[5].labels_)
 
 
@@ -50,11 +51,11 @@ def test_only_clustra_kmeans_with_a_named_init_is_replayed(rng):
     class Sub(KMeans):
         pass
 
-    assert not _replayable_kmeans(SklearnKMeans(), X)
-    assert not _replayable_kmeans(Sub(), X)
-    assert not _replayable_kmeans(KMeans(init=X[:3]), X)
-    assert not _replayable_kmeans(KMeans(), X.astype(np.float32))
-    assert not _replayable_kmeans(KMeans(), np.asfortranarray(X))
+    assert not replayable_kmeans(SklearnKMeans(), X)
+    assert not replayable_kmeans(Sub(), X)
+    assert not replayable_kmeans(KMeans(init=X[:3]), X)
+    assert not replayable_kmeans(KMeans(), X.astype(np.float32))
+    assert not replayable_kmeans(KMeans(), np.asfortranarray(X))
 
 
 def test_replay_warns_and_checks_params_like_the_estimator(rng):

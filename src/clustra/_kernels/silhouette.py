@@ -211,8 +211,8 @@ def silhouette_a_b_euclidean(XT, starts, queries):
     return a_out, b_out
 
 
-@njit(cache=True, parallel=True)
-def cell_distance_sums(XT, starts, queries, cell_columns, n_columns):
+@njit(cache=True, nogil=True)
+def cell_distance_sums(XT, starts, queries, cell_columns, out):
     """Distance sums of a few rows to every cluster of several labelings at once.
 
     The rows are sorted by *cell*: the rows that share their cluster in every
@@ -228,35 +228,28 @@ def cell_distance_sums(XT, starts, queries, cell_columns, n_columns):
     queries : int64 array (m,), columns of ``XT`` to evaluate
     cell_columns : int64 array (n_cells, n_labelings): the output column of
         cell ``c``'s cluster in each labeling (labeling offset + cluster code)
-    n_columns : int, the total number of clusters over all labelings
+    out : float64 array (m, n_columns), C-contiguous, zeroed: on return
+        ``out[q, column]`` is the summed distance from query ``q`` to the
+        members of that cluster
 
-    Returns
-    -------
-    sums : float64 array (m, n_columns): ``sums[q, column]`` the summed
-        distance from query ``q`` to the members of that cluster
-
-    Queries run in parallel blocks of ``QUERY_BLOCK``; each sum is accumulated
-    in one fixed order (results do not depend on the thread count). Time
-    O(m n d + m n_cells n_labelings); vectorised best when cells are large.
+    Serial and without the GIL: callers split the queries into blocks and run
+    blocks on as many Python threads as they may use, each writing its own
+    rows of ``out`` (every sum is accumulated in one fixed order, so results
+    do not depend on the split). Time O(m n d + m n_cells n_labelings).
     """
     n_features = XT.shape[0]
-    n_queries = queries.shape[0]
     n_cells = starts.shape[0] - 1
     n_labelings = cell_columns.shape[1]
-    out = np.zeros((n_queries, n_columns))
-    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
-    for block in prange(n_blocks):
-        tile = np.empty(COLUMN_CHUNK, dtype=np.float64)
-        point = np.empty(n_features, dtype=np.float64)
-        for q in range(block * QUERY_BLOCK, min((block + 1) * QUERY_BLOCK, n_queries)):
-            for k in range(n_features):
-                point[k] = XT[k, queries[q]]
-            row = out[q]
-            for c in range(n_cells):
-                total = _range_distance_sum(XT, point, starts[c], starts[c + 1], tile)
-                for labeling in range(n_labelings):
-                    row[cell_columns[c, labeling]] += total
-    return out
+    tile = np.empty(COLUMN_CHUNK, dtype=np.float64)
+    point = np.empty(n_features, dtype=np.float64)
+    for q in range(queries.shape[0]):
+        for k in range(n_features):
+            point[k] = XT[k, queries[q]]
+        row = out[q]
+        for c in range(n_cells):
+            total = _range_distance_sum(XT, point, starts[c], starts[c + 1], tile)
+            for labeling in range(n_labelings):
+                row[cell_columns[c, labeling]] += total
 
 
 @njit(cache=True, parallel=True)

@@ -136,20 +136,15 @@ def _argbest(k_values, values, larger_is_better=True):
     return int(k_values[index])
 
 
-def _label_scores(X, k_values, labels, criteria, sample_rows):
-    """Every k's ``W_k`` (the ``inertia`` column) and internal indices.
+def _moment_scores(X, k_values, labels):
+    """``W_k`` (the ``inertia`` column), Calinski-Harabasz and Davies-Bouldin of every k.
 
-    One pass of cluster moments per k serves ``W_k``, Calinski-Harabasz and
-    Davies-Bouldin (the same formulas as the public scores, with noise counted
-    as a cluster); the silhouettes of all k share one distance pass.
+    One pass of cluster moments per k serves all three (the formulas of the
+    public scores, with noise counted as a cluster). Also returns the k that
+    the internal indices can score, as ``(index, codes, n_labels)``.
     """
     from clustra.metrics._checks import encode
-    from clustra.metrics.internal import (
-        _calinski_harabasz,
-        _cluster_moments,
-        _davies_bouldin,
-        _silhouette_exact,
-    )
+    from clustra.metrics.internal import _calinski_harabasz, _cluster_moments, _davies_bouldin
 
     n_samples = X.shape[0]
     mean = X.mean(axis=0)
@@ -163,85 +158,42 @@ def _label_scores(X, k_values, labels, criteria, sample_rows):
             scored.append((i, codes, n_labels))
             calinski[i] = _calinski_harabasz(mean, centroids, counts, within)
             davies[i] = _davies_bouldin(centroids, counts, spread)
-    values = {"inertia": inertia}
-    if "silhouette" in criteria:
-        scores = np.full(len(k_values), np.nan)
-        if sample_rows is None:
+    values = {"inertia": inertia, "calinski_harabasz": calinski, "davies_bouldin": davies}
+    return values, scored
+
+
+def _start_silhouettes(X, n_k, scored, sample_rows, in_background):
+    """Begin the mean silhouette of every k; returns a function that finishes it.
+
+    Exact (up to ``exact_limit`` samples) or sampled (the same rows for every
+    k, one shared distance pass: :mod:`clustra.selection._silhouettes`). With
+    ``in_background``, the sampled pass starts now on the threads clustra may
+    use besides this one, so that it overlaps what the caller does next.
+    """
+    from clustra.metrics.internal import _silhouette_exact
+    from clustra.selection._silhouettes import SampledSilhouettes, helper_threads
+
+    scores = np.full(n_k, np.nan)
+    if sample_rows is None or not scored:
+        def finish_exact():
             for i, codes, n_labels in scored:
                 scores[i] = float(np.mean(_silhouette_exact(X, codes, n_labels, "euclidean", None)))
-        elif scored:
-            means = _sampled_silhouettes(X, [c for _, c, _ in scored], [m for _, _, m in scored],
-                                         sample_rows)
-            scores[[i for i, _, _ in scored]] = means
-        values["silhouette"] = scores
-    if "calinski_harabasz" in criteria:
-        values["calinski_harabasz"] = calinski
-    if "davies_bouldin" in criteria:
-        values["davies_bouldin"] = davies
-    return values
+            return scores
 
+        return finish_exact
+    sampled = SampledSilhouettes(
+        X, [c for _, c, _ in scored], [m for _, _, m in scored], sample_rows
+    )
+    if in_background:
+        sampled.start(helper_threads())
 
-def _overlay_cells(codes_list, n_labels_list):
-    """Cell of every row in the overlay of the labelings (rows sharing every cluster).
+    def finish_sampled():
+        if not in_background:
+            sampled.start(helper_threads())
+        scores[[i for i, _, _ in scored]] = sampled.means()
+        return scores
 
-    Returns ``(cells, n_cells)``, codes ``0..n_cells-1``; the number of cells
-    is kept small by re-encoding after each labeling.
-    """
-    from clustra.metrics._checks import encode
-
-    cells = np.zeros(codes_list[0].shape[0], dtype=np.int64)
-    n_cells = 1
-    for codes, n_labels in zip(codes_list, n_labels_list, strict=True):
-        cells, n_cells = encode(cells * n_labels + codes)
-    return cells, n_cells
-
-
-def _sampled_silhouettes(X, codes_list, n_labels_list, rows):
-    """Mean silhouette of the sampled ``rows`` for several labelings at once (euclidean).
-
-    The distances from the sampled rows to every point do not depend on k, so
-    each is computed once: the rows are sorted by their cell in the overlay of
-    all labelings, and each sampled row's summed distance to a cell is added to
-    that cell's cluster in every labeling
-    (:func:`clustra._kernels.silhouette.cell_distance_sums`). Each value is the
-    exact mean silhouette of the sampled rows (as
-    :func:`clustra.metrics.internal.silhouette_of_rows`), up to summation order.
-    Memory: O(n + len(rows) x total clusters).
-    """
-    from clustra._config import kernel_threads
-    from clustra._kernels.silhouette import cell_distance_sums
-
-    cells, n_cells = _overlay_cells(codes_list, n_labels_list)
-    order = np.argsort(cells, kind="stable")
-    starts = np.zeros(n_cells + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cells, minlength=n_cells), out=starts[1:])
-    first_of_cell = order[starts[:-1]]
-    offsets = np.concatenate([[0], np.cumsum(n_labels_list)]).astype(np.int64)
-    cell_columns = np.stack(
-        [offset + codes[first_of_cell] for codes, offset in zip(codes_list, offsets[:-1],
-                                                                 strict=True)],
-        axis=1,
-    ).astype(np.int64)
-    position = np.empty(X.shape[0], dtype=np.int64)
-    position[order] = np.arange(X.shape[0])
-    with kernel_threads(limit_blas=False):  # no BLAS in the kernel: skip threadpoolctl
-        sums = cell_distance_sums(
-            np.ascontiguousarray(X[order].T), starts, position[rows],
-            np.ascontiguousarray(cell_columns), int(offsets[-1]),
-        )
-    means = np.empty(len(codes_list))
-    for number, (codes, n_labels) in enumerate(zip(codes_list, n_labels_list, strict=True)):
-        counts = np.bincount(codes, minlength=n_labels).astype(np.float64)
-        own = codes[rows]
-        cluster_sums = sums[:, offsets[number] : offsets[number + 1]]
-        own_size = counts[own]
-        a = cluster_sums[np.arange(rows.shape[0]), own] / np.maximum(own_size - 1.0, 1.0)
-        other = cluster_sums / counts[None, :]
-        other[np.arange(rows.shape[0]), own] = np.inf
-        b = other.min(axis=1)
-        s = np.where(own_size > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
-        means[number] = float(s.mean())
-    return means
+    return finish_sampled
 
 
 def _gap_pick(k_values, gaps, s_k):
@@ -376,17 +328,25 @@ def choose_k(
     if X.shape[0] > exact_limit:
         size = min(int(silhouette_sample_size), X.shape[0])
         sample_rows = np.sort(rng.choice(X.shape[0], size=size, replace=False))
-    values = _label_scores(X, k_values, labels, criteria, sample_rows)
+    scores, scored = _moment_scores(X, k_values, labels)
+    if "silhouette" in criteria:
+        # The gap's reference fits (many small K-Means fits) keep one core busy;
+        # the sampled silhouettes use the others meanwhile.
+        finish_silhouettes = _start_silhouettes(X, len(k_values), scored, sample_rows, use_gap)
+    if use_gap:
+        ref = reference_log_w(
+            X, k_values, estimator, n_refs=n_refs, reference="uniform",
+            reference_size=reference_size, rng=rng, on_fit=on_fit,
+        )
+    if "silhouette" in criteria:
+        scores["silhouette"] = finish_silhouettes()
+    values = {column: scores[column] for column in ("inertia", *criteria) if column in scores}
     picks: dict = {}
     for criterion in criteria:
         if criterion == "elbow":
             knee = find_knee(k_values, values["inertia"], curve="convex", direction="decreasing")
             picks["elbow"] = int(k_values[knee.index]) if knee.found else None
         elif criterion == "gap":
-            ref = reference_log_w(
-                X, k_values, estimator, n_refs=n_refs, reference="uniform",
-                reference_size=reference_size, rng=rng, on_fit=on_fit,
-            )
             gap = summarise_gap(k_values, np.log(values["inertia"]), ref, labels)
             values["gap"], values["gap_se"] = gap.gaps, gap.s_k
             picks["gap"] = _gap_pick(k_values, gap.gaps, gap.s_k)
