@@ -5,3 +5,9 @@ takes validated, contiguous arrays of a documented dtype and returns arrays.
 Modules are imported explicitly (``from clustra._kernels import kmeans``), so
 importing this package compiles nothing.
 """
+
+from clustra._config import _prefer_sleeping_waits
+
+# Before numba starts its threads (see _prefer_sleeping_waits): every kernel
+# module is imported through this package.
+_prefer_sleeping_waits()

@@ -110,6 +110,53 @@ def _score_pair(x_t, width, centers, neg_half_norms, j, both, scores):
             b[r] += x0[r] * b0
 
 
+@njit(cache=True, inline="always")
+def _few_score(n_features, init, x0, x1, x2, x3, c0, c1, c2, c3):
+    """``init + x . c`` over 1 to 4 features, the terms in feature order."""
+    s = init + x0 * c0
+    if n_features > 1:
+        s = s + x1 * c1
+    if n_features > 2:
+        s = s + x2 * c2
+    if n_features > 3:
+        s = s + x3 * c3
+    return s
+
+
+@njit(cache=True)
+def _nearest_few_features(x_t, width, centers, neg_half_norms, best_score, best):
+    """Nearest centre of the first ``width`` slots of ``x_t`` when there are at most 4 features.
+
+    Scores two centres per vectorised loop that also keeps the best (no score
+    is stored), with the terms in the order of :func:`_score_pair`, so the
+    scores are the same to the last bit. Few features means little
+    arithmetic per row, so the loads and stores saved here are the cost.
+    """
+    n_features = x_t.shape[0]
+    n_clusters = centers.shape[0]
+    last = n_features - 1
+    x0, x1, x2, x3 = x_t[0], x_t[min(1, last)], x_t[min(2, last)], x_t[min(3, last)]
+    for j in range(0, n_clusters, 2):
+        k = min(j + 1, n_clusters - 1)  # a repeat of j when n_clusters is odd: never better
+        a0, a1, a2, a3 = centers[j, 0], centers[j, min(1, last)], centers[j, min(2, last)], \
+            centers[j, min(3, last)]
+        b0, b1, b2, b3 = centers[k, 0], centers[k, min(1, last)], centers[k, min(2, last)], \
+            centers[k, min(3, last)]
+        a_init = neg_half_norms[j]
+        b_init = neg_half_norms[k]
+        for r in range(width):
+            sa = _few_score(n_features, a_init, x0[r], x1[r], x2[r], x3[r], a0, a1, a2, a3)
+            sb = _few_score(n_features, b_init, x0[r], x1[r], x2[r], x3[r], b0, b1, b2, b3)
+            score = best_score[r]
+            label = best[r]
+            better = sa > score
+            score = sa if better else score
+            label = j if better else label
+            better = sb > score
+            best_score[r] = sb if better else score
+            best[r] = k if better else label
+
+
 @njit(cache=True)
 def _gather_tile(X, rows, n_rows, x_t):
     """x_t[:, r] = X[rows[r]] for r < n_rows, zeros up to the returned width.
@@ -119,11 +166,18 @@ def _gather_tile(X, rows, n_rows, x_t):
     costs a few vectors, not TILE slots.
     """
     width = min(TILE, (n_rows + 15) // 16 * 16)
-    for r in range(n_rows):
-        row = rows[r]
-        for f in range(X.shape[1]):
-            x_t[f, r] = X[row, f]
-    for f in range(X.shape[1]):
+    n_features = X.shape[1]
+    if n_features <= 4:  # a feature at a time: a vectorised gather per feature
+        for f in range(n_features):
+            x_f = x_t[f]
+            for r in range(n_rows):
+                x_f[r] = X[rows[r], f]
+    else:  # a row at a time: each row is read whole
+        for r in range(n_rows):
+            row = rows[r]
+            for f in range(n_features):
+                x_t[f, r] = X[row, f]
+    for f in range(n_features):
         for r in range(n_rows, width):
             x_t[f, r] = 0
     return width
@@ -180,6 +234,9 @@ def _tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
                             best)
             else:
                 _take_best(products[j], neg_half_norms[j], j, width, best_score, best)
+        return n_rows
+    if not runner_up and x_t.shape[0] <= 4:
+        _nearest_few_features(x_t, width, centers, neg_half_norms, best_score, best)
         return n_rows
     zero = neg_half_norms.dtype.type(0)
     for j in range(0, n_clusters, 2):
@@ -253,9 +310,8 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
         for r in range(n_rows):
             i = start + r
             label = best[r]
-            if labels[i] != label:
-                n_changed += 1
-                labels[i] = label
+            n_changed += labels[i] != label  # branch-free: labels change unpredictably
+            labels[i] = label
             _add_row(X, weights, i, label, chunk_sums, chunk_weights)
     return n_changed
 
@@ -272,9 +328,8 @@ def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas):
         n_rows = _tile_rows(rows, start, end)
         _tile_best(X, rows, n_rows, centers, neg_half_norms, work, False)
         for r in range(n_rows):
-            if labels[start + r] != best[r]:
-                n_changed += 1
-                labels[start + r] = best[r]
+            n_changed += labels[start + r] != best[r]
+            labels[start + r] = best[r]
     return n_changed
 
 

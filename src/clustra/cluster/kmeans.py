@@ -132,9 +132,14 @@ class KMeans(BaseKMeans):
     Notes
     -----
     Each iteration costs O(n k d) for Lloyd; Hamerly rescores only the rows
-    its bounds cannot settle. Memory beyond X (and its centred copy when
-    ``copy_x``): the labels, O(k d) per 1024-row chunk group for Lloyd, and
-    for Hamerly 3 float64 per row plus ``n / 1024 * k * (d + 1)`` float64.
+    its bounds cannot settle, and moves only the rows that change cluster
+    between its per-chunk sums (so its centres equal Lloyd's up to the
+    rounding of those moves; the labels are the same). From 8 features and
+    ``n k d >= 2**24`` on, rows are scored with one BLAS matrix product per
+    tile of 128 rows (BLAS held to one thread while the kernels run).
+    Memory beyond X (and its centred copy when ``copy_x``): the labels,
+    O(k d) per 1024-row chunk group for Lloyd, and for Hamerly 3 float64 per
+    row plus ``n / 1024 * k * (d + 1)`` float64.
 
     Examples
     --------
@@ -229,7 +234,7 @@ class KMeans(BaseKMeans):
                     X += x_mean
         labels, inertia, centers, n_iter = best
 
-        distinct = np.unique(labels).size
+        distinct = np.count_nonzero(np.bincount(labels, minlength=n_clusters))
         if distinct < n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
