@@ -252,3 +252,34 @@ def test_inertia_refuses_bad_centers():
         inertia(X, [0, 0, 0, 1, 1, 1], np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"index rows of centers \(0..1\); found label 2"):
         inertia(X, [0, 0, 0, 1, 1, 2], np.zeros((2, 2)))
+
+
+def test_cell_distance_sums_match_the_distance_matrix(rng):
+    from scipy.spatial.distance import cdist
+
+    from clustra._kernels.silhouette import cell_distance_sums
+
+    # Cells of varied size (some single rows, one spanning several column tiles).
+    X = rng.normal(size=(700, 5))
+    cells = np.sort(rng.integers(0, 40, 700))
+    cells[cells == 7] = 8
+    cells[:300] = 0
+    codes_of_cell = np.stack([np.arange(41) % 3, np.arange(41) % 7], axis=1)
+    offsets = np.array([0, 3])
+    cell_columns = np.ascontiguousarray(codes_of_cell + offsets)
+    present = np.unique(cells)
+    renumbered = np.searchsorted(present, cells)
+    starts = np.searchsorted(renumbered, np.arange(present.size + 1)).astype(np.int64)
+    queries = np.array([0, 5, 299, 300, 411, 699], dtype=np.int64)
+    got = np.zeros((queries.size, 10))
+    cell_distance_sums(
+        np.ascontiguousarray(X.T), starts, queries,
+        np.ascontiguousarray(cell_columns[present]), got,
+    )
+    distances = cdist(X[queries], X)
+    expected = np.zeros((queries.size, 10))
+    for labeling in range(2):
+        columns = cell_columns[cells, labeling]
+        for column in np.unique(columns):
+            expected[:, column] += distances[:, columns == column].sum(axis=1)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

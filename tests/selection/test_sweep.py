@@ -142,7 +142,7 @@ def test_default_estimator_is_clustra_kmeans(rng):
 def test_shared_distance_sampled_silhouettes_equal_the_per_k_estimate():
     from clustra.metrics._checks import encode
     from clustra.metrics.internal import silhouette_of_rows
-    from clustra.selection.sweep import _sampled_silhouettes
+    from clustra.selection._silhouettes import sampled_silhouettes
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(5000, 4))
@@ -151,7 +151,27 @@ def test_shared_distance_sampled_silhouettes_equal_the_per_k_estimate():
     labelings = [rng.integers(0, k, X.shape[0]) for k in (2, 3, 6)]
     labelings[1][rows[0]] = 9  # a singleton cluster among the sampled rows scores 0
     encoded = [encode(labels) for labels in labelings]
-    got = _sampled_silhouettes(X, [c for c, _ in encoded], [m for _, m in encoded], rows,
-                               block=1000)
+    got = sampled_silhouettes(X, [c for c, _ in encoded], [m for _, m in encoded], rows)
     expected = [silhouette_of_rows(X, c, m, rows).mean() for c, m in encoded]
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_sampled_silhouettes_do_not_depend_on_the_threads_and_report_failures(monkeypatch):
+    from clustra.metrics._checks import encode
+    from clustra.selection._silhouettes import SampledSilhouettes
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 3))
+    rows = np.sort(rng.choice(X.shape[0], 150, replace=False))
+    encoded = [encode(rng.integers(0, k, X.shape[0])) for k in (2, 5)]
+    codes, n_labels = [c for c, _ in encoded], [m for _, m in encoded]
+    alone = SampledSilhouettes(X, codes, n_labels, rows).means()
+    helped = SampledSilhouettes(X, codes, n_labels, rows).start(3).means()
+    np.testing.assert_array_equal(alone, helped)  # each block writes its own rows
+
+    def broken(*args):
+        raise RuntimeError("kernel failed")
+
+    monkeypatch.setattr("clustra._kernels.silhouette.cell_distance_sums", broken)
+    with pytest.raises(RuntimeError, match="kernel failed"):
+        SampledSilhouettes(X, codes, n_labels, rows).start(2).means()

@@ -135,6 +135,46 @@ def _lane_sum(values, width):
     return total
 
 
+@njit(cache=True, inline="always")
+def _range_distance_sum(XT, point, lo, hi, tile):
+    """Sum of the Euclidean distances from ``point`` ((d,)) to the columns ``lo:hi`` of ``XT``.
+
+    Squared differences are accumulated into ``tile`` (a ``COLUMN_CHUNK``
+    float64 buffer), ``COLUMN_CHUNK`` columns at a time, four dimensions per
+    pass over the tile (exact differences: no ``|x|^2 - 2xy + |y|^2``
+    cancellation), square-rooted in a separate vectorisable loop and summed in
+    a fixed lane order.
+    """
+    n_features = XT.shape[0]
+    n_fours = n_features - n_features % 4
+    total = 0.0
+    for j0 in range(lo, hi, COLUMN_CHUNK):
+        width = min(COLUMN_CHUNK, hi - j0)
+        tile[:width] = 0.0
+        for k in range(0, n_fours, 4):
+            x0, x1, x2, x3 = point[k], point[k + 1], point[k + 2], point[k + 3]
+            column0 = XT[k, j0 : j0 + width]
+            column1 = XT[k + 1, j0 : j0 + width]
+            column2 = XT[k + 2, j0 : j0 + width]
+            column3 = XT[k + 3, j0 : j0 + width]
+            for jj in range(width):
+                d0 = column0[jj] - x0
+                d1 = column1[jj] - x1
+                d2 = column2[jj] - x2
+                d3 = column3[jj] - x3
+                tile[jj] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)
+        for k in range(n_fours, n_features):
+            xk = point[k]
+            column = XT[k, j0 : j0 + width]
+            for jj in range(width):
+                diff = column[jj] - xk
+                tile[jj] += diff * diff
+        for jj in range(width):
+            tile[jj] = math.sqrt(tile[jj])
+        total += _lane_sum(tile, width)
+    return total
+
+
 @njit(cache=True, parallel=True)
 def silhouette_a_b_euclidean(XT, starts, queries):
     """Euclidean special case of :func:`silhouette_a_b`, vectorised over columns.
@@ -165,23 +205,51 @@ def silhouette_a_b_euclidean(XT, starts, queries):
             for k in range(n_features):
                 point[k] = XT[k, row]
             for c in range(n_clusters):
-                total = 0.0
-                for j0 in range(starts[c], starts[c + 1], COLUMN_CHUNK):
-                    width = min(COLUMN_CHUNK, starts[c + 1] - j0)
-                    tile[:width] = 0.0
-                    for k in range(n_features):
-                        xk = point[k]
-                        column = XT[k, j0 : j0 + width]
-                        for jj in range(width):
-                            diff = column[jj] - xk
-                            tile[jj] += diff * diff
-                    for jj in range(width):
-                        tile[jj] = math.sqrt(tile[jj])
-                    total += _lane_sum(tile, width)
-                sums[c] = total
+                sums[c] = _range_distance_sum(XT, point, starts[c], starts[c + 1], tile)
             own = _own_cluster(starts, row)
             a_out[q], b_out[q] = _a_b_from_sums(sums, starts, own)
     return a_out, b_out
+
+
+@njit(cache=True, nogil=True)
+def cell_distance_sums(XT, starts, queries, cell_columns, out):
+    """Distance sums of a few rows to every cluster of several labelings at once.
+
+    The rows are sorted by *cell*: the rows that share their cluster in every
+    labeling (the overlay of the labelings). A query's summed distance to a
+    cell (a contiguous range, as in :func:`silhouette_a_b_euclidean`) is added
+    to that cell's cluster in each labeling, so every distance is computed
+    once however many labelings there are.
+
+    Parameters
+    ----------
+    XT : float64 array (d, n), C-contiguous: the transposed, cell-sorted data
+    starts : int64 array (n_cells + 1,): cell ``c`` owns columns ``starts[c]:starts[c + 1]``
+    queries : int64 array (m,), columns of ``XT`` to evaluate
+    cell_columns : int64 array (n_cells, n_labelings): the output column of
+        cell ``c``'s cluster in each labeling (labeling offset + cluster code)
+    out : float64 array (m, n_columns), C-contiguous, zeroed: on return
+        ``out[q, column]`` is the summed distance from query ``q`` to the
+        members of that cluster
+
+    Serial and without the GIL: callers split the queries into blocks and run
+    blocks on as many Python threads as they may use, each writing its own
+    rows of ``out`` (every sum is accumulated in one fixed order, so results
+    do not depend on the split). Time O(m n d + m n_cells n_labelings).
+    """
+    n_features = XT.shape[0]
+    n_cells = starts.shape[0] - 1
+    n_labelings = cell_columns.shape[1]
+    tile = np.empty(COLUMN_CHUNK, dtype=np.float64)
+    point = np.empty(n_features, dtype=np.float64)
+    for q in range(queries.shape[0]):
+        for k in range(n_features):
+            point[k] = XT[k, queries[q]]
+        row = out[q]
+        for c in range(n_cells):
+            total = _range_distance_sum(XT, point, starts[c], starts[c + 1], tile)
+            for labeling in range(n_labelings):
+                row[cell_columns[c, labeling]] += total
 
 
 @njit(cache=True, parallel=True)

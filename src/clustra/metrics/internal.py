@@ -305,13 +305,36 @@ def silhouette_of_rows(X, codes, n_labels, rows, *, metric="euclidean", p=None):
     return _s_from_a_b(a, b)
 
 
-def _centroids(X, codes, n_labels):
-    """Cluster means (n_labels, d) and sizes; one bincount per feature (np.add.at is slow)."""
-    counts = np.bincount(codes, minlength=n_labels).astype(np.float64)
-    sums = np.empty((n_labels, X.shape[1]))
-    for j in range(X.shape[1]):
-        sums[:, j] = np.bincount(codes, weights=X[:, j], minlength=n_labels)
-    return sums / counts[:, None], counts
+def _cluster_moments(X, codes, n_labels):
+    """Cluster means (n_labels, d), sizes, within-cluster sum of squares and spreads.
+
+    Prior validation assumed: ``X`` C-contiguous float64, ``codes`` in
+    ``0..n_labels-1``. See :func:`clustra._kernels.centroids.cluster_moments`.
+    """
+    from clustra._kernels.centroids import cluster_moments
+
+    return cluster_moments(X, np.ascontiguousarray(codes, dtype=np.int64), int(n_labels))
+
+
+def _calinski_harabasz(mean, centroids, counts, within) -> float:
+    """The index from the cluster moments and the overall mean of the scored samples."""
+    n, n_labels = float(counts.sum()), counts.shape[0]
+    between = float(np.sum(counts * np.sum((centroids - mean) ** 2, axis=1)))
+    if within == 0.0:
+        return 1.0
+    return between * (n - n_labels) / (within * (n_labels - 1.0))
+
+
+def _davies_bouldin(centroids, counts, spread) -> float:
+    """The index from the cluster moments (``spread``: summed distances to the centroid)."""
+    spread = spread / counts
+    diff = centroids[:, None, :] - centroids[None, :, :]
+    centroid_distances = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    if np.allclose(spread, 0) or np.allclose(centroid_distances, 0):
+        return 0.0
+    centroid_distances[centroid_distances == 0] = np.inf
+    ratios = (spread[:, None] + spread[None, :]) / centroid_distances
+    return float(np.mean(np.max(ratios, axis=1)))
 
 
 def calinski_harabasz_score(X, labels, *, noise="exclude"):
@@ -321,14 +344,8 @@ def calinski_harabasz_score(X, labels, *, noise="exclude"):
     within-cluster sum of squares. 1.0 when W is 0 (as scikit-learn). O(n d).
     """
     X, codes, n_labels, _ = select_samples(X, labels, noise, "calinski_harabasz_score")
-    n = X.shape[0]
-    centroids, counts = _centroids(X, codes, n_labels)
-    mean = X.mean(axis=0)
-    between = float(np.sum(counts * np.sum((centroids - mean) ** 2, axis=1)))
-    within = float(np.sum((X - centroids[codes]) ** 2))
-    if within == 0.0:
-        return 1.0
-    return between * (n - n_labels) / (within * (n_labels - 1.0))
+    centroids, counts, within, _ = _cluster_moments(X, codes, n_labels)
+    return _calinski_harabasz(X.mean(axis=0), centroids, counts, within)
 
 
 def davies_bouldin_score(X, labels, *, noise="exclude"):
@@ -340,16 +357,8 @@ def davies_bouldin_score(X, labels, *, noise="exclude"):
     scikit-learn). O(n d + k^2 d).
     """
     X, codes, n_labels, _ = select_samples(X, labels, noise, "davies_bouldin_score")
-    centroids, counts = _centroids(X, codes, n_labels)
-    to_centroid = np.sqrt(np.sum((X - centroids[codes]) ** 2, axis=1))
-    spread = np.bincount(codes, weights=to_centroid, minlength=n_labels) / counts
-    diff = centroids[:, None, :] - centroids[None, :, :]
-    centroid_distances = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
-    if np.allclose(spread, 0) or np.allclose(centroid_distances, 0):
-        return 0.0
-    centroid_distances[centroid_distances == 0] = np.inf
-    ratios = (spread[:, None] + spread[None, :]) / centroid_distances
-    return float(np.mean(np.max(ratios, axis=1)))
+    centroids, counts, _, spread = _cluster_moments(X, codes, n_labels)
+    return _davies_bouldin(centroids, counts, spread)
 
 
 def dunn_index(X, labels, *, metric="euclidean", noise="exclude", p=None):
@@ -399,8 +408,7 @@ def inertia(X, labels, centers=None):
         codes, n_labels = encode(labels)
         if n_labels == 0:
             return 0.0
-        centroids, _ = _centroids(X, codes, n_labels)
-        return float(np.sum((X - centroids[codes]) ** 2))
+        return float(_cluster_moments(np.ascontiguousarray(X), codes, n_labels)[2])
     centers = check_data(centers, name="centers")
     if centers.shape[1] != X.shape[1]:
         raise ValueError(

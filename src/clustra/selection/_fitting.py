@@ -7,6 +7,8 @@ from numbers import Integral
 
 import numpy as np
 
+from clustra.selection._kmeans_replay import kmeans_fits, replayable_kmeans
+
 Progress = Callable[[int, int, str], None]
 
 
@@ -74,8 +76,10 @@ def labels_for_k(
     k = 1 needs no fit (every sample in cluster 0). An estimator whose fitted
     object has a ``tree_`` (clustra's AgglomerativeClustering) is fitted once
     and its tree cut at every k (``tree_.cut_range``); any other clusterer is
-    cloned and refitted with ``n_clusters=k``. ``on_fit(k, message)`` is called
-    after each k is done.
+    cloned and refitted with ``n_clusters=k``; clustra's own KMeans is refitted
+    without repeating its per-fit setup (:func:`clustra.selection._kmeans_replay.kmeans_fits`,
+    same labels).
+    ``on_fit(k, message)`` is called after each k is done.
     """
     from sklearn.base import clone
 
@@ -86,6 +90,10 @@ def labels_for_k(
         pending.pop(0)
         if on_fit:
             on_fit(1, "k=1: one cluster, no fit needed")
+    if pending and replayable_kmeans(estimator, X):
+        fits = kmeans_fits(X, pending, estimator, on_fit)
+        labels.update((k, fit[0]) for k, fit in fits.items())
+        return labels
     while pending:
         k = pending.pop(0)
         fitted = clone(estimator).set_params(n_clusters=k).fit(X)

@@ -59,22 +59,41 @@ class GapResult:
 
 def within_ss(X: np.ndarray, labels: np.ndarray) -> float:
     """Pooled within-cluster sum of squares around the cluster means (``W_k``)."""
-    from clustra.metrics.internal import _centroids
+    from clustra.metrics._checks import encode
+    from clustra.metrics.internal import _cluster_moments
 
-    _, codes = np.unique(labels, return_inverse=True)
-    means, _ = _centroids(X, codes, int(codes.max()) + 1)
-    return float(np.sum((X - means[codes]) ** 2))
+    codes, n_labels = encode(np.asarray(labels))
+    return float(_cluster_moments(X, codes, n_labels)[2])
+
+
+def reference_sampler(X: np.ndarray, reference: str):
+    """``draw(size, rng)``: reference data sets with no cluster structure, like ``X``.
+
+    The box (and for ``"pca"`` the principal axes) is worked out once, so a
+    sweep's many reference sets cost only their random draws.
+    """
+    if reference == "uniform":
+        low, high = X.min(axis=0), X.max(axis=0)
+
+        def draw(size: int, rng: np.random.Generator) -> np.ndarray:
+            return rng.uniform(low, high, size=(size, X.shape[1]))
+
+        return draw
+    mean = X.mean(axis=0)
+    _, _, axes = np.linalg.svd(X - mean, full_matrices=False)
+    projected = (X - mean) @ axes.T
+    low, high = projected.min(axis=0), projected.max(axis=0)
+
+    def draw_pca(size: int, rng: np.random.Generator) -> np.ndarray:
+        box = rng.uniform(low, high, size=(size, axes.shape[0]))
+        return box @ axes + mean
+
+    return draw_pca
 
 
 def draw_reference(X: np.ndarray, size: int, reference: str, rng: np.random.Generator):
     """One reference data set of ``size`` rows with no cluster structure."""
-    if reference == "uniform":
-        return rng.uniform(X.min(axis=0), X.max(axis=0), size=(size, X.shape[1]))
-    mean = X.mean(axis=0)
-    _, _, axes = np.linalg.svd(X - mean, full_matrices=False)
-    projected = (X - mean) @ axes.T
-    box = rng.uniform(projected.min(axis=0), projected.max(axis=0), size=(size, axes.shape[0]))
-    return box @ axes + mean
+    return reference_sampler(X, reference)(size, rng)
 
 
 def reference_log_w(
@@ -96,8 +115,9 @@ def reference_log_w(
     """
     n_samples = X.shape[0]
     out = np.empty((n_refs, len(k_values)))
+    draw = reference_sampler(X, reference)
     for b in range(n_refs):
-        Z = draw_reference(X, reference_size, reference, rng)
+        Z = draw(reference_size, rng)
         labels = labels_for_k(Z, k_values, estimator, on_fit=on_fit)
         for column, k in enumerate(k_values):
             out[b, column] = np.log(within_ss(Z, labels[int(k)]) * n_samples / reference_size)

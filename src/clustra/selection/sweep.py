@@ -136,86 +136,64 @@ def _argbest(k_values, values, larger_is_better=True):
     return int(k_values[index])
 
 
-def _internal_scores(X, k_values, labels, criteria, sample_rows):
-    from clustra.metrics._checks import encode
-    from clustra.metrics.internal import (
-        _silhouette_exact,
-        calinski_harabasz_score,
-        davies_bouldin_score,
-    )
+def _moment_scores(X, k_values, labels):
+    """``W_k`` (the ``inertia`` column), Calinski-Harabasz and Davies-Bouldin of every k.
 
-    values = {}
-    if "silhouette" in criteria:
-        scores = np.full(len(k_values), np.nan)
-        scored = []
-        for i, k in enumerate(k_values):
-            codes, n_labels = encode(labels[int(k)])
-            if 2 <= n_labels <= X.shape[0] - 1:
-                scored.append((i, codes, n_labels))
-        if sample_rows is None:
+    One pass of cluster moments per k serves all three (the formulas of the
+    public scores, with noise counted as a cluster). Also returns the k that
+    the internal indices can score, as ``(index, codes, n_labels)``.
+    """
+    from clustra.metrics._checks import encode
+    from clustra.metrics.internal import _calinski_harabasz, _cluster_moments, _davies_bouldin
+
+    n_samples = X.shape[0]
+    mean = X.mean(axis=0)
+    inertia, calinski, davies = (np.full(len(k_values), np.nan) for _ in range(3))
+    scored = []
+    for i, k in enumerate(k_values):
+        codes, n_labels = encode(np.asarray(labels[int(k)]))
+        centroids, counts, within, spread = _cluster_moments(X, codes, n_labels)
+        inertia[i] = within
+        if 2 <= n_labels <= n_samples - 1:
+            scored.append((i, codes, n_labels))
+            calinski[i] = _calinski_harabasz(mean, centroids, counts, within)
+            davies[i] = _davies_bouldin(centroids, counts, spread)
+    values = {"inertia": inertia, "calinski_harabasz": calinski, "davies_bouldin": davies}
+    return values, scored
+
+
+def _start_silhouettes(X, n_k, scored, sample_rows, in_background):
+    """Begin the mean silhouette of every k; returns a function that finishes it.
+
+    Exact (up to ``exact_limit`` samples) or sampled (the same rows for every
+    k, one shared distance pass: :mod:`clustra.selection._silhouettes`). With
+    ``in_background``, the sampled pass starts now on the threads clustra may
+    use besides this one, so that it overlaps what the caller does next.
+    """
+    from clustra.metrics.internal import _silhouette_exact
+    from clustra.selection._silhouettes import SampledSilhouettes, helper_threads
+
+    scores = np.full(n_k, np.nan)
+    if sample_rows is None or not scored:
+        def finish_exact():
             for i, codes, n_labels in scored:
                 scores[i] = float(np.mean(_silhouette_exact(X, codes, n_labels, "euclidean", None)))
-        elif scored:
-            means = _sampled_silhouettes(X, [c for _, c, _ in scored], [m for _, _, m in scored],
-                                         sample_rows)
-            scores[[i for i, _, _ in scored]] = means
-        values["silhouette"] = scores
-    for name, function in (
-        ("calinski_harabasz", calinski_harabasz_score),
-        ("davies_bouldin", davies_bouldin_score),
-    ):
-        if name in criteria:
-            column = np.full(len(k_values), np.nan)
-            for i, k in enumerate(k_values):
-                if 2 <= len(np.unique(labels[int(k)])) <= X.shape[0] - 1:
-                    column[i] = function(X, labels[int(k)], noise="cluster")
-            values[name] = column
-    return values
+            return scores
 
+        return finish_exact
+    sampled = SampledSilhouettes(
+        X, [c for _, c, _ in scored], [m for _, _, m in scored], sample_rows
+    )
+    if in_background:
+        sampled.start(helper_threads())
 
-def _sampled_silhouettes(X, codes_list, n_labels_list, rows, block=4096):
-    """Mean silhouette of the sampled ``rows`` for several labelings at once (euclidean).
+    def finish_sampled():
+        if not in_background:
+            sampled.start(helper_threads())
+        scores[[i for i, _, _ in scored]] = sampled.means()
+        return scores
 
-    The distances from the sampled rows to every point do not depend on k, so
-    they are computed once, a block of columns at a time, and summed per
-    cluster for every labeling by one product with the stacked one-hot
-    matrix of all labelings. Distances come from ``|q|^2 - 2 q.x + |x|^2``
-    (BLAS), accurate to about 1e-8 relative: ample for choosing k, which
-    compares means that differ far more. Memory: O(len(rows) x block + n).
-    """
-    n_samples = X.shape[0]
-    queries = X[rows]
-    query_norms = np.einsum("ij,ij->i", queries, queries)
-    offsets = np.concatenate([[0], np.cumsum(n_labels_list)]).astype(np.int64)
-    sums = np.zeros((rows.shape[0], offsets[-1]))
-    position_of_row = {int(r): q for q, r in enumerate(rows)}
-    for start in range(0, n_samples, block):
-        stop = min(start + block, n_samples)
-        Xb = X[start:stop]
-        squared = query_norms[:, None] - 2.0 * (queries @ Xb.T)
-        squared += np.einsum("ij,ij->i", Xb, Xb)[None, :]
-        np.maximum(squared, 0.0, out=squared)
-        for row in rows[(rows >= start) & (rows < stop)]:
-            squared[position_of_row[int(row)], row - start] = 0.0  # a point is 0 from itself
-        distances = np.sqrt(squared, out=squared)
-        onehot = np.zeros((stop - start, offsets[-1]))
-        span = np.arange(stop - start)
-        for codes, offset in zip(codes_list, offsets[:-1], strict=True):
-            onehot[span, offset + codes[start:stop]] = 1.0
-        sums += distances @ onehot
-    means = np.empty(len(codes_list))
-    for number, (codes, n_labels) in enumerate(zip(codes_list, n_labels_list, strict=True)):
-        counts = np.bincount(codes, minlength=n_labels).astype(np.float64)
-        own = codes[rows]
-        cluster_sums = sums[:, offsets[number] : offsets[number + 1]]
-        own_size = counts[own]
-        a = cluster_sums[np.arange(rows.shape[0]), own] / np.maximum(own_size - 1.0, 1.0)
-        other = cluster_sums / counts[None, :]
-        other[np.arange(rows.shape[0]), own] = np.inf
-        b = other.min(axis=1)
-        s = np.where(own_size > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
-        means[number] = float(s.mean())
-    return means
+    return finish_sampled
 
 
 def _gap_pick(k_values, gaps, s_k):
@@ -324,7 +302,7 @@ def choose_k(
     3
     """
     from clustra.metrics._checks import check_data
-    from clustra.selection.gap import _check_gap_options, reference_log_w, summarise_gap, within_ss
+    from clustra.selection.gap import _check_gap_options, reference_log_w, summarise_gap
     from clustra.selection.knee import find_knee
 
     X = check_data(X)
@@ -350,18 +328,25 @@ def choose_k(
     if X.shape[0] > exact_limit:
         size = min(int(silhouette_sample_size), X.shape[0])
         sample_rows = np.sort(rng.choice(X.shape[0], size=size, replace=False))
-    values = {"inertia": np.array([within_ss(X, labels[int(k)]) for k in k_values])}
-    values.update(_internal_scores(X, k_values, labels, criteria, sample_rows))
+    scores, scored = _moment_scores(X, k_values, labels)
+    if "silhouette" in criteria:
+        # The gap's reference fits (many small K-Means fits) keep one core busy;
+        # the sampled silhouettes use the others meanwhile.
+        finish_silhouettes = _start_silhouettes(X, len(k_values), scored, sample_rows, use_gap)
+    if use_gap:
+        ref = reference_log_w(
+            X, k_values, estimator, n_refs=n_refs, reference="uniform",
+            reference_size=reference_size, rng=rng, on_fit=on_fit,
+        )
+    if "silhouette" in criteria:
+        scores["silhouette"] = finish_silhouettes()
+    values = {column: scores[column] for column in ("inertia", *criteria) if column in scores}
     picks: dict = {}
     for criterion in criteria:
         if criterion == "elbow":
             knee = find_knee(k_values, values["inertia"], curve="convex", direction="decreasing")
             picks["elbow"] = int(k_values[knee.index]) if knee.found else None
         elif criterion == "gap":
-            ref = reference_log_w(
-                X, k_values, estimator, n_refs=n_refs, reference="uniform",
-                reference_size=reference_size, rng=rng, on_fit=on_fit,
-            )
             gap = summarise_gap(k_values, np.log(values["inertia"]), ref, labels)
             values["gap"], values["gap_se"] = gap.gaps, gap.s_k
             picks["gap"] = _gap_pick(k_values, gap.gaps, gap.s_k)
