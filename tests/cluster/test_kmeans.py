@@ -178,6 +178,7 @@ def test_bit_identical_with_one_or_two_threads(rng, monkeypatch, algorithm, init
     if blas:
         monkeypatch.setattr(single, "BLAS_MIN_WORK", 0)
         monkeypatch.setattr(single, "BLAS_MIN_FEATURES", 1)
+        monkeypatch.setattr(single, "BLAS_MIN_CENTRE_VALUES", 1)
     X = blobs(rng, n_per=1000, n_centers=4, n_features=3)  # 4 chunks of 1024 rows
     weights = rng.uniform(0.5, 2.0, X.shape[0])
     fits = []
@@ -320,6 +321,7 @@ def test_blas_products_give_the_same_clustering(rng, monkeypatch, dtype):
     X = blobs(rng, n_per=600, n_centers=6, n_features=9, spread=2.5, dtype=dtype)
     init = X[:6].copy()
     fits = {}
+    monkeypatch.setattr(single, "BLAS_MIN_CENTRE_VALUES", 1)
     for blas in (False, True):
         monkeypatch.setattr(single, "BLAS_MIN_WORK", 0 if blas else 1 << 62)
         for algorithm in ("lloyd", "hamerly"):

@@ -43,15 +43,24 @@ def threads_for(n_rows: int, chunk: int = kernels.CHUNK):
 
 
 # Score by BLAS matrix products (one per tile of rows) from this many features
-# up, and only when a pass does enough work that holding BLAS to one thread
-# (threadpoolctl takes about a millisecond) does not show.
+# and this many centre coordinates (k * d) up, and only when a pass does enough
+# work that holding BLAS to one thread (threadpoolctl takes about a
+# millisecond) does not show. Measured on 2 threads, 200,000 rows, ms per 10
+# Hamerly passes, BLAS / own loops: k*d = 16*16 (500,000 rows, 30 passes)
+# 182 / 148; 64*16 107 / 120; 32*32 75 / 78; 64*64 150 / 178; 256*32 375 / 485.
+# (On one thread BLAS also wins at 16*16; on two, concurrent calls cost more.)
 BLAS_MIN_FEATURES = 8
+BLAS_MIN_CENTRE_VALUES = 1024  # n_clusters * n_features
 BLAS_MIN_WORK = 1 << 24  # n_samples * n_clusters * n_features
 
 
 def use_blas(n_samples: int, n_clusters: int, n_features: int) -> bool:
     """Whether the tile kernels take their products from BLAS (see kernels._tile_best)."""
-    return n_features >= BLAS_MIN_FEATURES and n_samples * n_clusters * n_features >= BLAS_MIN_WORK
+    return (
+        n_features >= BLAS_MIN_FEATURES
+        and n_clusters * n_features >= BLAS_MIN_CENTRE_VALUES
+        and n_samples * n_clusters * n_features >= BLAS_MIN_WORK
+    )
 
 
 @contextlib.contextmanager

@@ -132,9 +132,10 @@ class KMeans(BaseKMeans):
     Each iteration costs O(n k d) for Lloyd; Hamerly rescores only the rows
     its bounds cannot settle, and moves only the rows that change cluster
     between its per-chunk sums (so its centres equal Lloyd's up to the
-    rounding of those moves; the labels are the same). From 8 features and
-    ``n k d >= 2**24`` on, rows are scored with one BLAS matrix product per
-    tile of 128 rows (BLAS held to one thread while the kernels run).
+    rounding of those moves; the labels are the same). From 8 features,
+    ``k d >= 1024`` and ``n k d >= 2**24`` on, rows are scored with one BLAS
+    matrix product per tile of 128 rows (BLAS held to one thread while the
+    kernels run).
     Memory beyond X (and its centred copy when ``copy_x``): the labels,
     O(k d) per 1024-row chunk group for Lloyd, and for Hamerly 3 float64 per
     row plus ``n / 1024 * k * (d + 1)`` float64.
