@@ -493,6 +493,25 @@ def _shift_extremes(shift):
     return top, top_shift, second_shift
 
 
+@njit(cache=True)
+def _far_movers(shift, top_shift):
+    """The few centres that moved far more than the rest, and the rest's largest shift.
+
+    Up to 4 centres (at most k / 8), and only when every other centre moved
+    less than a quarter of the largest shift; otherwise an empty array (the
+    plain Hamerly test is used). Measuring 4 distances costs little next to
+    rescoring a row against every centre.
+    """
+    n_movers = min(shift.shape[0] // 8, 4)
+    order = np.argsort(-shift)
+    if n_movers == 0:
+        return order[:0], top_shift
+    residual = shift[order[n_movers]]
+    if not residual < 0.25 * top_shift:
+        return order[:0], top_shift
+    return order[:n_movers], residual
+
+
 @njit(cache=True, inline="always")
 def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
     upper = math.sqrt(max(x_sq_norm - 2.0 * np.float64(best_score), 0.0))
@@ -537,7 +556,7 @@ def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work
 @njit(cache=True)
 def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
                    labels, upper, lower, chunk_sums, chunk_weights, margin_scale, first, chunk,
-                   top, top_shift, second_shift, max_center_sq, blas):
+                   top, top_shift, second_shift, max_center_sq, movers, residual, blas):
     """The Hamerly pass over one chunk (see :func:`hamerly_pass`); returns labels changed."""
     n_samples, n_features = X.shape
     n_changed = 0
@@ -585,6 +604,20 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
                 upper[i] = u
                 if m > u and (m - u) * (m + u) > margin:
                     continue
+                if movers.shape[0] > 0:
+                    # A few centres moved far: measure the distances to them; the
+                    # others moved at most ``residual``, so the lower bound before
+                    # this pass, less residual, still holds for those.
+                    moved_by = second_shift if label == top else top_shift
+                    low = lower[i] + (moved_by - residual)
+                    for q_mover in range(movers.shape[0]):
+                        j = movers[q_mover]
+                        if j != label:
+                            low = min(low, math.sqrt(_sq_distance(X, i, centers, j)))
+                    lower[i] = low
+                    m = max(low, half_separation[label])
+                    if m > u and (m - u) * (m + u) > margin:
+                        continue
                 pending[n_pending] = i
                 n_pending += 1
                 if n_pending == TILE:
@@ -652,6 +685,12 @@ def hamerly_pass(
     first : bool, no valid bounds or chunk sums yet: score and add every row.
     blas : bool, as in :func:`lloyd_pass`.
 
+    When up to 4 centres moved far more than all the others (a relocated
+    empty cluster, a centre jumping between groups), a row the bounds no
+    longer prove is first tested against its exact distances to those few and
+    the others' smaller shift (see :func:`_far_movers`), before it is
+    rescored against every centre.
+
     Returns
     -------
     n_changed : int, how many labels changed.
@@ -663,12 +702,13 @@ def hamerly_pass(
     for j in range(n_clusters):
         max_center_sq = max(max_center_sq, -2.0 * np.float64(neg_half_norms[j]))
     top, top_shift, second_shift = _shift_extremes(shift)
+    movers, residual = _far_movers(shift, top_shift)
     changed = np.zeros(total_chunks, dtype=np.int64)
     for chunk in prange(total_chunks):
         changed[chunk] = _hamerly_chunk(
             X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
             upper, lower, partial_sums[chunk], partial_weights[chunk], margin_scale, first,
-            chunk, top, top_shift, second_shift, max_center_sq, blas,
+            chunk, top, top_shift, second_shift, max_center_sq, movers, residual, blas,
         )
     add_in_order(partial_sums, partial_weights, sums, weight_sums)
     return changed.sum()
