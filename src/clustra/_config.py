@@ -110,8 +110,8 @@ def _prefer_sleeping_waits() -> None:
     spin at every barrier; when another process holds one of the cores, the
     kernel thread that lost its core holds up all the others, and a K-Means
     fit on 2 threads ran 3-4x slower than on one (1.05 s against 0.26 s,
-    1,000,000 x 2 points, a busy loop on the other core). Sleeping waits cost
-    microseconds per parallel loop on a quiet machine. Setting the variable
+    1,000,000 x 2 points, a busy loop on the other core). On a quiet machine
+    the difference stayed within the run-to-run noise. Setting the variable
     before the first kernel is the only way to choose; a value already in the
     environment is kept.
     """
