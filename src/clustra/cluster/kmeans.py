@@ -211,18 +211,10 @@ class KMeans(BaseKMeans):
         init = self._validated_init(X, kind)
         random_state = self._random_state()
         with self._threads(X.shape[0]):
-            column_sums = kernels.column_sums(X)
-            if not np.all(np.isfinite(column_sums)):
-                check_finite(X)  # says how many NaN/inf values there are, and where
-            # Centre X on its mean: the score expansion then loses less to
-            # cancellation. One pass writes the centred copy (or centres X in
-            # place when copy_x is False or X is a private copy already) and
-            # measures the variances for the tolerance.
-            x_mean = (column_sums / X.shape[0]).astype(X.dtype)
+            # Centred in place when copy_x is False or X is a private copy already.
             in_place = X.flags.writeable and (not self.copy_x or _private_copy(X, X_given))
             X_user, X = X, (X if in_place else np.empty_like(X))
-            variances = kernels.centre(X_user, x_mean, X)
-            tol = float(np.mean(variances) * self.tol)
+            x_mean, tol = centre_on_mean(X_user, X, self.tol)
             if init is not None:
                 init -= x_mean
             try:
@@ -232,15 +224,7 @@ class KMeans(BaseKMeans):
                 if in_place and not self.copy_x:
                     X += x_mean
         labels, inertia, centers, n_iter = best
-
-        distinct = np.count_nonzero(np.bincount(labels, minlength=n_clusters))
-        if distinct < n_clusters:
-            warnings.warn(
-                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
-                f"({n_clusters}). Possibly due to duplicate points in X.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        warn_if_clusters_empty(labels, n_clusters, stacklevel=3)
         self._x_shift = x_mean
         self._centers_internal = centers
         self.cluster_centers_ = centers + x_mean
@@ -264,6 +248,36 @@ class KMeans(BaseKMeans):
             ):
                 best = result
         return best
+
+
+def centre_on_mean(X, out, relative_tol: float) -> tuple[np.ndarray, float]:
+    """Centre X on its column means into ``out`` (X itself to centre in place), as a fit does.
+
+    Centred data lose less to cancellation in the score expansion. The column
+    sums come first, so a non-finite X is refused (with how many NaN/inf
+    values and where) before anything is written; one more pass writes the
+    centred rows and measures the variances. Returns the mean (X's dtype) and
+    the absolute tolerance, ``relative_tol`` times the mean variance (as
+    scikit-learn). Shared with the sweeps that refit KMeans for many k.
+    """
+    column_sums = kernels.column_sums(X)
+    if not np.all(np.isfinite(column_sums)):
+        check_finite(X)  # says how many NaN/inf values there are, and where
+    x_mean = (column_sums / X.shape[0]).astype(X.dtype)
+    variances = kernels.centre(X, x_mean, out)
+    return x_mean, float(np.mean(variances) * relative_tol)
+
+
+def warn_if_clusters_empty(labels, n_clusters: int, stacklevel: int = 2) -> None:
+    """scikit-learn's ConvergenceWarning when fewer distinct clusters than asked came out."""
+    distinct = np.count_nonzero(np.bincount(labels, minlength=n_clusters))
+    if distinct < n_clusters:
+        warnings.warn(
+            f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+            f"({n_clusters}). Possibly due to duplicate points in X.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
 
 
 def _private_copy(X, X_given) -> bool:

@@ -12,14 +12,15 @@ doing once what every fit would repeat:
   number of candidates per step (the draws are made in the same order), so
   one seeding serves every k of that group and each fit starts from its prefix.
 
-It mirrors ``KMeans.fit``: a change there must be made here too
-(tests/selection/test_fitting.py compares labels, inertia and n_iter exactly).
+It mirrors ``KMeans.fit`` and shares its pieces (``centre_on_mean``,
+``_best_of_runs``, ``warn_if_clusters_empty``); a change to the order of the
+steps in ``fit`` must be made here too (tests/selection/test_fitting.py
+compares labels, inertia and n_iter exactly).
 """
 
 from __future__ import annotations
 
 import copy
-import warnings
 
 import numpy as np
 
@@ -60,11 +61,10 @@ def kmeans_fits(X, k_values, estimator, on_fit=None) -> dict[int, tuple]:
     """
     from sklearn.base import clone
 
-    from clustra._kernels import kmeans as kernels
     from clustra.cluster import _kmeans_single as single
     from clustra.cluster._kmeans_base import resolve_n_init
     from clustra.cluster._validation import check_sample_weight
-    from clustra.cluster.kmeans import choose_algorithm
+    from clustra.cluster.kmeans import centre_on_mean, choose_algorithm, warn_if_clusters_empty
 
     model = clone(estimator)
     weights = check_sample_weight(None, X.shape[0], X.dtype)
@@ -72,11 +72,8 @@ def kmeans_fits(X, k_values, estimator, on_fit=None) -> dict[int, tuple]:
     seeds: dict[int, np.ndarray] = {}  # candidates per step -> seeding of the group's largest k
     fits: dict[int, tuple] = {}
     with model._threads(X.shape[0]):
-        # As KMeans.fit: the mean from the kernel's column sums, one pass for the
-        # centred copy and the variances behind the tolerance.
-        x_mean = (kernels.column_sums(X) / X.shape[0]).astype(X.dtype)
         centred = np.empty_like(X)
-        tol = float(np.mean(kernels.centre(X, x_mean, centred)) * model.tol)
+        _, tol = centre_on_mean(X, centred, model.tol)
         for k in k_values:
             model.set_params(n_clusters=k)
             n_clusters, kind = model._check_common_params(centred)
@@ -97,21 +94,7 @@ def kmeans_fits(X, k_values, estimator, on_fit=None) -> dict[int, tuple]:
             best = model._best_of_runs(centred, weights, init, kind, n_init, random_state, tol,
                                        algorithm, n_clusters)
             fits[k] = (best[0], float(best[1]), int(best[3]))
-            _warn_if_fewer_clusters(best[0], n_clusters)
+            warn_if_clusters_empty(best[0], n_clusters, stacklevel=4)
             if on_fit:
                 on_fit(k, f"fitted {type(estimator).__name__} with k={k}")
     return fits
-
-
-def _warn_if_fewer_clusters(labels, n_clusters) -> None:
-    """KMeans.fit's warning when some cluster ended up empty."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    distinct = np.count_nonzero(np.bincount(labels, minlength=n_clusters))
-    if distinct < n_clusters:
-        warnings.warn(
-            f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
-            f"({n_clusters}). Possibly due to duplicate points in X.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
