@@ -1,9 +1,11 @@
 """The benchmark harness: named workloads, clustra against its anchors, in one process.
 
 A workload builds its data once, then times clustra and each anchor on it
-(median of ``repeat`` runs after one untimed warm-up; anchors, which compile
-nothing, skip the warm-up when ``repeat`` is 1), checks that every anchor agrees
-with clustra (the workload's ``agree`` function), and reports the ratio
+(median of ``repeat`` runs, taken in interleaved rounds so that a slow spell of
+the machine falls on every implementation alike, after one untimed warm-up;
+anchors, which compile nothing, skip the warm-up when ``repeat`` is 1),
+checks that every anchor agrees with clustra (the workload's ``agree``
+function), and reports the ratio
 anchor time / clustra time (above 1: clustra is faster). numba compile time is
 measured apart, once per workload family, by the workload's ``compile`` hook
 on tiny data before anything is timed.
@@ -71,38 +73,41 @@ class Row:
     verdict: str
 
 
-def time_median(
-    function: Callable[[], Any], repeat: int, warmup: bool = True
-) -> tuple[float, Any]:
-    """Median wall time of ``repeat`` calls (after one untimed warm-up); and the last result."""
-    result = function() if warmup else None
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
 def run_workload(workload: Workload, log: Callable[[str], None] = print) -> list[Row]:
+    """Time clustra and every anchor on the same inputs, in interleaved rounds.
+
+    Round r times every implementation once, in turn, so a slow spell of a
+    shared machine falls on all of them rather than on one implementation's
+    consecutive runs; each reports the median of its ``repeat`` runs. clustra
+    is warmed up first (numba compiles or loads its cache); anchors only when
+    several runs are timed.
+    """
     log(f"# {workload.name}: setting up")
     inputs = workload.setup()
-    clustra_seconds, clustra_result = time_median(
-        lambda: workload.clustra(inputs), workload.repeat
-    )
+    runners = {"clustra": workload.clustra, **workload.anchors}
+    warm = {name for name in runners if name == "clustra" or workload.repeat > 1}
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    results: dict[str, Any] = {}
+    for round_index in range(workload.repeat):
+        for name, runner in list(runners.items()):
+            try:
+                if round_index == 0 and name in warm:
+                    runner(inputs)
+                gc.collect()
+                start = time.perf_counter()
+                results[name] = runner(inputs)
+                times[name].append(time.perf_counter() - start)
+            except ImportError as exc:
+                log(f"  {name}: not installed ({exc})")
+                del runners[name]
+    clustra_seconds = statistics.median(times["clustra"])
     log(f"  clustra: {clustra_seconds:.4f} s")
     rows = [Row(workload.name, "clustra", clustra_seconds, None, "")]
-    for anchor_name, anchor in workload.anchors.items():
-        try:
-            # Anchors compile nothing; a warm-up only pays where several runs are timed.
-            seconds, result = time_median(
-                lambda anchor=anchor: anchor(inputs), workload.repeat, warmup=workload.repeat > 1
-            )
-        except ImportError as exc:
-            log(f"  {anchor_name}: not installed ({exc})")
+    for anchor_name in runners:
+        if anchor_name == "clustra":
             continue
-        verdict = workload.agree(clustra_result, result) if workload.agree else ""
+        seconds = statistics.median(times[anchor_name])
+        verdict = workload.agree(results["clustra"], results[anchor_name]) if workload.agree else ""
         log(f"  {anchor_name}: {seconds:.4f} s  ratio {seconds / clustra_seconds:.2f}  {verdict}")
         rows.append(Row(workload.name, anchor_name, seconds, seconds / clustra_seconds, verdict))
     return rows

@@ -124,7 +124,7 @@ def _compile():
         KMeans(4, random_state=0).fit(X).transform(X[:5])
 
 
-def _fixed_start(name, n, d, k, dtype, max_iter, description, repeat=3, faiss=True):
+def _fixed_start(name, n, d, k, dtype, max_iter, description, repeat=5, faiss=True):
     anchors = {
         "sklearn lloyd": _sklearn("lloyd"),
         "sklearn elkan": _sklearn("elkan"),
@@ -200,7 +200,7 @@ WORKLOADS = [
                  "sklearn elkan": _default_sklearn("elkan")},
         agree=_agree_default,
         compile=_compile,
-        repeat=3,
+        repeat=5,
         description="n=200k d=16 k=16, k-means++ and n_init='auto', random_state=0",
     ),
 ]

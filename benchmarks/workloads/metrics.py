@@ -88,7 +88,7 @@ WORKLOADS = [
         anchors={"sklearn": _silhouette_sklearn},
         agree=_abs_difference,
         compile=_compile,
-        repeat=1,
+        repeat=3,
         description="exact mean silhouette, 8 blobs, 30,000 x 10 float64",
     ),
     Workload(
@@ -99,7 +99,7 @@ WORKLOADS = [
         anchors={"ten KMeans fits k=1..10": _ten_kmeans_fits},
         agree=_same_k,
         compile=_compile,
-        repeat=1,
+        repeat=5,
         description="full choose_k sweep (5 criteria) vs the clustra.KMeans fits it needs",
     ),
 ]
