@@ -48,17 +48,17 @@ HAMERLY_MIN_FEATURES = 8
 def choose_algorithm(algorithm: str, n_samples: int, n_clusters: int, n_features: int) -> str:
     """The run function's name for ``algorithm`` ('elkan' means the bounded exact variant).
 
-    The 'auto' rule rests on benchmarks/workloads/kmeans.py (one thread each,
-    same run, milliseconds per iteration over 30 iterations from the same
-    centres; machine shared, so only the ratios count):
+    The 'auto' rule rests on benchmarks/workloads/kmeans.py (2 threads, the
+    same run, seconds for the whole fit from the same centres, median of 5
+    interleaved rounds; the machine is shared, so only the ratios count):
 
     ======================  =============  ===============  =============
     workload                clustra lloyd  clustra hamerly  sklearn lloyd
     ======================  =============  ===============  =============
-    (c) n=1M   d=2  k=8          14.2           33.5            30.4
-    (a) n=500k d=16 k=16         49.4           32.3            51.3
-    (a) float32                  40.5           30.6            31.7
-    (b) n=200k d=32 k=256       352             193             311
+    (c) n=1M   d=2  k=8          0.170          0.273            0.383
+    (a) n=500k d=16 k=16         0.444          0.210            0.491
+    (a) float32                  0.197          0.177            0.256
+    (b) n=200k d=32 k=256        0.613          0.516            0.885
     ======================  =============  ===============  =============
 
     With few features a Lloyd pass is so cheap (a row is 16 bytes at d=2)
