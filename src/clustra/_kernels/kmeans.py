@@ -503,11 +503,18 @@ def _far_movers(shift, top_shift):
     rescoring a row against every centre.
     """
     n_movers = min(shift.shape[0] // 8, 4)
-    order = np.argsort(-shift)
-    if n_movers == 0:
-        return order[:0], top_shift
+    # The n_movers + 1 largest shifts, by repeated selection (k is small).
+    order = np.empty(n_movers + 1, dtype=np.int64)
+    taken = np.zeros(shift.shape[0], dtype=np.bool_)
+    for q in range(n_movers + 1):
+        best = -1
+        for j in range(shift.shape[0]):
+            if not taken[j] and (best < 0 or shift[j] > shift[best]):
+                best = j
+        order[q] = best
+        taken[best] = True
     residual = shift[order[n_movers]]
-    if not residual < 0.25 * top_shift:
+    if n_movers == 0 or not residual < 0.25 * top_shift:
         return order[:0], top_shift
     return order[:n_movers], residual
 
