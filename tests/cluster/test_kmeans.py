@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import cluster as skcluster
 
 import clustra
-from clustra._kernels import kmeans as kernels
+from clustra._kernels import kmeans_hamerly
 from clustra.cluster import _kmeans_single as single
 from clustra.cluster.kmeans import KMeans, k_means, kmeans_plusplus
 
@@ -69,7 +69,7 @@ def test_hamerly_gives_lloyds_iterates(rng, dtype):
 def test_hamerly_when_a_few_centres_jump(rng):
     # Far-away starting centres end up empty and are relocated: a few centres
     # move much farther than the rest, the case Hamerly handles by measuring
-    # the distances to those few (kernels._far_movers). Same labels as Lloyd.
+    # the distances to those few (kmeans_hamerly._far_movers). Same labels as Lloyd.
     X = blobs(rng, n_per=300, n_centers=16, spread=2.0)
     init = X[rng.choice(X.shape[0], 16, replace=False)].copy()
     init[:2] += 1000.0  # two centres no row is nearest to: both relocated, far
@@ -83,7 +83,7 @@ def test_hamerly_when_a_few_centres_jump(rng):
     assert runs["lloyd"][3] == runs["hamerly"][3]
     assert_array_equal(runs["lloyd"][0], runs["hamerly"][0])
     assert_allclose(histories["lloyd"], histories["hamerly"], rtol=1e-12)
-    movers, residual = kernels._far_movers(np.array([9.0, 0.1, 0.2] + [0.05] * 13), 9.0)
+    movers, residual = kmeans_hamerly._far_movers(np.array([9.0, 0.1, 0.2] + [0.05] * 13), 9.0)
     assert movers.tolist() == [0, 2] and residual == 0.1
 
 

@@ -19,6 +19,7 @@ import numba
 import numpy as np
 
 from clustra._kernels import kmeans as kernels
+from clustra._kernels import kmeans_hamerly as hamerly_kernels
 from clustra._kernels import kmeanspp as pp_kernels
 
 
@@ -55,7 +56,7 @@ BLAS_MIN_WORK = 1 << 24  # n_samples * n_clusters * n_features
 
 
 def use_blas(n_samples: int, n_clusters: int, n_features: int) -> bool:
-    """Whether the tile kernels take their products from BLAS (see kernels._tile_best)."""
+    """Whether the tile kernels take their products from BLAS (see kmeans_tiles.tile_best)."""
     return (
         n_features >= BLAS_MIN_FEATURES
         and n_clusters * n_features >= BLAS_MIN_CENTRE_VALUES
@@ -207,7 +208,7 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     """One exact Hamerly run: the iterates of :func:`lloyd`.
 
     Rows whose bounds prove their label are not rescored, and only rows that
-    change cluster are read again for the sums (see ``kernels.hamerly_pass``);
+    change cluster are read again for the sums (see ``kmeans_hamerly.hamerly_pass``);
     both are deterministic. Extra memory: 2 float64 per row (bounds), one per
     row (norms) and ``n_chunks x n_clusters x (n_features + 1)`` float64 for
     the chunk sums.
@@ -225,15 +226,15 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     sums = np.zeros((n_clusters, n_features))
     weight_sums = np.zeros(n_clusters)
     shift = np.zeros(n_clusters)
-    # Rounding allowance for the bound tests (see kernels.hamerly_pass).
+    # Rounding allowance for the bound tests (see kmeans_hamerly.hamerly_pass).
     margin_scale = 128.0 * (n_features + 8) * float(np.finfo(X.dtype).eps)
 
     blas = use_blas(n_samples, n_clusters, n_features)
 
     def run_pass(first):
-        return kernels.hamerly_pass(
+        return hamerly_kernels.hamerly_pass(
             X, weights, x_sq_norms, centers, neg_half_norms(centers),
-            kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
+            hamerly_kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
             partial_weights, sums, weight_sums, margin_scale, first, blas,
         )
 

@@ -1,0 +1,283 @@
+"""The exact Hamerly pass of K-Means: bounds that skip rows whose label cannot change.
+
+Shares the tile kernels of :mod:`clustra._kernels.kmeans_tiles` and the chunk
+conventions of :mod:`clustra._kernels.kmeans` (per-chunk float64 sums added in
+chunk order, so results never depend on the number of threads).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from clustra._kernels.kmeans import CHUNK, add_in_order, add_row, sq_distance
+from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows
+
+
+@njit(cache=True)
+def _shift_extremes(shift):
+    """Index of the largest shift, the largest and the second largest."""
+    top, top_shift, second_shift = 0, -1.0, 0.0
+    for j in range(shift.shape[0]):
+        if shift[j] > top_shift:
+            second_shift = max(top_shift, 0.0)
+            top_shift = shift[j]
+            top = j
+        elif shift[j] > second_shift:
+            second_shift = shift[j]
+    return top, top_shift, second_shift
+
+
+@njit(cache=True)
+def _far_movers(shift, top_shift):
+    """The few centres that moved far more than the rest, and the rest's largest shift.
+
+    Up to 4 centres (at most k / 8), and only when every other centre moved
+    less than a quarter of the largest shift; otherwise an empty array (the
+    plain Hamerly test is used). Measuring 4 distances costs little next to
+    rescoring a row against every centre.
+    """
+    n_movers = min(shift.shape[0] // 8, 4)
+    # The n_movers + 1 largest shifts, by repeated selection (k is small).
+    order = np.empty(n_movers + 1, dtype=np.int64)
+    taken = np.zeros(shift.shape[0], dtype=np.bool_)
+    for q in range(n_movers + 1):
+        best = -1
+        for j in range(shift.shape[0]):
+            if not taken[j] and (best < 0 or shift[j] > shift[best]):
+                best = j
+        order[q] = best
+        taken[best] = True
+    residual = shift[order[n_movers]]
+    if n_movers == 0 or not residual < 0.25 * top_shift:
+        return order[:0], top_shift
+    return order[:n_movers], residual
+
+
+@njit(cache=True, inline="always")
+def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
+    upper = math.sqrt(max(x_sq_norm - 2.0 * np.float64(best_score), 0.0))
+    if n_clusters == 1:
+        return upper, np.inf
+    return upper, math.sqrt(max(x_sq_norm - 2.0 * np.float64(second_score), 0.0))
+
+
+@njit(cache=True)
+def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, moved, labels,
+             upper, lower, chunk_sums, chunk_weights, fresh):
+    """Rescore ``rows[:n_rows]`` against every centre; reset their bounds and labels.
+
+    A row whose label changes moves its weighted contribution from its old
+    cluster's chunk sums to the new one's; with ``fresh`` the chunk sums hold
+    no row yet and every row is added. ``moved`` is a (TILE,) int64 buffer.
+    Returns how many labels changed (every row's, with ``fresh``).
+    """
+    tile_best(X, rows, n_rows, centers, neg_half_norms, work, True)
+    best_score, second_score, best = work[2], work[3], work[4]
+    n_clusters = centers.shape[0]
+    n_moved = 0
+    for r in range(n_rows):
+        i = rows[r]
+        upper[i], lower[i] = _set_bounds(x_sq_norms[i], best_score[r], second_score[r], n_clusters)
+        if fresh:
+            add_row(X, weights, i, best[r], chunk_sums, chunk_weights)
+            labels[i] = best[r]
+        else:
+            # Listed without branching (which rows move is unpredictable), moved below.
+            moved[n_moved] = r
+            n_moved += labels[i] != best[r]
+    for q in range(n_moved):
+        r = moved[q]
+        i = rows[r]
+        add_row(X, weights, i, labels[i], chunk_sums, chunk_weights, -1.0)
+        add_row(X, weights, i, best[r], chunk_sums, chunk_weights)
+        labels[i] = best[r]
+    return n_rows if fresh else n_moved
+
+
+@njit(cache=True)
+def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
+                   labels, upper, lower, chunk_sums, chunk_weights, margin_scale, first, chunk,
+                   top, top_shift, second_shift, max_center_sq, movers, residual, blas):
+    """The Hamerly pass over one chunk (see :func:`hamerly_pass`); returns labels changed."""
+    n_samples, n_features = X.shape
+    n_changed = 0
+    end = min((chunk + 1) * CHUNK, n_samples)
+    work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    pending = work[5]
+    moved = np.empty(TILE, dtype=np.int64)
+    if first:
+        chunk_sums[:] = 0.0
+        chunk_weights[:] = 0.0
+        for start in range(chunk * CHUNK, end, TILE):
+            n_rows = tile_rows(pending, start, end)
+            n_changed += _rescore(
+                X, weights, x_sq_norms, pending, n_rows, centers, neg_half_norms, work, moved,
+                labels, upper, lower, chunk_sums, chunk_weights, True,
+            )
+    else:
+        unsettled = np.empty(TILE, dtype=np.int64)
+        sink = np.zeros(1)  # keeps the touching loads from being optimised away
+        n_pending = 0
+        for start in range(chunk * CHUNK, end, TILE):
+            n_rows = min(TILE, end - start)
+            # First a cheap, branch-free pass: move the bounds, test them, and
+            # list the rows they do not prove.
+            n_unsettled = 0
+            for r in range(n_rows):
+                i = start + r
+                label = labels[i]
+                u = upper[i] + shift[label]
+                low = lower[i] - (second_shift if label == top else top_shift)
+                upper[i] = u
+                lower[i] = low
+                m = max(low, half_separation[label])
+                margin = margin_scale * (x_sq_norms[i] + max_center_sq)
+                unsettled[n_unsettled] = i
+                n_unsettled += not ((m > u) & ((m - u) * (m + u) > margin))
+            # Touch the rows of X they need first: independent loads, with no
+            # branch in between, so the cache misses overlap instead of each
+            # waiting on the one before (the rows are scattered over X).
+            touched = 0.0
+            for q in range(n_unsettled):
+                for f in range(0, n_features, 8):  # one value per 64-byte line
+                    touched += X[unsettled[q], f]
+            sink[0] += touched
+            # Then tighten their upper bounds; rows still unsettled are queued
+            # and rescored a tile at a time.
+            for q in range(n_unsettled):
+                i = unsettled[q]
+                label = labels[i]
+                m = max(lower[i], half_separation[label])
+                margin = margin_scale * (x_sq_norms[i] + max_center_sq)
+                u = math.sqrt(sq_distance(X, i, centers, label))
+                upper[i] = u
+                if m > u and (m - u) * (m + u) > margin:
+                    continue
+                if movers.shape[0] > 0:
+                    # A few centres moved far: measure the distances to them; the
+                    # others moved at most ``residual``, so the lower bound before
+                    # this pass, less residual, still holds for those.
+                    moved_by = second_shift if label == top else top_shift
+                    low = lower[i] + (moved_by - residual)
+                    for q_mover in range(movers.shape[0]):
+                        j = movers[q_mover]
+                        if j != label:
+                            low = min(low, math.sqrt(sq_distance(X, i, centers, j)))
+                    lower[i] = low
+                    m = max(low, half_separation[label])
+                    if m > u and (m - u) * (m + u) > margin:
+                        continue
+                pending[n_pending] = i
+                n_pending += 1
+                if n_pending == TILE:
+                    n_changed += _rescore(
+                        X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms,
+                        work, moved, labels, upper, lower, chunk_sums, chunk_weights, False,
+                    )
+                    n_pending = 0
+        if n_pending > 0:
+            n_changed += _rescore(
+                X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms, work,
+                moved, labels, upper, lower, chunk_sums, chunk_weights, False,
+            )
+    return n_changed
+
+
+@njit(parallel=True, cache=True)
+def hamerly_pass(
+    X,
+    weights,
+    x_sq_norms,
+    centers,
+    neg_half_norms,
+    half_separation,
+    shift,
+    labels,
+    upper,
+    lower,
+    partial_sums,
+    partial_weights,
+    sums,
+    weight_sums,
+    margin_scale,
+    first,
+    blas,
+):
+    """One exact Hamerly pass: the labels ``kmeans.assign`` would give, and the new sums.
+
+    Each row keeps an upper bound ``upper`` on the distance to its centre and a
+    lower bound ``lower`` on the distance to every other centre. A row is
+    rescored only when the bounds (moved by the centre shifts) no longer prove
+    its label. The proof must hold with a margin: a row is skipped only if
+    ``m^2 - u^2 > margin_scale * (||x||^2 + max_j ||c_j||^2)`` (``m`` the best
+    lower bound, ``u`` the upper bound), so that rounding in the scores could
+    not have changed Lloyd's argmin; exact ties are never skipped.
+
+    Every chunk keeps its own float64 sums; a row that changes cluster moves
+    its contribution between them (in row order), so only moved rows are read
+    again. ``sums``/``weight_sums`` are then the chunk sums added in chunk
+    order: deterministic, whatever the number of threads, and equal to
+    Lloyd's sums up to the rounding of those moves.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64 C-contiguous; weights : (n,) X's dtype;
+    x_sq_norms : (n,) float64.
+    centers : (k, d) and neg_half_norms : (k,), X's dtype.
+    half_separation : (k,) float64, half the distance to the nearest other centre.
+    shift : (k,) float64, how far each centre moved since the bounds were set.
+    labels : (n,) int32; upper, lower : (n,) float64; all updated in place.
+    partial_sums : (n_chunks, k, d) and partial_weights : (n_chunks, k) float64,
+        the chunk sums, updated in place.
+    sums : (k, d) and weight_sums : (k,) float64, out.
+    margin_scale : float, relative rounding margin (see above).
+    first : bool, no valid bounds or chunk sums yet: score and add every row.
+    blas : bool, as in :func:`clustra._kernels.kmeans.lloyd_pass`.
+
+    When up to 4 centres moved far more than all the others (a relocated
+    empty cluster, a centre jumping between groups), a row the bounds no
+    longer prove is first tested against its exact distances to those few and
+    the others' smaller shift (see :func:`_far_movers`), before it is
+    rescored against every centre.
+
+    Returns
+    -------
+    n_changed : int, how many labels changed.
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers.shape[0]
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    max_center_sq = 0.0
+    for j in range(n_clusters):
+        max_center_sq = max(max_center_sq, -2.0 * np.float64(neg_half_norms[j]))
+    top, top_shift, second_shift = _shift_extremes(shift)
+    movers, residual = _far_movers(shift, top_shift)
+    changed = np.zeros(total_chunks, dtype=np.int64)
+    for chunk in prange(total_chunks):
+        changed[chunk] = _hamerly_chunk(
+            X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
+            upper, lower, partial_sums[chunk], partial_weights[chunk], margin_scale, first,
+            chunk, top, top_shift, second_shift, max_center_sq, movers, residual, blas,
+        )
+    add_in_order(partial_sums, partial_weights, sums, weight_sums)
+    return changed.sum()
+
+
+@njit(cache=True)
+def half_separation(centers):
+    """(k,) float64: half the distance from each centre to its nearest other centre."""
+    n_clusters, n_features = centers.shape
+    out = np.full(n_clusters, np.inf)
+    for a in range(n_clusters):
+        for b in range(a + 1, n_clusters):
+            total = 0.0
+            for f in range(n_features):
+                diff = np.float64(centers[a, f]) - np.float64(centers[b, f])
+                total += diff * diff
+            dist = 0.5 * math.sqrt(total)
+            out[a] = min(out[a], dist)
+            out[b] = min(out[b], dist)
+    return out

@@ -1,0 +1,251 @@
+"""K-Means tile kernels: score a tile of rows against every centre.
+
+A tile is up to :data:`TILE` rows of X, gathered and transposed into a
+``(n_features, TILE)`` buffer so that every loop runs over the rows with no
+reduction and vectorises without ``fastmath``. The score of row ``x`` against
+centre ``c_j`` is ``x . c_j - ||c_j||^2 / 2`` in X's dtype (the nearest centre
+has the largest score; see :mod:`clustra._kernels.kmeans`). Scores come from
+the kernels' own loops, which add the terms in feature order, or, for large
+problems, from one BLAS product per tile; every kernel of a fit takes the same
+path, so they agree on every score to the last bit. Ties go to the lowest
+centre index, as in scikit-learn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+TILE = 128  # rows scored together (a divisor of kmeans.CHUNK)
+
+
+@njit(cache=True)
+def _score_pair(x_t, width, centers, neg_half_norms, j, both, scores):
+    """Scores of the first ``width`` rows of ``x_t`` against centres ``j`` and ``j + 1``.
+
+    (Only against ``j`` when ``both`` is False.)
+
+    ``scores[0]`` (and ``scores[1]``) receive ``neg_half_norms[j] + sum_f
+    x_t[f] * centers[j, f]``, the terms added one feature at a time in feature
+    order: every kernel computes a score with exactly these roundings. Two
+    centres share each load of a row slice, and up to four features are added
+    per store (the first ones together with the constant term), so the loops
+    are bound by arithmetic rather than by loads and stores.
+    """
+    n_features = x_t.shape[0]
+    a = scores[0]
+    b = scores[1]
+    k = j + 1 if both else j  # the second centre (a repeat of j when not both)
+    a_init = neg_half_norms[j]
+    b_init = neg_half_norms[k]
+    # The first group of up to four features starts from the constant term.
+    head = min(n_features, 4)
+    x0 = x_t[0]
+    a0, b0 = centers[j, 0], centers[k, 0]
+    if head == 1:
+        for r in range(width):
+            a[r] = a_init + x0[r] * a0
+            b[r] = b_init + x0[r] * b0
+    elif head == 2:
+        x1 = x_t[1]
+        a1, b1 = centers[j, 1], centers[k, 1]
+        for r in range(width):
+            a[r] = (a_init + x0[r] * a0) + x1[r] * a1
+            b[r] = (b_init + x0[r] * b0) + x1[r] * b1
+    elif head == 3:
+        x1, x2 = x_t[1], x_t[2]
+        a1, a2, b1, b2 = centers[j, 1], centers[j, 2], centers[k, 1], centers[k, 2]
+        for r in range(width):
+            a[r] = ((a_init + x0[r] * a0) + x1[r] * a1) + x2[r] * a2
+            b[r] = ((b_init + x0[r] * b0) + x1[r] * b1) + x2[r] * b2
+    else:
+        x1, x2, x3 = x_t[1], x_t[2], x_t[3]
+        a1, a2, a3 = centers[j, 1], centers[j, 2], centers[j, 3]
+        b1, b2, b3 = centers[k, 1], centers[k, 2], centers[k, 3]
+        for r in range(width):
+            a[r] = (((a_init + x0[r] * a0) + x1[r] * a1) + x2[r] * a2) + x3[r] * a3
+            b[r] = (((b_init + x0[r] * b0) + x1[r] * b1) + x2[r] * b2) + x3[r] * b3
+    # Then groups of four, then the features left over one by one.
+    stop = head + (n_features - head) // 4 * 4
+    for f in range(head, stop, 4):
+        x0, x1, x2, x3 = x_t[f], x_t[f + 1], x_t[f + 2], x_t[f + 3]
+        a0, a1, a2, a3 = centers[j, f], centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
+        b0, b1, b2, b3 = centers[k, f], centers[k, f + 1], centers[k, f + 2], centers[k, f + 3]
+        for r in range(width):
+            a[r] = (((a[r] + x0[r] * a0) + x1[r] * a1) + x2[r] * a2) + x3[r] * a3
+            b[r] = (((b[r] + x0[r] * b0) + x1[r] * b1) + x2[r] * b2) + x3[r] * b3
+    for f in range(stop, n_features):
+        x0 = x_t[f]
+        a0, b0 = centers[j, f], centers[k, f]
+        for r in range(width):
+            a[r] += x0[r] * a0
+            b[r] += x0[r] * b0
+
+
+@njit(cache=True, inline="always")
+def _few_score(n_features, init, x0, x1, x2, x3, c0, c1, c2, c3):
+    """``init + x . c`` over 1 to 4 features, the terms in feature order."""
+    s = init + x0 * c0
+    if n_features > 1:
+        s = s + x1 * c1
+    if n_features > 2:
+        s = s + x2 * c2
+    if n_features > 3:
+        s = s + x3 * c3
+    return s
+
+
+@njit(cache=True)
+def _nearest_few_features(x_t, width, centers, neg_half_norms, best_score, best):
+    """Nearest centre of the first ``width`` slots of ``x_t`` when there are at most 4 features.
+
+    Scores two centres per vectorised loop that also keeps the best (no score
+    is stored), with the terms in the order of :func:`_score_pair`, so the
+    scores are the same to the last bit. Few features means little
+    arithmetic per row, so the loads and stores saved here are the cost.
+    """
+    n_features = x_t.shape[0]
+    n_clusters = centers.shape[0]
+    last = n_features - 1
+    x0, x1, x2, x3 = x_t[0], x_t[min(1, last)], x_t[min(2, last)], x_t[min(3, last)]
+    for j in range(0, n_clusters, 2):
+        k = min(j + 1, n_clusters - 1)  # a repeat of j when n_clusters is odd: never better
+        a0, a1, a2, a3 = centers[j, 0], centers[j, min(1, last)], centers[j, min(2, last)], \
+            centers[j, min(3, last)]
+        b0, b1, b2, b3 = centers[k, 0], centers[k, min(1, last)], centers[k, min(2, last)], \
+            centers[k, min(3, last)]
+        a_init = neg_half_norms[j]
+        b_init = neg_half_norms[k]
+        for r in range(width):
+            sa = _few_score(n_features, a_init, x0[r], x1[r], x2[r], x3[r], a0, a1, a2, a3)
+            sb = _few_score(n_features, b_init, x0[r], x1[r], x2[r], x3[r], b0, b1, b2, b3)
+            score = best_score[r]
+            label = best[r]
+            better = sa > score
+            score = sa if better else score
+            label = j if better else label
+            better = sb > score
+            best_score[r] = sb if better else score
+            best[r] = k if better else label
+
+
+@njit(cache=True)
+def gather_tile(X, rows, n_rows, x_t):
+    """x_t[:, r] = X[rows[r]] for r < n_rows, zeros up to the returned width.
+
+    The width is n_rows rounded up to a multiple of 16 (at most TILE): the
+    scoring loops run over that many slots, so a tile of a few pending rows
+    costs a few vectors, not TILE slots.
+    """
+    width = min(TILE, (n_rows + 15) // 16 * 16)
+    n_features = X.shape[1]
+    if n_features <= 4:  # a feature at a time: a vectorised gather per feature
+        for f in range(n_features):
+            x_f = x_t[f]
+            for r in range(n_rows):
+                x_f[r] = X[rows[r], f]
+    else:  # a row at a time: each row is read whole
+        for r in range(n_rows):
+            row = rows[r]
+            for f in range(n_features):
+                x_t[f, r] = X[row, f]
+    for f in range(n_features):
+        for r in range(n_rows, width):
+            x_t[f, r] = 0
+    return width
+
+
+@njit(cache=True, inline="always")
+def _take_best2(values, offset, j, width, best_score, second_score, best):
+    """Fold centre j's scores (``values[r] + offset``) into the best and runner-up scores.
+
+    Branch-free, so that the loop vectorises; ties keep the lower index.
+    """
+    for r in range(width):
+        s = values[r] + offset
+        better = s > best_score[r]
+        second_score[r] = best_score[r] if better else max(second_score[r], s)
+        best_score[r] = s if better else best_score[r]
+        best[r] = j if better else best[r]
+
+
+@njit(cache=True, inline="always")
+def _take_best(values, offset, j, width, best_score, best):
+    """Like :func:`_take_best2` without the runner-up."""
+    for r in range(width):
+        s = values[r] + offset
+        better = s > best_score[r]
+        best_score[r] = s if better else best_score[r]
+        best[r] = j if better else best[r]
+
+
+@njit(cache=True)
+def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
+    """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
+
+    ``work`` is the tuple of :func:`tile_buffers`. On return ``best[r]`` is
+    the nearest centre of row ``rows[r]`` (lowest index on ties) and
+    ``best_score`` its score; with ``runner_up``, ``second_score`` holds the
+    runner-up's score. With ``blas`` in ``work`` the products come from one
+    BLAS matrix product per tile (``centers @ x_t``, then the constant term is
+    added); otherwise from :func:`_score_pair`. Every kernel of a fit uses the
+    same path, so they agree on every score to the last bit.
+    """
+    x_t, scores, best_score, second_score, best, _, products, blas = work
+    width = gather_tile(X, rows, n_rows, x_t)
+    for r in range(width):
+        best_score[r] = -np.inf
+        second_score[r] = -np.inf
+        best[r] = 0
+    n_clusters = centers.shape[0]
+    if blas:
+        np.dot(centers, x_t, products)
+        for j in range(n_clusters):
+            if runner_up:
+                _take_best2(products[j], neg_half_norms[j], j, width, best_score, second_score,
+                            best)
+            else:
+                _take_best(products[j], neg_half_norms[j], j, width, best_score, best)
+        return n_rows
+    if not runner_up and x_t.shape[0] <= 4:
+        _nearest_few_features(x_t, width, centers, neg_half_norms, best_score, best)
+        return n_rows
+    zero = neg_half_norms.dtype.type(0)
+    for j in range(0, n_clusters, 2):
+        both = j + 1 < n_clusters
+        _score_pair(x_t, width, centers, neg_half_norms, j, both, scores)
+        for q in range(2 if both else 1):
+            if runner_up:
+                _take_best2(scores[q], zero, j + q, width, best_score, second_score, best)
+            else:
+                _take_best(scores[q], zero, j + q, width, best_score, best)
+    return n_rows
+
+
+@njit(cache=True)
+def tile_buffers(n_features, n_clusters, dtype, blas):
+    """The per-thread work space of the tile kernels, as one tuple.
+
+    (x_t, scores, best_score, second_score, best, rows, products, blas):
+    the gathered transposed rows (d, TILE), two score rows (2, TILE), the
+    best and runner-up scores and the best centre per slot, a row-index
+    buffer, the BLAS products (k, TILE) (a 1 x 1 stand-in without BLAS) and
+    the flag itself.
+    """
+    x_t = np.zeros((n_features, TILE), dtype=dtype)
+    scores = np.empty((2, TILE), dtype=dtype)
+    best_score = np.empty(TILE, dtype=dtype)
+    second_score = np.empty(TILE, dtype=dtype)
+    best = np.empty(TILE, dtype=np.int32)
+    rows = np.empty(TILE, dtype=np.int64)
+    products = np.empty((n_clusters, TILE) if blas else (1, 1), dtype=dtype)
+    return x_t, scores, best_score, second_score, best, rows, products, blas
+
+
+@njit(cache=True, inline="always")
+def tile_rows(rows, start, end):
+    """rows[:n] = start, start + 1, ... for the next tile of [start, end); returns n."""
+    n_rows = min(TILE, end - start)
+    for r in range(n_rows):
+        rows[r] = start + r
+    return n_rows
