@@ -179,6 +179,37 @@ def _take_best(values, offset, j, width, best_score, best):
         best[r] = j if better else best[r]
 
 
+@njit(cache=True, inline="always")
+def _take_best2_pair(a, b, j, width, best_score, second_score, best):
+    """Fold the scores of centres j (``a``) and j + 1 (``b``) in one pass, in that order."""
+    for r in range(width):
+        top = best_score[r]
+        second = second_score[r]
+        label = best[r]
+        better = a[r] > top
+        second = top if better else max(second, a[r])
+        top = a[r] if better else top
+        label = j if better else label
+        better = b[r] > top
+        second_score[r] = top if better else max(second, b[r])
+        best_score[r] = b[r] if better else top
+        best[r] = j + 1 if better else label
+
+
+@njit(cache=True, inline="always")
+def _take_best_pair(a, b, j, width, best_score, best):
+    """Like :func:`_take_best2_pair` without the runner-up."""
+    for r in range(width):
+        top = best_score[r]
+        label = best[r]
+        better = a[r] > top
+        top = a[r] if better else top
+        label = j if better else label
+        better = b[r] > top
+        best_score[r] = b[r] if better else top
+        best[r] = j + 1 if better else label
+
+
 @njit(cache=True)
 def _take_best_of_products(products, neg_half_norms, width, best_score, second_score, best,
                            runner_up):
@@ -258,11 +289,15 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
     for j in range(0, n_clusters, 2):
         both = j + 1 < n_clusters
         _score_pair(x_t, width, centers, neg_half_norms, j, both, scores)
-        for q in range(2 if both else 1):
+        if not both:
             if runner_up:
-                _take_best2(scores[q], zero, j + q, width, best_score, second_score, best)
+                _take_best2(scores[0], zero, j, width, best_score, second_score, best)
             else:
-                _take_best(scores[q], zero, j + q, width, best_score, best)
+                _take_best(scores[0], zero, j, width, best_score, best)
+        elif runner_up:
+            _take_best2_pair(scores[0], scores[1], j, width, best_score, second_score, best)
+        else:
+            _take_best_pair(scores[0], scores[1], j, width, best_score, best)
     return n_rows
 
 
