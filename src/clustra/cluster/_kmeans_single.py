@@ -152,6 +152,34 @@ def chunk_sums_fit(n_samples: int, n_clusters: int, n_features: int) -> bool:
     return chunk_sums_bytes <= 8 * n_samples * n_features
 
 
+def _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle, *, max_iter, tol,
+             history):
+    """The iteration Lloyd and Hamerly share; returns (labels, inertia, centers, n_iter).
+
+    ``run_pass(centers, shift, first)`` assigns every row against ``centers``
+    (``shift``: how far each centre moved in the previous update), writes
+    ``labels`` and the new ``sums``/``weight_sums``, and returns how many
+    labels changed; ``settle(centers, shift)`` makes the labels match the final
+    centres after a tolerance stop. Convergence follows scikit-learn's Lloyd
+    (see the module docstring).
+    """
+    shift = np.zeros(centers.shape[0])
+    strict = False
+    for iteration in range(max_iter):  # noqa: B007 - used after the loop
+        n_changed = run_pass(centers, shift, iteration == 0)
+        if history is not None:
+            history.append(kernels.inertia(X, weights, centers, labels))
+        centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
+        if n_changed == 0:
+            strict = True
+            break
+        if np.dot(shift, shift) <= tol:
+            break
+    if not strict:
+        settle(centers, shift)
+    return labels, kernels.inertia(X, weights, centers, labels), centers, iteration + 1
+
+
 def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     """One Lloyd run. Returns (labels, inertia, centers, n_iter).
 
@@ -173,7 +201,7 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
         partial_sums = np.zeros((total_chunks, n_clusters, n_features))
         partial_weights = np.zeros((total_chunks, n_clusters))
 
-        def run_pass(first):
+        def run_pass(centers, shift, first):
             return kernels.lloyd_move_pass(
                 X, weights, centers, neg_half_norms(centers), labels, partial_sums,
                 partial_weights, sums, weight_sums, first, blas,
@@ -181,27 +209,18 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     else:
         per_group = kernels.group_size(n_clusters, n_features)
 
-        def run_pass(first):
+        def run_pass(centers, shift, first):
             return kernels.lloyd_pass(
                 X, weights, centers, neg_half_norms(centers), labels, sums, weight_sums,
                 per_group, blas,
             )
 
+    def settle(centers, shift):
+        kernels.assign(X, centers, neg_half_norms(centers), labels, blas)
+
     with blas_held(blas):
-        strict = False
-        for iteration in range(max_iter):  # noqa: B007 - used after the loop
-            n_changed = run_pass(iteration == 0)
-            if history is not None:
-                history.append(kernels.inertia(X, weights, centers, labels))
-            centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
-            if n_changed == 0:
-                strict = True
-                break
-            if np.dot(shift, shift) <= tol:
-                break
-        if not strict:
-            kernels.assign(X, centers, neg_half_norms(centers), labels, blas)
-    return labels, kernels.inertia(X, weights, centers, labels), centers, iteration + 1
+        return _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle,
+                        max_iter=max_iter, tol=tol, history=history)
 
 
 def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
@@ -225,34 +244,23 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     partial_weights = np.zeros((total_chunks, n_clusters))
     sums = np.zeros((n_clusters, n_features))
     weight_sums = np.zeros(n_clusters)
-    shift = np.zeros(n_clusters)
     # Rounding allowance for the bound tests (see kmeans_hamerly.hamerly_pass).
     margin_scale = 128.0 * (n_features + 8) * float(np.finfo(X.dtype).eps)
-
     blas = use_blas(n_samples, n_clusters, n_features)
 
-    def run_pass(first):
+    def run_pass(centers, shift, first):
         return hamerly_kernels.hamerly_pass(
             X, weights, x_sq_norms, centers, neg_half_norms(centers),
             hamerly_kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
             partial_weights, sums, weight_sums, margin_scale, first, blas,
         )
 
+    def settle(centers, shift):
+        run_pass(centers, shift, False)
+
     with blas_held(blas):
-        strict = False
-        for iteration in range(max_iter):  # noqa: B007 - used after the loop
-            n_changed = run_pass(iteration == 0)
-            if history is not None:
-                history.append(kernels.inertia(X, weights, centers, labels))
-            centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
-            if n_changed == 0:
-                strict = True
-                break
-            if np.dot(shift, shift) <= tol:
-                break
-        if not strict:
-            run_pass(False)
-    return labels, kernels.inertia(X, weights, centers, labels), centers, iteration + 1
+        return _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle,
+                        max_iter=max_iter, tol=tol, history=history)
 
 
 RUNNERS = {"lloyd": lloyd, "hamerly": hamerly}
