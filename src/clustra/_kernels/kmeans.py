@@ -6,8 +6,9 @@ scoring both use in :mod:`clustra._kernels.kmeans_tiles`.
 Conventions shared by every kernel here:
 
 - ``X`` is a C-contiguous ``(n_samples, n_features)`` array of float32 or
-  float64; ``weights`` is ``(n_samples,)`` of the same dtype; ``labels`` is
-  ``(n_samples,)`` int32.
+  float64; ``weights`` is ``(n_samples,)`` of the same dtype (the move
+  kernels also take an empty array for unit weights, see
+  :func:`move_weights`); ``labels`` is ``(n_samples,)`` int32.
 - Centres are ``(n_clusters, n_features)`` in X's dtype, with
   ``neg_half_norms[j] = -||c_j||^2 / 2``. The nearest centre of ``x`` is the
   argmax of the *score* ``x . c_j - ||c_j||^2 / 2`` (since ``||x - c_j||^2 =
@@ -33,7 +34,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows
+from clustra._kernels.kmeans_tiles import (
+    TILE,
+    nearest_few_features,
+    tile_best,
+    tile_buffers,
+    tile_rows,
+)
 
 CHUNK = 1024  # rows per chunk: the unit of work and of partial sums
 
@@ -46,6 +53,17 @@ def n_chunks(n_samples: int) -> int:
     return (n_samples + CHUNK - 1) // CHUNK
 
 
+def move_weights(weights: np.ndarray) -> np.ndarray:
+    """The weights the move kernels read: empty when every weight is 1.
+
+    Those kernels read a row's weight only when the row changes cluster, at
+    a scattered position the scoring has not brought into cache: a cache
+    miss per moved row (most of the cost of a move on 1M x 2 data). With
+    unit weights nothing needs reading.
+    """
+    return weights[:0] if bool(np.all(weights == 1)) else weights
+
+
 def group_size(n_clusters: int, n_features: int) -> int:
     """Chunks per Lloyd group (only memory depends on it, never the results)."""
     per_chunk = 8 * n_clusters * (n_features + 1)
@@ -54,8 +72,11 @@ def group_size(n_clusters: int, n_features: int) -> int:
 
 @njit(cache=True, inline="always")
 def add_row(X, weights, i, label, sums, weight_sums, sign=1.0):
-    """Add row i's weighted contribution to cluster ``label``'s sums (subtract: sign=-1)."""
-    w = sign * np.float64(weights[i])
+    """Add row i's weighted contribution to cluster ``label``'s sums (subtract: sign=-1).
+
+    An empty ``weights`` means every weight is 1 (see :func:`move_weights`).
+    """
+    w = sign * np.float64(weights[i]) if weights.shape[0] else sign
     weight_sums[label] += w
     for f in range(X.shape[1]):
         sums[label, f] += w * np.float64(X[i, f])
@@ -150,6 +171,40 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     return changed.sum()
 
 
+@njit(cache=True, inline="always")
+def _take_all(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights):
+    """Store a scored tile's labels (``best``) for rows ``start ..`` and add every row's sums."""
+    for r in range(n_rows):
+        labels[start + r] = best[r]
+        add_row(X, weights, start + r, best[r], chunk_sums, chunk_weights)
+
+
+@njit(cache=True, inline="always")
+def _move_changed(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights, moved):
+    """Take a scored tile's labels (``best``) for rows ``start ..``; move the changed rows' sums.
+
+    ``X`` is indexed ``X[i, f]`` (a transposed view is fine: only the rows
+    that changed are read). Returns how many changed.
+    """
+    labels_here = labels[start:start + n_rows]
+    n_moved = 0
+    for r in range(n_rows):  # an integer count: vectorised
+        n_moved += labels_here[r] != best[r]
+    if n_moved == 0:
+        return 0
+    n_listed = 0
+    for r in range(n_rows):
+        moved[n_listed] = r
+        n_listed += labels_here[r] != best[r]
+    for q in range(n_moved):
+        r = moved[q]
+        add_row(X, weights, start + r, labels_here[r], chunk_sums, chunk_weights, -1.0)
+        add_row(X, weights, start + r, best[r], chunk_sums, chunk_weights)
+    for r in range(n_rows):
+        labels_here[r] = best[r]
+    return n_moved
+
+
 @njit(cache=True)
 def _lloyd_move_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
                       chunk_weights, first, blas):
@@ -162,40 +217,59 @@ def _lloyd_move_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
     best, rows = work[4], work[5]
     moved = np.empty(TILE, dtype=np.int64)
+    n_changed = 0
+    end = min((chunk + 1) * CHUNK, n_samples)
     if first:
         chunk_sums[:] = 0.0
         chunk_weights[:] = 0.0
-    n_changed = 0
-    end = min((chunk + 1) * CHUNK, n_samples)
+        for start in range(chunk * CHUNK, end, TILE):
+            n_rows = tile_rows(rows, start, end)
+            tile_best(X, rows, n_rows, centers, neg_half_norms, work, False)
+            _take_all(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights)
+        return end - chunk * CHUNK
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = tile_rows(rows, start, end)
         tile_best(X, rows, n_rows, centers, neg_half_norms, work, False)
-        if first:
-            for r in range(n_rows):
-                labels[start + r] = best[r]
-                add_row(X, weights, start + r, best[r], chunk_sums, chunk_weights)
-            n_changed += n_rows
-            continue
-        # List the rows that changed cluster without branching (which way a
-        # row goes is unpredictable), then move them.
-        n_moved = 0
-        for r in range(n_rows):
-            i = start + r
-            moved[n_moved] = r
-            n_moved += labels[i] != best[r]
-        for q in range(n_moved):
-            i = start + moved[q]
-            add_row(X, weights, i, labels[i], chunk_sums, chunk_weights, -1.0)
-            add_row(X, weights, i, best[moved[q]], chunk_sums, chunk_weights)
-        for r in range(n_rows):
-            labels[start + r] = best[r]
-        n_changed += n_moved
+        n_changed += _move_changed(X, weights, labels, start, n_rows, best, chunk_sums,
+                                   chunk_weights, moved)
+    return n_changed
+
+
+@njit(cache=True)
+def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
+                         chunk_weights, first):
+    """:func:`_lloyd_move_chunk` on X transposed (``x_cols``, ``(d, n)``, at most 4 features).
+
+    The tiles are read in place, one contiguous slice per feature, instead of
+    being gathered and transposed: with so few features that gather costs
+    more than scoring the rows.
+    """
+    n_samples = x_cols.shape[1]
+    X = x_cols.T  # rows, for the sums
+    best_score = np.empty(TILE, dtype=x_cols.dtype)
+    best = np.empty(TILE, dtype=np.int32)
+    moved = np.empty(TILE, dtype=np.int64)
+    n_changed = 0
+    end = min((chunk + 1) * CHUNK, n_samples)
+    if first:
+        chunk_sums[:] = 0.0
+        chunk_weights[:] = 0.0
+        for start in range(chunk * CHUNK, end, TILE):
+            n_rows = min(TILE, end - start)
+            nearest_few_features(x_cols, start, n_rows, centers, neg_half_norms, best_score, best)
+            _take_all(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights)
+        return end - chunk * CHUNK
+    for start in range(chunk * CHUNK, end, TILE):
+        n_rows = min(TILE, end - start)
+        nearest_few_features(x_cols, start, n_rows, centers, neg_half_norms, best_score, best)
+        n_changed += _move_changed(X, weights, labels, start, n_rows, best, chunk_sums,
+                                   chunk_weights, moved)
     return n_changed
 
 
 @njit(parallel=True, cache=True)
 def lloyd_move_pass(X, weights, centers, neg_half_norms, labels, partial_sums, partial_weights,
-                    sums, weight_sums, first, blas):
+                    sums, weight_sums, first, blas, columns):
     """A Lloyd pass that keeps per-chunk sums and moves only the rows that change cluster.
 
     Scores every row like :func:`lloyd_pass` (the same labels), but reads a row
@@ -206,27 +280,51 @@ def lloyd_move_pass(X, weights, centers, neg_half_norms, labels, partial_sums, p
 
     Parameters
     ----------
-    X, weights, centers, neg_half_norms, labels : as in :func:`lloyd_pass`.
+    X, weights, centers, neg_half_norms, labels : as in :func:`lloyd_pass`,
+        except that with ``columns`` X is given transposed, ``(d, n)``, and
+        that ``weights`` may be empty for unit weights (see :func:`move_weights`).
     partial_sums : (n_chunks, k, d) and partial_weights : (n_chunks, k)
         float64, the chunk sums, kept from pass to pass.
     sums : (k, d) and weight_sums : (k,) float64, out.
     first : bool, the chunk sums hold nothing yet: add every row.
     blas : bool, as in :func:`lloyd_pass`.
+    columns : bool, X is transposed (only for at most 4 features, without BLAS):
+        see :func:`_lloyd_columns_chunk`.
 
     Returns
     -------
     n_changed : int, how many labels changed.
     """
-    n_samples = X.shape[0]
+    n_samples = X.shape[1] if columns else X.shape[0]
     total_chunks = (n_samples + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
     for chunk in prange(total_chunks):
-        changed[chunk] = _lloyd_move_chunk(
-            X, weights, centers, neg_half_norms, labels, chunk, partial_sums[chunk],
-            partial_weights[chunk], first, blas,
-        )
+        if columns:
+            changed[chunk] = _lloyd_columns_chunk(
+                X, weights, centers, neg_half_norms, labels, chunk, partial_sums[chunk],
+                partial_weights[chunk], first,
+            )
+        else:
+            changed[chunk] = _lloyd_move_chunk(
+                X, weights, centers, neg_half_norms, labels, chunk, partial_sums[chunk],
+                partial_weights[chunk], first, blas,
+            )
     add_in_order(partial_sums, partial_weights, sums, weight_sums)
     return changed.sum()
+
+
+@njit(parallel=True, cache=True)
+def transpose(X):
+    """X's rows as columns: a new C-contiguous ``(d, n)`` array of X's dtype."""
+    n_samples, n_features = X.shape
+    out = np.empty((n_features, n_samples), dtype=X.dtype)
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    for chunk in prange(total_chunks):
+        for f in range(n_features):
+            column = out[f]
+            for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+                column[i] = X[i, f]
+    return out
 
 
 @njit(parallel=True, cache=True)

@@ -224,7 +224,8 @@ def hamerly_pass(
 
     Parameters
     ----------
-    X : (n, d) float32/float64 C-contiguous; weights : (n,) X's dtype;
+    X : (n, d) float32/float64 C-contiguous; weights : (n,) X's dtype, or empty for unit
+        weights (see :func:`clustra._kernels.kmeans.move_weights`);
     x_sq_norms : (n,) float64.
     centers : (k, d) and neg_half_norms : (k,), X's dtype.
     half_separation : (k,) float64, half the distance to the nearest other centre.

@@ -83,50 +83,94 @@ def _score_pair(x_t, width, centers, neg_half_norms, j, both, scores):
 
 
 @njit(cache=True, inline="always")
-def _few_score(n_features, init, x0, x1, x2, x3, c0, c1, c2, c3):
-    """``init + x . c`` over 1 to 4 features, the terms in feature order."""
-    s = init + x0 * c0
+def _few_score(n_features, init, y, c):
+    """``init + y . c`` over the first 1 to 4 features of the 4-tuples y, c, in feature order."""
+    s = init + y[0] * c[0]
     if n_features > 1:
-        s = s + x1 * c1
+        s = s + y[1] * c[1]
     if n_features > 2:
-        s = s + x2 * c2
+        s = s + y[2] * c[2]
     if n_features > 3:
-        s = s + x3 * c3
+        s = s + y[3] * c[3]
     return s
 
 
-@njit(cache=True)
-def _nearest_few_features(x_t, width, centers, neg_half_norms, best_score, best):
-    """Nearest centre of the first ``width`` slots of ``x_t`` when there are at most 4 features.
+@njit(cache=True, inline="always")
+def _fold(score, label, s, j):
+    """(score, label) after comparing centre j's score s: strictly better wins (lowest index)."""
+    better = s > score
+    return (s if better else score), (j if better else label)
 
-    Scores two centres per vectorised loop that also keeps the best (no score
-    is stored), with the terms in the order of :func:`_score_pair`, so the
-    scores are the same to the last bit. Few features means little
-    arithmetic per row, so the loads and stores saved here are the cost.
+
+@njit(cache=True, inline="always")
+def _few_coefficients(centers, j, last):
+    """Centre j's first four coordinates (the last one repeated when there are fewer)."""
+    return (centers[j, 0], centers[j, min(1, last)], centers[j, min(2, last)],
+            centers[j, min(3, last)])
+
+
+@njit(cache=True)
+def nearest_few_features(x_t, offset, width, centers, neg_half_norms, best_score, best):
+    """Nearest centre of columns ``offset .. offset + width`` of ``x_t`` (at most 4 features).
+
+    ``x_t`` holds rows as columns, ``(n_features, m)``: a gathered tile
+    (offset 0) or a whole transposed X. Four centres are compared per
+    vectorised pass over the columns, in registers, so the best scores and
+    labels are stored once per four centres and nothing else is; the first
+    pass starts from centre 0's score. The terms are added in the order of
+    :func:`_score_pair`, so the scores are the same to the last bit, and ties
+    go to the lowest index. Results go to ``best_score[:width]`` and
+    ``best[:width]``. With few features there is little arithmetic per row,
+    so loads and stores are the cost this saves.
     """
+    # One copy of the loops per number of features, so that none computes
+    # terms it then discards.
     n_features = x_t.shape[0]
+    if n_features == 1:
+        _nearest_few(1, x_t, offset, width, centers, neg_half_norms, best_score, best)
+    elif n_features == 2:
+        _nearest_few(2, x_t, offset, width, centers, neg_half_norms, best_score, best)
+    elif n_features == 3:
+        _nearest_few(3, x_t, offset, width, centers, neg_half_norms, best_score, best)
+    else:
+        _nearest_few(4, x_t, offset, width, centers, neg_half_norms, best_score, best)
+
+
+@njit(cache=True, inline="always")
+def _nearest_few(n_features, x_t, offset, width, centers, neg_half_norms, best_score, best):
+    """:func:`nearest_few_features` for a constant ``n_features`` (inlined with it)."""
     n_clusters = centers.shape[0]
     last = n_features - 1
-    x0, x1, x2, x3 = x_t[0], x_t[min(1, last)], x_t[min(2, last)], x_t[min(3, last)]
-    for j in range(0, n_clusters, 2):
-        k = min(j + 1, n_clusters - 1)  # a repeat of j when n_clusters is odd: never better
-        a0, a1, a2, a3 = centers[j, 0], centers[j, min(1, last)], centers[j, min(2, last)], \
-            centers[j, min(3, last)]
-        b0, b1, b2, b3 = centers[k, 0], centers[k, min(1, last)], centers[k, min(2, last)], \
-            centers[k, min(3, last)]
-        a_init = neg_half_norms[j]
-        b_init = neg_half_norms[k]
-        for r in range(width):
-            sa = _few_score(n_features, a_init, x0[r], x1[r], x2[r], x3[r], a0, a1, a2, a3)
-            sb = _few_score(n_features, b_init, x0[r], x1[r], x2[r], x3[r], b0, b1, b2, b3)
-            score = best_score[r]
-            label = best[r]
-            better = sa > score
-            score = sa if better else score
-            label = j if better else label
-            better = sb > score
-            best_score[r] = sb if better else score
-            best[r] = k if better else label
+    stop = offset + width
+    x0, x1 = x_t[0, offset:stop], x_t[min(1, last), offset:stop]
+    x2, x3 = x_t[min(2, last), offset:stop], x_t[min(3, last), offset:stop]
+    top = n_clusters - 1
+    for j in range(0, n_clusters, 4):
+        # Repeats of the last centre when fewer than four are left: never strictly better.
+        jb, jc, jd = min(j + 1, top), min(j + 2, top), min(j + 3, top)
+        ca, cb = _few_coefficients(centers, j, last), _few_coefficients(centers, jb, last)
+        cc, cd = _few_coefficients(centers, jc, last), _few_coefficients(centers, jd, last)
+        ia, ib = neg_half_norms[j], neg_half_norms[jb]
+        ic, id_ = neg_half_norms[jc], neg_half_norms[jd]
+        if j == 0:
+            for r in range(width):
+                y = (x0[r], x1[r], x2[r], x3[r])
+                score, label = _few_score(n_features, ia, y, ca), 0
+                score, label = _fold(score, label, _few_score(n_features, ib, y, cb), jb)
+                score, label = _fold(score, label, _few_score(n_features, ic, y, cc), jc)
+                score, label = _fold(score, label, _few_score(n_features, id_, y, cd), jd)
+                best_score[r] = score
+                best[r] = label
+        else:
+            for r in range(width):
+                y = (x0[r], x1[r], x2[r], x3[r])
+                score, label = best_score[r], best[r]
+                score, label = _fold(score, label, _few_score(n_features, ia, y, ca), j)
+                score, label = _fold(score, label, _few_score(n_features, ib, y, cb), jb)
+                score, label = _fold(score, label, _few_score(n_features, ic, y, cc), jc)
+                score, label = _fold(score, label, _few_score(n_features, id_, y, cd), jd)
+                best_score[r] = score
+                best[r] = label
 
 
 @njit(cache=True)
@@ -272,6 +316,9 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
     """
     x_t, scores, best_score, second_score, best, _, products, blas = work
     width = gather_tile(X, rows, n_rows, x_t)
+    if not blas and not runner_up and x_t.shape[0] <= 4:
+        nearest_few_features(x_t, 0, width, centers, neg_half_norms, best_score, best)
+        return n_rows
     for r in range(width):
         best_score[r] = -np.inf
         second_score[r] = -np.inf
@@ -281,9 +328,6 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
         np.dot(centers, x_t, products)
         _take_best_of_products(products, neg_half_norms, width, best_score, second_score, best,
                                runner_up)
-        return n_rows
-    if not runner_up and x_t.shape[0] <= 4:
-        _nearest_few_features(x_t, width, centers, neg_half_norms, best_score, best)
         return n_rows
     zero = neg_half_norms.dtype.type(0)
     for j in range(0, n_clusters, 2):

@@ -54,6 +54,10 @@ BLAS_MIN_FEATURES = 8
 BLAS_MIN_CENTRE_VALUES = 1024  # n_clusters * n_features
 BLAS_MIN_WORK = 1 << 24  # n_samples * n_clusters * n_features
 
+# Lloyd scores a transposed copy of X in place up to this many features
+# (see kmeans_tiles.nearest_few_features); more features are gathered per tile.
+COLUMNS_MAX_FEATURES = 4
+
 
 def use_blas(n_samples: int, n_clusters: int, n_features: int) -> bool:
     """Whether the tile kernels take their products from BLAS (see kmeans_tiles.tile_best)."""
@@ -200,12 +204,20 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
         total_chunks = kernels.n_chunks(n_samples)
         partial_sums = np.zeros((total_chunks, n_clusters, n_features))
         partial_weights = np.zeros((total_chunks, n_clusters))
+        # With at most 4 features a transposed copy is scored in place, which
+        # beats gathering each tile (1M x 2, k=8: ~3.5x less time per pass).
+        columns = n_features <= COLUMNS_MAX_FEATURES and not blas
+        data = kernels.transpose(X) if columns else X
+        row_weights = kernels.move_weights(weights)
 
         def run_pass(centers, shift, first):
             return kernels.lloyd_move_pass(
-                X, weights, centers, neg_half_norms(centers), labels, partial_sums,
-                partial_weights, sums, weight_sums, first, blas,
+                data, row_weights, centers, neg_half_norms(centers), labels, partial_sums,
+                partial_weights, sums, weight_sums, first, blas, columns,
             )
+
+        def settle(centers, shift):
+            run_pass(centers, shift, False)  # the sums it updates are not used again
     else:
         per_group = kernels.group_size(n_clusters, n_features)
 
@@ -215,8 +227,8 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
                 per_group, blas,
             )
 
-    def settle(centers, shift):
-        kernels.assign(X, centers, neg_half_norms(centers), labels, blas)
+        def settle(centers, shift):
+            kernels.assign(X, centers, neg_half_norms(centers), labels, blas)
 
     with blas_held(blas):
         return _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle,
@@ -247,10 +259,11 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     # Rounding allowance for the bound tests (see kmeans_hamerly.hamerly_pass).
     margin_scale = 128.0 * (n_features + 8) * float(np.finfo(X.dtype).eps)
     blas = use_blas(n_samples, n_clusters, n_features)
+    row_weights = kernels.move_weights(weights)
 
     def run_pass(centers, shift, first):
         return hamerly_kernels.hamerly_pass(
-            X, weights, x_sq_norms, centers, neg_half_norms(centers),
+            X, row_weights, x_sq_norms, centers, neg_half_norms(centers),
             hamerly_kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
             partial_weights, sums, weight_sums, margin_scale, first, blas,
         )
