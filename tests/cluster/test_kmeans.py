@@ -46,9 +46,12 @@ def test_same_iterates_as_sklearn_from_same_centres(rng, algorithm, dtype, weigh
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_hamerly_gives_lloyds_iterates(rng, dtype):
+@pytest.mark.parametrize("tighten", [False, True], ids=["rescore", "tighten-first"])
+def test_hamerly_gives_lloyds_iterates(rng, monkeypatch, dtype, tighten):
     # Several chunks, and overlapping blobs so that rows keep changing cluster
-    # and the chunk sums are moved many times.
+    # and the chunk sums are moved many times. Rows the bounds no longer prove
+    # are rescored directly, or first have their upper bound tightened.
+    monkeypatch.setattr(single, "TIGHTEN_MIN_CENTRE_VALUES", 0 if tighten else 1 << 62)
     X = blobs(rng, n_per=700, spread=3.0, dtype=dtype)
     weights = rng.uniform(0.5, 2.0, X.shape[0]).astype(dtype)
     init = X[:5].copy()
@@ -66,10 +69,12 @@ def test_hamerly_gives_lloyds_iterates(rng, dtype):
     assert_allclose(inertia_a, inertia_b, rtol=1e-12)
 
 
-def test_hamerly_when_a_few_centres_jump(rng):
+def test_hamerly_when_a_few_centres_jump(rng, monkeypatch):
     # Far-away starting centres end up empty and are relocated: a few centres
     # move much farther than the rest, the case Hamerly handles by measuring
-    # the distances to those few (kmeans_hamerly._far_movers). Same labels as Lloyd.
+    # the distances to those few (kmeans_hamerly._far_movers) when it tightens
+    # bounds before rescoring. Same labels as Lloyd.
+    monkeypatch.setattr(single, "TIGHTEN_MIN_CENTRE_VALUES", 0)
     X = blobs(rng, n_per=300, n_centers=16, spread=2.0)
     init = X[rng.choice(X.shape[0], 16, replace=False)].copy()
     init[:2] += 1000.0  # two centres no row is nearest to: both relocated, far

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from numba import njit, prange
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from clustra._kernels.kmeans import CHUNK, add_in_order, add_row, sq_distance
 from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows
@@ -97,10 +98,69 @@ def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work
     return n_rows if fresh else n_moved
 
 
+@njit(cache=True, inline="always")
+def _move_bounds(labels, upper, lower, x_sq_norms, shift, half_separation, start, n_rows, top,
+                 top_shift, second_shift, margin_scale, max_center_sq):
+    """Move the bounds of rows ``start .. start + n_rows`` (at most 64) by the centre shifts.
+
+    Returns a bit mask of the rows whose bounds no longer prove their label
+    (bit r: row ``start + r``). The test has a rounding margin, see
+    :func:`hamerly_pass`. Building a mask rather than a list keeps the loop
+    free of a serial dependency from row to row.
+    """
+    labels_here = labels[start:start + n_rows]
+    upper_here = upper[start:start + n_rows]
+    lower_here = lower[start:start + n_rows]
+    norms_here = x_sq_norms[start:start + n_rows]
+    unproved = np.uint64(0)
+    for r in range(n_rows):
+        label = labels_here[r]
+        u = upper_here[r] + shift[label]
+        low = lower_here[r] - (second_shift if label == top else top_shift)
+        upper_here[r] = u
+        lower_here[r] = low
+        m = max(low, half_separation[label])
+        margin = margin_scale * (norms_here[r] + max_center_sq)
+        proved = (m > u) & ((m - u) * (m + u) > margin)
+        unproved |= np.uint64(not proved) << np.uint64(r)
+    return unproved
+
+
+@njit(cache=True, inline="always")
+def _tightened(X, i, centers, labels, upper, lower, x_sq_norms, half_separation, margin_scale,
+               max_center_sq, top, top_shift, second_shift, movers, residual):
+    """Set row i's upper bound to its exact distance; whether the bounds then prove its label.
+
+    When a few centres moved far (``movers``, see :func:`_far_movers`), the
+    distances to them are measured too: the others moved at most
+    ``residual``, so the lower bound before this pass, less ``residual``,
+    still holds for those.
+    """
+    label = labels[i]
+    m = max(lower[i], half_separation[label])
+    margin = margin_scale * (x_sq_norms[i] + max_center_sq)
+    u = math.sqrt(sq_distance(X, i, centers, label))
+    upper[i] = u
+    if m > u and (m - u) * (m + u) > margin:
+        return True
+    if movers.shape[0] == 0:
+        return False
+    moved_by = second_shift if label == top else top_shift
+    low = lower[i] + (moved_by - residual)
+    for q in range(movers.shape[0]):
+        j = movers[q]
+        if j != label:
+            low = min(low, math.sqrt(sq_distance(X, i, centers, j)))
+    lower[i] = low
+    m = max(low, half_separation[label])
+    return m > u and (m - u) * (m + u) > margin
+
+
 @njit(cache=True)
 def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
                    labels, upper, lower, chunk_sums, chunk_weights, margin_scale, first, chunk,
-                   top, top_shift, second_shift, max_center_sq, movers, residual, blas):
+                   top, top_shift, second_shift, max_center_sq, movers, residual, blas,
+                   tighten):
     """The Hamerly pass over one chunk (see :func:`hamerly_pass`); returns labels changed."""
     n_samples, n_features = X.shape
     n_changed = 0
@@ -123,53 +183,36 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
         n_pending = 0
         for start in range(chunk * CHUNK, end, TILE):
             n_rows = min(TILE, end - start)
-            # First a cheap, branch-free pass: move the bounds, test them, and
-            # list the rows they do not prove.
+            # First a cheap pass: move the bounds, test them, and list the rows
+            # they do not prove (from a bit mask per 64 rows: no branch per row).
             n_unsettled = 0
-            for r in range(n_rows):
-                i = start + r
-                label = labels[i]
-                u = upper[i] + shift[label]
-                low = lower[i] - (second_shift if label == top else top_shift)
-                upper[i] = u
-                lower[i] = low
-                m = max(low, half_separation[label])
-                margin = margin_scale * (x_sq_norms[i] + max_center_sq)
-                unsettled[n_unsettled] = i
-                n_unsettled += not ((m > u) & ((m - u) * (m + u) > margin))
-            # Touch the rows of X they need first: independent loads, with no
-            # branch in between, so the cache misses overlap instead of each
-            # waiting on the one before (the rows are scattered over X).
-            touched = 0.0
-            for q in range(n_unsettled):
-                for f in range(0, n_features, 8):  # one value per 64-byte line
-                    touched += X[unsettled[q], f]
-            sink[0] += touched
-            # Then tighten their upper bounds; rows still unsettled are queued
-            # and rescored a tile at a time.
+            for block in range(start, start + n_rows, 64):
+                unproved = _move_bounds(
+                    labels, upper, lower, x_sq_norms, shift, half_separation, block,
+                    min(64, start + n_rows - block), top, top_shift, second_shift, margin_scale,
+                    max_center_sq,
+                )
+                while unproved:
+                    unsettled[n_unsettled] = block + np.int64(trailing_zeros(unproved))
+                    unproved &= unproved - np.uint64(1)
+                    n_unsettled += 1
+            if tighten:
+                # Touch the rows of X they need first: independent loads, with
+                # no branch in between, so the cache misses overlap instead of
+                # each waiting on the one before (the rows are scattered over X).
+                touched = 0.0
+                for q in range(n_unsettled):
+                    for f in range(0, n_features, 8):  # one value per 64-byte line
+                        touched += X[unsettled[q], f]
+                sink[0] += touched
+            # Rows still unsettled are queued and rescored a tile at a time.
             for q in range(n_unsettled):
                 i = unsettled[q]
-                label = labels[i]
-                m = max(lower[i], half_separation[label])
-                margin = margin_scale * (x_sq_norms[i] + max_center_sq)
-                u = math.sqrt(sq_distance(X, i, centers, label))
-                upper[i] = u
-                if m > u and (m - u) * (m + u) > margin:
+                if tighten and _tightened(
+                    X, i, centers, labels, upper, lower, x_sq_norms, half_separation,
+                    margin_scale, max_center_sq, top, top_shift, second_shift, movers, residual,
+                ):
                     continue
-                if movers.shape[0] > 0:
-                    # A few centres moved far: measure the distances to them; the
-                    # others moved at most ``residual``, so the lower bound before
-                    # this pass, less residual, still holds for those.
-                    moved_by = second_shift if label == top else top_shift
-                    low = lower[i] + (moved_by - residual)
-                    for q_mover in range(movers.shape[0]):
-                        j = movers[q_mover]
-                        if j != label:
-                            low = min(low, math.sqrt(sq_distance(X, i, centers, j)))
-                    lower[i] = low
-                    m = max(low, half_separation[label])
-                    if m > u and (m - u) * (m + u) > margin:
-                        continue
                 pending[n_pending] = i
                 n_pending += 1
                 if n_pending == TILE:
@@ -205,6 +248,7 @@ def hamerly_pass(
     margin_scale,
     first,
     blas,
+    tighten,
 ):
     """One exact Hamerly pass: the labels ``kmeans.assign`` would give, and the new sums.
 
@@ -237,12 +281,15 @@ def hamerly_pass(
     margin_scale : float, relative rounding margin (see above).
     first : bool, no valid bounds or chunk sums yet: score and add every row.
     blas : bool, as in :func:`clustra._kernels.kmeans.lloyd_pass`.
+    tighten : bool, before rescoring a row the bounds no longer prove, set its
+        upper bound to the exact distance to its centre and test again (worth
+        it only when rescoring costs much more: many centre values).
 
-    When up to 4 centres moved far more than all the others (a relocated
-    empty cluster, a centre jumping between groups), a row the bounds no
-    longer prove is first tested against its exact distances to those few and
-    the others' smaller shift (see :func:`_far_movers`), before it is
-    rescored against every centre.
+    When tightening, and up to 4 centres moved far more than all the others
+    (a relocated empty cluster, a centre jumping between groups), a row the
+    bounds no longer prove is also tested against its exact distances to
+    those few and the others' smaller shift (see :func:`_far_movers`),
+    before it is rescored against every centre.
 
     Returns
     -------
@@ -261,7 +308,7 @@ def hamerly_pass(
         changed[chunk] = _hamerly_chunk(
             X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
             upper, lower, partial_sums[chunk], partial_weights[chunk], margin_scale, first,
-            chunk, top, top_shift, second_shift, max_center_sq, movers, residual, blas,
+            chunk, top, top_shift, second_shift, max_center_sq, movers, residual, blas, tighten,
         )
     add_in_order(partial_sums, partial_weights, sums, weight_sums)
     return changed.sum()

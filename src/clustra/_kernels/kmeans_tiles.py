@@ -355,7 +355,9 @@ def tile_buffers(n_features, n_clusters, dtype, blas):
     buffer, the BLAS products (k, TILE) (a 1 x 1 stand-in without BLAS) and
     the flag itself.
     """
-    x_t = np.zeros((n_features, TILE), dtype=dtype)
+    # Slots past a tile's width are read only by BLAS (which needs them finite).
+    shape = (n_features, TILE)
+    x_t = np.zeros(shape, dtype=dtype) if blas else np.empty(shape, dtype=dtype)
     scores = np.empty((2, TILE), dtype=dtype)
     best_score = np.empty(TILE, dtype=dtype)
     second_score = np.empty(TILE, dtype=dtype)
