@@ -5,7 +5,8 @@ A tile is up to :data:`TILE` rows of X, gathered and transposed into a
 reduction and vectorises without ``fastmath``. The score of row ``x`` against
 centre ``c_j`` is ``x . c_j - ||c_j||^2 / 2`` in X's dtype (the nearest centre
 has the largest score; see :mod:`clustra._kernels.kmeans`). Scores come from
-the kernels' own loops, which add the terms in feature order, or, for large
+the kernels' own loops, which add the terms in feature order with one fused
+multiply-add each (:func:`fma`), or, for large
 problems, from one BLAS product per tile; every kernel of a fit takes the same
 path, so they agree on every score to the last bit. Ties go to the lowest
 centre index, as in scikit-learn.
@@ -14,9 +15,30 @@ centre index, as in scikit-learn.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 TILE = 128  # rows scored together (a divisor of kmeans.CHUNK)
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` with one rounding (LLVM's ``llvm.fma``), for float32 or float64.
+
+    Written out rather than left to the compiler's contraction, so that every
+    kernel rounds a score the same way, vectorised or not; on x86-64 it is
+    one instruction, half the arithmetic of a multiply and an add.
+    """
+    if not (isinstance(a, types.Float) and a == b == c):
+        return None
+
+    def codegen(context, builder, signature, args):
+        t = args[0].type
+        fn = builder.module.declare_intrinsic("llvm.fma", [t], ir.FunctionType(t, [t, t, t]))
+        return builder.call(fn, args)
+
+    return a(a, b, c), codegen
 
 
 @njit(cache=True)
@@ -27,7 +49,8 @@ def _score_pair(x_t, width, centers, neg_half_norms, j, both, scores):
 
     ``scores[0]`` (and ``scores[1]``) receive ``neg_half_norms[j] + sum_f
     x_t[f] * centers[j, f]``, the terms added one feature at a time in feature
-    order: every kernel computes a score with exactly these roundings. Two
+    order, each by one fused multiply-add: every kernel computes a score with
+    exactly these roundings. Two
     centres share each load of a row slice, and up to four features are added
     per store (the first ones together with the constant term), so the loops
     are bound by arithmetic rather than by loads and stores.
@@ -44,27 +67,27 @@ def _score_pair(x_t, width, centers, neg_half_norms, j, both, scores):
     a0, b0 = centers[j, 0], centers[k, 0]
     if head == 1:
         for r in range(width):
-            a[r] = a_init + x0[r] * a0
-            b[r] = b_init + x0[r] * b0
+            a[r] = fma(x0[r], a0, a_init)
+            b[r] = fma(x0[r], b0, b_init)
     elif head == 2:
         x1 = x_t[1]
         a1, b1 = centers[j, 1], centers[k, 1]
         for r in range(width):
-            a[r] = (a_init + x0[r] * a0) + x1[r] * a1
-            b[r] = (b_init + x0[r] * b0) + x1[r] * b1
+            a[r] = fma(x1[r], a1, fma(x0[r], a0, a_init))
+            b[r] = fma(x1[r], b1, fma(x0[r], b0, b_init))
     elif head == 3:
         x1, x2 = x_t[1], x_t[2]
         a1, a2, b1, b2 = centers[j, 1], centers[j, 2], centers[k, 1], centers[k, 2]
         for r in range(width):
-            a[r] = ((a_init + x0[r] * a0) + x1[r] * a1) + x2[r] * a2
-            b[r] = ((b_init + x0[r] * b0) + x1[r] * b1) + x2[r] * b2
+            a[r] = fma(x2[r], a2, fma(x1[r], a1, fma(x0[r], a0, a_init)))
+            b[r] = fma(x2[r], b2, fma(x1[r], b1, fma(x0[r], b0, b_init)))
     else:
         x1, x2, x3 = x_t[1], x_t[2], x_t[3]
         a1, a2, a3 = centers[j, 1], centers[j, 2], centers[j, 3]
         b1, b2, b3 = centers[k, 1], centers[k, 2], centers[k, 3]
         for r in range(width):
-            a[r] = (((a_init + x0[r] * a0) + x1[r] * a1) + x2[r] * a2) + x3[r] * a3
-            b[r] = (((b_init + x0[r] * b0) + x1[r] * b1) + x2[r] * b2) + x3[r] * b3
+            a[r] = fma(x3[r], a3, fma(x2[r], a2, fma(x1[r], a1, fma(x0[r], a0, a_init))))
+            b[r] = fma(x3[r], b3, fma(x2[r], b2, fma(x1[r], b1, fma(x0[r], b0, b_init))))
     # Then groups of four, then the features left over one by one.
     stop = head + (n_features - head) // 4 * 4
     for f in range(head, stop, 4):
@@ -72,26 +95,26 @@ def _score_pair(x_t, width, centers, neg_half_norms, j, both, scores):
         a0, a1, a2, a3 = centers[j, f], centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
         b0, b1, b2, b3 = centers[k, f], centers[k, f + 1], centers[k, f + 2], centers[k, f + 3]
         for r in range(width):
-            a[r] = (((a[r] + x0[r] * a0) + x1[r] * a1) + x2[r] * a2) + x3[r] * a3
-            b[r] = (((b[r] + x0[r] * b0) + x1[r] * b1) + x2[r] * b2) + x3[r] * b3
+            a[r] = fma(x3[r], a3, fma(x2[r], a2, fma(x1[r], a1, fma(x0[r], a0, a[r]))))
+            b[r] = fma(x3[r], b3, fma(x2[r], b2, fma(x1[r], b1, fma(x0[r], b0, b[r]))))
     for f in range(stop, n_features):
         x0 = x_t[f]
         a0, b0 = centers[j, f], centers[k, f]
         for r in range(width):
-            a[r] += x0[r] * a0
-            b[r] += x0[r] * b0
+            a[r] = fma(x0[r], a0, a[r])
+            b[r] = fma(x0[r], b0, b[r])
 
 
 @njit(cache=True, inline="always")
 def _few_score(n_features, init, y, c):
     """``init + y . c`` over the first 1 to 4 features of the 4-tuples y, c, in feature order."""
-    s = init + y[0] * c[0]
+    s = fma(y[0], c[0], init)
     if n_features > 1:
-        s = s + y[1] * c[1]
+        s = fma(y[1], c[1], s)
     if n_features > 2:
-        s = s + y[2] * c[2]
+        s = fma(y[2], c[2], s)
     if n_features > 3:
-        s = s + y[3] * c[3]
+        s = fma(y[3], c[3], s)
     return s
 
 
