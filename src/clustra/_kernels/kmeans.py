@@ -192,6 +192,7 @@ def _move_changed(X, weights, labels, start, n_rows, best, chunk_sums, chunk_wei
         n_moved += labels_here[r] != best[r]
     if n_moved == 0:
         return 0
+    # List them without branching (which rows changed is unpredictable), then move them.
     n_listed = 0
     for r in range(n_rows):
         moved[n_listed] = r
