@@ -55,16 +55,17 @@ def choose_algorithm(algorithm: str, n_samples: int, n_clusters: int, n_features
     ======================  =============  ===============  =============
     workload                clustra lloyd  clustra hamerly  sklearn lloyd
     ======================  =============  ===============  =============
-    (c) n=1M   d=2  k=8          0.170          0.273            0.383
-    (a) n=500k d=16 k=16         0.444          0.210            0.491
-    (a) float32                  0.197          0.177            0.256
-    (b) n=200k d=32 k=256        0.613          0.516            0.885
+    (c) n=1M   d=2  k=8          0.082          0.188            0.368
+    (a) n=500k d=16 k=16         0.353          0.174            0.458
+    (a) float32                  0.247          0.156            0.331
+    (b) n=200k d=32 k=256        0.585          0.372            0.805
     ======================  =============  ===============  =============
 
-    With few features a Lloyd pass is so cheap (a row is 16 bytes at d=2)
-    that reading and writing Hamerly's three per-row bounds costs more than
-    rescoring every row; from d=16 on, the bounds settle most rows after a
-    few iterations and Hamerly wins, even with k=256. Hence Hamerly for
+    With few features a Lloyd pass is so cheap (a row is 16 bytes at d=2,
+    scored in place from a transposed copy) that reading and writing
+    Hamerly's three per-row bounds costs more than rescoring every row; from
+    d=16 on, the bounds settle most rows after a few iterations and Hamerly
+    wins, even with k=256. Hence Hamerly for
     ``n_features >= HAMERLY_MIN_FEATURES`` unless its per-chunk sums would
     take more memory than X itself.
     """
@@ -136,9 +137,12 @@ class KMeans(BaseKMeans):
     ``k d >= 1024`` and ``n k d >= 2**24`` on, rows are scored with one BLAS
     matrix product per tile of 128 rows (BLAS held to one thread while the
     kernels run).
-    Memory beyond X (and its centred copy when ``copy_x``): the labels,
-    O(k d) per 1024-row chunk group for Lloyd, and for Hamerly 3 float64 per
-    row plus ``n / 1024 * k * (d + 1)`` float64.
+    With at most 4 features Lloyd scores a transposed copy of X in place,
+    which is faster than gathering the rows of each tile.
+    Memory beyond X (and its centred copy when ``copy_x``): the labels and
+    ``n / 1024 * k * (d + 1)`` float64 of per-chunk sums (Lloyd falls back to
+    O(k d) per chunk group when those would outgrow X); for Lloyd with at
+    most 4 features, the transposed copy; for Hamerly, 3 float64 per row.
 
     Examples
     --------
