@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 from numba import njit, prange
-from numba.cpython.unsafe.numbers import trailing_zeros
 
+from clustra._kernels.intrinsics import trailing_zeros
 from clustra._kernels.kmeans import CHUNK, add_in_order, add_row, sq_distance
 from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows
 
@@ -193,7 +193,7 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
                     max_center_sq,
                 )
                 while unproved:
-                    unsettled[n_unsettled] = block + np.int64(trailing_zeros(unproved))
+                    unsettled[n_unsettled] = block + trailing_zeros(unproved)
                     unproved &= unproved - np.uint64(1)
                     n_unsettled += 1
             if tighten:

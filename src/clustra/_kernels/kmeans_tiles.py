@@ -6,7 +6,7 @@ reduction and vectorises without ``fastmath``. The score of row ``x`` against
 centre ``c_j`` is ``x . c_j - ||c_j||^2 / 2`` in X's dtype (the nearest centre
 has the largest score; see :mod:`clustra._kernels.kmeans`). Scores come from
 the kernels' own loops, which add the terms in feature order with one fused
-multiply-add each (:func:`fma`), or, for large
+multiply-add each (:func:`clustra._kernels.intrinsics.fma`), or, for large
 problems, from one BLAS product per tile; every kernel of a fit takes the same
 path, so they agree on every score to the last bit. Ties go to the lowest
 centre index, as in scikit-learn.
@@ -15,30 +15,11 @@ centre index, as in scikit-learn.
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
+
+from clustra._kernels.intrinsics import fma
 
 TILE = 128  # rows scored together (a divisor of kmeans.CHUNK)
-
-
-@intrinsic
-def fma(typingctx, a, b, c):
-    """``a * b + c`` with one rounding (LLVM's ``llvm.fma``), for float32 or float64.
-
-    Written out rather than left to the compiler's contraction, so that every
-    kernel rounds a score the same way, vectorised or not; on x86-64 it is
-    one instruction, half the arithmetic of a multiply and an add.
-    """
-    if not (isinstance(a, types.Float) and a == b == c):
-        return None
-
-    def codegen(context, builder, signature, args):
-        t = args[0].type
-        fn = builder.module.declare_intrinsic("llvm.fma", [t], ir.FunctionType(t, [t, t, t]))
-        return builder.call(fn, args)
-
-    return a(a, b, c), codegen
 
 
 @njit(cache=True)
