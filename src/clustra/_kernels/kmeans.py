@@ -160,7 +160,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
         n_here = min(n_per_group, total_chunks - first)
         for g in prange(n_here):
             changed[first + g] = _lloyd_chunk(
-                X, weights, centers, neg_half_norms, labels, first + g, partial_sums[g],
+                X, weights, centers, neg_half_norms, labels, np.int64(first + g), partial_sums[g],
                 partial_weights[g], blas,
             )
         for g in range(n_here):
@@ -302,12 +302,12 @@ def lloyd_move_pass(X, weights, centers, neg_half_norms, labels, partial_sums, p
     for chunk in prange(total_chunks):
         if columns:
             changed[chunk] = _lloyd_columns_chunk(
-                X, weights, centers, neg_half_norms, labels, chunk, partial_sums[chunk],
+                X, weights, centers, neg_half_norms, labels, np.int64(chunk), partial_sums[chunk],
                 partial_weights[chunk], first,
             )
         else:
             changed[chunk] = _lloyd_move_chunk(
-                X, weights, centers, neg_half_norms, labels, chunk, partial_sums[chunk],
+                X, weights, centers, neg_half_norms, labels, np.int64(chunk), partial_sums[chunk],
                 partial_weights[chunk], first, blas,
             )
     add_in_order(partial_sums, partial_weights, sums, weight_sums)
@@ -338,7 +338,7 @@ def assign(X, centers, neg_half_norms, labels, blas):
     total_chunks = (n_samples + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
     for chunk in prange(total_chunks):
-        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas)
+        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, np.int64(chunk), blas)
     return changed.sum()
 
 

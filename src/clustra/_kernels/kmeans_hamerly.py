@@ -217,14 +217,17 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
                 n_pending += 1
                 if n_pending == TILE:
                     n_changed += _rescore(
-                        X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms,
-                        work, moved, labels, upper, lower, chunk_sums, chunk_weights, False,
+                        X, weights, x_sq_norms, pending, np.int64(n_pending), centers,
+                        neg_half_norms, work, moved, labels, upper, lower, chunk_sums,
+                        chunk_weights, False,
                     )
                     n_pending = 0
         if n_pending > 0:
+            # (np.int64: a count that numba may type as the literal 0 would
+            # compile the rescoring kernels once more.)
             n_changed += _rescore(
-                X, weights, x_sq_norms, pending, n_pending, centers, neg_half_norms, work,
-                moved, labels, upper, lower, chunk_sums, chunk_weights, False,
+                X, weights, x_sq_norms, pending, np.int64(n_pending), centers, neg_half_norms,
+                work, moved, labels, upper, lower, chunk_sums, chunk_weights, False,
             )
     return n_changed
 
@@ -308,7 +311,8 @@ def hamerly_pass(
         changed[chunk] = _hamerly_chunk(
             X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
             upper, lower, partial_sums[chunk], partial_weights[chunk], margin_scale, first,
-            chunk, top, top_shift, second_shift, max_center_sq, movers, residual, blas, tighten,
+            np.int64(chunk), top, top_shift, second_shift, max_center_sq, movers, residual, blas,
+            tighten,
         )
     add_in_order(partial_sums, partial_weights, sums, weight_sums)
     return changed.sum()

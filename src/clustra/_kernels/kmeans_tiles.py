@@ -320,7 +320,7 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
     x_t, scores, best_score, second_score, best, _, products, blas = work
     width = gather_tile(X, rows, n_rows, x_t)
     if not blas and not runner_up and x_t.shape[0] <= 4:
-        nearest_few_features(x_t, 0, width, centers, neg_half_norms, best_score, best)
+        nearest_few_features(x_t, np.int64(0), width, centers, neg_half_norms, best_score, best)
         return n_rows
     for r in range(width):
         best_score[r] = -np.inf
