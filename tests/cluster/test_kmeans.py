@@ -69,6 +69,27 @@ def test_hamerly_gives_lloyds_iterates(rng, monkeypatch, dtype, tighten):
     assert_allclose(inertia_a, inertia_b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("tighten", [False, True], ids=["rescore", "tighten-first"])
+def test_hamerly_spans_do_not_change_the_result(rng, monkeypatch, tighten):
+    # The threads take spans of whole chunks and queue rows to rescore across
+    # a span's chunks; each chunk's sums still change in row order, so the
+    # span (here 1, 3 and 8 of the 5 chunks: uneven, and all in one) changes
+    # nothing, to the last bit.
+    monkeypatch.setattr(single, "TIGHTEN_MIN_CENTRE_VALUES", 0 if tighten else 1 << 62)
+    X = blobs(rng, n_per=1000, spread=3.0)
+    weights = rng.uniform(0.5, 2.0, X.shape[0])
+    init = X[:5].copy()
+    runs = []
+    for span_chunks in (1, 3, 8):
+        monkeypatch.setattr(single, "chunks_per_span", lambda total_chunks, s=span_chunks: s)
+        runs.append(single.hamerly(X, weights, init, max_iter=50, tol=0.0))
+    assert runs[0][3] > 5
+    for labels, inertia, centers, n_iter in runs[1:]:
+        assert_array_equal(labels, runs[0][0])
+        assert_array_equal(centers, runs[0][2])
+        assert inertia == runs[0][1] and n_iter == runs[0][3]
+
+
 def test_hamerly_when_a_few_centres_jump(rng, monkeypatch):
     # Far-away starting centres end up empty and are relocated: a few centres
     # move much farther than the rest, the case Hamerly handles by measuring

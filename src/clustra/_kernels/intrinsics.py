@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 
@@ -44,3 +45,36 @@ def trailing_zeros(typingctx, bits):
         return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 0)])
 
     return types.int64(bits), codegen
+
+
+@intrinsic
+def prefetch(typingctx, ary, i, j):
+    """Ask the cache for the line holding ``ary[i, j]`` (2-D array) ahead of its use.
+
+    LLVM's ``llvm.prefetch`` for a read: unlike a load, it does not wait for
+    the line, so prefetches of scattered rows overlap with other work.
+    Indices are not checked (the caller keeps them in bounds; an address out
+    of bounds is harmless to a prefetch in any case).
+    """
+    if not (isinstance(ary, types.Array) and ary.ndim == 2 and isinstance(i, types.Integer)
+            and isinstance(j, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        array = context.make_array(aryty)(context, builder, args[0])
+        indices = [context.cast(builder, v, t, types.intp)
+                   for v, t in zip(args[1:], signature.args[1:], strict=True)]
+        ptr = cgutils.get_item_pointer2(context, builder, array.data, cgutils.unpack_tuple(
+            builder, array.shape), cgutils.unpack_tuple(builder, array.strides), aryty.layout,
+            indices, wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = builder.module.declare_intrinsic(
+            "llvm.prefetch", [i8p], ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        )
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                          ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.none(ary, i, j), codegen

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.intrinsics import trailing_zeros
+from clustra._kernels.intrinsics import prefetch, trailing_zeros
 from clustra._kernels.kmeans import CHUNK, add_in_order, add_row, sq_distance
 from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows
 
@@ -67,12 +67,14 @@ def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
 
 @njit(cache=True)
 def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, moved, labels,
-             upper, lower, chunk_sums, chunk_weights, fresh):
+             upper, lower, partial_sums, partial_weights, fresh):
     """Rescore ``rows[:n_rows]`` against every centre; reset their bounds and labels.
 
     A row whose label changes moves its weighted contribution from its old
-    cluster's chunk sums to the new one's; with ``fresh`` the chunk sums hold
-    no row yet and every row is added. ``moved`` is a (TILE,) int64 buffer.
+    cluster's sums to the new one's, in the partial sums of the row's chunk;
+    with ``fresh`` those hold no row yet and every row is added. ``rows`` is
+    in increasing order (so each chunk's sums change in row order); ``moved``
+    is a (TILE,) int64 buffer.
     Returns how many labels changed (every row's, with ``fresh``).
     """
     tile_best(X, rows, n_rows, centers, neg_half_norms, work, True)
@@ -83,7 +85,7 @@ def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work
         i = rows[r]
         upper[i], lower[i] = _set_bounds(x_sq_norms[i], best_score[r], second_score[r], n_clusters)
         if fresh:
-            add_row(X, weights, i, best[r], chunk_sums, chunk_weights)
+            add_row(X, weights, i, best[r], partial_sums[i // CHUNK], partial_weights[i // CHUNK])
             labels[i] = best[r]
         else:
             # Listed without branching (which rows move is unpredictable), moved below.
@@ -92,6 +94,7 @@ def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work
     for q in range(n_moved):
         r = moved[q]
         i = rows[r]
+        chunk_sums, chunk_weights = partial_sums[i // CHUNK], partial_weights[i // CHUNK]
         add_row(X, weights, i, labels[i], chunk_sums, chunk_weights, -1.0)
         add_row(X, weights, i, best[r], chunk_sums, chunk_weights)
         labels[i] = best[r]
@@ -157,31 +160,34 @@ def _tightened(X, i, centers, labels, upper, lower, x_sq_norms, half_separation,
 
 
 @njit(cache=True)
-def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
-                   labels, upper, lower, chunk_sums, chunk_weights, margin_scale, first, chunk,
-                   top, top_shift, second_shift, max_center_sq, movers, residual, blas,
-                   tighten):
-    """The Hamerly pass over one chunk (see :func:`hamerly_pass`); returns labels changed."""
-    n_samples, n_features = X.shape
+def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
+                  labels, upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
+                  end, top, top_shift, second_shift, max_center_sq, movers, residual, blas,
+                  tighten):
+    """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
+
+    Returns how many labels changed.
+    """
+    n_features = X.shape[1]
     n_changed = 0
-    end = min((chunk + 1) * CHUNK, n_samples)
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
     pending = work[5]
     moved = np.empty(TILE, dtype=np.int64)
     if first:
-        chunk_sums[:] = 0.0
-        chunk_weights[:] = 0.0
-        for start in range(chunk * CHUNK, end, TILE):
+        for chunk in range(begin // CHUNK, (end + CHUNK - 1) // CHUNK):
+            partial_sums[chunk] = 0.0
+            partial_weights[chunk] = 0.0
+        for start in range(begin, end, TILE):  # TILE divides CHUNK: a tile is in one chunk
             n_rows = tile_rows(pending, start, end)
             n_changed += _rescore(
                 X, weights, x_sq_norms, pending, n_rows, centers, neg_half_norms, work, moved,
-                labels, upper, lower, chunk_sums, chunk_weights, True,
+                labels, upper, lower, partial_sums, partial_weights, True,
             )
     else:
         unsettled = np.empty(TILE, dtype=np.int64)
-        sink = np.zeros(1)  # keeps the touching loads from being optimised away
+        line = max(1, 64 // X.itemsize)  # values per 64-byte cache line
         n_pending = 0
-        for start in range(chunk * CHUNK, end, TILE):
+        for start in range(begin, end, TILE):
             n_rows = min(TILE, end - start)
             # First a cheap pass: move the bounds, test them, and list the rows
             # they do not prove (from a bit mask per 64 rows: no branch per row).
@@ -196,16 +202,14 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
                     unsettled[n_unsettled] = block + trailing_zeros(unproved)
                     unproved &= unproved - np.uint64(1)
                     n_unsettled += 1
-            if tighten:
-                # Touch the rows of X they need first: independent loads, with
-                # no branch in between, so the cache misses overlap instead of
-                # each waiting on the one before (the rows are scattered over X).
-                touched = 0.0
-                for q in range(n_unsettled):
-                    for f in range(0, n_features, 8):  # one value per 64-byte line
-                        touched += X[unsettled[q], f]
-                sink[0] += touched
-            # Rows still unsettled are queued and rescored a tile at a time.
+            # Ask for the rows of X they need now: the rows are scattered over
+            # X, and prefetches (unlike loads) let the cache misses overlap
+            # with each other and with the work until the rows are used.
+            for q in range(n_unsettled):
+                for f in range(0, n_features, line):
+                    prefetch(X, unsettled[q], f)
+            # Rows still unsettled are queued (across the span's chunks) and
+            # rescored a tile at a time.
             for q in range(n_unsettled):
                 i = unsettled[q]
                 if tighten and _tightened(
@@ -218,8 +222,8 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
                 if n_pending == TILE:
                     n_changed += _rescore(
                         X, weights, x_sq_norms, pending, np.int64(n_pending), centers,
-                        neg_half_norms, work, moved, labels, upper, lower, chunk_sums,
-                        chunk_weights, False,
+                        neg_half_norms, work, moved, labels, upper, lower, partial_sums,
+                        partial_weights, False,
                     )
                     n_pending = 0
         if n_pending > 0:
@@ -227,7 +231,7 @@ def _hamerly_chunk(X, weights, x_sq_norms, centers, neg_half_norms, half_separat
             # compile the rescoring kernels once more.)
             n_changed += _rescore(
                 X, weights, x_sq_norms, pending, np.int64(n_pending), centers, neg_half_norms,
-                work, moved, labels, upper, lower, chunk_sums, chunk_weights, False,
+                work, moved, labels, upper, lower, partial_sums, partial_weights, False,
             )
     return n_changed
 
@@ -252,6 +256,7 @@ def hamerly_pass(
     first,
     blas,
     tighten,
+    span_chunks,
 ):
     """One exact Hamerly pass: the labels ``kmeans.assign`` would give, and the new sums.
 
@@ -265,7 +270,10 @@ def hamerly_pass(
 
     Every chunk keeps its own float64 sums; a row that changes cluster moves
     its contribution between them (in row order), so only moved rows are read
-    again. ``sums``/``weight_sums`` are then the chunk sums added in chunk
+    again. The threads take the rows in spans of ``span_chunks`` whole chunks;
+    a span queues its rows to rescore across its chunks, so late in a fit,
+    when a chunk has only a few dozen, the tiles are still full. Results do
+    not depend on the span. ``sums``/``weight_sums`` are then the chunk sums added in chunk
     order: deterministic, whatever the number of threads, and equal to
     Lloyd's sums up to the rounding of those moves.
 
@@ -287,6 +295,7 @@ def hamerly_pass(
     tighten : bool, before rescoring a row the bounds no longer prove, set its
         upper bound to the exact distance to its centre and test again (worth
         it only when rescoring costs much more: many centre values).
+    span_chunks : int, chunks per task (at least 1).
 
     When tightening, and up to 4 centres moved far more than all the others
     (a relocated empty cluster, a centre jumping between groups), a row the
@@ -300,19 +309,21 @@ def hamerly_pass(
     """
     n_samples, n_features = X.shape
     n_clusters = centers.shape[0]
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
     max_center_sq = 0.0
     for j in range(n_clusters):
         max_center_sq = max(max_center_sq, -2.0 * np.float64(neg_half_norms[j]))
     top, top_shift, second_shift = _shift_extremes(shift)
     movers, residual = _far_movers(shift, top_shift)
-    changed = np.zeros(total_chunks, dtype=np.int64)
-    for chunk in prange(total_chunks):
-        changed[chunk] = _hamerly_chunk(
+    span = span_chunks * CHUNK
+    n_spans = (n_samples + span - 1) // span
+    changed = np.zeros(n_spans, dtype=np.int64)
+    for task in prange(n_spans):
+        begin = np.int64(task) * span
+        changed[task] = _hamerly_span(
             X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
-            upper, lower, partial_sums[chunk], partial_weights[chunk], margin_scale, first,
-            np.int64(chunk), top, top_shift, second_shift, max_center_sq, movers, residual, blas,
-            tighten,
+            upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
+            min(begin + span, n_samples), top, top_shift, second_shift, max_center_sq, movers,
+            residual, blas, tighten,
         )
     add_in_order(partial_sums, partial_weights, sums, weight_sums)
     return changed.sum()
