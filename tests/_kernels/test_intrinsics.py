@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from clustra._kernels.intrinsics import fma, trailing_zeros
+from clustra._kernels.intrinsics import fma, prefetch, trailing_zeros
 
 
 @njit
@@ -44,3 +44,25 @@ def test_fma_rounds_once(rng, dtype):
         assert _fma(x[i], y[i], z[i]) == out[i]
     # 0.1 * 10 - 1 is 0 with two roundings, not with one.
     assert _fma(0.1, 10.0, -1.0) == float(Fraction(0.1) * 10 - 1)
+
+
+@njit
+def _prefetched_sum(X, rows):
+    for q in range(rows.shape[0]):
+        for f in range(0, X.shape[1], 8):
+            prefetch(X, rows[q], f)
+    total = 0.0
+    for q in range(rows.shape[0]):
+        total += X[rows[q]].sum()
+    return total
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_prefetch_compiles_and_changes_nothing(rng, dtype):
+    # A prefetch has no visible effect: it must only compile (2-D arrays of
+    # either dtype, int32 or int64 row indices) and leave the data alone.
+    X = rng.standard_normal((300, 20)).astype(dtype)
+    before = X.copy()
+    for rows in (np.arange(0, 300, 7), np.arange(0, 300, 7).astype(np.int32)):
+        assert _prefetched_sum(X, rows) == pytest.approx(float(X[rows].astype(float).sum()))
+    np.testing.assert_array_equal(X, before)
