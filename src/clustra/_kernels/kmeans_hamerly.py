@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from clustra._kernels.intrinsics import prefetch, trailing_zeros
-from clustra._kernels.kmeans import CHUNK, add_in_order, add_row, sq_distance
+from clustra._kernels.kmeans import CHUNK, add_in_order, add_row, row_weight, sq_distance
 from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows
 
 
@@ -85,7 +85,8 @@ def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work
         i = rows[r]
         upper[i], lower[i] = _set_bounds(x_sq_norms[i], best_score[r], second_score[r], n_clusters)
         if fresh:
-            add_row(X, weights, i, best[r], partial_sums[i // CHUNK], partial_weights[i // CHUNK])
+            add_row(X, i, best[r], row_weight(weights, i), partial_sums[i // CHUNK],
+                    partial_weights[i // CHUNK])
             labels[i] = best[r]
         else:
             # Listed without branching (which rows move is unpredictable), moved below.
@@ -95,8 +96,9 @@ def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work
         r = moved[q]
         i = rows[r]
         chunk_sums, chunk_weights = partial_sums[i // CHUNK], partial_weights[i // CHUNK]
-        add_row(X, weights, i, labels[i], chunk_sums, chunk_weights, -1.0)
-        add_row(X, weights, i, best[r], chunk_sums, chunk_weights)
+        w = row_weight(weights, i)
+        add_row(X, i, labels[i], -w, chunk_sums, chunk_weights)
+        add_row(X, i, best[r], w, chunk_sums, chunk_weights)
         labels[i] = best[r]
     return n_rows if fresh else n_moved
 
