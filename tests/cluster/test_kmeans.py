@@ -90,6 +90,70 @@ def test_hamerly_spans_do_not_change_the_result(rng, monkeypatch, tighten):
         assert inertia == runs[0][1] and n_iter == runs[0][3]
 
 
+def _hamerly_with_and_without_screen(monkeypatch, X, init, weights=None, **kwargs):
+    weights = np.ones(X.shape[0]) if weights is None else weights
+    screened = single.hamerly(X, weights, init, **kwargs)
+    with monkeypatch.context() as patch:
+        patch.setattr(single, "float32_copy", lambda *args: None)
+        plain = single.hamerly(X, weights, init, **kwargs)
+    return screened, plain
+
+
+def _assert_same_run(a, b):
+    assert_array_equal(a[0], b[0])
+    assert_array_equal(a[2], b[2])
+    assert a[1] == b[1] and a[3] == b[3]
+
+
+@pytest.mark.parametrize("blas", [False, True], ids=["own-products", "blas-products"])
+def test_float32_screen_changes_nothing(rng, monkeypatch, blas):
+    # Float64 rows are scored in float32 first; the labels, centres and
+    # inertia are those of float64 scoring, to the last bit (BLAS products
+    # too: sgemm screens for dgemm).
+    if blas:
+        monkeypatch.setattr(single, "BLAS_MIN_WORK", 0)
+        monkeypatch.setattr(single, "BLAS_MIN_FEATURES", 1)
+        monkeypatch.setattr(single, "BLAS_MIN_CENTRE_VALUES", 1)
+    X = blobs(rng, n_per=700, n_features=9, spread=3.0)
+    weights = rng.uniform(0.5, 2.0, X.shape[0])
+    screened, plain = _hamerly_with_and_without_screen(
+        monkeypatch, X, X[:5].copy(), weights, max_iter=50, tol=0.0)
+    assert screened[3] > 5
+    _assert_same_run(screened, plain)
+    assert_array_equal(screened[0], single.lloyd(X, weights, X[:5].copy(), max_iter=50,
+                                                 tol=0.0)[0])
+
+
+def test_float32_screen_leaves_near_ties_to_float64(monkeypatch):
+    # Rows exactly halfway between two centres (and some a hair off it): their
+    # float32 scores cannot tell the centres apart, so they are scored again
+    # in float64, where exact ties go to the lower index, as in Lloyd.
+    base = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 3.0], [2.0, 3.0]])
+    halfway = np.column_stack([np.full(400, 1.0), np.linspace(-1.0, 4.0, 400)])
+    nudged = halfway + np.array([1e-9, 0.0]) * np.where(np.arange(400) % 2, 1, -1)[:, None]
+    X = np.vstack([base.repeat(50, axis=0), halfway, nudged])
+    X = np.hstack([X, np.zeros((X.shape[0], 6))])  # 8 features
+    init = np.hstack([np.array([[0.0, 1.5], [2.0, 1.5]]), np.zeros((2, 6))])
+    screened, plain = _hamerly_with_and_without_screen(monkeypatch, X, init, max_iter=20, tol=0.0)
+    _assert_same_run(screened, plain)
+    lloyd = single.lloyd(X, np.ones(X.shape[0]), init, max_iter=20, tol=0.0)
+    assert_array_equal(screened[0], lloyd[0])
+    assert screened[3] == lloyd[3]
+
+
+@pytest.mark.parametrize("scale", [1e-41, 1e25], ids=["below-float32", "huge-norms"])
+def test_float32_screen_at_the_ends_of_the_range(rng, monkeypatch, scale):
+    # Values below float32's normal range lose their digits in float32: the
+    # screen resolves nothing and every row falls back to float64. Norms
+    # from 2^60 up could overflow float32 products: no screen at all. Either
+    # way the run is exactly the float64 one.
+    X = blobs(rng, n_per=300, n_features=8) * scale
+    init = X[:4].copy()
+    screened, plain = _hamerly_with_and_without_screen(monkeypatch, X, init, max_iter=30, tol=0.0)
+    _assert_same_run(screened, plain)
+    assert (single.float32_copy(X, (X * X).sum(1)) is None) == (scale > 1)
+
+
 def test_hamerly_when_a_few_centres_jump(rng, monkeypatch):
     # Far-away starting centres end up empty and are relocated: a few centres
     # move much farther than the rest, the case Hamerly handles by measuring

@@ -58,32 +58,95 @@ def _far_movers(shift, top_shift):
 
 
 @njit(cache=True, inline="always")
-def _set_bounds(x_sq_norm, best_score, second_score, n_clusters):
-    upper = math.sqrt(max(x_sq_norm - 2.0 * np.float64(best_score), 0.0))
-    if n_clusters == 1:
-        return upper, np.inf
-    return upper, math.sqrt(max(x_sq_norm - 2.0 * np.float64(second_score), 0.0))
+def _set_bounds(x_sq_norms, rows, n_rows, best_score, second_score, err, scratch, upper, lower):
+    """Set the bounds of ``rows[:n_rows]`` from their best and runner-up scores, widened by err.
+
+    ``upper = sqrt(||x||^2 - 2 best + 2 err)``, ``lower = sqrt(||x||^2 - 2
+    second - 2 err)`` (infinite with one centre: the runner-up score stays
+    -inf). The square roots are taken in a loop over a tile's slots, which
+    vectorises; only the norms' gather and the bounds' scatter are per row.
+    ``scratch`` is a (3, TILE) float64 buffer.
+    """
+    norms, up, low = scratch[0], scratch[1], scratch[2]
+    for r in range(n_rows):
+        norms[r] = x_sq_norms[rows[r]]
+    for r in range(n_rows):
+        up[r] = math.sqrt(max(norms[r] - 2.0 * np.float64(best_score[r]) + 2.0 * err, 0.0))
+        low[r] = math.sqrt(max(norms[r] - 2.0 * np.float64(second_score[r]) - 2.0 * err, 0.0))
+    for r in range(n_rows):
+        i = rows[r]
+        upper[i] = up[r]
+        lower[i] = low[r]
+
+
+@njit(cache=True)
+def _score_exact(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, upper, lower,
+                 scratch):
+    """Nearest centres of ``rows[:n_rows]`` (returned: ``best``, in ``work``); set their bounds."""
+    tile_best(X, rows, n_rows, centers, neg_half_norms, work, True)
+    _set_bounds(x_sq_norms, rows, n_rows, work[2], work[3], 0.0, scratch, upper, lower)
+    return work[4]
+
+
+@njit(cache=True)
+def _score_screened(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, upper, lower,
+                    scratch, screen, work32, unresolved):
+    """:func:`_score_exact`'s results, scoring in float32 first (float64 X only).
+
+    ``screen`` is ``(X32, centers32, neg_half_norms32, err)``: X, the centres
+    and their constants rounded to float32, and a bound ``err`` on the
+    difference between a float32 score and the exact score of the float64
+    values, for every row and centre (see :func:`hamerly_pass`). Where the
+    best float32 score beats the runner-up by more than ``2 err``, no
+    rounding of the float64 scores could change the argmin, and the bounds
+    are the float32 ones widened by ``err``; the few rows left (near ties)
+    are scored again in float64. ``unresolved`` is a (TILE,) int64 buffer.
+    """
+    X32, centers32, neg_half_norms32, err = screen
+    tile_best(X32, rows, n_rows, centers32, neg_half_norms32, work32, True)
+    best_score, second_score, best = work32[2], work32[3], work32[4]
+    _set_bounds(x_sq_norms, rows, n_rows, best_score, second_score, err, scratch, upper, lower)
+    n_unresolved = 0
+    for r in range(n_rows):  # a count: vectorised
+        n_unresolved += not np.float64(best_score[r]) - np.float64(second_score[r]) > 2.0 * err
+    if n_unresolved:
+        n_listed = 0
+        for r in range(n_rows):
+            unresolved[n_listed] = r
+            n_listed += not np.float64(best_score[r]) - np.float64(second_score[r]) > 2.0 * err
+        exact_rows = work32[5]  # free: the float32 tile was given ``rows``
+        for q in range(n_unresolved):
+            exact_rows[q] = rows[unresolved[q]]
+        exact = _score_exact(X, x_sq_norms, exact_rows, np.int64(n_unresolved), centers,
+                             neg_half_norms, work, upper, lower, scratch)
+        for q in range(n_unresolved):
+            best[unresolved[q]] = exact[q]
+    return best
 
 
 @njit(cache=True)
 def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, moved, labels,
-             upper, lower, partial_sums, partial_weights, fresh):
+             upper, lower, partial_sums, partial_weights, fresh, scratch, screen, work32):
     """Rescore ``rows[:n_rows]`` against every centre; reset their bounds and labels.
 
     A row whose label changes moves its weighted contribution from its old
     cluster's sums to the new one's, in the partial sums of the row's chunk;
     with ``fresh`` those hold no row yet and every row is added. ``rows`` is
     in increasing order (so each chunk's sums change in row order); ``moved``
-    is a (TILE,) int64 buffer.
+    is a (TILE,) int64 and ``scratch`` a (3, TILE) float64 buffer. With a
+    ``screen`` (an error bound above 0), scores are taken in float32 first
+    (:func:`_score_screened`, ``work32`` its float32 work space).
     Returns how many labels changed (every row's, with ``fresh``).
     """
-    tile_best(X, rows, n_rows, centers, neg_half_norms, work, True)
-    best_score, second_score, best = work[2], work[3], work[4]
-    n_clusters = centers.shape[0]
+    if screen[3] > 0.0:
+        best = _score_screened(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, upper,
+                               lower, scratch, screen, work32, moved)
+    else:
+        best = _score_exact(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, upper,
+                            lower, scratch)
     n_moved = 0
     for r in range(n_rows):
         i = rows[r]
-        upper[i], lower[i] = _set_bounds(x_sq_norms[i], best_score[r], second_score[r], n_clusters)
         if fresh:
             add_row(X, i, best[r], row_weight(weights, i), partial_sums[i // CHUNK],
                     partial_weights[i // CHUNK])
@@ -165,7 +228,7 @@ def _tightened(X, i, centers, labels, upper, lower, x_sq_norms, half_separation,
 def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
                   labels, upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
                   end, top, top_shift, second_shift, max_center_sq, movers, residual, blas,
-                  tighten):
+                  tighten, screen):
     """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
 
     Returns how many labels changed.
@@ -173,6 +236,8 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
     n_features = X.shape[1]
     n_changed = 0
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    work32 = tile_buffers(n_features, centers.shape[0], np.float32, blas)
+    scratch = np.empty((3, TILE))
     pending = work[5]
     moved = np.empty(TILE, dtype=np.int64)
     if first:
@@ -183,7 +248,8 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
             n_rows = tile_rows(pending, start, end)
             n_changed += _rescore(
                 X, weights, x_sq_norms, pending, n_rows, centers, neg_half_norms, work, moved,
-                labels, upper, lower, partial_sums, partial_weights, True,
+                labels, upper, lower, partial_sums, partial_weights, True, scratch, screen,
+                work32,
             )
     else:
         unsettled = np.empty(TILE, dtype=np.int64)
@@ -207,9 +273,14 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
             # Ask for the rows of X they need now: the rows are scattered over
             # X, and prefetches (unlike loads) let the cache misses overlap
             # with each other and with the work until the rows are used.
-            for q in range(n_unsettled):
-                for f in range(0, n_features, line):
-                    prefetch(X, unsettled[q], f)
+            if screen[3] > 0.0:  # the rows are read from the float32 copy
+                for q in range(n_unsettled):
+                    for f in range(0, n_features, 2 * line):
+                        prefetch(screen[0], unsettled[q], f)
+            else:
+                for q in range(n_unsettled):
+                    for f in range(0, n_features, line):
+                        prefetch(X, unsettled[q], f)
             # Rows still unsettled are queued (across the span's chunks) and
             # rescored a tile at a time.
             for q in range(n_unsettled):
@@ -225,7 +296,7 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
                     n_changed += _rescore(
                         X, weights, x_sq_norms, pending, np.int64(n_pending), centers,
                         neg_half_norms, work, moved, labels, upper, lower, partial_sums,
-                        partial_weights, False,
+                        partial_weights, False, scratch, screen, work32,
                     )
                     n_pending = 0
         if n_pending > 0:
@@ -234,6 +305,7 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
             n_changed += _rescore(
                 X, weights, x_sq_norms, pending, np.int64(n_pending), centers, neg_half_norms,
                 work, moved, labels, upper, lower, partial_sums, partial_weights, False,
+                scratch, screen, work32,
             )
     return n_changed
 
@@ -259,6 +331,7 @@ def hamerly_pass(
     blas,
     tighten,
     span_chunks,
+    screen,
 ):
     """One exact Hamerly pass: the labels ``kmeans.assign`` would give, and the new sums.
 
@@ -275,9 +348,18 @@ def hamerly_pass(
     again. The threads take the rows in spans of ``span_chunks`` whole chunks;
     a span queues its rows to rescore across its chunks, so late in a fit,
     when a chunk has only a few dozen, the tiles are still full. Results do
-    not depend on the span. ``sums``/``weight_sums`` are then the chunk sums added in chunk
-    order: deterministic, whatever the number of threads, and equal to
-    Lloyd's sums up to the rounding of those moves.
+    not depend on the span. ``sums``/``weight_sums`` are then the chunk sums
+    added in chunk order: deterministic, whatever the number of threads, and
+    equal to Lloyd's sums up to the rounding of those moves.
+
+    For float64 X, rows may be scored in float32 first (a *screen*): half the
+    data to read and twice the values per vector instruction. A float32 score
+    differs from the exact score of the float64 values by at most ``err``
+    (see :func:`_score_screened`), so where the best beats the runner-up by
+    more than ``2 err`` the label is Lloyd's, and only the rows left (near
+    ties: very few) are scored again in float64. The bounds from float32
+    scores are widened by ``err``. Labels, sums and centres are the same as
+    without the screen, to the last bit.
 
     Parameters
     ----------
@@ -298,6 +380,12 @@ def hamerly_pass(
         upper bound to the exact distance to its centre and test again (worth
         it only when rescoring costs much more: many centre values).
     span_chunks : int, chunks per task (at least 1).
+    screen : tuple ``(X32, centers32, neg_half_norms32, relative, absolute, x_norm)``:
+        X, the centres and their constants rounded to float32, and the terms
+        of the error bound ``err = relative * (x_norm * c + c^2 / 2) + absolute
+        * (1 + x_norm + c)`` (``x_norm`` the largest row norm, ``c`` the
+        largest centre norm); ``relative == 0`` for no screen (then ``X32``
+        is unused: X itself for float32 X, else empty).
 
     When tightening, and up to 4 centres moved far more than all the others
     (a relocated empty cluster, a centre jumping between groups), a row the
@@ -314,6 +402,12 @@ def hamerly_pass(
     max_center_sq = 0.0
     for j in range(n_clusters):
         max_center_sq = max(max_center_sq, -2.0 * np.float64(neg_half_norms[j]))
+    # The screen's error bound, for every row and centre: see _score_screened.
+    X32, centers32, neg_half_norms32, relative, absolute, x_norm = screen
+    center_norm = math.sqrt(max_center_sq)
+    err = (relative * (x_norm * center_norm + 0.5 * center_norm * center_norm)
+           + absolute * (1.0 + x_norm + center_norm))
+    screen_here = (X32, centers32, neg_half_norms32, err)
     top, top_shift, second_shift = _shift_extremes(shift)
     movers, residual = _far_movers(shift, top_shift)
     span = span_chunks * CHUNK
@@ -325,7 +419,7 @@ def hamerly_pass(
             X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
             upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
             min(begin + span, n_samples), top, top_shift, second_shift, max_center_sq, movers,
-            residual, blas, tighten,
+            residual, blas, tighten, screen_here,
         )
     add_in_order(partial_sums, partial_weights, sums, weight_sums)
     return changed.sum()

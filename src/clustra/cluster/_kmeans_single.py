@@ -80,6 +80,50 @@ def chunks_per_span(total_chunks: int) -> int:
     return min(8, max(1, total_chunks // 16))
 
 
+# Hamerly screens in float32 (see kmeans_hamerly.hamerly_pass) only while
+# every product of row and centre values stays far inside float32's range.
+SCREEN_MAX_SQ_NORM = 2.0**120
+
+
+def float32_copy(X, x_sq_norms):
+    """X rounded to float32 for Hamerly's float32 screen, or None where there is none.
+
+    Float64 X only (float32 scores are exact for float32 X), and only when no
+    row norm reaches ``2^60``. Half the size of X: the memory the screen
+    costs. Made once per fit and shared by its runs (see :func:`shared_data`).
+    """
+    if X.dtype != np.float64 or X.shape[0] == 0 or x_sq_norms.max() >= SCREEN_MAX_SQ_NORM:
+        return None
+    return kernels.to_float32(X)
+
+
+def screen_error_terms(n_features: int) -> tuple[float, float]:
+    """``(relative, absolute)``: the terms of the float32 screen's error bound.
+
+    A score ``x . c - ||c||^2 / 2`` rounded in float32 (the values rounded to
+    float32, then one rounding per term: ``(d + 3) u`` relative to
+    ``||x|| ||c|| + ||c||^2 / 2`` in all, ``u = 2^-24``) and the float64 score
+    it stands in for each differ from the exact score by less than
+    ``relative`` times that, with a factor 2 to spare; ``absolute`` covers
+    what values below float32's normal range lose. See
+    ``kmeans_hamerly.hamerly_pass``.
+    """
+    relative = (2 * n_features + 8) * (2.0**-24 + 2.0**-53)
+    absolute = (n_features + 4) * 2.0**-149
+    return relative, absolute
+
+
+def shared_data(algorithm: str, X) -> dict:
+    """What every run of a fit on X can share, computed once: the runner's keywords.
+
+    Hamerly's row norms and its float32 copy of X; nothing for Lloyd.
+    """
+    if algorithm != "hamerly":
+        return {}
+    x_sq_norms = kernels.row_sq_norms(X)
+    return {"x_sq_norms": x_sq_norms, "X32": float32_copy(X, x_sq_norms)}
+
+
 def use_blas(n_samples: int, n_clusters: int, n_features: int) -> bool:
     """Whether the tile kernels take their products from BLAS (see kmeans_tiles.tile_best)."""
     return (
@@ -256,20 +300,27 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
                         max_iter=max_iter, tol=tol, history=history)
 
 
-def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
+def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x_sq_norms=None,
+            X32=None):
     """One exact Hamerly run: the iterates of :func:`lloyd`.
 
     Rows whose bounds prove their label are not rescored, and only rows that
     change cluster are read again for the sums (see ``kmeans_hamerly.hamerly_pass``);
-    both are deterministic. Extra memory: 2 float64 per row (bounds), one per
-    row (norms) and ``n_chunks x n_clusters x (n_features + 1)`` float64 for
-    the chunk sums.
+    both are deterministic. Float64 rows are scored in float32 first, from a
+    float32 copy of X (``X32``, see :func:`float32_copy`), with float64 kept
+    for near ties: the same iterates, half the data to read. ``x_sq_norms``
+    and ``X32`` are made here unless given (:func:`shared_data`). Extra
+    memory: 2 float64 per row (bounds), one per row (norms), the float32
+    copy for float64 X, and ``n_chunks x n_clusters x (n_features + 1)``
+    float64 for the chunk sums.
     """
     n_samples = X.shape[0]
     n_clusters, n_features = centers_init.shape
     centers = np.ascontiguousarray(centers_init, dtype=X.dtype)
     labels = np.full(n_samples, -1, dtype=np.int32)
-    x_sq_norms = kernels.row_sq_norms(X)
+    if x_sq_norms is None:
+        x_sq_norms = kernels.row_sq_norms(X)
+        X32 = float32_copy(X, x_sq_norms)
     upper = np.zeros(n_samples)
     lower = np.zeros(n_samples)
     total_chunks = kernels.n_chunks(n_samples)
@@ -283,13 +334,28 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     tighten = n_clusters * n_features >= TIGHTEN_MIN_CENTRE_VALUES
     row_weights = kernels.move_weights(weights)
     span_chunks = chunks_per_span(total_chunks)
+    # Centres given by the caller may lie outside the rows' range; later
+    # centres are means of rows, which cannot.
+    if X32 is not None and np.einsum("ij,ij->i", centers, centers).max() < SCREEN_MAX_SQ_NORM:
+        relative, absolute = screen_error_terms(n_features)
+        x_norm = float(np.sqrt(x_sq_norms.max()))
+    else:  # no screen: X32 is not read, a stand-in of the right type
+        X32 = X if X.dtype == np.float32 else np.empty((0, n_features), dtype=np.float32)
+        relative = absolute = x_norm = 0.0
 
     def run_pass(centers, shift, first):
+        center_constants = neg_half_norms(centers)
+        if relative > 0.0:
+            screen = (X32, centers.astype(np.float32), center_constants.astype(np.float32),
+                      relative, absolute, x_norm)
+        else:  # stand-ins, not read
+            screen = (X32, np.empty((0, n_features), np.float32), np.empty(0, np.float32),
+                      0.0, 0.0, 0.0)
         return hamerly_kernels.hamerly_pass(
-            X, row_weights, x_sq_norms, centers, neg_half_norms(centers),
+            X, row_weights, x_sq_norms, centers, center_constants,
             hamerly_kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
             partial_weights, sums, weight_sums, margin_scale, first, blas, tighten,
-            span_chunks,
+            span_chunks, screen,
         )
 
     def settle(centers, shift):

@@ -241,10 +241,11 @@ class KMeans(BaseKMeans):
     def _best_of_runs(self, X, weights, init, kind, n_init, random_state, tol, algorithm,
                       n_clusters):
         run = single.RUNNERS[algorithm]
+        shared = single.shared_data(algorithm, X)
         best = None
         for _ in range(n_init):
             centers = initial_centers(X, n_clusters, init, kind, random_state, weights)
-            result = run(X, weights, centers, max_iter=self.max_iter, tol=tol)
+            result = run(X, weights, centers, max_iter=self.max_iter, tol=tol, **shared)
             # Keep a run only if it is better and not the same partition (which can
             # look better by rounding alone), as scikit-learn does.
             if best is None or (
