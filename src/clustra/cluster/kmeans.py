@@ -138,11 +138,15 @@ class KMeans(BaseKMeans):
     matrix product per tile of 128 rows (BLAS held to one thread while the
     kernels run).
     With at most 4 features Lloyd scores a transposed copy of X in place,
-    which is faster than gathering the rows of each tile.
+    which is faster than gathering the rows of each tile. Hamerly on float64
+    data scores a float32 copy of X first and rescores in float64 only the
+    rows whose float32 scores are too close to call (a rigorous bound on the
+    rounding decides): the same labels and centres, half the data to read.
     Memory beyond X (and its centred copy when ``copy_x``): the labels and
     ``n / 1024 * k * (d + 1)`` float64 of per-chunk sums (Lloyd falls back to
     O(k d) per chunk group when those would outgrow X); for Lloyd with at
-    most 4 features, the transposed copy; for Hamerly, 3 float64 per row.
+    most 4 features, the transposed copy; for Hamerly, 3 float64 per row
+    and, for float64 X, the float32 copy (half the size of X).
 
     Examples
     --------
