@@ -167,27 +167,37 @@ def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work
 
 
 @njit(cache=True, inline="always")
-def _move_bounds(labels, upper, lower, x_sq_norms, shift, half_separation, start, n_rows, top,
-                 top_shift, second_shift, margin_scale, max_center_sq):
+def _move_bounds(labels, upper, lower, x_sq_norms, per_label, start, n_rows, margin_scale,
+                 max_center_sq, taken):
     """Move the bounds of rows ``start .. start + n_rows`` (at most 64) by the centre shifts.
 
-    Returns a bit mask of the rows whose bounds no longer prove their label
-    (bit r: row ``start + r``). The test has a rounding margin, see
-    :func:`hamerly_pass`. Building a mask rather than a list keeps the loop
-    free of a serial dependency from row to row.
+    ``per_label[j]`` holds, for rows of cluster j: how far their upper bound
+    grows (centre j's shift), how far their lower bound drops (the largest
+    shift of another centre) and half the distance from centre j to its
+    nearest other centre. Returns a bit mask of the rows whose bounds no
+    longer prove their label (bit r: row ``start + r``). The test has a
+    rounding margin, see :func:`hamerly_pass`. The per-label values are taken
+    first (into ``taken``, a (3, 64) float64 buffer), so that the test itself
+    is a loop with no indexed loads, which vectorises; building a mask rather
+    than a list keeps it free of a serial dependency from row to row.
     """
     labels_here = labels[start:start + n_rows]
     upper_here = upper[start:start + n_rows]
     lower_here = lower[start:start + n_rows]
     norms_here = x_sq_norms[start:start + n_rows]
-    unproved = np.uint64(0)
+    grow, drop, half_gap = taken[0], taken[1], taken[2]
     for r in range(n_rows):
         label = labels_here[r]
-        u = upper_here[r] + shift[label]
-        low = lower_here[r] - (second_shift if label == top else top_shift)
+        grow[r] = per_label[label, 0]
+        drop[r] = per_label[label, 1]
+        half_gap[r] = per_label[label, 2]
+    unproved = np.uint64(0)
+    for r in range(n_rows):
+        u = upper_here[r] + grow[r]
+        low = lower_here[r] - drop[r]
         upper_here[r] = u
         lower_here[r] = low
-        m = max(low, half_separation[label])
+        m = max(low, half_gap[r])
         margin = margin_scale * (norms_here[r] + max_center_sq)
         proved = (m > u) & ((m - u) * (m + u) > margin)
         unproved |= np.uint64(not proved) << np.uint64(r)
@@ -228,7 +238,7 @@ def _tightened(X, i, centers, labels, upper, lower, x_sq_norms, half_separation,
 def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
                   labels, upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
                   end, top, top_shift, second_shift, max_center_sq, movers, residual, blas,
-                  tighten, screen):
+                  tighten, screen, per_label):
     """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
 
     Returns how many labels changed.
@@ -238,6 +248,7 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
     work32 = tile_buffers(n_features, centers.shape[0], np.float32, blas)
     scratch = np.empty((3, TILE))
+    taken = np.empty((3, 64))
     pending = work[5]
     moved = np.empty(TILE, dtype=np.int64)
     if first:
@@ -262,9 +273,8 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
             n_unsettled = 0
             for block in range(start, start + n_rows, 64):
                 unproved = _move_bounds(
-                    labels, upper, lower, x_sq_norms, shift, half_separation, block,
-                    min(64, start + n_rows - block), top, top_shift, second_shift, margin_scale,
-                    max_center_sq,
+                    labels, upper, lower, x_sq_norms, per_label, block,
+                    min(64, start + n_rows - block), margin_scale, max_center_sq, taken,
                 )
                 while unproved:
                     unsettled[n_unsettled] = block + trailing_zeros(unproved)
@@ -410,6 +420,11 @@ def hamerly_pass(
     screen_here = (X32, centers32, neg_half_norms32, err)
     top, top_shift, second_shift = _shift_extremes(shift)
     movers, residual = _far_movers(shift, top_shift)
+    per_label = np.empty((n_clusters, 3))  # see _move_bounds
+    for j in range(n_clusters):
+        per_label[j, 0] = shift[j]
+        per_label[j, 1] = second_shift if j == top else top_shift
+        per_label[j, 2] = half_separation[j]
     span = span_chunks * CHUNK
     n_spans = (n_samples + span - 1) // span
     changed = np.zeros(n_spans, dtype=np.int64)
@@ -419,7 +434,7 @@ def hamerly_pass(
             X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
             upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
             min(begin + span, n_samples), top, top_shift, second_shift, max_center_sq, movers,
-            residual, blas, tighten, screen_here,
+            residual, blas, tighten, screen_here, per_label,
         )
     add_in_order(partial_sums, partial_weights, sums, weight_sums)
     return changed.sum()
