@@ -337,19 +337,6 @@ def transpose(X):
 
 
 @njit(parallel=True, cache=True)
-def to_float32(X):
-    """X rounded to float32: a new C-contiguous array (converted in parallel)."""
-    n_samples, n_features = X.shape
-    out = np.empty((n_samples, n_features), dtype=np.float32)
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
-    for chunk in prange(total_chunks):
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            for f in range(n_features):
-                out[i, f] = np.float32(X[i, f])
-    return out
-
-
-@njit(parallel=True, cache=True)
 def assign(X, centers, neg_half_norms, labels, blas):
     """Nearest centre of every row into ``labels`` ((n,) int32); no sums. As lloyd_pass.
 
