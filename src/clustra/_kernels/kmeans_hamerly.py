@@ -235,8 +235,8 @@ def _tightened(X, i, centers, labels, upper, lower, x_sq_norms, half_separation,
 
 
 @njit(cache=True)
-def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift,
-                  labels, upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
+def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, labels,
+                  upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
                   end, top, top_shift, second_shift, max_center_sq, movers, residual, blas,
                   tighten, screen, per_label):
     """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
@@ -431,8 +431,8 @@ def hamerly_pass(
     for task in prange(n_spans):
         begin = np.int64(task) * span
         changed[task] = _hamerly_span(
-            X, weights, x_sq_norms, centers, neg_half_norms, half_separation, shift, labels,
-            upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
+            X, weights, x_sq_norms, centers, neg_half_norms, half_separation, labels, upper,
+            lower, partial_sums, partial_weights, margin_scale, first, begin,
             min(begin + span, n_samples), top, top_shift, second_shift, max_center_sq, movers,
             residual, blas, tighten, screen_here, per_label,
         )
