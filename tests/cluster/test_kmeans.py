@@ -154,6 +154,22 @@ def test_float32_screen_at_the_ends_of_the_range(rng, monkeypatch, scale):
     assert (single.float32_copy(X, (X * X).sum(1)) is None) == (scale > 1)
 
 
+def test_float32_screen_only_when_memory_allows(rng):
+    # The float32 copy is an optimisation: it is not made when it would take
+    # more than half the memory available (and the fit is the same without).
+    from clustra.cluster._memory import set_memory_limit
+
+    X = blobs(rng, n_per=100, n_features=8)
+    norms = (X * X).sum(1)
+    assert single.float32_copy(X, norms) is not None
+    set_memory_limit(2 * 4 * X.size - 1)
+    try:
+        assert single.float32_copy(X, norms) is None
+        assert single.shared_data("hamerly", X)["X32"] is None
+    finally:
+        set_memory_limit(None)
+
+
 def test_hamerly_when_a_few_centres_jump(rng, monkeypatch):
     # Far-away starting centres end up empty and are relocated: a few centres
     # move much farther than the rest, the case Hamerly handles by measuring

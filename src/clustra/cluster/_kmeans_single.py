@@ -21,6 +21,7 @@ import numpy as np
 from clustra._kernels import kmeans as kernels
 from clustra._kernels import kmeans_hamerly as hamerly_kernels
 from clustra._kernels import kmeanspp as pp_kernels
+from clustra.cluster._memory import available_memory
 
 
 @contextlib.contextmanager
@@ -90,9 +91,15 @@ def float32_copy(X, x_sq_norms):
 
     Float64 X only (float32 scores are exact for float32 X), and only when no
     row norm reaches ``2^60``. Half the size of X: the memory the screen
-    costs. Made once per fit and shared by its runs (see :func:`shared_data`).
+    costs, so it is made only while it takes at most half the memory still
+    available (as the memory guard of ``_memory`` measures it, or as
+    ``CLUSTRA_MEMORY_LIMIT`` sets it); without it a fit gives the same
+    results, more slowly. Made once per fit and shared by
+    its runs (see :func:`shared_data`).
     """
     if X.dtype != np.float64 or X.shape[0] == 0 or x_sq_norms.max() >= SCREEN_MAX_SQ_NORM:
+        return None
+    if 2 * 4 * X.size > available_memory():
         return None
     # (numpy's conversion is as fast as a parallel kernel: memory-bound.)
     return X.astype(np.float32)
