@@ -146,7 +146,8 @@ class KMeans(BaseKMeans):
     ``n / 1024 * k * (d + 1)`` float64 of per-chunk sums (Lloyd falls back to
     O(k d) per chunk group when those would outgrow X); for Lloyd with at
     most 4 features, the transposed copy; for Hamerly, 3 float64 per row
-    and, for float64 X, the float32 copy (half the size of X).
+    and, for float64 X, the float32 copy (half the size of X; not made when
+    it would take more than half the memory available).
 
     Examples
     --------
