@@ -244,9 +244,11 @@ class KMeans(BaseKMeans):
         return self
 
     def _best_of_runs(self, X, weights, init, kind, n_init, random_state, tol, algorithm,
-                      n_clusters):
+                      n_clusters, shared=None):
+        """The best of ``n_init`` runs; ``shared``: single.shared_data for X, made here if None."""
         run = single.RUNNERS[algorithm]
-        shared = single.shared_data(algorithm, X)
+        if shared is None:
+            shared = single.shared_data(algorithm, X)
         best = None
         for _ in range(n_init):
             centers = initial_centers(X, n_clusters, init, kind, random_state, weights)

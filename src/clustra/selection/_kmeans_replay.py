@@ -74,6 +74,7 @@ def kmeans_fits(X, k_values, estimator, on_fit=None) -> dict[int, tuple]:
     with model._threads(X.shape[0]):
         centred = np.empty_like(X)
         _, tol = centre_on_mean(X, centred, model.tol)
+        shared: dict[str, dict] = {}  # the runners' data for X, made once for every k
         for k in k_values:
             model.set_params(n_clusters=k)
             n_clusters, kind = model._check_common_params(centred)
@@ -91,8 +92,10 @@ def kmeans_fits(X, k_values, estimator, on_fit=None) -> dict[int, tuple]:
                 init, kind = seeds[trials][:n_clusters].copy(), "array"
             else:
                 init = None
+            if algorithm not in shared:
+                shared[algorithm] = single.shared_data(algorithm, centred)
             best = model._best_of_runs(centred, weights, init, kind, n_init, random_state, tol,
-                                       algorithm, n_clusters)
+                                       algorithm, n_clusters, shared[algorithm])
             fits[k] = (best[0], float(best[1]), int(best[3]))
             warn_if_clusters_empty(best[0], n_clusters, stacklevel=4)
             if on_fit:
