@@ -84,10 +84,8 @@ def test_hamerly_spans_do_not_change_the_result(rng, monkeypatch, tighten):
         monkeypatch.setattr(single, "chunks_per_span", lambda total_chunks, s=span_chunks: s)
         runs.append(single.hamerly(X, weights, init, max_iter=50, tol=0.0))
     assert runs[0][3] > 5
-    for labels, inertia, centers, n_iter in runs[1:]:
-        assert_array_equal(labels, runs[0][0])
-        assert_array_equal(centers, runs[0][2])
-        assert inertia == runs[0][1] and n_iter == runs[0][3]
+    for run in runs[1:]:
+        _assert_same_run(run, runs[0])
 
 
 def _hamerly_with_and_without_screen(monkeypatch, X, init, weights=None, **kwargs):

@@ -1,4 +1,4 @@
-"""Two LLVM intrinsics the kernels need and numba does not expose as public API.
+"""LLVM intrinsics the kernels need and numba does not expose as public API.
 
 Each is a few lines of code generation: numba types the call, and LLVM emits
 one instruction on x86-64 (and vectorises it inside loops).

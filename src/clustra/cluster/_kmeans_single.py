@@ -347,18 +347,19 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
     if X32 is not None and np.einsum("ij,ij->i", centers, centers).max() < SCREEN_MAX_SQ_NORM:
         relative, absolute = screen_error_terms(n_features)
         x_norm = float(np.sqrt(x_sq_norms.max()))
-    else:  # no screen: X32 is not read, a stand-in of the right type
+    else:  # no screen: a tuple of stand-ins of the right types, never read
         X32 = X if X.dtype == np.float32 else np.empty((0, n_features), dtype=np.float32)
-        relative = absolute = x_norm = 0.0
+        relative = 0.0
+        no_screen = (X32, np.empty((0, n_features), np.float32), np.empty(0, np.float32),
+                     0.0, 0.0, 0.0)
 
     def run_pass(centers, shift, first):
         center_constants = neg_half_norms(centers)
         if relative > 0.0:
             screen = (X32, centers.astype(np.float32), center_constants.astype(np.float32),
                       relative, absolute, x_norm)
-        else:  # stand-ins, not read
-            screen = (X32, np.empty((0, n_features), np.float32), np.empty(0, np.float32),
-                      0.0, 0.0, 0.0)
+        else:
+            screen = no_screen
         return hamerly_kernels.hamerly_pass(
             X, row_weights, x_sq_norms, centers, center_constants,
             hamerly_kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
