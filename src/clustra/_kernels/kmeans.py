@@ -372,17 +372,73 @@ def add_in_order(partial_sums, partial_weights, sums, weight_sums):
                 sums[j, f] += partial_sums[chunk, j, f]
 
 
+@njit(cache=True)
+def centres_from_sums(sums, weight_sums, centers_old):
+    """The new centres (the means, in the old centres' dtype) and how far each moved.
+
+    A cluster with no weight takes the heaviest cluster's mean: that happens
+    only when there are fewer distinct points than clusters (as in
+    scikit-learn); empty clusters are relocated before this, see
+    ``clustra.cluster._kmeans_single.relocate_empty_clusters``. Returns
+    ``(centers, shift)``, ``shift`` (k,) float64 the distance between the new
+    and the old centre. Compiled rather than a handful of numpy calls: it runs
+    once per iteration (~90 us in numpy, a few here).
+    """
+    n_clusters, n_features = sums.shape
+    centers = np.empty_like(centers_old)
+    shift = np.empty(n_clusters)
+    heaviest = np.argmax(weight_sums)
+    for j in range(n_clusters):
+        source = j if weight_sums[j] > 0 else heaviest
+        total = 0.0
+        for f in range(n_features):
+            centers[j, f] = sums[source, f] / weight_sums[source]
+            diff = np.float64(centers[j, f]) - np.float64(centers_old[j, f])
+            total += diff * diff
+        shift[j] = math.sqrt(total)
+    return centers, shift
+
+
+@njit(cache=True)
+def n_distinct_labels(labels, n_clusters):
+    """How many of the labels ``0 .. n_clusters - 1`` occur, stopping once all have.
+
+    Usually every cluster shows up within the first few hundred rows, so this
+    reads a sliver of the labels (a full count took ~0.6 ms per 500k rows).
+    """
+    seen = np.zeros(n_clusters, dtype=np.bool_)
+    n_seen = 0
+    for i in range(labels.shape[0]):
+        label = labels[i]
+        if not seen[label]:
+            seen[label] = True
+            n_seen += 1
+            if n_seen == n_clusters:
+                break
+    return n_seen
+
+
 @njit(parallel=True, cache=True)
 def inertia(X, weights, centers, labels):
-    """Weighted sum of squared distances to the assigned centres, float64, chunk order."""
-    n_samples = X.shape[0]
+    """Weighted sum of squared distances to the assigned centres, float64, chunk order.
+
+    A chunk adds its rows' terms per feature, in a loop over the features that
+    vectorises (a row's sum of squares, a reduction, does not: 500k x 16
+    float32 rows took 4.1 instead of 1.8 ms), then adds its features; the
+    chunks are added in chunk order.
+    """
+    n_samples, n_features = X.shape
     total_chunks = (n_samples + CHUNK - 1) // CHUNK
     partial = np.zeros(total_chunks, dtype=np.float64)
     for chunk in prange(total_chunks):
-        total = 0.0
+        by_feature = np.zeros(n_features)
         for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            total += np.float64(weights[i]) * sq_distance(X, i, centers, labels[i])
-        partial[chunk] = total
+            weight = np.float64(weights[i])
+            label = labels[i]
+            for f in range(n_features):
+                diff = np.float64(X[i, f]) - np.float64(centers[label, f])
+                by_feature[f] += weight * (diff * diff)
+        partial[chunk] = by_feature.sum()
     result = 0.0
     for chunk in range(total_chunks):
         result += partial[chunk]

@@ -210,17 +210,9 @@ def relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums) 
 
 def update_centers(X, weights, centers_old, labels, sums, weight_sums):
     """New centres from the sums (after relocating empty clusters) and each centre's shift."""
-    relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums)
-    filled = weight_sums > 0
-    new = np.empty_like(sums)
-    new[filled] = sums[filled] / weight_sums[filled, None]
-    if not filled.all():
-        # Only when there are fewer distinct points than clusters (as scikit-learn).
-        new[~filled] = new[np.argmax(weight_sums)]
-    new = new.astype(X.dtype)
-    diff = new.astype(np.float64) - centers_old.astype(np.float64)
-    shift = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    return new, shift
+    if not weight_sums.all():
+        relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums)
+    return kernels.centres_from_sums(sums, weight_sums, centers_old)
 
 
 def chunk_sums_fit(n_samples: int, n_clusters: int, n_features: int) -> bool:

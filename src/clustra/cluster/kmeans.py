@@ -282,7 +282,7 @@ def centre_on_mean(X, out, relative_tol: float) -> tuple[np.ndarray, float]:
 
 def warn_if_clusters_empty(labels, n_clusters: int, stacklevel: int = 2) -> None:
     """scikit-learn's ConvergenceWarning when fewer distinct clusters than asked came out."""
-    distinct = np.count_nonzero(np.bincount(labels, minlength=n_clusters))
+    distinct = kernels.n_distinct_labels(labels, n_clusters)
     if distinct < n_clusters:
         warnings.warn(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters "

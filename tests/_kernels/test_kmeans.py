@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from clustra._kernels.kmeans import centres_from_sums, inertia, n_distinct_labels
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_features", [1, 2, 16, 19])
+def test_inertia_matches_the_straightforward_sum(rng, dtype, n_features):
+    n_samples = 2500  # more than one chunk, the last one partial
+    X = (rng.normal(size=(n_samples, n_features)) * rng.uniform(0.1, 100, n_features)).astype(dtype)
+    centers = X[rng.choice(n_samples, 5, replace=False)]
+    labels = rng.integers(0, 5, n_samples).astype(np.int32)
+    weights = rng.uniform(0, 3, n_samples).astype(dtype)
+    diff = X.astype(np.float64) - centers.astype(np.float64)[labels]
+    expected = np.sum(weights.astype(np.float64) * np.sum(diff * diff, axis=1))
+    np.testing.assert_allclose(inertia(X, weights, centers, labels), expected, rtol=1e-12)
+
+
+def test_n_distinct_labels_counts_the_clusters_present():
+    labels = np.array([2, 0, 2, 2, 0, 4], dtype=np.int32)
+    assert n_distinct_labels(labels, 5) == 3
+    assert n_distinct_labels(labels, 6) == 3
+    assert n_distinct_labels(np.array([1, 0, 1, 1, 0], dtype=np.int32), 2) == 2
+
+
+def test_centres_from_sums_are_the_means_and_their_shifts(rng):
+    sums = rng.normal(size=(4, 3))
+    weight_sums = np.array([2.0, 0.0, 5.0, 0.5])  # cluster 1 has no weight
+    old = rng.normal(size=(4, 3)).astype(np.float32)
+    centers, shift = centres_from_sums(sums, weight_sums, old)
+    means = (sums / np.where(weight_sums > 0, weight_sums, 1.0)[:, None]).astype(np.float32)
+    means[1] = means[2]  # the heaviest cluster's mean
+    assert centers.dtype == np.float32
+    np.testing.assert_array_equal(centers, means)
+    expected = np.linalg.norm(means.astype(np.float64) - old.astype(np.float64), axis=1)
+    np.testing.assert_allclose(shift, expected, rtol=1e-15)
