@@ -69,6 +69,22 @@ def test_hamerly_gives_lloyds_iterates(rng, monkeypatch, dtype, tighten):
     assert_allclose(inertia_a, inertia_b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("max_iter", [1, 2, 3])
+@pytest.mark.parametrize("tol", [0.0, 1e9])
+def test_hamerly_first_passes_set_the_bounds_they_need(rng, max_iter, tol):
+    # The first pass sets no bounds and the second rescores every row; a fit
+    # that stops after one pass (max_iter, or tol: then a last pass makes the
+    # labels match the centres) must still give Lloyd's result.
+    X = blobs(rng, n_per=700, spread=3.0)
+    weights = np.ones(X.shape[0])
+    init = X[:5].copy()
+    ours = single.hamerly(X, weights, init, max_iter=max_iter, tol=tol)
+    ref = single.lloyd(X, weights, init, max_iter=max_iter, tol=tol)
+    assert ours[3] == ref[3]
+    assert_array_equal(ours[0], ref[0])
+    assert_allclose(ours[2], ref[2], rtol=1e-12)
+
+
 @pytest.mark.parametrize("tighten", [False, True], ids=["rescore", "tighten-first"])
 def test_hamerly_spans_do_not_change_the_result(rng, monkeypatch, tighten):
     # The threads take spans of whole chunks and queue rows to rescore across

@@ -81,16 +81,20 @@ def _set_bounds(x_sq_norms, rows, n_rows, best_score, second_score, err, scratch
 
 @njit(cache=True)
 def _score_exact(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, upper, lower,
-                 scratch):
-    """Nearest centres of ``rows[:n_rows]`` (returned: ``best``, in ``work``); set their bounds."""
+                 scratch, bounds):
+    """Nearest centres of ``rows[:n_rows]`` (returned: ``best``, in ``work``).
+
+    With ``bounds``, their bounds are set from the best and runner-up scores.
+    """
     tile_best(X, rows, n_rows, centers, neg_half_norms, work, True)
-    _set_bounds(x_sq_norms, rows, n_rows, work[2], work[3], 0.0, scratch, upper, lower)
+    if bounds:
+        _set_bounds(x_sq_norms, rows, n_rows, work[2], work[3], 0.0, scratch, upper, lower)
     return work[4]
 
 
 @njit(cache=True)
 def _score_screened(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, upper, lower,
-                    scratch, screen, work32, unresolved):
+                    scratch, bounds, screen, work32, unresolved):
     """:func:`_score_exact`'s results, scoring in float32 first (float64 X only).
 
     ``screen`` is ``(X32, centers32, neg_half_norms32, err)``: X, the centres
@@ -105,7 +109,9 @@ def _score_screened(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, 
     X32, centers32, neg_half_norms32, err = screen
     tile_best(X32, rows, n_rows, centers32, neg_half_norms32, work32, True)
     best_score, second_score, best = work32[2], work32[3], work32[4]
-    _set_bounds(x_sq_norms, rows, n_rows, best_score, second_score, err, scratch, upper, lower)
+    if bounds:
+        _set_bounds(x_sq_norms, rows, n_rows, best_score, second_score, err, scratch, upper,
+                    lower)
     n_unresolved = 0
     for r in range(n_rows):  # a count: vectorised
         n_unresolved += not np.float64(best_score[r]) - np.float64(second_score[r]) > 2.0 * err
@@ -118,7 +124,7 @@ def _score_screened(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, 
         for q in range(n_unresolved):
             exact_rows[q] = rows[unresolved[q]]
         exact = _score_exact(X, x_sq_norms, exact_rows, np.int64(n_unresolved), centers,
-                             neg_half_norms, work, upper, lower, scratch)
+                             neg_half_norms, work, upper, lower, scratch, bounds)
         for q in range(n_unresolved):
             best[unresolved[q]] = exact[q]
     return best
@@ -127,11 +133,12 @@ def _score_screened(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, 
 @njit(cache=True)
 def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, moved, labels,
              upper, lower, partial_sums, partial_weights, fresh, scratch, screen, work32):
-    """Rescore ``rows[:n_rows]`` against every centre; reset their bounds and labels.
+    """Rescore ``rows[:n_rows]`` against every centre; reset their labels and bounds.
 
     A row whose label changes moves its weighted contribution from its old
     cluster's sums to the new one's, in the partial sums of the row's chunk;
-    with ``fresh`` those hold no row yet and every row is added. ``rows`` is
+    with ``fresh`` those hold no row yet and every row is added (and no
+    bounds are set: see :func:`hamerly_pass`). ``rows`` is
     in increasing order (so each chunk's sums change in row order); ``moved``
     is a (TILE,) int64 and ``scratch`` a (3, TILE) float64 buffer. With a
     ``screen`` (an error bound above 0), scores are taken in float32 first
@@ -140,10 +147,10 @@ def _rescore(X, weights, x_sq_norms, rows, n_rows, centers, neg_half_norms, work
     """
     if screen[3] > 0.0:
         best = _score_screened(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, upper,
-                               lower, scratch, screen, work32, moved)
+                               lower, scratch, not fresh, screen, work32, moved)
     else:
         best = _score_exact(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, upper,
-                            lower, scratch)
+                            lower, scratch, not fresh)
     n_moved = 0
     for r in range(n_rows):
         i = rows[r]
@@ -236,8 +243,8 @@ def _tightened(X, i, centers, labels, upper, lower, x_sq_norms, half_separation,
 
 @njit(cache=True)
 def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separation, labels,
-                  upper, lower, partial_sums, partial_weights, margin_scale, first, begin,
-                  end, top, top_shift, second_shift, max_center_sq, movers, residual, blas,
+                  upper, lower, partial_sums, partial_weights, margin_scale, first, every_row,
+                  begin, end, top, top_shift, second_shift, max_center_sq, movers, residual, blas,
                   tighten, screen, per_label):
     """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
 
@@ -251,15 +258,16 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
     taken = np.empty((3, 64))
     pending = work[5]
     moved = np.empty(TILE, dtype=np.int64)
-    if first:
-        for chunk in range(begin // CHUNK, (end + CHUNK - 1) // CHUNK):
-            partial_sums[chunk] = 0.0
-            partial_weights[chunk] = 0.0
+    if first or every_row:
+        if first:
+            for chunk in range(begin // CHUNK, (end + CHUNK - 1) // CHUNK):
+                partial_sums[chunk] = 0.0
+                partial_weights[chunk] = 0.0
         for start in range(begin, end, TILE):  # TILE divides CHUNK: a tile is in one chunk
             n_rows = tile_rows(pending, start, end)
             n_changed += _rescore(
                 X, weights, x_sq_norms, pending, n_rows, centers, neg_half_norms, work, moved,
-                labels, upper, lower, partial_sums, partial_weights, True, scratch, screen,
+                labels, upper, lower, partial_sums, partial_weights, first, scratch, screen,
                 work32,
             )
     else:
@@ -338,6 +346,7 @@ def hamerly_pass(
     weight_sums,
     margin_scale,
     first,
+    every_row,
     blas,
     tighten,
     span_chunks,
@@ -384,7 +393,12 @@ def hamerly_pass(
         the chunk sums, updated in place.
     sums : (k, d) and weight_sums : (k,) float64, out.
     margin_scale : float, relative rounding margin (see above).
-    first : bool, no valid bounds or chunk sums yet: score and add every row.
+    first : bool, no chunk sums yet: score and add every row. The first pass
+        sets no bounds: the first centre update moves the centres so far
+        that the next pass would rescore nearly every row anyway (99% on a
+        500k x 16, k=16 fit), so it rescores every row instead
+        (``every_row``), without testing bounds, and sets them.
+    every_row : bool, no valid bounds yet: rescore every row (not with ``first``).
     blas : bool, as in :func:`clustra._kernels.kmeans.lloyd_pass`.
     tighten : bool, before rescoring a row the bounds no longer prove, set its
         upper bound to the exact distance to its centre and test again (worth
@@ -432,7 +446,7 @@ def hamerly_pass(
         begin = np.int64(task) * span
         changed[task] = _hamerly_span(
             X, weights, x_sq_norms, centers, neg_half_norms, half_separation, labels, upper,
-            lower, partial_sums, partial_weights, margin_scale, first, begin,
+            lower, partial_sums, partial_weights, margin_scale, first, every_row, begin,
             min(begin + span, n_samples), top, top_shift, second_shift, max_center_sq, movers,
             residual, blas, tighten, screen_here, per_label,
         )

@@ -345,7 +345,12 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
         no_screen = (X32, np.empty((0, n_features), np.float32), np.empty(0, np.float32),
                      0.0, 0.0, 0.0)
 
+    bounds_set = False  # the first pass sets none (see kmeans_hamerly.hamerly_pass)
+
     def run_pass(centers, shift, first):
+        nonlocal bounds_set
+        every_row = not first and not bounds_set
+        bounds_set = bounds_set or every_row
         center_constants = neg_half_norms(centers)
         if relative > 0.0:
             screen = (X32, centers.astype(np.float32), center_constants.astype(np.float32),
@@ -355,7 +360,7 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
         return hamerly_kernels.hamerly_pass(
             X, row_weights, x_sq_norms, centers, center_constants,
             hamerly_kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
-            partial_weights, sums, weight_sums, margin_scale, first, blas, tighten,
+            partial_weights, sums, weight_sums, margin_scale, first, every_row, blas, tighten,
             span_chunks, screen,
         )
 
