@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from clustra._kernels.intrinsics import prefetch, trailing_zeros
 from clustra._kernels.kmeans import CHUNK, add_in_order, add_row, row_weight, sq_distance
-from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows
+from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows, tile_sq_norms
 
 
 @njit(cache=True)
@@ -84,9 +84,10 @@ def _score_exact(X, x_sq_norms, rows, n_rows, centers, neg_half_norms, work, upp
                  scratch, bounds):
     """Nearest centres of ``rows[:n_rows]`` (returned: ``best``, in ``work``).
 
-    With ``bounds``, their bounds are set from the best and runner-up scores.
+    With ``bounds``, their bounds are set from the best and runner-up scores
+    (else no runner-up is kept).
     """
-    tile_best(X, rows, n_rows, centers, neg_half_norms, work, True)
+    tile_best(X, rows, n_rows, centers, neg_half_norms, work, bounds)
     if bounds:
         _set_bounds(x_sq_norms, rows, n_rows, work[2], work[3], 0.0, scratch, upper, lower)
     return work[4]
@@ -270,6 +271,9 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
                 labels, upper, lower, partial_sums, partial_weights, first, scratch, screen,
                 work32,
             )
+            if first and screen[3] <= 0.0:  # the rows are still in work's tile
+                tile_sq_norms(work[0], n_rows, scratch[0])
+                x_sq_norms[start:start + n_rows] = scratch[0, :n_rows]
     else:
         unsettled = np.empty(TILE, dtype=np.int64)
         line = max(1, 64 // X.itemsize)  # values per 64-byte cache line
@@ -384,7 +388,9 @@ def hamerly_pass(
     ----------
     X : (n, d) float32/float64 C-contiguous; weights : (n,) X's dtype, or empty for unit
         weights (see :func:`clustra._kernels.kmeans.move_weights`);
-    x_sq_norms : (n,) float64.
+    x_sq_norms : (n,) float64, the rows' squared norms. Without a screen the
+        first pass writes them (from the rows it gathers: no pass over X of
+        their own); with one they are given (the screen needs them first).
     centers : (k, d) and neg_half_norms : (k,), X's dtype.
     half_separation : (k,) float64, half the distance to the nearest other centre.
     shift : (k,) float64, how far each centre moved since the bounds were set.

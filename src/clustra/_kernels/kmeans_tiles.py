@@ -370,6 +370,22 @@ def tile_buffers(n_features, n_clusters, dtype, blas):
     return x_t, scores, best_score, second_score, best, rows, products, blas
 
 
+@njit(cache=True)
+def tile_sq_norms(x_t, n_rows, out):
+    """``out[r]``: the squared norm of the tile's slot r (float64), for r < n_rows.
+
+    The squares are added in feature order, as
+    :func:`clustra._kernels.kmeans.row_sq_norms` adds them: the same values.
+    """
+    for r in range(n_rows):
+        out[r] = 0.0
+    for f in range(x_t.shape[0]):
+        x_f = x_t[f]
+        for r in range(n_rows):
+            value = np.float64(x_f[r])
+            out[r] += value * value
+
+
 @njit(cache=True, inline="always")
 def tile_rows(rows, start, end):
     """rows[:n] = start, start + 1, ... for the next tile of [start, end); returns n."""

@@ -124,9 +124,10 @@ def screen_error_terms(n_features: int) -> tuple[float, float]:
 def shared_data(algorithm: str, X) -> dict:
     """What every run of a fit on X can share, computed once: the runner's keywords.
 
-    Hamerly's row norms and its float32 copy of X; nothing for Lloyd.
+    Hamerly's row norms and its float32 copy of float64 X; nothing for Lloyd,
+    nor for float32 X (the first pass of each run measures the row norms).
     """
-    if algorithm != "hamerly":
+    if algorithm != "hamerly" or X.dtype != np.float64:
         return {}
     x_sq_norms = kernels.row_sq_norms(X)
     return {"x_sq_norms": x_sq_norms, "X32": float32_copy(X, x_sq_norms)}
@@ -309,7 +310,8 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
     both are deterministic. Float64 rows are scored in float32 first, from a
     float32 copy of X (``X32``, see :func:`float32_copy`), with float64 kept
     for near ties: the same iterates, half the data to read. ``x_sq_norms``
-    and ``X32`` are made here unless given (:func:`shared_data`). Extra
+    and ``X32`` are made here unless given (:func:`shared_data`); for float32
+    X the first pass measures the norms from the rows it reads. Extra
     memory: 2 float64 per row (bounds), one per row (norms), the float32
     copy for float64 X, and ``n_chunks x n_clusters x (n_features + 1)``
     float64 for the chunk sums.
@@ -318,9 +320,11 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
     n_clusters, n_features = centers_init.shape
     centers = np.ascontiguousarray(centers_init, dtype=X.dtype)
     labels = np.full(n_samples, -1, dtype=np.int32)
-    if x_sq_norms is None:
+    if x_sq_norms is None and X.dtype == np.float64:
         x_sq_norms = kernels.row_sq_norms(X)
         X32 = float32_copy(X, x_sq_norms)
+    elif x_sq_norms is None:  # written by the first pass (see kmeans_hamerly.hamerly_pass)
+        x_sq_norms = np.empty(n_samples)
     upper = np.zeros(n_samples)
     lower = np.zeros(n_samples)
     total_chunks = kernels.n_chunks(n_samples)
