@@ -121,7 +121,7 @@ def _prefer_sleeping_waits() -> None:
     and must be woken: on this project's virtual machine ~0.1-0.2 ms each
     time, 0.3 ms per Hamerly pass on a small problem (4096 x 16, k=16). A
     short spin first (``GOMP_SPINCOUNT=1000``, some microseconds) brought
-    that to 0.07 ms and a 500k x 16 float32 fit down by ~6%, and under a busy
+    that to 0.07-0.13 ms and a 500k x 16 float32 fit down by ~6%, and under a busy
     loop on the other core it was no slower than not spinning (10,000 spins
     were, by ~10%). Set only along with the policy, when the user set
     neither.

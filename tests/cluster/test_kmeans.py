@@ -85,6 +85,22 @@ def test_hamerly_first_passes_set_the_bounds_they_need(rng, max_iter, tol):
     assert_allclose(ours[2], ref[2], rtol=1e-12)
 
 
+def test_float32_bounds_round_outward():
+    # Hamerly keeps float32 bounds for float32 X: an upper bound is stored
+    # rounded up and a lower bound rounded down, over the whole range.
+    rng = np.random.default_rng(0)
+    magnitudes = 2.0 ** rng.uniform(-160, 127, 20000)
+    values = magnitudes * rng.uniform(1, 2, magnitudes.size)
+    values = np.concatenate([values, [0.0, 1.0, 2.0**-149, 3.4e38, np.inf]])
+    like = np.empty(1, dtype=np.float32)
+    up = np.array([kmeans_hamerly._up(v, like) for v in values], dtype=np.float32)
+    assert np.all(up.astype(np.float64) >= values)
+    signed = np.concatenate([values, -values])
+    down = np.array([kmeans_hamerly._down(v, like) for v in signed], dtype=np.float32)
+    assert np.all(down.astype(np.float64) <= signed)
+    assert np.all(up[:-1] <= values[:-1] * (1 + 2.0**-20) + 2.0**-146)  # and not much more
+
+
 @pytest.mark.parametrize("tighten", [False, True], ids=["rescore", "tighten-first"])
 def test_hamerly_spans_do_not_change_the_result(rng, monkeypatch, tighten):
     # The threads take spans of whole chunks and queue rows to rescore across
@@ -499,18 +515,3 @@ def test_blas_products_give_the_same_clustering(rng, monkeypatch, dtype):
         assert est.n_iter_ == ref.n_iter_
         assert_allclose(est.inertia_, ref.inertia_, rtol=rtol_for(dtype))
 
-
-def test_float32_bounds_round_outward():
-    # Hamerly keeps float32 bounds for float32 X: an upper bound is stored
-    # rounded up and a lower bound rounded down, over the whole range.
-    rng = np.random.default_rng(0)
-    magnitudes = 2.0 ** rng.uniform(-160, 127, 20000)
-    values = magnitudes * rng.uniform(1, 2, magnitudes.size)
-    values = np.concatenate([values, [0.0, 1.0, 2.0**-149, 3.4e38, np.inf]])
-    like = np.empty(1, dtype=np.float32)
-    up = np.array([kmeans_hamerly._up(v, like) for v in values], dtype=np.float32)
-    assert np.all(up.astype(np.float64) >= values)
-    signed = np.concatenate([values, -values])
-    down = np.array([kmeans_hamerly._down(v, like) for v in signed], dtype=np.float32)
-    assert np.all(down.astype(np.float64) <= signed)
-    assert np.all(up[:-1] <= values[:-1] * (1 + 2.0**-20) + 2.0**-146)  # and not much more

@@ -381,8 +381,8 @@ def centres_from_sums(sums, weight_sums, centers_old):
     scikit-learn); empty clusters are relocated before this, see
     ``clustra.cluster._kmeans_single.relocate_empty_clusters``. Returns
     ``(centers, shift)``, ``shift`` (k,) float64 the distance between the new
-    and the old centre. Compiled rather than a handful of numpy calls: it runs
-    once per iteration (~90 us in numpy, a few here).
+    and the old centre. Compiled rather than a dozen numpy calls: it runs
+    once per iteration (14-24 us in numpy, 3 us here).
     """
     n_clusters, n_features = sums.shape
     centers = np.empty_like(centers_old)
