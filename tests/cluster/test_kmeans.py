@@ -86,19 +86,35 @@ def test_hamerly_first_passes_set_the_bounds_they_need(rng, max_iter, tol):
 
 
 def test_float32_bounds_round_outward():
-    # Hamerly keeps float32 bounds for float32 X: an upper bound is stored
-    # rounded up and a lower bound rounded down, over the whole range.
+    # Hamerly keeps float32 bounds: an upper bound is stored rounded up and a
+    # lower bound rounded down, also beyond float32's range (float64 X).
     rng = np.random.default_rng(0)
     magnitudes = 2.0 ** rng.uniform(-160, 127, 20000)
     values = magnitudes * rng.uniform(1, 2, magnitudes.size)
-    values = np.concatenate([values, [0.0, 1.0, 2.0**-149, 3.4e38, np.inf]])
+    values = np.concatenate([values, [0.0, 1.0, 2.0**-149, 3.4e38, 1e39, 1e300, np.inf]])
     like = np.empty(1, dtype=np.float32)
-    up = np.array([kmeans_hamerly._up(v, like) for v in values], dtype=np.float32)
-    assert np.all(up.astype(np.float64) >= values)
     signed = np.concatenate([values, -values])
-    down = np.array([kmeans_hamerly._down(v, like) for v in signed], dtype=np.float32)
+    with np.errstate(over="ignore"):  # the kernels store beyond the range as +-inf
+        up = np.array([kmeans_hamerly._up(v, like) for v in values], dtype=np.float32)
+        down = np.array([kmeans_hamerly._down(v, like) for v in signed], dtype=np.float32)
+    assert np.all(up.astype(np.float64) >= values)
     assert np.all(down.astype(np.float64) <= signed)
-    assert np.all(up[:-1] <= values[:-1] * (1 + 2.0**-20) + 2.0**-146)  # and not much more
+    finite = values < 3.4e38
+    assert np.all(up[finite] <= values[finite] * (1 + 2.0**-20) + 2.0**-146)  # not much more
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e37, 1e100])
+def test_hamerly_bounds_beyond_float32s_range(rng, scale):
+    # The bounds are float32 whatever X's dtype: distances beyond its range
+    # (an infinite upper bound, the largest float32 as a lower bound) and
+    # below it still give Lloyd's iterates.
+    X = blobs(rng, n_per=400, spread=3.0) * scale
+    weights = np.ones(X.shape[0])
+    init = X[:5].copy()
+    ours = single.hamerly(X, weights, init, max_iter=20, tol=0.0)
+    ref = single.lloyd(X, weights, init, max_iter=20, tol=0.0)
+    assert ours[3] == ref[3] > 3
+    assert_array_equal(ours[0], ref[0])
 
 
 @pytest.mark.parametrize("tighten", [False, True], ids=["rescore", "tighten-first"])

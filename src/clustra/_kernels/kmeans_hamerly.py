@@ -16,6 +16,8 @@ from clustra._kernels.intrinsics import prefetch, trailing_zeros
 from clustra._kernels.kmeans import CHUNK, add_in_order, add_row, row_weight, sq_distance
 from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows, tile_sq_norms
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 @njit(cache=True)
 def _shift_extremes(shift):
@@ -64,7 +66,8 @@ def _up(value, bounds):
     Raised by 2^-21 of itself (and 2^-148, for values near float32's
     subnormal range) before the conversion, which then rounds to nearest:
     a rounding error of at most 2^-24 of the value (or 2^-150) cannot undo
-    that. Float64 bounds store the value as it is.
+    that; beyond float32's range it becomes infinite. Float64 bounds store
+    the value as it is.
     """
     if bounds.itemsize == 8:
         return value
@@ -73,10 +76,14 @@ def _up(value, bounds):
 
 @njit(cache=True, inline="always")
 def _down(value, bounds):
-    """``value`` as stored in ``bounds``: float32 bounds round down (see :func:`_up`)."""
+    """``value`` as stored in ``bounds``: float32 bounds round down (see :func:`_up`).
+
+    A finite value beyond float32's range is stored as the largest float32
+    (the conversion would make it infinite: more than the value).
+    """
     if bounds.itemsize == 8 or value == np.inf:
         return value
-    return value - (abs(value) * 2.0**-21 + 2.0**-148)
+    return min(value - (abs(value) * 2.0**-21 + 2.0**-148), FLOAT32_MAX)
 
 
 @njit(cache=True, inline="always")
@@ -416,10 +423,11 @@ def hamerly_pass(
     centers : (k, d) and neg_half_norms : (k,), X's dtype.
     half_separation : (k,) float64, half the distance to the nearest other centre.
     shift : (k,) float64, how far each centre moved since the bounds were set.
-    labels : (n,) int32; upper, lower : (n,) X's dtype; all updated in place.
-        Float32 bounds are rounded outward (:func:`_up`, :func:`_down`): half
-        the bytes to move for every row tested or rescored ((a) float32 fits
-        4-6% faster than with float64 bounds).
+    labels : (n,) int32; upper, lower : (n,) float32 (float64 works too);
+        all updated in place. Float32 bounds are rounded outward (:func:`_up`,
+        :func:`_down`): half the bytes to move for every row tested or
+        rescored, whatever X's dtype (500k x 16, k=16: float32 X 4-6% faster,
+        float64 X 0-6%; 200k x 32, k=256: 5%).
     partial_sums : (n_chunks, k, d) and partial_weights : (n_chunks, k) float64,
         the chunk sums, updated in place.
     sums : (k, d) and weight_sums : (k,) float64, out.

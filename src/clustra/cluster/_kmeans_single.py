@@ -312,7 +312,7 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
     for near ties: the same iterates, half the data to read. ``x_sq_norms``
     and ``X32`` are made here unless given (:func:`shared_data`); for float32
     X the first pass measures the norms from the rows it reads. Extra
-    memory: 2 values of X's dtype per row (bounds), one float64 (norms), the float32
+    memory: 2 float32 per row (bounds), one float64 (norms), the float32
     copy for float64 X, and ``n_chunks x n_clusters x (n_features + 1)``
     float64 for the chunk sums.
     """
@@ -325,8 +325,8 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
         X32 = float32_copy(X, x_sq_norms)
     elif x_sq_norms is None:  # written by the first pass (see kmeans_hamerly.hamerly_pass)
         x_sq_norms = np.empty(n_samples)
-    upper = np.zeros(n_samples, dtype=X.dtype)
-    lower = np.zeros(n_samples, dtype=X.dtype)
+    upper = np.zeros(n_samples, dtype=np.float32)
+    lower = np.zeros(n_samples, dtype=np.float32)
     total_chunks = kernels.n_chunks(n_samples)
     partial_sums = np.zeros((total_chunks, n_clusters, n_features))
     partial_weights = np.zeros((total_chunks, n_clusters))

@@ -145,9 +145,9 @@ class KMeans(BaseKMeans):
     Memory beyond X (and its centred copy when ``copy_x``): the labels and
     ``n / 1024 * k * (d + 1)`` float64 of per-chunk sums (Lloyd falls back to
     O(k d) per chunk group when those would outgrow X); for Lloyd with at
-    most 4 features, the transposed copy; for Hamerly, 3 values per row
-    (two bounds in X's dtype, a float64 norm) and, for float64 X, the
-    float32 copy (half the size of X; not made when it would take more than
+    most 4 features, the transposed copy; for Hamerly, 16 bytes per row
+    (two float32 bounds, a float64 norm) and, for float64 X, the float32
+    copy (half the size of X; not made when it would take more than
     half the memory available).
 
     Examples
