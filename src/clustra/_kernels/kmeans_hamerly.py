@@ -298,7 +298,7 @@ def _hamerly_span(X, weights, x_sq_norms, centers, neg_half_norms, half_separati
                 work32,
             )
             if first and screen[3] <= 0.0:  # the rows are still in work's tile
-                tile_sq_norms(work[0], n_rows, scratch[0])
+                tile_sq_norms(work[0][:n_features], n_rows, scratch[0])
                 x_sq_norms[start:start + n_rows] = scratch[0, :n_rows]
     else:
         unsettled = np.empty(TILE, dtype=np.int64)

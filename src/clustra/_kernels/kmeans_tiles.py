@@ -22,68 +22,105 @@ from clustra._kernels.intrinsics import fma
 TILE = 128  # rows scored together (a divisor of kmeans.CHUNK)
 
 
+@njit(cache=True, inline="always")
+def _coefficients(centers, j, f):
+    """Centre j's values of features ``f .. f + 3`` (zeros past the last feature)."""
+    n_features = centers.shape[1]
+    zero = centers.dtype.type(0)
+    return (centers[j, f],
+            centers[j, f + 1] if f + 1 < n_features else zero,
+            centers[j, f + 2] if f + 2 < n_features else zero,
+            centers[j, f + 3] if f + 3 < n_features else zero)
+
+
+@njit(cache=True, inline="always")
+def _add4(y, c, s):
+    """``s`` plus the four terms ``y[q] * c[q]``, in order, one fused multiply-add each."""
+    return fma(y[3], c[3], fma(y[2], c[2], fma(y[1], c[1], fma(y[0], c[0], s))))
+
+
+@njit(cache=True, inline="always")
+def _fold1(top, second, label, s, j):
+    """(best, runner-up, label) after centre j's score s: strictly better wins."""
+    better = s > top
+    return (s if better else top), (top if better else max(second, s)), (j if better else label)
+
+
+@njit(cache=True, inline="always")
+def _fold4(s, j, top, second, label):
+    """(best, runner-up, label) after the scores ``s`` of centres ``j .. j + 3``, in order."""
+    top, second, label = _fold1(top, second, label, s[0], j)
+    top, second, label = _fold1(top, second, label, s[1], j + 1)
+    top, second, label = _fold1(top, second, label, s[2], j + 2)
+    return _fold1(top, second, label, s[3], j + 3)
+
+
 @njit(cache=True)
-def _score_pair(x_t, width, centers, neg_half_norms, j, both, scores):
-    """Scores of the first ``width`` rows of ``x_t`` against centres ``j`` and ``j + 1``.
+def _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, second_score, best):
+    """Fold the scores of the tile's slots against centres ``j .. j + 3`` into the best ones.
 
-    (Only against ``j`` when ``both`` is False.)
+    A score is ``neg_half_norms[j] + sum_f x[f] * centers[j, f]``, the terms
+    added one feature at a time in feature order, each by one fused
+    multiply-add: every kernel computes a score with exactly these roundings.
+    Four centres share each load of a row slice and four features are added
+    per pass over the slots, so each load feeds four multiply-adds (with one
+    centre, or features added one at a time, loads and stores bound the loop,
+    not arithmetic: 500k x 16, k=16 float32 scored in 14 instead of ~8 ns per
+    row on one thread). The partial scores wait in ``scores`` ((4, TILE))
+    between passes; the last pass folds them into ``best_score``,
+    ``second_score`` and ``best`` directly (see :func:`_fold4`).
 
-    ``scores[0]`` (and ``scores[1]``) receive ``neg_half_norms[j] + sum_f
-    x_t[f] * centers[j, f]``, the terms added one feature at a time in feature
-    order, each by one fused multiply-add: every kernel computes a score with
-    exactly these roundings. Two
-    centres share each load of a row slice, and up to four features are added
-    per store (the first ones together with the constant term), so the loops
-    are bound by arithmetic rather than by loads and stores.
+    ``x_t`` has a multiple of 4 rows, those past the last feature zero: a
+    term ``0 * 0`` adds nothing to a score (at most turns -0 into +0: no
+    comparison changes). Centres past the last one score -inf: never better
+    than a real centre, never a runner-up above one.
     """
-    n_features = x_t.shape[0]
-    a = scores[0]
-    b = scores[1]
-    k = j + 1 if both else j  # the second centre (a repeat of j when not both)
-    a_init = neg_half_norms[j]
-    b_init = neg_half_norms[k]
-    # The first group of up to four features starts from the constant term.
-    head = min(n_features, 4)
-    x0 = x_t[0]
-    a0, b0 = centers[j, 0], centers[k, 0]
-    if head == 1:
-        for r in range(width):
-            a[r] = fma(x0[r], a0, a_init)
-            b[r] = fma(x0[r], b0, b_init)
-    elif head == 2:
-        x1 = x_t[1]
-        a1, b1 = centers[j, 1], centers[k, 1]
-        for r in range(width):
-            a[r] = fma(x1[r], a1, fma(x0[r], a0, a_init))
-            b[r] = fma(x1[r], b1, fma(x0[r], b0, b_init))
-    elif head == 3:
-        x1, x2 = x_t[1], x_t[2]
-        a1, a2, b1, b2 = centers[j, 1], centers[j, 2], centers[k, 1], centers[k, 2]
-        for r in range(width):
-            a[r] = fma(x2[r], a2, fma(x1[r], a1, fma(x0[r], a0, a_init)))
-            b[r] = fma(x2[r], b2, fma(x1[r], b1, fma(x0[r], b0, b_init)))
-    else:
-        x1, x2, x3 = x_t[1], x_t[2], x_t[3]
-        a1, a2, a3 = centers[j, 1], centers[j, 2], centers[j, 3]
-        b1, b2, b3 = centers[k, 1], centers[k, 2], centers[k, 3]
-        for r in range(width):
-            a[r] = fma(x3[r], a3, fma(x2[r], a2, fma(x1[r], a1, fma(x0[r], a0, a_init))))
-            b[r] = fma(x3[r], b3, fma(x2[r], b2, fma(x1[r], b1, fma(x0[r], b0, b_init))))
-    # Then groups of four, then the features left over one by one.
-    stop = head + (n_features - head) // 4 * 4
-    for f in range(head, stop, 4):
+    n_groups = x_t.shape[0] // 4
+    last_centre = centers.shape[0] - 1
+    jb, jc, jd = min(j + 1, last_centre), min(j + 2, last_centre), min(j + 3, last_centre)
+    none = neg_half_norms.dtype.type(-np.inf)
+    ia = neg_half_norms[j]
+    ib = neg_half_norms[jb] if j + 1 <= last_centre else none
+    ic = neg_half_norms[jc] if j + 2 <= last_centre else none
+    id_ = neg_half_norms[jd] if j + 3 <= last_centre else none
+    a, b, c, d = scores[0], scores[1], scores[2], scores[3]
+    for g in range(n_groups):
+        f = 4 * g
         x0, x1, x2, x3 = x_t[f], x_t[f + 1], x_t[f + 2], x_t[f + 3]
-        a0, a1, a2, a3 = centers[j, f], centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
-        b0, b1, b2, b3 = centers[k, f], centers[k, f + 1], centers[k, f + 2], centers[k, f + 3]
-        for r in range(width):
-            a[r] = fma(x3[r], a3, fma(x2[r], a2, fma(x1[r], a1, fma(x0[r], a0, a[r]))))
-            b[r] = fma(x3[r], b3, fma(x2[r], b2, fma(x1[r], b1, fma(x0[r], b0, b[r]))))
-    for f in range(stop, n_features):
-        x0 = x_t[f]
-        a0, b0 = centers[j, f], centers[k, f]
-        for r in range(width):
-            a[r] = fma(x0[r], a0, a[r])
-            b[r] = fma(x0[r], b0, b[r])
+        ca, cb = _coefficients(centers, j, f), _coefficients(centers, jb, f)
+        cc, cd = _coefficients(centers, jc, f), _coefficients(centers, jd, f)
+        first, last = g == 0, g == n_groups - 1
+        # Four loops, so that none holds a branch: the first pass starts from
+        # the constant terms, the last one folds.
+        if first and last:
+            for r in range(width):
+                y = (x0[r], x1[r], x2[r], x3[r])
+                s = (_add4(y, ca, ia), _add4(y, cb, ib), _add4(y, cc, ic), _add4(y, cd, id_))
+                top, second, label = _fold4(s, j, best_score[r], second_score[r], best[r])
+                best_score[r] = top
+                second_score[r] = second
+                best[r] = label
+        elif first:
+            for r in range(width):
+                y = (x0[r], x1[r], x2[r], x3[r])
+                sa, sb = _add4(y, ca, ia), _add4(y, cb, ib)
+                sc, sd = _add4(y, cc, ic), _add4(y, cd, id_)
+                a[r], b[r], c[r], d[r] = sa, sb, sc, sd
+        elif last:
+            for r in range(width):
+                y = (x0[r], x1[r], x2[r], x3[r])
+                s = (_add4(y, ca, a[r]), _add4(y, cb, b[r]), _add4(y, cc, c[r]),
+                     _add4(y, cd, d[r]))
+                top, second, label = _fold4(s, j, best_score[r], second_score[r], best[r])
+                best_score[r] = top
+                second_score[r] = second
+                best[r] = label
+        else:
+            for r in range(width):
+                y = (x0[r], x1[r], x2[r], x3[r])
+                sa, sb = _add4(y, ca, a[r]), _add4(y, cb, b[r])
+                sc, sd = _add4(y, cc, c[r]), _add4(y, cd, d[r])
+                a[r], b[r], c[r], d[r] = sa, sb, sc, sd
 
 
 @njit(cache=True, inline="always")
@@ -122,7 +159,7 @@ def nearest_few_features(x_t, offset, width, centers, neg_half_norms, best_score
     vectorised pass over the columns, in registers, so the best scores and
     labels are stored once per four centres and nothing else is; the first
     pass starts from centre 0's score. The terms are added in the order of
-    :func:`_score_pair`, so the scores are the same to the last bit, and ties
+    :func:`_score_quad`, so the scores are the same to the last bit, and ties
     go to the lowest index. Results go to ``best_score[:width]`` and
     ``best[:width]``. With few features there is little arithmetic per row,
     so loads and stores are the cost this saves.
@@ -226,37 +263,6 @@ def _take_best(values, offset, j, width, best_score, best):
         best[r] = j if better else best[r]
 
 
-@njit(cache=True, inline="always")
-def _take_best2_pair(a, b, j, width, best_score, second_score, best):
-    """Fold the scores of centres j (``a``) and j + 1 (``b``) in one pass, in that order."""
-    for r in range(width):
-        top = best_score[r]
-        second = second_score[r]
-        label = best[r]
-        better = a[r] > top
-        second = top if better else max(second, a[r])
-        top = a[r] if better else top
-        label = j if better else label
-        better = b[r] > top
-        second_score[r] = top if better else max(second, b[r])
-        best_score[r] = b[r] if better else top
-        best[r] = j + 1 if better else label
-
-
-@njit(cache=True, inline="always")
-def _take_best_pair(a, b, j, width, best_score, best):
-    """Like :func:`_take_best2_pair` without the runner-up."""
-    for r in range(width):
-        top = best_score[r]
-        label = best[r]
-        better = a[r] > top
-        top = a[r] if better else top
-        label = j if better else label
-        better = b[r] > top
-        best_score[r] = b[r] if better else top
-        best[r] = j + 1 if better else label
-
-
 @njit(cache=True)
 def _take_best_of_products(products, neg_half_norms, width, best_score, second_score, best,
                            runner_up):
@@ -314,13 +320,16 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
     ``best_score`` its score; with ``runner_up``, ``second_score`` holds the
     runner-up's score. With ``blas`` in ``work`` the products come from one
     BLAS matrix product per tile (``centers @ x_t``, then the constant term is
-    added); otherwise from :func:`_score_pair`. Every kernel of a fit uses the
-    same path, so they agree on every score to the last bit.
+    added); otherwise from :func:`_score_quad` (which always keeps the
+    runner-up: folding it costs little next to the scores). Every kernel of a
+    fit uses the same path, so they agree on every score to the last bit.
     """
     x_t, scores, best_score, second_score, best, _, products, blas = work
+    n_features = X.shape[1]
     width = gather_tile(X, rows, n_rows, x_t)
-    if not blas and not runner_up and x_t.shape[0] <= 4:
-        nearest_few_features(x_t, np.int64(0), width, centers, neg_half_norms, best_score, best)
+    if not blas and not runner_up and n_features <= 4:
+        nearest_few_features(x_t[:n_features], np.int64(0), width, centers, neg_half_norms,
+                             best_score, best)
         return n_rows
     for r in range(width):
         best_score[r] = -np.inf
@@ -328,23 +337,13 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
         best[r] = 0
     n_clusters = centers.shape[0]
     if blas:
-        np.dot(centers, x_t, products)
+        np.dot(centers, x_t[:n_features], products)
         _take_best_of_products(products, neg_half_norms, width, best_score, second_score, best,
                                runner_up)
         return n_rows
-    zero = neg_half_norms.dtype.type(0)
-    for j in range(0, n_clusters, 2):
-        both = j + 1 < n_clusters
-        _score_pair(x_t, width, centers, neg_half_norms, j, both, scores)
-        if not both:
-            if runner_up:
-                _take_best2(scores[0], zero, j, width, best_score, second_score, best)
-            else:
-                _take_best(scores[0], zero, j, width, best_score, best)
-        elif runner_up:
-            _take_best2_pair(scores[0], scores[1], j, width, best_score, second_score, best)
-        else:
-            _take_best_pair(scores[0], scores[1], j, width, best_score, best)
+    for j in range(0, n_clusters, 4):
+        _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, second_score,
+                    best)
     return n_rows
 
 
@@ -353,15 +352,16 @@ def tile_buffers(n_features, n_clusters, dtype, blas):
     """The per-thread work space of the tile kernels, as one tuple.
 
     (x_t, scores, best_score, second_score, best, rows, products, blas):
-    the gathered transposed rows (d, TILE), two score rows (2, TILE), the
-    best and runner-up scores and the best centre per slot, a row-index
-    buffer, the BLAS products (k, TILE) (a 1 x 1 stand-in without BLAS) and
-    the flag itself.
+    the gathered transposed rows (d rounded up to a multiple of 4, TILE; the
+    rows past d stay zero, see :func:`_score_quad`), four rows of partial
+    scores (4, TILE), the best and runner-up scores and the best centre per
+    slot, a row-index buffer, the BLAS products (k, TILE) (a 1 x 1 stand-in
+    without BLAS) and the flag itself.
     """
-    # Slots past a tile's width are read only by BLAS (which needs them finite).
-    shape = (n_features, TILE)
-    x_t = np.zeros(shape, dtype=dtype) if blas else np.empty(shape, dtype=dtype)
-    scores = np.empty((2, TILE), dtype=dtype)
+    # Zeros: the padding rows are never written, and slots past a tile's
+    # width are read only by BLAS (which needs them finite).
+    x_t = np.zeros(((n_features + 3) // 4 * 4, TILE), dtype=dtype)
+    scores = np.empty((4, TILE), dtype=dtype)
     best_score = np.empty(TILE, dtype=dtype)
     second_score = np.empty(TILE, dtype=dtype)
     best = np.empty(TILE, dtype=np.int32)
