@@ -85,6 +85,34 @@ def test_hamerly_first_passes_set_the_bounds_they_need(rng, max_iter, tol):
     assert_allclose(ours[2], ref[2], rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("spread", [3.0, 0.001], ids=["loose", "tight"])
+def test_hamerly_inertia_from_the_sums_matches_the_direct_sum(rng, monkeypatch, dtype, weighted,
+                                                             spread):
+    # After the settling pass Hamerly takes the inertia from its sums and the
+    # row norms instead of a pass over X; where the clusters are so tight
+    # that the expansion would cancel (the blobs are ~5 apart, spread 0.001)
+    # it must measure the inertia directly.
+    X = blobs(rng, n_per=400, spread=spread, dtype=dtype)
+    X -= X.mean(axis=0)
+    weights = (rng.uniform(0.5, 2.0, X.shape[0]) if weighted else np.ones(X.shape[0])).astype(dtype)
+    direct = []
+    inertia_kernel = single.kernels.inertia
+    monkeypatch.setattr(single.kernels, "inertia",
+                        lambda *args: direct.append(1) or inertia_kernel(*args))
+    labels, inertia, centers, n_iter = single.hamerly(X, weights, X[:5].copy(), max_iter=2,
+                                                      tol=0.0)
+    assert n_iter == 2  # stopped by max_iter: the settling pass ran
+    expected = inertia_kernel(X, weights, centers, labels)
+    if spread > 1:
+        assert not direct
+        assert_allclose(inertia, expected, rtol=1e-13)
+    else:
+        assert direct
+        assert inertia == expected
+
+
 def test_float32_bounds_round_outward():
     # Hamerly keeps float32 bounds: an upper bound is stored rounded up and a
     # lower bound rounded down, also beyond float32's range (float64 X).
