@@ -1,3 +1,4 @@
+import importlib
 import subprocess
 import sys
 
@@ -10,10 +11,12 @@ def test_version_is_exposed():
     assert isinstance(clustra.__version__, str) and clustra.__version__.count(".") >= 1
 
 
-def test_import_is_light():
-    # Importing clustra must not drag in numba, scikit-learn or pandas.
+@pytest.mark.parametrize("modules", ["clustra", "clustra.metrics, clustra.selection, clustra.plot"])
+def test_import_is_light(modules):
+    # Importing clustra must not drag in numba, scikit-learn, pandas or
+    # matplotlib; nor must its subpackages, whose names load on first use too.
     code = (
-        "import sys, clustra; "
+        f"import sys, {modules}; "
         "heavy = [m for m in ('numba', 'sklearn', 'pandas', 'matplotlib') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
@@ -24,6 +27,18 @@ def test_import_is_light():
 def test_unknown_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'NotThere'"):
         clustra.NotThere  # noqa: B018
+
+
+@pytest.mark.parametrize("package", ["clustra", "clustra.metrics", "clustra.selection",
+                                     "clustra.plot"])
+def test_every_public_name_resolves_once(package):
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        value = getattr(module, name)
+        assert vars(module)[name] is value  # cached: the next lookup is a plain attribute
+        assert name in dir(module)
+    with pytest.raises(AttributeError, match=f"module '{package}' has no attribute 'nope'"):
+        module.nope  # noqa: B018
 
 
 def test_thread_limit_nests_and_restores():

@@ -14,59 +14,43 @@ Example
 
 from __future__ import annotations
 
-import importlib
-
 from clustra._config import get_num_threads, set_num_threads, thread_limit
+from clustra._lazy import lazy_exports
 from clustra._version import __version__
 
-# Public name -> module that defines it. Resolved lazily by ``__getattr__``.
-_LAZY_NAMES: dict[str, str] = {
+# Public name -> module that defines it, imported on first use (see clustra._lazy).
+_NAMES: dict[str, str] = {
     # K-Means family
-    "KMeans": "clustra.cluster.kmeans",
-    "MiniBatchKMeans": "clustra.cluster.kmeans",
-    "k_means": "clustra.cluster.kmeans",
-    "kmeans_plusplus": "clustra.cluster.kmeans",
+    "KMeans": ".cluster.kmeans",
+    "MiniBatchKMeans": ".cluster.kmeans",
+    "k_means": ".cluster.kmeans",
+    "kmeans_plusplus": ".cluster.kmeans",
     # density
-    "DBSCAN": "clustra.cluster.dbscan",
-    "dbscan": "clustra.cluster.dbscan",
-    "DegenerateClusteringWarning": "clustra.cluster.dbscan",
-    "suggest_eps": "clustra.selection.eps",
+    "DBSCAN": ".cluster.dbscan",
+    "dbscan": ".cluster.dbscan",
+    "DegenerateClusteringWarning": ".cluster.dbscan",
+    "suggest_eps": ".selection.eps",
     # hierarchy
-    "AgglomerativeClustering": "clustra.cluster.hierarchy",
-    "linkage": "clustra.cluster.hierarchy",
-    "ClusterTree": "clustra.cluster.hierarchy",
-    "tree_from_linkage": "clustra.cluster.hierarchy",
-    "LinkageMemoryError": "clustra.cluster.hierarchy",
+    "AgglomerativeClustering": ".cluster.hierarchy",
+    "linkage": ".cluster.hierarchy",
+    "ClusterTree": ".cluster.hierarchy",
+    "tree_from_linkage": ".cluster.hierarchy",
+    "LinkageMemoryError": ".cluster.hierarchy",
     # selection
-    "choose_k": "clustra.selection.sweep",
+    "choose_k": ".selection.sweep",
     # workflow
-    "run": "clustra.workflow",
+    "run": ".workflow",
 }
 
-_LAZY_MODULES = ("cluster", "metrics", "selection", "plot", "report", "workflow", "io", "cli")
+_SUBMODULES = ("cluster", "metrics", "selection", "plot", "report", "workflow", "io", "cli")
 
 __all__ = [
     "__version__",
     "get_num_threads",
     "set_num_threads",
     "thread_limit",
-    *_LAZY_NAMES,
+    *_NAMES,
 ]
 
 
-def __getattr__(name: str):
-    module_name = _LAZY_NAMES.get(name)
-    if module_name is not None:
-        value = getattr(importlib.import_module(module_name), name)
-        globals()[name] = value
-        return value
-    if name in _LAZY_MODULES:
-        module = importlib.import_module(f"clustra.{name}")
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'clustra' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__) | set(_LAZY_MODULES))
-
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES, _SUBMODULES)

@@ -9,42 +9,30 @@ use, so ``import clustra.metrics`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
+from clustra._lazy import lazy_exports
 
-_LAZY_NAMES = {
-    "silhouette_score": "internal",
-    "silhouette_samples": "internal",
-    "silhouette_estimate": "internal",
-    "SilhouetteEstimate": "internal",
-    "calinski_harabasz_score": "internal",
-    "davies_bouldin_score": "internal",
-    "dunn_index": "internal",
-    "inertia": "internal",
-    "adjusted_rand_score": "external",
-    "rand_score": "external",
-    "adjusted_mutual_info_score": "external",
-    "normalized_mutual_info_score": "external",
-    "mutual_info_score": "external",
-    "fowlkes_mallows_score": "external",
-    "homogeneity_completeness_v_measure": "external",
-    "homogeneity_score": "external",
-    "completeness_score": "external",
-    "v_measure_score": "external",
-    "contingency_matrix": "external",
-    "dbcv_score": "density",
+_NAMES = {
+    "silhouette_score": ".internal",
+    "silhouette_samples": ".internal",
+    "silhouette_estimate": ".internal",
+    "SilhouetteEstimate": ".internal",
+    "calinski_harabasz_score": ".internal",
+    "davies_bouldin_score": ".internal",
+    "dunn_index": ".internal",
+    "inertia": ".internal",
+    "adjusted_rand_score": ".external",
+    "rand_score": ".external",
+    "adjusted_mutual_info_score": ".external",
+    "normalized_mutual_info_score": ".external",
+    "mutual_info_score": ".external",
+    "fowlkes_mallows_score": ".external",
+    "homogeneity_completeness_v_measure": ".external",
+    "homogeneity_score": ".external",
+    "completeness_score": ".external",
+    "v_measure_score": ".external",
+    "contingency_matrix": ".external",
+    "dbcv_score": ".density",
 }
 
-__all__ = sorted(_LAZY_NAMES)
-
-
-def __getattr__(name: str):
-    module = _LAZY_NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clustra.metrics' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"clustra.metrics.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__ = sorted(_NAMES)
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES)

@@ -8,31 +8,19 @@ the Axes; ``ax.figure`` is the Figure.
 
 from __future__ import annotations
 
-import importlib
+from clustra._lazy import lazy_exports
 
-_FUNCTIONS = {
-    "plot_projection": "clustra.plot.projection",
-    "project_2d": "clustra.plot.projection",
-    "plot_cluster_sizes": "clustra.plot.sizes",
-    "plot_cluster_profiles": "clustra.plot.profiles",
-    "cluster_profiles": "clustra.plot.profiles",
-    "plot_selection": "clustra.plot.selection",
-    "plot_k_distance": "clustra.plot.selection",
-    "plot_silhouette": "clustra.plot.silhouette",
-    "plot_dendrogram": "clustra.plot.dendrogram",
+_NAMES = {
+    "plot_projection": ".projection",
+    "project_2d": ".projection",
+    "plot_cluster_sizes": ".sizes",
+    "plot_cluster_profiles": ".profiles",
+    "cluster_profiles": ".profiles",
+    "plot_selection": ".selection",
+    "plot_k_distance": ".selection",
+    "plot_silhouette": ".silhouette",
+    "plot_dendrogram": ".dendrogram",
 }
 
-__all__ = list(_FUNCTIONS)
-
-
-def __getattr__(name: str):
-    module = _FUNCTIONS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clustra.plot' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__ = list(_NAMES)
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES)
