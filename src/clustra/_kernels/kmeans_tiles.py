@@ -247,11 +247,11 @@ def _take_best2(values, offset, j, width, best_score, second_score, best):
     Branch-free, so that the loop vectorises; ties keep the lower index.
     """
     for r in range(width):
-        s = values[r] + offset
-        better = s > best_score[r]
-        second_score[r] = best_score[r] if better else max(second_score[r], s)
-        best_score[r] = s if better else best_score[r]
-        best[r] = j if better else best[r]
+        top, second, label = _fold1(best_score[r], second_score[r], best[r], values[r] + offset,
+                                    j)
+        best_score[r] = top
+        second_score[r] = second
+        best[r] = label
 
 
 @njit(cache=True, inline="always")
@@ -282,15 +282,8 @@ def _take_best_of_products(products, neg_half_norms, width, best_score, second_s
                           neg_half_norms[j + 3])
         if runner_up:
             for r in range(width):
-                top = best_score[r]
-                second = second_score[r]
-                label = best[r]
-                for s, q in ((p0[r] + o0, j), (p1[r] + o1, j + 1), (p2[r] + o2, j + 2),
-                             (p3[r] + o3, j + 3)):
-                    better = s > top
-                    second = top if better else max(second, s)
-                    top = s if better else top
-                    label = q if better else label
+                scores = (p0[r] + o0, p1[r] + o1, p2[r] + o2, p3[r] + o3)
+                top, second, label = _fold4(scores, j, best_score[r], second_score[r], best[r])
                 best_score[r] = top
                 second_score[r] = second
                 best[r] = label
