@@ -75,7 +75,7 @@ def _sklearn(algorithm):
 class _FaissResult:
     def __init__(self, centers, n_iter, X):
         from clustra._kernels.kmeans import inertia
-        from clustra.cluster._kmeans_single import assign_labels
+        from clustra.cluster.kmeans._single import assign_labels
 
         centers = np.ascontiguousarray(centers, dtype=X.dtype)
         labels = assign_labels(X, centers)

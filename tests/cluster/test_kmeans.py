@@ -10,8 +10,8 @@ from sklearn import cluster as skcluster
 
 import clustra
 from clustra._kernels import kmeans_hamerly
-from clustra.cluster import _kmeans_single as single
 from clustra.cluster.kmeans import KMeans, k_means, kmeans_plusplus
+from clustra.cluster.kmeans import _single as single
 
 ALGORITHMS = ["lloyd", "hamerly", "elkan", "auto"]
 
@@ -230,7 +230,7 @@ def test_float32_screen_at_the_ends_of_the_range(rng, monkeypatch, scale):
 def test_float32_screen_only_when_memory_allows(rng):
     # The float32 copy is an optimisation: it is not made when it would take
     # more than half the memory available (and the fit is the same without).
-    from clustra.cluster._memory import set_memory_limit
+    from clustra.cluster._common import set_memory_limit
 
     X = blobs(rng, n_per=100, n_features=8)
     norms = (X * X).sum(1)

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_array_equal
 
-from clustra.cluster import _kmeans_single as single
 from clustra.cluster.kmeans import KMeans
+from clustra.cluster.kmeans import _single as single
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

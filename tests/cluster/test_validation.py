@@ -4,7 +4,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from clustra.cluster._validation import (
+from clustra.cluster._common import (
     check_finite,
     check_n_clusters,
     check_sample_weight,

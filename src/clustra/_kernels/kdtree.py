@@ -71,6 +71,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
+from clustra._kernels.arrays import writeable
 from clustra._kernels.distances import (  # noqa: F401 - re-exported for kernels' callers
     CHEBYSHEV,
     COSINE,
@@ -117,7 +118,7 @@ def build_kdtree(X: np.ndarray, leaf_size: int = 32) -> KDTree:
     """
     if leaf_size < 1:
         raise ValueError(f"leaf_size must be at least 1, got {leaf_size}.")
-    X = _writable_float64(X)
+    X = writeable(X, np.float64)
     n_samples = X.shape[0]
     n_nodes = 2 ** n_levels_for(n_samples, leaf_size) - 1
     index, node_start, node_end, lower, upper = _build(X, n_nodes)
@@ -588,12 +589,6 @@ def nearest_masked(data, index, node_start, node_end, lower, upper, mask, querie
     return out
 
 
-def _writable_float64(X) -> np.ndarray:
-    """C-contiguous, writable float64 (a read-only array is a separate numba type)."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    return X if X.flags.writeable else X.copy()
-
-
 def tree_arrays(tree: KDTree) -> tuple:
     """The arrays most kernels take, in their order: data, index, node_start, node_end,
     lower, upper."""
@@ -603,7 +598,7 @@ def tree_arrays(tree: KDTree) -> tuple:
 def kneighbors(tree: KDTree, queries: np.ndarray, k: int, code: int, p: float,
                exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Python entry to :func:`knn` (reduced distances, original rows)."""
-    queries = _writable_float64(queries)
+    queries = writeable(queries, np.float64)
     return knn(*tree_arrays(tree), queries, int(k), bool(exclude_self), int(code), float(p))
 
 

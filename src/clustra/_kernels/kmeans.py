@@ -379,7 +379,7 @@ def centres_from_sums(sums, weight_sums, centers_old):
     A cluster with no weight takes the heaviest cluster's mean: that happens
     only when there are fewer distinct points than clusters (as in
     scikit-learn); empty clusters are relocated before this, see
-    ``clustra.cluster._kmeans_single.relocate_empty_clusters``. Returns
+    ``clustra.cluster.kmeans._single.relocate_empty_clusters``. Returns
     ``(centers, shift)``, ``shift`` (k,) float64 the distance between the new
     and the old centre. Compiled rather than a dozen numpy calls: it runs
     once per iteration (14-24 us in numpy, 3 us here).

@@ -1,1 +1,32 @@
-"""scikit-learn-compatible estimators and their functional forms, one module per family."""
+"""scikit-learn-compatible estimators and their functional forms, one subpackage per family.
+
+Each family (``kmeans``, ``dbscan``, ``hierarchy`` ...) is a folder holding its
+estimator, functional form and private helpers; what families share lives in
+:mod:`clustra.cluster._common` (input checks, the memory guard) and
+:mod:`clustra.cluster._params` (declared parameters), and below in
+:mod:`clustra._kernels`. Names are imported on first use, so this package is
+cheap to import.
+"""
+
+from __future__ import annotations
+
+from clustra._lazy import lazy_exports
+
+_NAMES: dict[str, str] = {
+    "KMeans": ".kmeans",
+    "MiniBatchKMeans": ".kmeans",
+    "k_means": ".kmeans",
+    "kmeans_plusplus": ".kmeans",
+    "DBSCAN": ".dbscan",
+    "dbscan": ".dbscan",
+    "DegenerateClusteringWarning": ".dbscan",
+    "AgglomerativeClustering": ".hierarchy",
+    "linkage": ".hierarchy",
+    "ClusterTree": ".hierarchy",
+    "tree_from_linkage": ".hierarchy",
+    "LinkageMemoryError": ".hierarchy",
+}
+
+__all__ = list(_NAMES)
+
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("kmeans", "dbscan", "hierarchy"))

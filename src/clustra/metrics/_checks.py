@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from clustra.cluster._validation import _reject_text, check_finite
+from clustra.cluster._common import _reject_text, check_finite
 
 NOISE_OPTIONS = ("exclude", "cluster")
 

@@ -61,10 +61,10 @@ def kmeans_fits(X, k_values, estimator, on_fit=None) -> dict[int, tuple]:
     """
     from sklearn.base import clone
 
-    from clustra.cluster import _kmeans_single as single
-    from clustra.cluster._kmeans_base import resolve_n_init
-    from clustra.cluster._validation import check_sample_weight
+    from clustra.cluster._common import check_sample_weight
+    from clustra.cluster.kmeans import _single as single
     from clustra.cluster.kmeans import centre_on_mean, choose_algorithm, warn_if_clusters_empty
+    from clustra.cluster.kmeans._base import resolve_n_init
 
     model = clone(estimator)
     weights = check_sample_weight(None, X.shape[0], X.dtype)

@@ -110,8 +110,8 @@ def suggest_eps(X, min_samples: int = 5, metric: str = "euclidean", *, p: float 
     from numbers import Integral
 
     from clustra._config import kernel_threads
-    from clustra.cluster._validation import validate_X
-    from clustra.cluster.dbscan import METRICS
+    from clustra.cluster._common import validate_X
+    from clustra.cluster.dbscan._estimator import METRICS
 
     if isinstance(min_samples, bool) or not isinstance(min_samples, Integral) or min_samples < 2:
         raise ValueError(

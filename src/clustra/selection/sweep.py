@@ -110,7 +110,7 @@ class KSelection:
         -------
         ndarray of Axes
         """
-        from clustra.selection._plot import plot_selection
+        from clustra.plot._selection_draw import plot_selection
 
         return plot_selection(self, ax)
 

@@ -21,7 +21,7 @@ import numpy as np
 from clustra._kernels import kmeans as kernels
 from clustra._kernels import kmeans_hamerly as hamerly_kernels
 from clustra._kernels import kmeanspp as pp_kernels
-from clustra.cluster._memory import available_memory
+from clustra.cluster._common import available_memory
 
 
 @contextlib.contextmanager

@@ -148,7 +148,7 @@ def single_on_graph(graph_distances, n: int) -> np.ndarray:
     """Single linkage along the edges: the graph's minimum spanning tree, relabelled."""
     from scipy.sparse.csgraph import minimum_spanning_tree
 
-    from clustra.cluster._linkage import _mst_linkage
+    from clustra.cluster.hierarchy._linkage import _mst_linkage
 
     coo = graph_distances.tocoo()
     # Zero-length edges would vanish from a sparse matrix: shift every weight by one.

@@ -17,14 +17,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from clustra._config import kernel_threads
 from clustra._kernels import kmeans as kernels
-from clustra.cluster import _kmeans_single as single
-from clustra.cluster._validation import (
+from clustra.cluster._common import (
     FLOAT_DTYPES,
     check_finite,
     check_n_clusters,
     check_sample_weight,
     validate_X,
+    writeable,
 )
+from clustra.cluster.kmeans import _single as single
 
 INIT_CHOICES = ("k-means++", "random")
 
@@ -84,11 +85,6 @@ def check_centers(centers, n_clusters: int, n_features: int, dtype, what: str) -
         )
     check_finite(centers, name=what)
     return centers
-
-
-def writeable(X: np.ndarray) -> np.ndarray:
-    """X, copied if read-only: numba compiles every kernel again for read-only arrays."""
-    return X if X.flags.writeable else X.copy()
 
 
 def same_clustering(labels_a: np.ndarray, labels_b: np.ndarray, n_clusters: int) -> bool:

@@ -10,7 +10,10 @@ import numpy as np
 
 from clustra._kernels import dbscan as kernels
 from clustra._kernels import distances, grid, kdtree
-from clustra._kernels.kdtree import _writable_float64
+from clustra._kernels.arrays import writeable
+
+# "auto" uses the grid up to this many features (benchmarks/workloads/dbscan.py).
+GRID_MAX_FEATURES = 3
 
 # Minkowski power of each box-bounded metric code, for the grid's cell side.
 _GRID_POWER = {kdtree.SQEUCLIDEAN: 2.0, kdtree.MANHATTAN: 1.0, kdtree.CHEBYSHEV: np.inf}
@@ -54,11 +57,9 @@ def choose_algorithm(space: _Space, requested: str, n_features_max: int) -> str:
 
 def fit_labels(X, weights, params):
     """Return ``(core_mask, labels, algorithm_used)`` for validated ``X``."""
-    from clustra.cluster.dbscan import GRID_MAX_FEATURES
-
     # Distances are computed in float64 anyway; one dtype keeps numba's
     # specialisations (and compile time) to one per kernel.
-    X = X if hasattr(X, "tocsr") else _writable_float64(X)
+    X = X if hasattr(X, "tocsr") else writeable(X, np.float64)
     if params["metric"] == "precomputed":
         if hasattr(X, "tocsr"):
             core, comp = _fit_sparse(X, weights, params)
@@ -186,7 +187,7 @@ def _unsort(core_sorted, comp_sorted, index):
 def predict_labels(model, X):
     """Labels of new rows: the cluster of the nearest core point within eps, else -1."""
     params = model._params
-    X = X if hasattr(X, "tocsr") else _writable_float64(X)
+    X = X if hasattr(X, "tocsr") else writeable(X, np.float64)
     n_queries = X.shape[0]
     labels = model.labels_[model.core_sample_indices_]
     if labels.shape[0] == 0:
@@ -203,12 +204,12 @@ def predict_labels(model, X):
             nearest = kernels.brute_nearest_core(X, X, core_mask, no_skip, params["eps"],
                                                  kernels.PRECOMPUTED, 0.0)
         return np.where(nearest >= 0, model.labels_[np.maximum(nearest, 0)], -1)
-    components = _writable_float64(model.components_)
+    components = writeable(model.components_, np.float64)
     queries_space = working_space(X, params, model._algorithm != "brute")
     core_space = working_space(components, params, model._algorithm != "brute")
     if queries_space.code in kdtree.BOX_BOUNDED and core_space.code in kdtree.BOX_BOUNDED:
         tree = kdtree.build_kdtree(core_space.data, params["leaf_size"])
-        queries = _writable_float64(queries_space.data)
+        queries = writeable(queries_space.data, np.float64)
         nearest = kdtree.nearest_masked(*kdtree.tree_arrays(tree),
                                         np.ones(components.shape[0], dtype=np.bool_), queries,
                                         core_space.rradius, core_space.code, core_space.p)

@@ -15,8 +15,8 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
 from clustra._config import kernel_threads
-from clustra.cluster import _dbscan_backends as _backends
-from clustra.cluster._validation import check_sample_weight, validate_X
+from clustra.cluster._common import check_sample_weight, validate_X
+from clustra.cluster.dbscan import _backends
 
 __all__ = ["DBSCAN", "dbscan", "DegenerateClusteringWarning"]
 
@@ -24,8 +24,6 @@ METRICS = ("euclidean", "manhattan", "chebyshev", "minkowski", "cosine", "havers
            "precomputed")
 _ALIASES = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}
 ALGORITHMS = ("auto", "grid", "kdtree", "brute")
-# "auto" uses the grid up to this many features (benchmarks/workloads/dbscan.py).
-GRID_MAX_FEATURES = 3
 
 
 class DegenerateClusteringWarning(UserWarning):

@@ -19,8 +19,15 @@ from sklearn.utils import check_random_state
 
 from clustra._config import kernel_threads
 from clustra._kernels import kmeans as kernels
-from clustra.cluster import _kmeans_single as single
-from clustra.cluster._kmeans_base import (
+from clustra.cluster._common import (
+    FLOAT_DTYPES,
+    check_finite,
+    check_n_clusters,
+    check_sample_weight,
+    validate_X,
+)
+from clustra.cluster.kmeans import _single as single
+from clustra.cluster.kmeans._base import (
     BaseKMeans,
     check_positive_int,
     initial_centers,
@@ -28,14 +35,7 @@ from clustra.cluster._kmeans_base import (
     same_clustering,
     writeable,
 )
-from clustra.cluster._minibatch import MiniBatchKMeans
-from clustra.cluster._validation import (
-    FLOAT_DTYPES,
-    check_finite,
-    check_n_clusters,
-    check_sample_weight,
-    validate_X,
-)
+from clustra.cluster.kmeans._minibatch import MiniBatchKMeans
 
 __all__ = ["KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus"]
 

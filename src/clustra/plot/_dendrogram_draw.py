@@ -1,4 +1,4 @@
-"""Dendrogram drawing for :class:`~clustra.cluster._tree.ClusterTree` (matplotlib, lazily).
+"""Dendrogram drawing for :class:`~clustra.cluster.hierarchy.ClusterTree` (matplotlib, lazily).
 
 No recursion anywhere (trees of any depth draw), one ``LineCollection`` per
 colour (100,000 leaves draw in seconds), branch and leaf colours taken from the

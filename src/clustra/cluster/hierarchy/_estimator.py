@@ -18,10 +18,15 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from clustra._config import kernel_threads
-from clustra.cluster._linkage import compute_linkage
-from clustra.cluster._memory import LinkageMemoryError, available_memory, set_memory_limit
-from clustra.cluster._tree import ClusterTree, tree_from_linkage
-from clustra.cluster._validation import check_n_clusters, validate_X
+from clustra.cluster._common import (
+    LinkageMemoryError,
+    available_memory,
+    check_n_clusters,
+    set_memory_limit,
+    validate_X,
+)
+from clustra.cluster.hierarchy._linkage import compute_linkage
+from clustra.cluster.hierarchy._tree import ClusterTree, tree_from_linkage
 
 __all__ = [
     "AgglomerativeClustering",
@@ -98,7 +103,7 @@ def linkage(X, method: str = "single", metric: str = "euclidean", *,
 
 def _build_tree(X, linkage_name, metric, connectivity):
     """Z (SciPy layout) and the number of connected components of the graph."""
-    from clustra.cluster import _graph
+    from clustra.cluster.hierarchy import _graph
 
     n = X.shape[0]
     precomputed = metric == "precomputed"
@@ -288,7 +293,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self, "labels_")
         X = validate_X(self, X, reset=False)
-        from clustra.cluster._predict import assign
+        from clustra.cluster.hierarchy._predict import assign
 
         return assign(X, self._fit_X, self.labels_, self.n_clusters_, self.linkage,
                       _METRIC_ALIASES.get(self.metric, self.metric))

@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 
 from clustra._kernels import kmeans as kernels
-from clustra.cluster import _kmeans_single as single
-from clustra.cluster._kmeans_base import (
+from clustra.cluster._common import FLOAT_DTYPES, check_sample_weight, validate_X
+from clustra.cluster.kmeans import _single as single
+from clustra.cluster.kmeans._base import (
     BaseKMeans,
     check_non_negative_real,
     check_positive_int,
@@ -17,7 +18,6 @@ from clustra.cluster._kmeans_base import (
     tolerance,
     writeable,
 )
-from clustra.cluster._validation import FLOAT_DTYPES, check_sample_weight, validate_X
 
 
 def minibatch_step(X, weights, centers, counts, random_state, reassign, reassignment_ratio):

@@ -118,7 +118,7 @@ class ClusterTree:
         return self._max_heights
 
     def _threshold_for(self, n_clusters) -> float:
-        from clustra.cluster._validation import check_n_clusters
+        from clustra.cluster._common import check_n_clusters
 
         k = check_n_clusters(n_clusters, self.n_leaves)
         self._monotone_heights()
@@ -162,7 +162,7 @@ class ClusterTree:
     def cut_exact(self, n_clusters: int) -> np.ndarray:
         """Exactly ``n_clusters`` clusters: undo the last ``n_clusters - 1`` merges (sklearn)."""
         from clustra._kernels.linkage import labels_from_rows
-        from clustra.cluster._validation import check_n_clusters
+        from clustra.cluster._common import check_n_clusters
 
         k = check_n_clusters(n_clusters, self.n_leaves)
         keep = np.arange(self.n_leaves - 1) < self.n_leaves - k
@@ -200,7 +200,7 @@ class ClusterTree:
 
     # -- quality and ordering ----------------------------------------------------
     def _condensed(self, X_or_condensed):
-        from clustra.cluster._linkage import _condensed, check_linkage_input
+        from clustra.cluster.hierarchy._linkage import _condensed, check_linkage_input
 
         source = self._data if X_or_condensed is None else X_or_condensed
         if source is None:
@@ -241,9 +241,9 @@ class ClusterTree:
                         above_color: str = "0.55"):
         """Draw the dendrogram with matplotlib and return the Axes.
 
-        See :func:`clustra.cluster._dendrogram.plot_dendrogram` for the parameters.
+        See :func:`clustra.plot._dendrogram_draw.plot_dendrogram` for the parameters.
         """
-        from clustra.cluster._dendrogram import plot_dendrogram
+        from clustra.plot._dendrogram_draw import plot_dendrogram
 
         return plot_dendrogram(self, ax=ax, n_clusters=n_clusters, truncate=truncate,
                                labels=labels, orientation=orientation,

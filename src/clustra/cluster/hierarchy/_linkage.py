@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from clustra.cluster._memory import check_matrix_fits
-from clustra.cluster._validation import check_finite
+from clustra._kernels.arrays import writeable
+from clustra.cluster._common import check_finite, check_matrix_fits
 
 METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median")
 EUCLIDEAN_METHODS = ("ward", "centroid", "median")
@@ -57,13 +57,6 @@ def n_from_condensed(length: int) -> int:
     return n
 
 
-def _writable(X) -> np.ndarray:
-    """float64, C-contiguous and writeable (a read-only array would make numba compile
-    every kernel a second time)."""
-    data = np.ascontiguousarray(X, dtype=np.float64)
-    return data if data.flags.writeable else data.copy()
-
-
 def check_linkage_input(X, method: str, metric: str):
     """Return ``(data, is_condensed, n)`` with data float64 C-contiguous and checked."""
     _method_code(method)
@@ -75,7 +68,7 @@ def check_linkage_input(X, method: str, metric: str):
         )
     if X.ndim == 1:
         n = n_from_condensed(X.shape[0])
-        data = _writable(X)
+        data = writeable(X, np.float64)
         check_finite(data, name="the condensed distance vector")
         if (data < 0).any():
             raise ValueError(
@@ -103,7 +96,7 @@ def check_linkage_input(X, method: str, metric: str):
             'Use metric="euclidean", or a method that works with any metric '
             '("single", "complete", "average", "weighted").'
         )
-    data = _writable(X)
+    data = writeable(X, np.float64)
     check_finite(data, name="X")
     return data, False, data.shape[0]
 
