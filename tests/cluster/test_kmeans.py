@@ -532,7 +532,7 @@ def test_array_init_with_n_init_warns(rng):
     ],
 )
 def test_auto_rule(algorithm, shape, expected):
-    from clustra.cluster.kmeans import choose_algorithm
+    from clustra.cluster.kmeans._estimator import choose_algorithm
 
     n_samples, n_features, n_clusters = shape
     assert choose_algorithm(algorithm, n_samples, n_clusters, n_features) == expected

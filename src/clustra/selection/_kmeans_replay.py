@@ -63,8 +63,12 @@ def kmeans_fits(X, k_values, estimator, on_fit=None) -> dict[int, tuple]:
 
     from clustra.cluster._common import check_sample_weight
     from clustra.cluster.kmeans import _single as single
-    from clustra.cluster.kmeans import centre_on_mean, choose_algorithm, warn_if_clusters_empty
     from clustra.cluster.kmeans._base import resolve_n_init
+    from clustra.cluster.kmeans._estimator import (
+        centre_on_mean,
+        choose_algorithm,
+        warn_if_clusters_empty,
+    )
 
     model = clone(estimator)
     weights = check_sample_weight(None, X.shape[0], X.dtype)
