@@ -1,0 +1,45 @@
+"""Bisecting K-Means kernels: the inertia of every cluster in one pass.
+
+``X`` is a C-contiguous ``(n_samples, n_features)`` array of float32 or
+float64, ``weights`` ``(n_samples,)`` of X's dtype, ``centers``
+``(n_clusters, n_features)`` of X's dtype and ``labels`` ``(n_samples,)``
+int32 with values in ``0 .. n_clusters - 1``. Rows are taken in chunks of
+:data:`CHUNK`, each chunk writing its own float64 partial sums, added in chunk
+order: the result does not depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+CHUNK = 1024
+
+
+@njit(parallel=True, cache=True)
+def inertia_per_cluster(X, weights, centers, labels):
+    """(n_clusters,) float64: each cluster's weighted sum of squared distances to its centre.
+
+    A chunk adds its rows' terms per cluster and feature (a loop over the
+    features that vectorises), then folds the features; chunks are added in
+    chunk order.
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers.shape[0]
+    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    partial = np.zeros((total_chunks, n_clusters))
+    for chunk in prange(total_chunks):
+        by_feature = np.zeros((n_clusters, n_features))
+        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+            weight = np.float64(weights[i])
+            label = labels[i]
+            for f in range(n_features):
+                diff = np.float64(X[i, f]) - np.float64(centers[label, f])
+                by_feature[label, f] += weight * (diff * diff)
+        for j in range(n_clusters):
+            partial[chunk, j] = by_feature[j].sum()
+    result = np.zeros(n_clusters)
+    for chunk in range(total_chunks):
+        for j in range(n_clusters):
+            result[j] += partial[chunk, j]
+    return result
