@@ -43,3 +43,23 @@ def inertia_per_cluster(X, weights, centers, labels):
         for j in range(n_clusters):
             result[j] += partial[chunk, j]
     return result
+
+
+@njit(parallel=True, cache=True)
+def take_rows(X, rows):
+    """``X[rows]``: a new C-contiguous ``(rows.size, n_features)`` array of X's dtype.
+
+    ``rows`` is int64 (intp), each in ``0 .. n_samples - 1``. numpy's fancy
+    indexing copies on one thread; the copy is memory-bound and two threads
+    move it faster.
+    """
+    n_rows = rows.shape[0]
+    n_features = X.shape[1]
+    out = np.empty((n_rows, n_features), dtype=X.dtype)
+    total_chunks = (n_rows + CHUNK - 1) // CHUNK
+    for chunk in prange(total_chunks):
+        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_rows)):
+            row = rows[i]
+            for f in range(n_features):
+                out[i, f] = X[row, f]
+    return out

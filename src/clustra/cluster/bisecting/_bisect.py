@@ -93,7 +93,7 @@ def bisect(X, weights, n_clusters: int, settings: SplitSettings, random_state) -
         node = leaves[position]
         left, right = 2 * step + 1, 2 * step + 2
         node_rows = rows.pop(node)
-        X_node = X if node_rows is None else X[node_rows]
+        X_node = X if node_rows is None else steps.take_rows(X, node_rows)
         w_node = weights if node_rows is None else weights[node_rows]
         _check_splittable(X_node.shape[0], settings.kind, node, n_clusters)
         split_labels, split_centers = steps.best_two_means(

@@ -77,8 +77,8 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         The 2-means run: 'lloyd' scores every row at every iteration;
         'hamerly' (and its synonym 'elkan', the bounded exact variant) keeps
         distance bounds and skips rows they settle, with the same iterates.
-        'auto' takes Hamerly from 8 features up, Lloyd below. The results do
-        not depend on it.
+        'auto' is Lloyd (with two centres, Hamerly's bounds cost more than
+        they save). The results do not depend on it.
     bisecting_strategy : {'biggest_inertia', 'largest_cluster'}, default='biggest_inertia'
         Which cluster to split next: the one with the largest inertia, or the
         one with the most rows (the first in depth-first order among equals).
@@ -184,7 +184,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             n_init=int(self.n_init),
             max_iter=int(self.max_iter),
             tol=float(self.tol),
-            run=steps.run_name(self.algorithm, X.shape[1]),
+            run=steps.run_name(self.algorithm),
             verbose=self.verbose,
         )
         random_state = check_random_state(self.random_state)

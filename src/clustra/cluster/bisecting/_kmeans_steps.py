@@ -10,7 +10,8 @@ met in one module:
   a callable's centres, drawing from the random state in scikit-learn's order;
 - ``single.assign_labels``: the nearest centre of every row;
 - ``single.threads_for``: no more threads than chunks of rows;
-- the kernels ``inertia`` and ``distances``.
+- the kernels ``inertia`` and ``distances`` (and this family's own
+  ``inertia_per_cluster`` and ``take_rows``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import contextlib
 import numpy as np
 
 from clustra._config import kernel_threads
-from clustra._kernels.bisecting import inertia_per_cluster
+from clustra._kernels.bisecting import inertia_per_cluster, take_rows
 from clustra._kernels.kmeans import distances, inertia
 from clustra.cluster.kmeans import _single as single
 from clustra.cluster.kmeans._base import initial_centers
@@ -32,18 +33,19 @@ __all__ = [
     "inertia",
     "inertia_per_cluster",
     "run_name",
+    "take_rows",
     "threads",
 ]
 
-# Below this many features Lloyd's pass is cheaper than Hamerly's bookkeeping
-# (the same rule as KMeans's algorithm="auto").
-HAMERLY_MIN_FEATURES = 8
+def run_name(algorithm: str) -> str:
+    """The K-Means run function for ``algorithm`` ('elkan' is the bounded exact variant).
 
-
-def run_name(algorithm: str, n_features: int) -> str:
-    """The K-Means run function for ``algorithm`` ('elkan' is the bounded exact variant)."""
+    'auto' is Lloyd: with two centres a pass scores every row cheaply, and
+    Hamerly's bounds cost more than they save (see benchmarks/workloads/bisecting.py,
+    rows "clustra lloyd" and "clustra hamerly").
+    """
     if algorithm == "auto":
-        return "hamerly" if n_features >= HAMERLY_MIN_FEATURES else "lloyd"
+        return "lloyd"
     return "hamerly" if algorithm == "elkan" else algorithm
 
 
