@@ -9,7 +9,6 @@ is public as ``tree_``.
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -125,6 +124,10 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
     array([0, 1, 0, 1, 0, 1, 1, 1, 1], dtype=int32)
     """
 
+    # The tree reaches n_clusters and no further: a sweep over k fits the largest k and
+    # cuts it (clustra.selection._fitting.labels_for_k).
+    _tree_up_to_n_clusters = True
+
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None)],
         "init": [Options("k-means++", "random"), CALLABLE],
@@ -199,12 +202,15 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             with self._threads(X.shape[0]):
                 result = bisect(X_centred, weights, n_clusters, settings, random_state)
         finally:
-            if in_place and not private:
-                X += x_mean
+            X_centred += x_mean
         self.tree_ = BisectingTree(result, result.labels, x_mean)
         self.labels_ = result.labels
         self.cluster_centers_ = result.centers[result.leaves] + x_mean
-        self.inertia_ = math.fsum(result.inertia[result.leaves])
+        # As scikit-learn: the inertia of the data put back, against the centres put back
+        # (so that clusters of copies of one point have inertia exactly 0).
+        with self._threads(X.shape[0]):
+            self.inertia_ = float(steps.inertia(X_centred, weights, self.cluster_centers_,
+                                                self.labels_))
         self._n_features_out = n_clusters
         return self
 
