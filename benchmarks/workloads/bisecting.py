@@ -6,9 +6,12 @@
 Each for both bisecting strategies, with ``random_state=0`` and every other
 parameter at its default (``init="random"``, ``n_init=1``), so both
 implementations draw the same initial centres for every split and must give
-the same labels. The extra rows "clustra lloyd" and "clustra hamerly" force one
-2-means run; their ratio to clustra's default ("auto", Lloyd) is what
-``_kmeans_steps.run_name`` rests on.
+the same labels. "sklearn 1 thread" holds scikit-learn's OpenMP and BLAS to one
+thread: on a machine shared with other work its threads can spend far longer
+waiting for each other than computing, and that row shows how much. The
+extra rows "clustra lloyd" and "clustra hamerly" force one 2-means run; their
+ratio to clustra's default ("auto", Lloyd) is what ``_kmeans_steps.run_name``
+rests on.
 """
 
 from __future__ import annotations
@@ -38,12 +41,14 @@ def _clustra(strategy, algorithm="auto"):
     return run
 
 
-def _sklearn(strategy):
+def _sklearn(strategy, threads=None):
     def run(inputs):
         from sklearn.cluster import BisectingKMeans
+        from threadpoolctl import threadpool_limits
 
-        return BisectingKMeans(inputs["k"], random_state=0,
-                               bisecting_strategy=strategy).fit(inputs["X"])
+        with threadpool_limits(threads):
+            return BisectingKMeans(inputs["k"], random_state=0,
+                                   bisecting_strategy=strategy).fit(inputs["X"])
 
     return run
 
@@ -75,6 +80,7 @@ def _workload(name, n, d, k, strategy, description, repeat=3):
         clustra=_clustra(strategy),
         anchors={
             "sklearn": _sklearn(strategy),
+            "sklearn 1 thread": _sklearn(strategy, threads=1),
             "clustra lloyd": _clustra(strategy, "lloyd"),
             "clustra hamerly": _clustra(strategy, "hamerly"),
         },

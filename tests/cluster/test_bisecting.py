@@ -205,7 +205,7 @@ def test_plot_dendrogram(blobs):
     ax = tree.plot_dendrogram(n_clusters=3)
     texts = [t.get_text() for t in ax.get_xticklabels()]
     assert sorted(texts) == sorted(f"{i} ({tree.node_size[leaf]})"
-                                   for i, leaf in enumerate(tree._leaves))
+                                   for i, leaf in enumerate(tree.leaf_nodes))
     assert ax.get_ylim()[1] >= tree.heights[0]
     plt.close("all")
 

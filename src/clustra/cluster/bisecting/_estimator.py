@@ -76,8 +76,8 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         The 2-means run: 'lloyd' scores every row at every iteration;
         'hamerly' (and its synonym 'elkan', the bounded exact variant) keeps
         distance bounds and skips rows they settle, with the same iterates.
-        'auto' is Lloyd (with two centres, Hamerly's bounds cost more than
-        they save). The results do not depend on it.
+        'auto' is Lloyd (with two centres Hamerly's bounds save little). The
+        results do not depend on it.
     bisecting_strategy : {'biggest_inertia', 'largest_cluster'}, default='biggest_inertia'
         Which cluster to split next: the one with the largest inertia, or the
         one with the most rows (the first in depth-first order among equals).
@@ -158,7 +158,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         self.n_jobs = n_jobs
 
     def _threads(self, n_rows: int):
-        return steps.threads(None if self.n_jobs == -1 else self.n_jobs, n_rows)
+        return steps.threads(None if self.n_jobs in (None, -1) else int(self.n_jobs), n_rows)
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute the bisecting K-Means clustering.
@@ -203,7 +203,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
                 result = bisect(X_centred, weights, n_clusters, settings, random_state)
         finally:
             X_centred += x_mean
-        self.tree_ = BisectingTree(result, result.labels, x_mean)
+        self.tree_ = BisectingTree(result, x_mean)
         self.labels_ = result.labels
         self.cluster_centers_ = result.centers[result.leaves] + x_mean
         # As scikit-learn: the inertia of the data put back, against the centres put back
@@ -236,7 +236,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         tree = self.tree_
         centers = np.ascontiguousarray(tree.node_centers, dtype=X.dtype)
         split_step = {int(node): step for step, node in enumerate(tree.split_nodes)}
-        leaf_label = {int(node): label for label, node in enumerate(tree._leaves)}
+        leaf_label = {int(node): label for label, node in enumerate(tree.leaf_nodes)}
         labels = np.empty(X.shape[0], dtype=np.int32)
         pending = [(0, np.arange(X.shape[0]))]
         with self._threads(X.shape[0]):

@@ -40,8 +40,9 @@ __all__ = [
 def run_name(algorithm: str) -> str:
     """The K-Means run function for ``algorithm`` ('elkan' is the bounded exact variant).
 
-    'auto' is Lloyd: with two centres a pass scores every row cheaply, and
-    Hamerly's bounds cost more than they save (see benchmarks/workloads/bisecting.py,
+    'auto' is Lloyd: with two centres a pass scores every row cheaply; Hamerly
+    (which also makes a float32 copy of every float64 cluster it splits) was
+    no faster with 16 features and slower with 2 (benchmarks/results/bisecting.md,
     rows "clustra lloyd" and "clustra hamerly").
     """
     if algorithm == "auto":

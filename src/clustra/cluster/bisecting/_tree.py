@@ -29,6 +29,8 @@ class BisectingTree:
     n_samples : int
     split_nodes : ndarray of int64, shape (n_clusters - 1,)
         The node split at each step.
+    leaf_nodes : ndarray of int64, shape (n_clusters,)
+        The final clusters' nodes, in label order (depth-first).
     inertia_removed : ndarray of float64, shape (n_clusters - 1,)
         For each split in order, the node's inertia less its two children's.
     heights : ndarray of float64, shape (n_clusters - 1,)
@@ -45,16 +47,16 @@ class BisectingTree:
         Every node's inertia around its centre, number of rows and weight.
     """
 
-    def __init__(self, bisection, labels: np.ndarray, x_mean: np.ndarray):
+    def __init__(self, bisection, x_mean: np.ndarray):
         self.n_clusters = int(bisection.leaves.size)
-        self.n_samples = int(labels.shape[0])
+        self.n_samples = int(bisection.labels.shape[0])
         self.split_nodes = bisection.split_nodes.copy()
         self.node_centers = bisection.centers + x_mean
         self.node_inertia = bisection.inertia.copy()
         self.node_size = bisection.size.copy()
         self.node_weight = bisection.weight.copy()
-        self._leaves = bisection.leaves.copy()
-        self._labels = labels.copy()
+        self.leaf_nodes = bisection.leaves.copy()
+        self._labels = bisection.labels.copy()
         steps = np.arange(self.n_clusters - 1)
         removed = (self.node_inertia[self.split_nodes] - self.node_inertia[2 * steps + 1]
                    - self.node_inertia[2 * steps + 2])
@@ -75,7 +77,7 @@ class BisectingTree:
         parent = np.zeros(2 * self.n_clusters - 1, dtype=np.int64)
         for step, node in enumerate(self.split_nodes):
             parent[2 * step + 1] = parent[2 * step + 2] = node
-        ancestors = self._leaves.copy()
+        ancestors = self.leaf_nodes.copy()
         while (ancestors > newest).any():
             ancestors = np.where(ancestors > newest, parent[ancestors], ancestors)
         # Final leaves are in depth-first order and each cluster of the cut covers a run of
@@ -185,9 +187,9 @@ class BisectingTree:
             raise ValueError("A tree of one cluster has no splits to draw or export; fit with "
                              "n_clusters >= 2.")
         linkage_id = np.empty(2 * k - 1, dtype=np.int64)
-        linkage_id[self._leaves] = np.arange(k)
+        linkage_id[self.leaf_nodes] = np.arange(k)
         count = np.zeros(2 * k - 1, dtype=np.int64)
-        count[self._leaves] = 1
+        count[self.leaf_nodes] = 1
         Z = np.empty((k - 1, 4))
         for row in range(k - 1):
             step = k - 2 - row
@@ -213,7 +215,7 @@ class BisectingTree:
 
         if labels is None:
             labels = [f"{label} ({self.node_size[leaf]})"
-                      for label, leaf in enumerate(self._leaves)]
+                      for label, leaf in enumerate(self.leaf_nodes)]
         if n_clusters is not None:
             self._check_k(n_clusters)
         tree = ClusterTree(self.to_scipy(), labels)
