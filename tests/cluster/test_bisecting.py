@@ -201,12 +201,18 @@ def test_plot_dendrogram(blobs):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tree = BisectingKMeans(5, random_state=0).fit(blobs).tree_
+    from clustra.plot import plot_dendrogram
+
+    model = BisectingKMeans(5, random_state=0).fit(blobs)
+    tree = model.tree_
     ax = tree.plot_dendrogram(n_clusters=3)
     texts = [t.get_text() for t in ax.get_xticklabels()]
     assert sorted(texts) == sorted(f"{i} ({tree.node_size[leaf]})"
                                    for i, leaf in enumerate(tree.leaf_nodes))
     assert ax.get_ylim()[1] >= tree.heights[0]
+    # The figure the report draws for any model with a tree_.
+    ax = plot_dendrogram(model, n_clusters=5)
+    assert len(ax.get_xticklabels()) == 5
     plt.close("all")
 
 

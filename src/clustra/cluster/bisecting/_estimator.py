@@ -301,10 +301,13 @@ def bisecting_k_means(X, n_clusters=8, *, sample_weight=None, init="random", n_i
     --------
     >>> import numpy as np
     >>> from clustra import bisecting_k_means
-    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
-    >>> centers, labels, inertia = bisecting_k_means(X, n_clusters=2, random_state=0)
+    >>> X = np.array([[1, 1], [10, 1], [3, 1], [10, 0], [2, 1], [10, 2],
+    ...               [10, 8], [10, 9], [10, 10]])
+    >>> centers, labels, inertia = bisecting_k_means(X, n_clusters=3, random_state=0)
+    >>> labels
+    array([0, 2, 0, 2, 0, 2, 1, 1, 1], dtype=int32)
     >>> float(inertia)
-    16.0
+    6.0
     """
     model = BisectingKMeans(
         n_clusters=n_clusters, init=init, n_init=n_init, random_state=random_state,
