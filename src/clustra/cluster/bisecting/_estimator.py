@@ -109,6 +109,12 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
     tree as scikit-learn's does (at each split, the nearer of the two
     children's centres), which need not be the nearest final centre.
 
+    Where the results can differ from scikit-learn's: near-ties in a row's
+    two distances (rounding), and, for float32 X with ``n_init > 1``, the run
+    kept at a split when two runs' inertias lie within scikit-learn's float32
+    summation error (which depends on its thread count) of its 1e-6 margin;
+    clustra sums in float64, as it does the leaf scores of "biggest_inertia".
+
     Examples
     --------
     >>> import numpy as np
