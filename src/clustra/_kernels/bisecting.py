@@ -63,3 +63,34 @@ def take_rows(X, rows):
             for f in range(n_features):
                 out[i, f] = X[row, f]
     return out
+
+
+@njit(cache=True)
+def partition_rows(labels, rows, weights):
+    """Split ``rows`` by ``labels`` (0 or 1), keeping their order; also the weight of label 0.
+
+    ``labels`` is ``(n,)`` int32, ``rows`` ``(n,)`` int64 (the row numbers the
+    labels belong to), ``weights`` ``(n,)`` float32 or float64. Returns
+    ``(left_rows, right_rows, left_weight)``: int64 arrays and a float64 sum.
+    One thread: a pass over a few bytes per row, faster than numpy's three
+    boolean-index passes.
+    """
+    n = labels.shape[0]
+    n_left = 0
+    for i in range(n):
+        if labels[i] == 0:
+            n_left += 1
+    left = np.empty(n_left, dtype=np.int64)
+    right = np.empty(n - n_left, dtype=np.int64)
+    left_weight = 0.0
+    i_left = 0
+    i_right = 0
+    for i in range(n):
+        if labels[i] == 0:
+            left[i_left] = rows[i]
+            left_weight += np.float64(weights[i])
+            i_left += 1
+        else:
+            right[i_right] = rows[i]
+            i_right += 1
+    return left, right, left_weight

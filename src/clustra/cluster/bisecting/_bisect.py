@@ -85,7 +85,7 @@ def bisect(X, weights, n_clusters: int, settings: SplitSettings, random_state) -
     weight[0] = float(weights.sum(dtype=np.float64))
     labels = np.zeros(n_samples, dtype=np.int32)
     inertia[0] = steps.inertia_per_cluster(X, weights, centers[:1], labels)[0]
-    rows: dict[int, np.ndarray | None] = {0: None}  # None: every row (the root)
+    rows: dict[int, np.ndarray] = {0: np.arange(n_samples, dtype=np.int64)}
     leaves = [0]  # depth-first order
     split_nodes = np.empty(n_clusters - 1, dtype=np.int64)
     for step in range(n_clusters - 1):
@@ -93,8 +93,8 @@ def bisect(X, weights, n_clusters: int, settings: SplitSettings, random_state) -
         node = leaves[position]
         left, right = 2 * step + 1, 2 * step + 2
         node_rows = rows.pop(node)
-        X_node = X if node_rows is None else steps.take_rows(X, node_rows)
-        w_node = weights if node_rows is None else weights[node_rows]
+        X_node = X if node == 0 else steps.take_rows(X, node_rows)
+        w_node = weights if node == 0 else weights[node_rows]
         _check_splittable(X_node.shape[0], settings.kind, node, n_clusters)
         split_labels, split_centers = steps.best_two_means(
             X_node, w_node, init=settings.init, kind=settings.kind, n_init=settings.n_init,
@@ -104,12 +104,10 @@ def bisect(X, weights, n_clusters: int, settings: SplitSettings, random_state) -
         centers[left:right + 1] = split_centers
         inertia[left:right + 1] = steps.inertia_per_cluster(X_node, w_node, split_centers,
                                                             split_labels)
-        in_left = split_labels == 0
-        left_rows = np.flatnonzero(in_left) if node_rows is None else node_rows[in_left]
-        right_rows = np.flatnonzero(~in_left) if node_rows is None else node_rows[~in_left]
+        left_rows, right_rows, weight[left] = steps.partition_rows(split_labels, node_rows,
+                                                                   w_node)
         rows[left], rows[right] = left_rows, right_rows
         size[left], size[right] = left_rows.size, right_rows.size
-        weight[left] = float(w_node[in_left].sum(dtype=np.float64))
         weight[right] = weight[node] - weight[left]
         if settings.strategy == "biggest_inertia":
             score[left], score[right] = inertia[left], inertia[right]
@@ -121,8 +119,7 @@ def bisect(X, weights, n_clusters: int, settings: SplitSettings, random_state) -
             logger.info("Split cluster %d (%d rows) into %d and %d rows; centres %s", node,
                         X_node.shape[0], size[left], size[right], split_centers)
     for label, leaf in enumerate(leaves):
-        if rows[leaf] is not None:
-            labels[rows[leaf]] = label
+        labels[rows[leaf]] = label
     return Bisection(centers, inertia, size, weight, split_nodes,
                      np.asarray(leaves, dtype=np.int64), labels)
 

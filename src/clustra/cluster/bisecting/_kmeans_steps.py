@@ -11,7 +11,7 @@ met in one module:
 - ``single.assign_labels``: the nearest centre of every row;
 - ``single.threads_for``: no more threads than chunks of rows;
 - the kernels ``inertia`` and ``distances`` (and this family's own
-  ``inertia_per_cluster`` and ``take_rows``).
+  ``inertia_per_cluster``, ``partition_rows`` and ``take_rows``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import contextlib
 import numpy as np
 
 from clustra._config import kernel_threads
-from clustra._kernels.bisecting import inertia_per_cluster, take_rows
+from clustra._kernels.bisecting import inertia_per_cluster, partition_rows, take_rows
 from clustra._kernels.kmeans import distances, inertia
 from clustra.cluster.kmeans import _single as single
 from clustra.cluster.kmeans._base import initial_centers
@@ -32,6 +32,7 @@ __all__ = [
     "distances",
     "inertia",
     "inertia_per_cluster",
+    "partition_rows",
     "run_name",
     "take_rows",
     "threads",
