@@ -64,7 +64,6 @@ class BisectingTree:
         # Rounding can leave a split of identical points a hair below zero.
         self.heights = np.cumsum(np.maximum(removed, 0.0)[::-1])[::-1].copy()
         self.inertias = float(self.node_inertia[0]) - np.concatenate([[0.0], np.cumsum(removed)])
-        self._plot_tree = None
 
     def __repr__(self) -> str:
         return f"BisectingTree(n_clusters={self.n_clusters}, n_samples={self.n_samples})"
