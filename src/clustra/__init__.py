@@ -25,6 +25,8 @@ _NAMES: dict[str, str] = {
     "MiniBatchKMeans": ".cluster.kmeans",
     "k_means": ".cluster.kmeans",
     "kmeans_plusplus": ".cluster.kmeans",
+    "BisectingKMeans": ".cluster.bisecting",
+    "bisecting_k_means": ".cluster.bisecting",
     # density
     "DBSCAN": ".cluster.dbscan",
     "dbscan": ".cluster.dbscan",

@@ -17,6 +17,8 @@ _NAMES: dict[str, str] = {
     "MiniBatchKMeans": ".kmeans",
     "k_means": ".kmeans",
     "kmeans_plusplus": ".kmeans",
+    "BisectingKMeans": ".bisecting",
+    "bisecting_k_means": ".bisecting",
     "DBSCAN": ".dbscan",
     "dbscan": ".dbscan",
     "DegenerateClusteringWarning": ".dbscan",
@@ -29,4 +31,6 @@ _NAMES: dict[str, str] = {
 
 __all__ = list(_NAMES)
 
-__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("kmeans", "dbscan", "hierarchy"))
+__getattr__, __dir__ = lazy_exports(
+    __name__, _NAMES, ("kmeans", "bisecting", "dbscan", "hierarchy")
+)

@@ -75,7 +75,9 @@ def labels_for_k(
 
     k = 1 needs no fit (every sample in cluster 0). An estimator whose fitted
     object has a ``tree_`` (clustra's AgglomerativeClustering) is fitted once
-    and its tree cut at every k (``tree_.cut_range``); any other clusterer is
+    and its tree cut at every k (``tree_.cut_range``); one whose tree only
+    reaches its own ``n_clusters`` (``_tree_up_to_n_clusters``, clustra's
+    BisectingKMeans) is fitted at the largest k; any other clusterer is
     cloned and refitted with ``n_clusters=k``; clustra's own KMeans is refitted
     without repeating its per-fit setup (:func:`clustra.selection._kmeans_replay.kmeans_fits`,
     same labels).
@@ -94,8 +96,9 @@ def labels_for_k(
         fits = kmeans_fits(X, pending, estimator, on_fit)
         labels.update((k, fit[0]) for k, fit in fits.items())
         return labels
+    up_to_k = getattr(estimator, "_tree_up_to_n_clusters", False)
     while pending:
-        k = pending.pop(0)
+        k = pending.pop(pending.index(max(pending)) if up_to_k else 0)
         fitted = clone(estimator).set_params(n_clusters=k).fit(X)
         labels[k] = np.asarray(fitted.labels_)
         if on_fit:
