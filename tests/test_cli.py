@@ -166,7 +166,7 @@ def test_missing_path_exit_1(tmp_path, capsys):
 def test_absurd_k_exit_1(customers, capsys):
     path, _ = customers
     assert main(["run", str(path), "--k", "1000000"]) == 1
-    assert "k=1000000 is larger than the 45 rows" in _one_line_error(capsys)
+    assert "--k 1000000 is larger than the 44 rows" in _one_line_error(capsys)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -236,8 +236,8 @@ def test_console_script_subprocess_no_traceback(tmp_path):
 def test_progress_only_on_a_terminal(monkeypatch):
     from clustra import cli
 
-    with cli._progress(quiet=False) as update:  # pytest's stderr is not a terminal
-        assert update.__name__ == "<lambda>"
+    with cli._progress(quiet=False) as update:  # pytest's stderr is not a terminal: plain lines
+        assert update.__self__.__class__.__name__ == "_PlainProgress"
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     with cli._progress(quiet=True) as update:
         assert update.__name__ == "<lambda>"

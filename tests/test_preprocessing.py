@@ -54,13 +54,13 @@ def test_select_columns_roles(table):
 
 
 def test_select_columns_errors(table):
-    with pytest.raises(DataError, match="--id-column 'nope' is not a column"):
+    with pytest.raises(DataError, match="id_column='nope' is not a column"):
         select_columns(table, id_column="nope")
     with pytest.raises(DataError, match=r"Column\(s\) 'zz' not found"):
         select_columns(table, columns=["x", "zz"])
     text_only = pd.DataFrame({"name": [f"n{i}" for i in range(80)], "town": ["a", "b"] * 40})
     with pytest.raises(DataError, match=r"No numeric columns to cluster \('town' is text; "
-                                        r"'name': text with 80 distinct values"):
+                                        r"'name': looks like an id \(a different code"):
         select_columns(text_only)
 
 
@@ -121,11 +121,11 @@ def test_pca_reduces_and_is_recorded(table):
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("scale", "zscore", "--scale 'zscore' is not one of"),
-    ("impute", "zero", "--impute 'zero' is not one of"),
-    ("remove_outliers", "dbscan", "--remove-outliers 'dbscan' is not one of"),
-    ("outlier_fraction", 0.9, r"--outlier-fraction must be in \(0, 0.5\]"),
-    ("max_categories", 1, "max_categories must be an integer >= 2"),
+    ("scale", "zscore", "scale='zscore' is not one of"),
+    ("impute", "zero", "impute='zero' is not one of"),
+    ("remove_outliers", "dbscan", "remove_outliers='dbscan' is not one of"),
+    ("outlier_fraction", 0.9, r"outlier_fraction= must be in \(0, 0.5\]"),
+    ("max_categories", 1, "max_categories= must be an integer >= 2"),
 ])
 def test_prepare_rejects_bad_options(table, option, value, message):
     with pytest.raises(OptionError, match=message):

@@ -12,7 +12,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 import clustra
 from clustra import workflow
-from clustra.io import DataError, OptionError
+from clustra.io import DataError, DataWarning, OptionError
 from clustra.preprocessing import prepare
 from clustra.workflow import adapters
 
@@ -181,15 +181,15 @@ def test_run_reads_a_path_and_arrays(tmp_path, rng):
 
 @pytest.mark.parametrize("options, error, message", [
     ({"k": 500}, DataError, "k=500 is larger than the 75 rows"),
-    ({"k": 0}, OptionError, "--k must be >= 1"),
-    ({"k": "many"}, OptionError, "--k 'many' must be 'auto' or a number"),
+    ({"k": 0}, OptionError, "k= must be >= 1"),
+    ({"k": "many"}, OptionError, "k='many' must be 'auto' or a number"),
     ({"k": 2.5}, OptionError, "whole number"),
-    ({"eps": -1.0}, OptionError, "--eps must be > 0"),
-    ({"algorithm": "spectral"}, OptionError, "--algorithm 'spectral' is not one of"),
-    ({"linkage": "centroid"}, OptionError, "--linkage 'centroid' is not one of"),
-    ({"min_samples": 0}, OptionError, "--min-samples must be an integer >= 1"),
+    ({"eps": -1.0}, OptionError, "eps= must be > 0"),
+    ({"algorithm": "spectral"}, OptionError, "algorithm='spectral' is not one of"),
+    ({"linkage": "centroid"}, OptionError, "linkage='centroid' is not one of"),
+    ({"min_samples": 0}, OptionError, "min_samples= must be an integer >= 1"),
     ({"id_column": "cluster"}, OptionError, "clashes with an output column"),
-    ({"algorithm": "dbscan", "min_samples": 900}, DataError, "--min-samples 900 is larger"),
+    ({"algorithm": "dbscan", "min_samples": 900}, DataError, "min_samples=900 is larger"),
 ])
 def test_bad_options(rng, options, error, message):
     frame, _ = blob_table(rng)
@@ -214,8 +214,9 @@ def test_table_inputs_are_normalised(rng):
     assert list(result.profiles().columns) == ["size", "0", "1"]
     assert list(numbered.columns) == [0, 1]  # the caller's table is untouched
     twice = frame[["a", "b"]].set_axis(["a", "a"], axis=1)
-    with pytest.raises(DataError, match="Column names must be unique; repeated: 'a'"):
-        clustra.run(twice)
+    with pytest.warns(DataWarning, match=r"repeated column names were renamed: 'a' -> 'a_2'"):
+        renamed = clustra.run(twice, k=2)
+    assert list(renamed.data.columns) == ["a", "a_2"] and list(twice.columns) == ["a", "a"]
     with pytest.raises(DataError, match="no rows"):
         clustra.run(frame.iloc[:0])
     with pytest.raises(DataError, match="Expected a table"):
@@ -233,7 +234,7 @@ def test_fit_warnings_are_kept_and_passed_on(rng, monkeypatch):
 
     monkeypatch.setitem(workflow.ADAPTERS, "kmeans", warn_then_fit)
     with pytest.warns(UserWarning, match="something odd"):
-        result = clustra.run(frame, k=2)
+        result = clustra.run(frame, k=2, id_column="key")
     assert result.warnings == ["something odd about <this> data"]
     assert result.to_dict()["warnings"] == result.warnings
 

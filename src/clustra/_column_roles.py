@@ -15,9 +15,9 @@ Then, unless the columns were named with ``columns=``:
 
 - **id**: a column that is unique per row and either named like an id
   (``id``, ``customer_id``, ``CustomerId``, ``key``, ``code``, ``no`` ...), or is
-  a running number (1, 2, 3 ...), or is text with a different value in each of
-  at least ``MIN_ROWS_FOR_UNIQUE`` rows -> left out, with a notice saying how
-  to include it.
+  a running number (1, 2, 3 ...), or is a code (text without spaces) with a
+  different value in each of at least ``MIN_ROWS_FOR_UNIQUE`` rows -> left
+  out, with a notice saying how to include it.
 - **constant**: one distinct value -> left out (it cannot separate rows). When
   every usable column is constant, they are kept and the data are flagged as
   all-constant: the rows are one point, hence one cluster.
@@ -102,8 +102,8 @@ def _id_evidence(name, series, numeric_values) -> str | None:
         if np.all(values == np.round(values)) and _running_number(values):
             return "a running number (1, 2, 3 ...)"
         return None
-    if present.size >= MIN_ROWS_FOR_UNIQUE:
-        return "text with a different value in every row"
+    if present.size >= MIN_ROWS_FOR_UNIQUE and not present.astype(str).str.contains(r"\s").any():
+        return "a different code in every row"
     return None
 
 

@@ -197,9 +197,10 @@ def _run_and_write(data, *, out, report, as_json, quiet, projection, options) ->
 
             html = build_report(result, projection=projection)
     # Anything not already in the result (it keeps its own): one line each, kept for the JSON.
-    result.warnings.extend(m for m in (" ".join(str(w.message).split()) for w in caught)
-                           if m not in result.warnings)
+    result.warnings.extend(in_command_words(w.message) for w in caught)
     _in_command_words(result)
+    if result.read_note:
+        _say(f"clustra: {result.read_note}", quiet)
     _warn(result.warnings, quiet)
     _explain(result, quiet)
     # Both files are complete before either is renamed into place.
@@ -292,8 +293,10 @@ def suggest(data, as_json, quiet, **options) -> None:
     from clustra.workflow import suggest as suggest_for
 
     with _progress(quiet) as progress, _captured() as caught:
-        found = suggest_for(data, progress=progress, notify=_notifier(quiet), **options)
-    _warn((" ".join(str(w.message).split()) for w in caught), quiet)
+        found = suggest_for(data, progress=progress, **options)
+    if found.read_note:
+        _say(f"clustra: {in_command_words(found.read_note)}", quiet)
+    _warn((in_command_words(w.message) for w in caught), quiet)
     if as_json:
         click.echo(json.dumps(found.to_dict(), indent=2))
         return

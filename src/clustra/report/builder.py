@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from clustra.workflow.result import safe_mean
+
 
 @dataclass
 class Figure:
@@ -97,8 +99,8 @@ def _column_summary(result) -> list[dict]:
         row = {"name": str(name), "dtype": str(column.dtype), "role": roles.get(name, "not used"),
                "missing": int(column.isna().sum()), "min": "", "mean": "", "max": ""}
         if roles.get(name) == "numeric":
-            values = pd.to_numeric(column)
-            row.update(min=_number(values.min()), mean=_number(values.mean()),
+            values = pd.to_numeric(column, errors="coerce")
+            row.update(min=_number(values.min()), mean=_number(safe_mean(values)),
                        max=_number(values.max()))
         rows.append(row)
     return rows

@@ -98,11 +98,9 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _prepare(data, opts: RunOptions, notify: Notify | None = None):
+def _prepare(data, opts: RunOptions):
     """Read and prepare ``data``, passing on what was noticed as :class:`DataWarning`."""
     frame, source, read = load(data, sep=opts.sep, decimal=opts.decimal)
-    if notify is not None and read.assumed:
-        notify(read.assumed)
     for notice in read.notices:
         warnings.warn(notice, DataWarning, stacklevel=3)
     prepared = prepare(frame, columns=opts.columns, id_column=opts.id_column, scale=opts.scale,
@@ -157,7 +155,7 @@ def run(data, *, progress: Progress | None = None, notify: Notify | None = None,
     auto_scores = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        frame, source, read, prepared = _prepare(data, opts, notify)
+        frame, source, read, prepared = _prepare(data, opts)
         X = prepared.X
         if X.shape[0] < 2:
             raise DataError(f"Only {X.shape[0]} row is left to cluster; clustering needs at "
@@ -197,6 +195,7 @@ class Suggestion:
     prepared: PreparedData
     min_samples: int
     source: str | None = None
+    read_note: str = ""
 
     def to_dict(self) -> dict:
         table = self.selection.table
@@ -213,8 +212,7 @@ class Suggestion:
         }
 
 
-def suggest(data, *, progress: Progress | None = None, notify: Notify | None = None,
-            **options) -> Suggestion:
+def suggest(data, *, progress: Progress | None = None, **options) -> Suggestion:
     """Suggest k (a K-Means sweep, :func:`clustra.choose_k`) and eps (:func:`clustra.suggest_eps`).
 
     Takes the same data and options as :func:`run` (algorithm, k and eps are ignored).
@@ -223,7 +221,7 @@ def suggest(data, *, progress: Progress | None = None, notify: Notify | None = N
 
     opts = RunOptions(**options)
     progress = progress or _silent
-    frame, source, read, prepared = _prepare(data, opts, notify)
+    frame, source, read, prepared = _prepare(data, opts)
     X = prepared.X
     if opts.min_samples > X.shape[0]:
         raise DataError(f"min_samples={opts.min_samples} is larger than the {X.shape[0]} rows "
@@ -231,4 +229,5 @@ def suggest(data, *, progress: Progress | None = None, notify: Notify | None = N
     estimator = clustra.KMeans(n_clusters=2, random_state=opts.seed, n_init="auto")
     _, selection, _ = choose_k_for(X, opts, estimator, progress)
     eps_suggestion = clustra.suggest_eps(X, min_samples=opts.min_samples)
-    return Suggestion(selection, eps_suggestion, prepared, opts.min_samples, source)
+    return Suggestion(selection, eps_suggestion, prepared, opts.min_samples, source,
+                      read.assumed)

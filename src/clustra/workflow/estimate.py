@@ -54,7 +54,7 @@ def hierarchy_seconds(n: int, d: int, linkage: str) -> float:
 
 def estimate_seconds(n: int, d: int, opts) -> float:
     """Estimated seconds for the whole fit of ``opts`` on an ``n`` x ``d`` matrix."""
-    k = opts.k if opts.k != "auto" else 8
+    k = min(opts.k, n) if opts.k != "auto" else 8
     centroids = _sweep_seconds(n, d, opts.k_max) if opts.k == "auto" else _kmeans_seconds(n, d, k)
     dbscan = _DBSCAN_RATE * n * max(d, 1)
     if opts.algorithm in ("kmeans", "minibatch"):

@@ -104,8 +104,11 @@ class ClusteringResult:
         labels = self.labels
         clustered = labels >= 0
         groups = labels[clustered]
-        frame = used[columns].apply(pd.to_numeric)[clustered]
-        profile = frame.groupby(groups).mean()
+        frame = used[columns].apply(pd.to_numeric, errors="coerce")[clustered]
+        # Means of values near 1e308 overflow as plain sums: average in units of the
+        # column's largest magnitude, then scale back.
+        magnitude = frame.abs().max().replace(0.0, 1.0).fillna(1.0)
+        profile = (frame / magnitude).groupby(groups).mean() * magnitude
         profile.insert(0, "size", pd.Series(self.cluster_sizes()))
         if categorical:
             for name in self.prepared.categorical_columns:
@@ -173,6 +176,14 @@ class ClusteringResult:
         from clustra.report import write_report
 
         return write_report(self, path, projection=projection)
+
+
+def safe_mean(values) -> float:
+    """Mean of a numeric Series ignoring gaps, finite even for values near 1e308."""
+    magnitude = float(values.abs().max()) if values.notna().any() else 0.0
+    if not np.isfinite(magnitude) or magnitude == 0.0:
+        return float(values.mean())
+    return float((values / magnitude).mean() * magnitude)
 
 
 def _most_common(values) -> str:
