@@ -100,7 +100,7 @@ def _id_evidence(name, series, numeric_values) -> str | None:
     if numeric_values is not None:
         values = numeric_values.to_numpy()
         if np.all(values == np.round(values)) and _running_number(values):
-            return "a running number (1, 2, 3 ...)"
+            return "a running number"
         return None
     if present.size >= MIN_ROWS_FOR_UNIQUE and not present.astype(str).str.contains(r"\s").any():
         return "a different code in every row"
@@ -167,18 +167,19 @@ def assign_roles(frame, columns=None, id_column=None) -> ColumnRoles:
 def _settle_constant(roles: ColumnRoles, frame, constant: dict) -> None:
     if not constant:
         return
-    shown = ", ".join(repr(name) for name in constant)
+    names = ", ".join(repr(name) for name in constant)
     if roles.numeric or roles.categorical:
         for name in constant:
             value = frame[name].dropna().iloc[0]
-            roles.skipped[name] = f"constant (every value is {value!r})"
+            shown = f"{value:g}" if isinstance(value, (int, float, np.number)) else repr(str(value))
+            roles.skipped[name] = f"constant (every value is {shown})"
         roles.notices.append(f"left out constant column{'s' if len(constant) > 1 else ''} "
-                             f"{shown}: the same value in every row cannot separate rows.")
+                             f"{names}: the same value in every row cannot separate rows.")
         return
     numeric = {name: values for name, values in constant.items() if values is not None}
     roles.all_constant = True
     roles.numeric.extend(numeric)
     roles.values.update(numeric)
     roles.categorical.extend(name for name in constant if name not in numeric)
-    roles.notices.append(f"every column used ({shown}) is constant: all rows are the same point, "
+    roles.notices.append(f"every column used ({names}) is constant: all rows are the same point, "
                          "so they form one cluster.")
