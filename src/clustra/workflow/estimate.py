@@ -69,7 +69,8 @@ def estimate_seconds(n: int, d: int, opts) -> float:
 def duration(seconds: float) -> str:
     """``"about 40 seconds"``, ``"about 3 minutes"``, ``"about 2.5 hours"``."""
     if seconds < 90:
-        return f"about {max(1, round(seconds))} seconds"
+        count = max(1, round(seconds))
+        return f"about {count} second{'s' if count > 1 else ''}"
     if seconds < 5400:
         return f"about {round(seconds / 60)} minutes"
     return f"about {seconds / 3600:.1f} hours"
