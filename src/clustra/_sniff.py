@@ -61,9 +61,10 @@ def sniff_separator(text: str) -> str:
 
     For each candidate: the number of fields in the header, and the share of
     the following records with that same number. The candidate with the
-    highest share wins, then the most fields; ``,`` when nothing splits.
+    highest share wins, then the most records, then the most fields; ``,``
+    when nothing splits.
     """
-    best, best_score = ",", (0.0, 1)
+    best, best_score = ",", (0.0, 0, 1)
     for sep in SEPARATORS:
         records = _records(text, sep)
         if not records or len(records[0]) < 2:
@@ -71,8 +72,10 @@ def sniff_separator(text: str) -> str:
         width = len(records[0])
         body = records[1:] or records
         share = sum(len(r) == width for r in body) / len(body)
-        if (share, width) > best_score:
-            best, best_score = sep, (share, width)
+        # More records is better too: a quote opened by a wrong split swallows lines.
+        score = (share, len(records), width)
+        if score > best_score:
+            best, best_score = sep, score
     return best
 
 
