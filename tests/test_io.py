@@ -244,3 +244,11 @@ def test_write_is_all_or_nothing(tmp_path):
     assert path.read_text() == "old\n" and list(tmp_path.iterdir()) == [path]
     write_table(pd.DataFrame({"a": [1]}), path)
     assert path.read_text() == "a\n1\n"
+
+
+def test_decimal_comma_with_thousands_dots(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("a;b\n1.234,5;1\n2,25;2\n-12.000,75;3\n")
+    assert read_table(path)["a"].tolist() == [1234.5, 2.25, -12000.75]
+    path.write_text("a;b\n1.234,5;x\noops;2\n")  # the same inside a column with a stray cell
+    assert read_table(path)["a"].tolist() == ["1234.5", "oops"]

@@ -13,7 +13,8 @@ import re
 SEPARATORS = (",", ";", "\t", "|")
 SAMPLE_CHARS = 65_536
 SAMPLE_RECORDS = 50
-_COMMA_NUMBER = re.compile(r"\s*[+-]?\d+,\d+(?:[eE][+-]?\d+)?\s*")
+# 3,14 or 1.234,5 (a dot grouping thousands, as where the comma is the decimal mark).
+COMMA_NUMBER = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+(?:[eE][+-]?\d+)?\s*")
 _DOT_NUMBER = re.compile(r"\s*[+-]?\d*\.\d+(?:[eE][+-]?\d+)?\s*")
 
 
@@ -90,7 +91,7 @@ def sniff_decimal(text: str, sep: str) -> str:
     comma = dot = 0
     for record in _records(text, sep)[1:]:
         for cell in record:
-            if _COMMA_NUMBER.fullmatch(cell):
+            if COMMA_NUMBER.fullmatch(cell):
                 comma += 1
             elif _DOT_NUMBER.fullmatch(cell):
                 dot += 1

@@ -27,7 +27,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clustra._sniff import decode, sniff_decimal, sniff_separator, unique_names
+from clustra._sniff import COMMA_NUMBER, decode, sniff_decimal, sniff_separator, unique_names
 
 READ_FORMATS = {
     ".csv": "csv",
@@ -237,7 +237,10 @@ def _read_text(raw: bytes, name: str, compression, sep, decimal) -> TableRead:
         pairs = ", ".join(f"{old!r} -> {new!r}" for old, new in renamed)
         notices.append(f"repeated column names were renamed: {pairs}.")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, header=0,
+        # With a decimal comma, a dot groups thousands (1.234,5).
+        thousands = "." if decimal == "," and sep != "." else None
+        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, thousands=thousands,
+                            header=0,
                             names=header if renamed else None, index_col=False, engine="c",
                             low_memory=False)
     except pd.errors.EmptyDataError:
@@ -271,10 +274,10 @@ def _dot_decimals(frame):
         column = frame[name]
         if not (is_numeric_dtype(column) or is_bool_dtype(column)):
             text = column.astype("string")
-            numeric = text.str.fullmatch(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*").fillna(False)
+            numeric = text.str.fullmatch(COMMA_NUMBER.pattern).fillna(False)
             if numeric.any():
-                frame[name] = column.where(~numeric.to_numpy(),
-                                           text.str.replace(",", ".", regex=False))
+                dotted = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+                frame[name] = column.where(~numeric.to_numpy(), dotted)
     return frame
 
 
