@@ -229,17 +229,19 @@ def test_all_constant_data_is_flagged():
     assert "is constant: all rows are the same point" in prepared.notices[-1]
 
 
+@pytest.mark.parametrize("factor", [1e307, 1e-307])
 @pytest.mark.parametrize("scale", ["standard", "robust", "minmax"])
-def test_extreme_values_keep_counting(rng, scale):
+def test_extreme_values_keep_counting(rng, scale, factor):
     base = np.r_[rng.normal(0, 1, 20), rng.normal(8, 1, 20)]
-    frame = pd.DataFrame({"big": base * 1e307, "small": rng.normal(size=40)})
+    frame = pd.DataFrame({"big": base * factor, "small": rng.normal(size=40)})
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow anywhere
         prepared = prepare(frame, scale=scale)
     assert np.isfinite(prepared.X).all()
     expected = prepare(pd.DataFrame({"big": base, "small": frame["small"]}), scale=scale).X
     np.testing.assert_allclose(prepared.X, expected, atol=1e-9)
-    assert "MaxAbsScaler" in prepared.steps[2].detail
+    assert "largest magnitude" in prepared.steps[2].detail
+    assert "largest magnitude" not in prepare(frame[["small"]], scale=scale).steps[2].detail
 
 
 def test_extreme_values_unscaled_are_refused(rng):

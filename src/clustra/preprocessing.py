@@ -28,8 +28,9 @@ STATUS_NOISE = "noise"
 STATUS_MISSING = "missing values"
 STATUS_OUTLIER = "outlier"
 
-# Values beyond this size are divided by the column's largest magnitude before
-# scaling: the scalers' sums of squares would overflow float64 near 1e308.
+# Columns with values beyond this size (or all below its inverse) are divided by
+# their largest magnitude before scaling: the scalers' sums of squares would
+# overflow (or underflow) float64.
 PRESCALE_ABOVE = 1e100
 
 
@@ -172,18 +173,20 @@ def build_column_transformer(numeric, categorical, *, scale="standard", impute="
     """The ColumnTransformer for the chosen options (unfitted).
 
     ``prescale``: divide each numeric column by its largest magnitude first
-    (:class:`~sklearn.preprocessing.MaxAbsScaler`), for values so large that
-    the imputer's and scaler's sums would overflow; the scalers are
-    scale-invariant, so the result is the same up to rounding.
+    (:class:`clustra._magnitude.MagnitudeScaler`), for values so large (or small) that the
+    imputer's and scaler's sums of squares would overflow (or underflow); the
+    scalers are scale-invariant, so the result is the same up to rounding.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder
+    from sklearn.preprocessing import OneHotEncoder
+
+    from clustra._magnitude import MagnitudeScaler
 
     parts = []
     if numeric:
-        numeric_steps = [("prescale", MaxAbsScaler())] if prescale else []
+        numeric_steps = [("prescale", MagnitudeScaler())] if prescale else []
         if impute != "drop":
             numeric_steps.append(("impute", SimpleImputer(strategy=impute)))
         if scale != "none":
@@ -204,8 +207,10 @@ def _needs_prescale(numeric_table, scale: str) -> bool:
         return False
     magnitude = numeric_table.abs().max(skipna=True)
     large = magnitude[magnitude > PRESCALE_ABOVE]
+    tiny = magnitude[(magnitude > 0) & (magnitude < 1.0 / PRESCALE_ABOVE)]
     if large.empty:
-        return False
+        # Squares of values below 1e-154 underflow to 0: the scaler would see no spread.
+        return not tiny.empty and scale != "none"
     if scale == "none":
         name = str(large.index[0])
         raise DataError(
@@ -281,8 +286,9 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
     X = np.asarray(pipeline.fit_transform(table.loc[used]), dtype=np.float64)
     feature_names = [str(n) for n in pipeline.get_feature_names_out()]
     steps.append(Step("scaling", _describe_scaling(scale, numeric) + (
-        " Columns with values beyond 1e100 were first divided by their largest magnitude "
-        "(MaxAbsScaler), so that sums of squares stay finite." if prescale else "")))
+        " Columns were first divided by their largest magnitude: values beyond "
+        "1e100 or below 1e-100 would overflow or vanish in sums of squares." if prescale
+        else "")))
     if categorical:
         steps.append(Step("one-hot encoding", _describe_onehot(transformer, categorical,
                                                               max_categories)))
