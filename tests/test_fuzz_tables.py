@@ -10,6 +10,7 @@ and exactly one ``clustra: error:`` line on stderr.
 import contextlib
 import gzip
 import io
+import json
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pandas as pd
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from clustra._column_roles import looks_like_id_name
 from clustra.cli import main
 
 NAME_CHARS = st.sampled_from(list("abcxyz_ -.,;|\"'#éß0123456789\t"))
@@ -31,9 +33,10 @@ def tables(draw):
     n_rows = draw(st.integers(1, 14))
     n_cols = draw(st.integers(1, 4))
     columns = {}
-    names = []
+    names, kinds = [], []
     for j in range(n_cols):
         kind = draw(st.sampled_from(KINDS))
+        kinds.append(kind)
         seed = draw(st.integers(0, 2**16))
         rng = np.random.default_rng(seed)
         if kind == "float":
@@ -59,6 +62,7 @@ def tables(draw):
         columns[j] = values
     frame = pd.DataFrame(columns)
     frame.columns = names
+    frame.attrs["kinds"] = kinds
     return frame
 
 
@@ -70,6 +74,18 @@ def _write(frame, folder: Path, sep: str, decimal: str, encoding: str, compressi
     return path
 
 
+def _labels(frame, folder: Path, sep: str) -> None:
+    """Every input row comes back, in order, with a status."""
+    path = folder / ("t.csv")
+    frame.to_csv(path, index=False, sep=sep)
+    code, out, _ = _invoke(["run", str(path), "--k", "2", "--quiet"])
+    if code == 0:
+        labels = pd.read_csv(io.StringIO(out))
+        assert list(labels.columns) == ["row", "cluster", "status"]
+        assert labels["row"].tolist() == list(range(1, len(frame) + 1))
+        assert labels["status"].notna().all()
+
+
 def _invoke(args):
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -77,13 +93,14 @@ def _invoke(args):
     return code, out.getvalue(), err.getvalue()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=tables(), sep=st.sampled_from([",", ";", "\t", "|"]),
        decimal=st.sampled_from([".", ","]),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
-       compression=st.booleans(), algorithm=st.sampled_from(["kmeans", "dbscan", "auto"]))
+       compression=st.booleans(), algorithm=st.sampled_from(["kmeans", "dbscan", "auto"]),
+       say_format=st.booleans())
 def test_messy_tables_answer_or_one_clear_line(frame, sep, decimal, encoding, compression,
-                                               algorithm):
+                                               algorithm, say_format):
     if decimal == sep:
         decimal = "."
     try:
@@ -91,15 +108,22 @@ def test_messy_tables_answer_or_one_clear_line(frame, sep, decimal, encoding, co
     except UnicodeEncodeError:
         encoding = "utf-8"
     with tempfile.TemporaryDirectory() as folder:
+        _labels(frame, Path(folder), sep)
         path = _write(frame, Path(folder), sep, decimal, encoding, compression)
+        given = ["--sep", "tab" if sep == "\t" else sep, "--decimal", decimal] if say_format else []
         code, out, err = _invoke(["run", str(path), "--algorithm", algorithm, "--k", "2",
-                                  "--k-max", "3", "--min-samples", "2"])
+                                  "--k-max", "3", "--min-samples", "2", "--json", *given])
     event(f"exit code {code}")
     assert "Traceback" not in err and "Warning:" not in err, err
     if code == 0:
-        labels = pd.read_csv(io.StringIO(out))
-        assert list(labels.columns) == ["row", "cluster", "status"]
-        assert labels["row"].tolist() == list(range(1, len(frame) + 1))
+        doc = json.loads(out)
+        assert doc["input"]["n_rows"] == len(frame) and sum(doc["counts"].values()) == len(frame)
+        # Every column written as numbers (not an id by name, not constant) was read as numbers.
+        clean = [name for i, (name, kind) in enumerate(zip(frame.columns, frame.attrs["kinds"],
+                                                           strict=True))
+                 if kind == "float" and frame.iloc[:, i].dropna().nunique() > 1
+                 and not looks_like_id_name(name)]
+        assert len(doc["input"]["numeric_columns"]) >= len(clean), (doc["input"], err)
         for line in err.strip().splitlines():
             assert line.startswith(("clustra: ", "kmeans (", "dbscan (", "chose ")), line
     else:
