@@ -486,8 +486,9 @@ def test_warnings_from_drawing_are_kept(customers, tmp_path, capsys, monkeypatch
                  "--out", str(tmp_path / "l.csv")]) == 0
     captured = capsys.readouterr()
     doc = json.loads(captured.out)
-    assert "Glyph 1234 missing from font(s) DejaVu Sans." in doc["warnings"]
-    assert "clustra: warning: Glyph 1234 missing from font(s) DejaVu Sans." in captured.err
+    message = "drawing the report: Glyph 1234 missing from font(s) DejaVu Sans."
+    assert message in doc["warnings"]
+    assert f"clustra: warning: {message}" in captured.err.splitlines()
     assert "Glyph 1234 missing" in report.read_text(encoding="utf-8")
 
 

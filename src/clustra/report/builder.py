@@ -126,7 +126,7 @@ def report_context(result, projection: str = "pca") -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         figures = render_figures(result, projection)
-    for message in (" ".join(str(w.message).split()) for w in caught):
+    for message in (f"drawing the report: {' '.join(str(w.message).split())}" for w in caught):
         if message not in result.warnings:
             result.warnings.append(message)
     return {
