@@ -6,6 +6,10 @@ OneHotEncoder, PCA, IsolationForest, LocalOutlierFactor) assembled into a
 values, outliers) are not deleted: they get a status, so the labelled output
 still has one row per input row, in input order.
 
+Which columns are numeric, categorical, ids or free text (and which are
+constant) is decided by one documented rule, :mod:`clustra._column_roles`;
+what it changes or leaves out comes back as ``PreparedData.notices``.
+
 Order of the steps, as the handbooks teach: select columns, handle missing
 values, scale numeric columns and one-hot encode categorical ones, flag
 outliers, then reduce with PCA (fitted on the inliers only).

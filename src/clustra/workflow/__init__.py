@@ -46,11 +46,21 @@ from clustra.workflow.result import JSON_SCHEMA, STATUSES, ClusteringResult, _la
 __all__ = [
     "ADAPTERS", "ALGORITHMS", "JSON_SCHEMA", "LINKAGES", "STATUSES", "Choice", "ClusteringResult",
     "DataWarning", "Fit", "RunOptions", "Suggestion", "auto_score", "compute_metrics", "fit_auto",
-    "fit_dbscan", "fit_hierarchical", "fit_kmeans", "fit_minibatch", "load", "run", "suggest",
+    "fit_dbscan", "fit_hierarchical", "fit_kmeans", "fit_minibatch", "load", "load_table", "run",
+    "suggest",
 ]
 
 
 def load(data, *, sep=None, decimal=None):
+    """A DataFrame from a path or a table (DataFrame or 2-D array); returns (frame, source).
+
+    See :func:`load_table` for what was assumed and noticed on the way.
+    """
+    frame, source, _ = load_table(data, sep=sep, decimal=decimal)
+    return frame, source
+
+
+def load_table(data, *, sep=None, decimal=None):
     """A DataFrame from a path or a table (DataFrame or 2-D array).
 
     Returns ``(frame, source, read)``: ``source`` is the path (or None) and
@@ -100,7 +110,7 @@ def _unique(names: list[str]) -> list[str]:
 
 def _prepare(data, opts: RunOptions):
     """Read and prepare ``data``, passing on what was noticed as :class:`DataWarning`."""
-    frame, source, read = load(data, sep=opts.sep, decimal=opts.decimal)
+    frame, source, read = load_table(data, sep=opts.sep, decimal=opts.decimal)
     for notice in read.notices:
         warnings.warn(notice, DataWarning, stacklevel=3)
     prepared = prepare(frame, columns=opts.columns, id_column=opts.id_column, scale=opts.scale,
