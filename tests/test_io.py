@@ -252,3 +252,16 @@ def test_decimal_comma_with_thousands_dots(tmp_path):
     assert read_table(path)["a"].tolist() == [1234.5, 2.25, -12000.75]
     path.write_text("a;b\n1.234,5;x\noops;2\n")  # the same inside a column with a stray cell
     assert read_table(path)["a"].tolist() == ["1234.5", "oops"]
+
+
+def test_large_file_sniffed_from_its_first_lines(tmp_path):
+    rows = "".join(f"{i},{i % 7};x{i % 3};{i % 5},25\n" for i in range(20_000))
+    path = tmp_path / "big.csv"
+    # ';'-separated with decimal commas, one stray Windows-1252 byte far past the sample
+    path.write_bytes(b"a;b;b\n" + rows.encode() + b"1,5;caf\xe9;2\n")
+    read = read_table_info(path)
+    assert read.frame.shape == (20_001, 3) and list(read.frame.columns) == ["a", "b", "b_2"]
+    assert read.frame["a"].iloc[:3].tolist() == [0.0, 1.1, 2.2]
+    assert read.frame["b_2"].iloc[:3].tolist() == [0.25, 1.25, 2.25]
+    assert read.frame["b"].iloc[-1] == "caf\ufffd"
+    assert "sep=';', decimal=','" in read.assumed

@@ -27,7 +27,14 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clustra._sniff import COMMA_NUMBER, decode, sniff_decimal, sniff_separator, unique_names
+from clustra._sniff import (
+    COMMA_NUMBER,
+    SAMPLE_CHARS,
+    decode,
+    sniff_decimal,
+    sniff_separator,
+    unique_names,
+)
 
 READ_FORMATS = {
     ".csv": "csv",
@@ -42,6 +49,9 @@ READ_FORMATS = {
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz"}
 WRITE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 STDIN = "-"
+# The encodings decode() names, as Python codecs (for pandas reading a file).
+_CODECS = {"UTF-8": "utf-8", "UTF-8 (with BOM)": "utf-8-sig", "UTF-16": "utf-16",
+           "Windows-1252": "cp1252", "Latin-1": "latin-1"}
 # How compressed standard input announces itself (a file says so by its extension).
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip"}
 
@@ -180,14 +190,24 @@ def read_table_info(path, *, sheet: str | int | None = None, sep: str | None = N
             raise DataError(f"{name!r} is empty: there are no rows to cluster.")
         if kind in ("parquet", "excel"):
             return _read_binary(path, kind, sheet)
-        raw = path.read_bytes()
-        if compression:
-            raw = _decompress(raw, compression, name)
         if kind == "tsv" and sep is None:
             sep = "\t"
+        if not compression:
+            # pandas parses the file itself; the guesses need only its first lines.
+            return _read_text(_head(path), name, None, sep, decimal, path=path)
+        raw = _decompress(path.read_bytes(), compression, name)
     if kind == "parquet":
         return _read_binary(io.BytesIO(raw), kind, sheet, name)
     return _read_text(raw, name, compression, sep, decimal)
+
+
+def _head(path: Path) -> bytes:
+    """The first ``SAMPLE_CHARS`` bytes of ``path``, cut after a line end (or all of it)."""
+    with open(path, "rb") as handle:
+        head = handle.read(SAMPLE_CHARS + 1)
+    if len(head) <= SAMPLE_CHARS or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head if len(head) <= SAMPLE_CHARS else path.read_bytes()  # UTF-16: whole
+    return head[: head.rfind(b"\n") + 1] or head[:SAMPLE_CHARS]
 
 
 def _check_text_options(sep, decimal):
@@ -215,7 +235,8 @@ def _read_binary(source, kind: str, sheet, name: str | None = None) -> TableRead
     return _finish(frame, name, f"read {name!r} as {kind.capitalize()}", [])
 
 
-def _read_text(raw: bytes, name: str, compression, sep, decimal) -> TableRead:
+def _read_text(raw: bytes, name: str, compression, sep, decimal, path=None) -> TableRead:
+    """Parse a text table: ``raw`` is all of it, or (with ``path``) its first lines."""
     import pandas as pd
 
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -239,10 +260,13 @@ def _read_text(raw: bytes, name: str, compression, sep, decimal) -> TableRead:
     try:
         # With a decimal comma, a dot groups thousands (1.234,5).
         thousands = "." if decimal == "," and sep != "." else None
-        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, thousands=thousands,
-                            header=0,
+        # A file is parsed from disk (no second copy in memory); bytes past the
+        # sample that do not fit the sniffed encoding become U+FFFD, not a failure.
+        source = io.StringIO(text) if path is None else path
+        frame = pd.read_csv(source, sep=sep, decimal=decimal, thousands=thousands, header=0,
                             names=header if renamed else None, index_col=False, engine="c",
-                            low_memory=False)
+                            low_memory=False, encoding=_CODECS[encoding],
+                            encoding_errors="replace")
     except pd.errors.EmptyDataError:
         raise DataError(f"{name!r} has no columns: is it empty?") from None
     except Exception as exc:  # the C parser's errors name the line
