@@ -23,7 +23,7 @@ HIERARCHY_LIMIT_SECONDS = 600.0
 # the hierarchical methods per (pair of rows x feature), DBSCAN per row.
 _KMEANS_RATE = 2e-9
 _KMEANS_ITERATIONS = 30
-_PAIR_RATE = {"ward": 4e-9, "single": 4e-9, "complete": 2e-8, "average": 2e-8}
+_PAIR_RATE = {"ward": 8e-9, "single": 8e-9, "complete": 2e-8, "average": 2e-8}
 # Single linkage in few dimensions runs on a KD-tree: about linear in the rows.
 _TREE_DIMENSIONS, _TREE_RATE = 16, 2e-6
 _DBSCAN_RATE = 2e-6
