@@ -517,3 +517,22 @@ def test_long_work_said_first_and_hierarchical_refused(customers, capsys, monkey
     line = _one_line_error(capsys)
     assert "hierarchical ward linkage on 44 rows would take" in line
     assert "--linkage 'single'" in line and "--algorithm 'kmeans' or 'minibatch'" in line
+
+
+def test_stray_python_warnings_become_lines(customers, tmp_path, capsys, monkeypatch):
+    import warnings as python_warnings
+
+    import clustra.io
+
+    original = clustra.io.write_table
+
+    def noisy(frame, path):
+        python_warnings.warn("a library grumbles\n  over two lines", UserWarning, stacklevel=1)
+        return original(frame, path)
+
+    monkeypatch.setattr(clustra.io, "write_table", noisy)
+    path, _ = customers
+    assert main(["run", str(path), "--k", "2", "--out", str(tmp_path / "l.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "clustra: warning: a library grumbles over two lines" in err.splitlines()
+    assert "UserWarning" not in err

@@ -331,7 +331,22 @@ def demo(out_dir: Path, quiet: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point; returns the exit code (0, 1 data error, 2 usage error)."""
+    """Console entry point; returns the exit code (0, 1 data error, 2 usage error).
+
+    A Python warning that no step kept for itself (with Python's usual
+    filters) becomes one ``clustra: warning:`` line after a success, and is
+    dropped after a failure, whose one line is the error.
+    """
+    with warnings.catch_warnings(record=True) as stray:
+        code = _main(argv)
+    if code == 0:
+        words = sys.argv[1:] if argv is None else argv
+        _warn((in_command_words(w.message) for w in stray),
+              quiet="--quiet" in words or "-q" in words)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         code = cli.main(args=argv, prog_name="clustra", standalone_mode=False)
     except click.UsageError as exc:

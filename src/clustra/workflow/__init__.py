@@ -212,6 +212,7 @@ class Suggestion:
         return {
             "schema": "clustra.suggest/1",
             "source": self.source,
+            "read": self.read_note,
             "n_rows_used": int(self.prepared.X.shape[0]),
             "k": int(self.selection.k),
             "k_reason": str(self.selection.reason),
