@@ -98,9 +98,11 @@ def _invoke(args):
        decimal=st.sampled_from([".", ","]),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
        compression=st.booleans(), algorithm=st.sampled_from(["kmeans", "dbscan", "auto"]),
-       say_format=st.booleans())
+       say_format=st.booleans(),
+       extra=st.sampled_from([[], ["--impute", "drop"], ["--remove-outliers", "lof"],
+                              ["--reduce", "pca:1"], ["--scale", "none"], ["--k", "auto"]]))
 def test_messy_tables_answer_or_one_clear_line(frame, sep, decimal, encoding, compression,
-                                               algorithm, say_format):
+                                               algorithm, say_format, extra):
     if decimal == sep:
         decimal = "."
     try:
@@ -112,7 +114,8 @@ def test_messy_tables_answer_or_one_clear_line(frame, sep, decimal, encoding, co
         path = _write(frame, Path(folder), sep, decimal, encoding, compression)
         given = ["--sep", "tab" if sep == "\t" else sep, "--decimal", decimal] if say_format else []
         code, out, err = _invoke(["run", str(path), "--algorithm", algorithm, "--k", "2",
-                                  "--k-max", "3", "--min-samples", "2", "--json", *given])
+                                  "--k-max", "3", "--min-samples", "2", "--json", *given,
+                                  *extra])
     event(f"exit code {code}")
     assert "Traceback" not in err and "Warning:" not in err, err
     if code == 0:
