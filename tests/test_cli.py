@@ -536,3 +536,14 @@ def test_stray_python_warnings_become_lines(customers, tmp_path, capsys, monkeyp
     err = capsys.readouterr().err
     assert "clustra: warning: a library grumbles over two lines" in err.splitlines()
     assert "UserWarning" not in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sep", "::"], "--sep '::' must be one character"),
+    (["--decimal", ";"], "Invalid value for '--decimal'"),
+    (["--sep", ",", "--decimal", ","], "cannot be the same character"),
+])
+def test_bad_sep_and_decimal_exit_2(customers, capsys, args, message):
+    path, _ = customers
+    assert main(["run", str(path), *args]) == 2
+    assert message in _one_line_error(capsys)

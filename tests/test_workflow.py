@@ -347,3 +347,15 @@ def test_hierarchical_on_too_many_rows_is_refused_with_ways_out(monkeypatch):
             clustra.run(X, algorithm="hierarchical", linkage="complete", k=3)
     finally:
         set_memory_limit(None)
+
+
+def test_scalable_alternatives_name_what_exists(monkeypatch):
+    import clustra
+    from clustra.workflow import estimate
+
+    assert estimate.scalable_alternatives("ward").startswith("linkage='single'")
+    assert "linkage='single'" not in estimate.scalable_alternatives("single")
+    monkeypatch.setattr(clustra, "__all__", [*clustra.__all__, "HDBSCAN"])
+    assert "clustra.HDBSCAN in Python" in estimate.scalable_alternatives("ward")
+    monkeypatch.setattr(workflow.options, "ALGORITHMS", (*workflow.ALGORITHMS, "hdbscan"))
+    assert "algorithm='hdbscan'" in estimate.scalable_alternatives("ward")

@@ -83,9 +83,13 @@ def scalable_alternatives(linkage: str | None = None) -> str:
     ways = []
     if linkage != "single":
         ways.append("linkage='single' (a minimum spanning tree, fast in few dimensions)")
-    for name in ("genie", "hdbscan"):
+    import clustra
+
+    for name, estimator in (("genie", "Genie"), ("hdbscan", "HDBSCAN")):
         if name in ALGORITHMS:
             ways.append(f"algorithm={name!r}")
+        elif estimator in clustra.__all__:  # an estimator the command does not offer yet
+            ways.append(f"clustra.{estimator} in Python")
     ways.append("algorithm='kmeans' or 'minibatch'")
     return ", ".join(ways)
 
