@@ -156,7 +156,8 @@ def _explain(result, quiet: bool) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in result.counts().items() if n)
     params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                        for k, v in result.params.items())
-    _say(f"{result.algorithm} ({params}): {result.n_clusters} clusters; "
+    clusters = f"{result.n_clusters} cluster{'' if result.n_clusters == 1 else 's'}"
+    _say(f"{result.algorithm} ({params}): {clusters}; "
          f"{len(result.table)} rows: {counts}", quiet)
 
 
