@@ -166,7 +166,7 @@ def test_missing_path_exit_1(tmp_path, capsys):
 def test_absurd_k_exit_1(customers, capsys):
     path, _ = customers
     assert main(["run", str(path), "--k", "1000000"]) == 1
-    assert "k=1000000 is larger than the 45 rows" in _one_line_error(capsys)
+    assert "--k 1000000 is larger than the 44 rows" in _one_line_error(capsys)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -236,8 +236,8 @@ def test_console_script_subprocess_no_traceback(tmp_path):
 def test_progress_only_on_a_terminal(monkeypatch):
     from clustra import cli
 
-    with cli._progress(quiet=False) as update:  # pytest's stderr is not a terminal
-        assert update.__name__ == "<lambda>"
+    with cli._progress(quiet=False) as update:  # pytest's stderr is not a terminal: plain lines
+        assert update.__self__.__class__.__name__ == "_PlainProgress"
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     with cli._progress(quiet=True) as update:
         assert update.__name__ == "<lambda>"
@@ -279,3 +279,271 @@ def test_report_without_matplotlib_names_the_extra(customers, tmp_path, capsys, 
                  "--report", str(tmp_path / "r.html")]) == 1
     assert 'pip install "clustra[plot]"' in _one_line_error(capsys)
     assert not out.exists()  # refused before any work
+
+
+# --- messy tables through the command (issue 18) ------------------------------------------
+
+def _blobs(rng, n_per=20):
+    centers = np.array([[0.0, 0.0], [8.0, 8.0]])
+    values = np.vstack([rng.normal(c, 0.5, size=(n_per, 2)) for c in centers])
+    return values, np.repeat([0, 1], n_per)
+
+
+def _agree(labels, truth) -> bool:
+    from sklearn.metrics import adjusted_rand_score
+
+    return adjusted_rand_score(truth, np.asarray(labels, dtype=int)) == 1.0
+
+
+def test_european_csv_is_read_and_clustered(tmp_path, rng, capsys):
+    values, truth = _blobs(rng)
+    lines = ["x;y"] + [f"{a:.4f};{b:.4f}".replace(".", ",") for a, b in values]
+    path = tmp_path / "eu.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["run", str(path), "--k", "2", "--json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["input"]["numeric_columns"] == ["x", "y"]
+    assert "--sep ';', --decimal ','" in captured.err.splitlines()[0]
+    assert "give --sep and --decimal to override" in doc["input"]["read"]
+    assert main(["run", str(path), "--k", "2", "--sep", ";", "--decimal", ",", "--quiet"]) == 0
+    labels = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert _agree(labels["cluster"], truth)
+
+
+def test_compressed_and_stdin(tmp_path, rng):
+    import gzip
+
+    from click.testing import CliRunner
+
+    from clustra.cli import cli
+
+    values, truth = _blobs(rng)
+    text = pd.DataFrame(values, columns=["a", "b"]).to_csv(index=False)
+    path = tmp_path / "d.csv.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    runner = CliRunner()
+    for args, stdin in (([str(path)], None), (["-"], text), (["-"], gzip.compress(text.encode()))):
+        done = runner.invoke(cli, ["run", *args, "--k", "2", "--quiet"], input=stdin)
+        assert done.exit_code == 0, done.output
+        labels = pd.read_csv(__import__("io").StringIO(done.stdout))
+        assert labels["row"].tolist() == list(range(1, 41)) and _agree(labels["cluster"], truth)
+
+
+def test_out_naming_the_input_is_refused(tmp_path, rng, capsys):
+    values, _ = _blobs(rng)
+    path = tmp_path / "data.csv"
+    pd.DataFrame(values, columns=["a", "b"]).to_csv(path, index=False)
+    before = path.read_bytes()
+    assert main(["run", str(path), "--k", "2", "--out", str(path)]) == 2
+    assert "it is the input file" in _one_line_error(capsys)
+    assert main(["run", str(path), "--k", "2", "--report", str(tmp_path / "data.csv")]) == 2
+    assert "must end in .html" in _one_line_error(capsys)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("bad", ["folder", "/proc/clustra-report.html", "missing/r.html"])
+def test_bad_report_path_refused_before_any_work(customers, tmp_path, capsys, bad):
+    path, _ = customers
+    if bad == "folder":
+        bad = str(tmp_path / "r.html")
+        (tmp_path / "r.html").mkdir()
+    elif bad.startswith("missing"):
+        bad = str(tmp_path / bad)
+    out = tmp_path / "labels.csv"
+    assert main(["run", str(path), "--k", "2", "--out", str(out), "--report", bad]) == 2
+    line = _one_line_error(capsys)
+    assert "Cannot write" in line and bad in line
+    assert not out.exists()  # nothing written
+
+
+def test_nothing_half_written_when_the_report_fails(customers, tmp_path, capsys, monkeypatch):
+    import clustra.report
+
+    def broken(result, projection="pca"):
+        raise MemoryError("no memory left to draw")
+
+    monkeypatch.setattr(clustra.report, "build_report", broken)
+    path, _ = customers
+    out, report = tmp_path / "labels.csv", tmp_path / "r.html"
+    assert main(["run", str(path), "--k", "2", "--out", str(out), "--report", str(report)]) == 1
+    assert "no memory left to draw" in _one_line_error(capsys)
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_columns_empty_is_an_error(customers, capsys):
+    path, _ = customers
+    assert main(["run", str(path), "--columns", ""]) == 2
+    assert "--columns names no column" in _one_line_error(capsys)
+
+
+def test_flags_in_errors_not_keywords(customers, capsys):
+    path, _ = customers
+    assert main(["run", str(path), "--k-max", "1"]) == 2
+    assert _one_line_error(capsys) == "clustra: error: --k-max must be an integer >= 2, got 1."
+
+
+@pytest.mark.parametrize("library, command", [
+    ("k_max= must be an integer >= 2, got 1.", "--k-max must be an integer >= 2, got 1."),
+    ("reduce='umap:2' is not understood", "--reduce 'umap:2' is not understood"),
+    ("give sep= and decimal= to override", "give --sep and --decimal to override"),
+    ("name it in columns= to cluster on it, or give id_column='id'",
+     "name it in --columns to cluster on it, or give --id-column 'id'"),
+    ("n_clusters=3 and eps=0.5; min_samples=4", "n_clusters=3 and --eps 0.5; --min-samples 4"),
+    ("a line\n  broken   in two", "a line broken in two"),
+])
+def test_keywords_translated_to_flags(library, command):
+    from clustra.cli import in_command_words
+
+    assert in_command_words(library) == command
+
+
+def test_stray_cells_ids_and_repeated_names_are_said(tmp_path, rng, capsys):
+    values, truth = _blobs(rng)
+    frame = pd.DataFrame({"id": np.arange(100, 140), "a": values[:, 0].astype(object),
+                          "a ": values[:, 1]})
+    frame.loc[[2, 30], "a"] = ["oops", "n/a?"]
+    path = tmp_path / "t.csv"
+    text = frame.to_csv(index=False).replace("a \n", "a\n", 1)  # two columns named 'a'
+    path.write_text(text)
+    assert main(["run", str(path), "--k", "2", "--json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    warned = [line for line in captured.err.splitlines() if line.startswith("clustra: warning: ")]
+    assert warned == [f"clustra: warning: {message}" for message in doc["warnings"]]
+    assert doc["warnings"] == [
+        "repeated column names were renamed: 'a' -> 'a_2'.",
+        "left out column 'id': it looks like an id (unique per row and named like an id); name "
+        "it in --columns to cluster on it, or give --id-column 'id' to copy it to the output.",
+        "column 'a' is numeric but 2 cells ('oops', 'n/a?'; data rows 3, 31) are not numbers and "
+        "were treated as missing."]
+    assert doc["input"]["numeric_columns"] == ["a", "a_2"]
+
+
+def test_constant_data(tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"a": [3.0] * 25, "b": [1] * 25}).to_csv(path, index=False)
+    assert main(["run", str(path), "--k", "auto", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["n_clusters"] == 1 and doc["choices"][0]["value"] == 1
+    assert "same point" in doc["choices"][0]["reason"]
+    assert main(["suggest", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("k = 1: every row is the same point")
+    assert all(line.startswith("clustra: ") for line in captured.err.splitlines()), captured.err
+    assert len(captured.err.splitlines()) == 2  # what was read, and the constant columns
+
+
+def test_extreme_values_keep_counting(tmp_path, rng, capsys):
+    values, truth = _blobs(rng)
+    path = tmp_path / "big.csv"
+    pd.DataFrame({"big": values[:, 0] * 1e307, "y": rng.normal(size=40) * 0.01}).to_csv(
+        path, index=False)
+    assert main(["run", str(path), "--k", "2", "--quiet"]) == 0
+    labels = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert _agree(labels["cluster"], truth)
+    assert main(["run", str(path), "--k", "2", "--scale", "none"]) == 1
+    assert "squared distances overflow" in _one_line_error(capsys)
+
+
+def test_long_column_name_report_leaks_no_raw_warning(tmp_path, rng, capsys):
+    values, _ = _blobs(rng)
+    path = tmp_path / "long.csv"
+    pd.DataFrame({"a" * 400: values[:, 0], "b" * 300: values[:, 1]}).to_csv(path, index=False)
+    report = tmp_path / "r.html"
+    assert main(["run", str(path), "--k", "2", "--report", str(report), "--json",
+                 "--out", str(tmp_path / "l.csv")]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert "Warning" not in captured.err and ".py:" not in captured.err
+    for line in captured.err.splitlines():
+        assert line.startswith(("clustra: ", "chose ", "kmeans (", "labels written",
+                                "report written")), line
+    html = report.read_text(encoding="utf-8")
+    for message in doc["warnings"]:  # whatever the drawing said is in the report too
+        assert message.split(" ")[0] in html
+
+
+def test_warnings_from_drawing_are_kept(customers, tmp_path, capsys, monkeypatch):
+    import warnings as python_warnings
+
+    from clustra.plot import sizes
+
+    original = sizes.plot_cluster_sizes
+
+    def noisy(*args, **kwargs):
+        python_warnings.warn("Glyph 1234 missing from font(s) DejaVu Sans.", UserWarning,
+                             stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sizes, "plot_cluster_sizes", noisy)
+    import clustra.plot
+
+    monkeypatch.setattr(clustra.plot, "plot_cluster_sizes", noisy, raising=False)
+    path, _ = customers
+    report = tmp_path / "r.html"
+    assert main(["run", str(path), "--k", "2", "--report", str(report), "--json",
+                 "--out", str(tmp_path / "l.csv")]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    message = "drawing the report: Glyph 1234 missing from font(s) DejaVu Sans."
+    assert message in doc["warnings"]
+    assert f"clustra: warning: {message}" in captured.err.splitlines()
+    assert "Glyph 1234 missing" in report.read_text(encoding="utf-8")
+
+
+def test_plain_progress_lines_when_not_a_terminal(customers, capsys, monkeypatch):
+    from clustra import cli
+
+    monkeypatch.setattr(cli, "PLAIN_PROGRESS_EVERY", 0.0)
+    path, _ = customers
+    assert main(["run", str(path), "--k", "auto", "--k-max", "3", "--json"]) == 0
+    err = capsys.readouterr().err
+    progress = [line for line in err.splitlines() if line.startswith("clustra: 0:")]
+    assert progress and any("/" in line for line in progress), err
+
+
+def test_long_work_said_first_and_hierarchical_refused(customers, capsys, monkeypatch):
+    from clustra.workflow import estimate
+
+    path, _ = customers
+    monkeypatch.setattr(estimate, "LONG_WORK_SECONDS", 0.0)
+    assert main(["run", str(path), "--algorithm", "hierarchical", "--k", "3", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "clustra: hierarchical ward linkage on 44 rows x 5 features will take about" in err
+    assert "faster: --linkage 'single'" in err
+    monkeypatch.setattr(estimate, "HIERARCHY_LIMIT_SECONDS", 1e-9)
+    assert main(["run", str(path), "--algorithm", "hierarchical", "--k", "3"]) == 1
+    line = _one_line_error(capsys)
+    assert "hierarchical ward linkage on 44 rows would take" in line
+    assert "--linkage 'single'" in line and "--algorithm 'kmeans' or 'minibatch'" in line
+
+
+def test_stray_python_warnings_become_lines(customers, tmp_path, capsys, monkeypatch):
+    import warnings as python_warnings
+
+    import clustra.io
+
+    original = clustra.io.write_table
+
+    def noisy(frame, path):
+        python_warnings.warn("a library grumbles\n  over two lines", UserWarning, stacklevel=1)
+        return original(frame, path)
+
+    monkeypatch.setattr(clustra.io, "write_table", noisy)
+    path, _ = customers
+    assert main(["run", str(path), "--k", "2", "--out", str(tmp_path / "l.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "clustra: warning: a library grumbles over two lines" in err.splitlines()
+    assert "UserWarning" not in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sep", "::"], "--sep '::' must be one character"),
+    (["--decimal", ";"], "Invalid value for '--decimal'"),
+    (["--sep", ",", "--decimal", ","], "cannot be the same character"),
+])
+def test_bad_sep_and_decimal_exit_2(customers, capsys, args, message):
+    path, _ = customers
+    assert main(["run", str(path), *args]) == 2
+    assert message in _one_line_error(capsys)

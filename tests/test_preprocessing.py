@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,13 +56,13 @@ def test_select_columns_roles(table):
 
 
 def test_select_columns_errors(table):
-    with pytest.raises(DataError, match="--id-column 'nope' is not a column"):
+    with pytest.raises(DataError, match="id_column='nope' is not a column"):
         select_columns(table, id_column="nope")
     with pytest.raises(DataError, match=r"Column\(s\) 'zz' not found"):
         select_columns(table, columns=["x", "zz"])
     text_only = pd.DataFrame({"name": [f"n{i}" for i in range(80)], "town": ["a", "b"] * 40})
     with pytest.raises(DataError, match=r"No numeric columns to cluster \('town' is text; "
-                                        r"'name': text with 80 distinct values"):
+                                        r"'name': looks like an id \(a different code"):
         select_columns(text_only)
 
 
@@ -121,11 +123,11 @@ def test_pca_reduces_and_is_recorded(table):
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("scale", "zscore", "--scale 'zscore' is not one of"),
-    ("impute", "zero", "--impute 'zero' is not one of"),
-    ("remove_outliers", "dbscan", "--remove-outliers 'dbscan' is not one of"),
-    ("outlier_fraction", 0.9, r"--outlier-fraction must be in \(0, 0.5\]"),
-    ("max_categories", 1, "max_categories must be an integer >= 2"),
+    ("scale", "zscore", "scale='zscore' is not one of"),
+    ("impute", "zero", "impute='zero' is not one of"),
+    ("remove_outliers", "dbscan", "remove_outliers='dbscan' is not one of"),
+    ("outlier_fraction", 0.9, r"outlier_fraction= must be in \(0, 0.5\]"),
+    ("max_categories", 1, "max_categories= must be an integer >= 2"),
 ])
 def test_prepare_rejects_bad_options(table, option, value, message):
     with pytest.raises(OptionError, match=message):
@@ -144,3 +146,112 @@ def test_infinite_values_are_gaps(table):
     assert set(np.flatnonzero(prepared.status == STATUS_MISSING)) == {1, 2, 4, 5, 7}
     assert np.isfinite(prepared.X).all()
     assert "2 infinite value(s) counted as missing" in prepared.steps[1].detail
+
+
+# --- the column typing rule (issue 18) -----------------------------------------------------
+
+def test_stray_text_cells_become_missing_with_a_notice(rng):
+    values = rng.normal(size=30).astype(object)
+    values[[4, 11]] = ["n/a?", "oops"]
+    frame = pd.DataFrame({"x": values, "y": rng.normal(size=30)})
+    prepared = prepare(frame)
+    assert prepared.numeric_columns == ["x", "y"] and prepared.categorical_columns == []
+    assert np.isnan(prepared.numeric_values["x"][[4, 11]]).all()
+    assert prepared.status.tolist().count(STATUS_MISSING) == 0  # imputed, not dropped
+    assert prepared.notices == [
+        "column 'x' is numeric but 2 cells ('n/a?', 'oops'; data rows 5, 12) are not numbers "
+        "and were treated as missing."]
+    reference = StandardScaler().fit_transform(
+        SimpleImputer().fit_transform(pd.to_numeric(frame["x"], errors="coerce").to_frame()))
+    np.testing.assert_allclose(prepared.X[:, 0], reference[:, 0])
+
+
+def test_mostly_text_stays_text():
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 20) ** 2, "t": ["a", "b", "c", "1"] * 5})
+    assert select_columns(frame) == (["x"], ["t"], {})
+
+
+@pytest.mark.parametrize("name, values, evidence", [
+    ("customer_id", [7, 3, 9, 1, 4, 8], "named like an id"),
+    ("CustomerId", [f"x{i}" for i in range(6)], "named like an id"),
+    ("order no", [5.0, 6.0, 1.0, 2.0, 3.0, 4.0], "named like an id"),
+    ("n", list(range(1, 13)), "a running number"),
+    ("ticket", [f"T-{i:04d}" for i in range(12)], "a different code in every row"),
+])
+def test_likely_ids_are_left_out_with_a_way_back(rng, name, values, evidence):
+    frame = pd.DataFrame({name: values, "x": rng.normal(size=len(values)),
+                          "y": rng.normal(size=len(values))})
+    prepared = prepare(frame)
+    assert prepared.numeric_columns == ["x", "y"]
+    assert evidence in prepared.skipped_columns[name]
+    assert prepared.notices == [
+        f"left out column {name!r}: it looks like an id (unique per row and named like an id); "
+        f"name it in columns= to cluster on it, or give id_column={name!r} to copy it to the "
+        "output." if evidence == "named like an id" else
+        f"left out column {name!r}: it looks like an id ({evidence}); name it in columns= to "
+        f"cluster on it, or give id_column={name!r} to copy it to the output."]
+    included = prepare(frame, columns=[name, "x"])  # named: never taken for an id
+    assert name in included.numeric_columns + included.categorical_columns
+
+
+@pytest.mark.parametrize("name, values", [
+    ("paid", [1.5, 2.5, 3.5, 4.5, 5.5, 6.5]),       # ends in "id" but is a word
+    ("age", [30, 41, 29, 35, 52, 47, 38, 33, 60, 25, 44, 31]),  # unique, not running
+    ("id", [1, 1, 2, 3, 4, 5]),                    # named like an id but repeated
+])
+def test_not_ids(rng, name, values):
+    frame = pd.DataFrame({name: values, "x": rng.normal(size=len(values))})
+    assert name in select_columns(frame)[0]
+
+
+def test_id_name_rule():
+    from clustra._column_roles import looks_like_id_name
+
+    assert all(map(looks_like_id_name, ["id", "ID", "user_id", "userId", "row-key", "#", "Nr"]))
+    assert not any(map(looks_like_id_name, ["paid", "valid", "idle", "width", "grid"]))
+
+
+def test_constant_columns_dropped_with_a_notice(rng):
+    frame = pd.DataFrame({"x": rng.normal(size=20), "same": 4.0, "unit": "kg"})
+    prepared = prepare(frame)
+    assert prepared.numeric_columns == ["x"] and not prepared.all_constant
+    assert prepared.skipped_columns == {"same": "constant (every value is 4)",
+                                        "unit": "constant (every value is 'kg')"}
+    assert prepared.notices == ["left out constant columns 'same', 'unit': the same value in "
+                                "every row cannot separate rows."]
+
+
+def test_all_constant_data_is_flagged():
+    frame = pd.DataFrame({"a": [2.0] * 8, "b": [np.nan, 5, 5, 5, 5, 5, 5, 5]})
+    prepared = prepare(frame)
+    assert prepared.all_constant and prepared.numeric_columns == ["a", "b"]
+    assert not np.ptp(prepared.X, axis=0).any()
+    assert "is constant: all rows are the same point" in prepared.notices[-1]
+
+
+@pytest.mark.parametrize("factor", [1e307, 1e-307])
+@pytest.mark.parametrize("scale", ["standard", "robust", "minmax"])
+def test_extreme_values_keep_counting(rng, scale, factor):
+    base = np.r_[rng.normal(0, 1, 20), rng.normal(8, 1, 20)]
+    frame = pd.DataFrame({"big": base * factor, "small": rng.normal(size=40)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow anywhere
+        prepared = prepare(frame, scale=scale)
+    assert np.isfinite(prepared.X).all()
+    expected = prepare(pd.DataFrame({"big": base, "small": frame["small"]}), scale=scale).X
+    np.testing.assert_allclose(prepared.X, expected, atol=1e-9)
+    assert "largest magnitude" in prepared.steps[2].detail
+    assert "largest magnitude" not in prepare(frame[["small"]], scale=scale).steps[2].detail
+
+
+def test_extreme_values_unscaled_are_refused(rng):
+    frame = pd.DataFrame({"big": rng.normal(size=10) * 1e300, "x": rng.normal(size=10)})
+    with pytest.raises(DataError, match=r"Column 'big' holds values as large as .*e\+300: "
+                                        r"unscaled, their squared distances overflow.*"
+                                        r"scale='standard'"):
+        prepare(frame, scale="none")
+
+
+def test_empty_column_list_is_an_error(table):
+    with pytest.raises(OptionError, match="columns= names no column"):
+        select_columns(table, columns=[])

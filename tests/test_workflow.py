@@ -1,6 +1,7 @@
 """clustra.run end to end on small tables, compared with scikit-learn where it applies."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 import clustra
 from clustra import workflow
-from clustra.io import DataError, OptionError
+from clustra.io import DataError, DataWarning, OptionError
 from clustra.preprocessing import prepare
 from clustra.workflow import adapters
 
@@ -181,15 +182,15 @@ def test_run_reads_a_path_and_arrays(tmp_path, rng):
 
 @pytest.mark.parametrize("options, error, message", [
     ({"k": 500}, DataError, "k=500 is larger than the 75 rows"),
-    ({"k": 0}, OptionError, "--k must be >= 1"),
-    ({"k": "many"}, OptionError, "--k 'many' must be 'auto' or a number"),
+    ({"k": 0}, OptionError, "k= must be >= 1"),
+    ({"k": "many"}, OptionError, "k='many' must be 'auto' or a number"),
     ({"k": 2.5}, OptionError, "whole number"),
-    ({"eps": -1.0}, OptionError, "--eps must be > 0"),
-    ({"algorithm": "spectral"}, OptionError, "--algorithm 'spectral' is not one of"),
-    ({"linkage": "centroid"}, OptionError, "--linkage 'centroid' is not one of"),
-    ({"min_samples": 0}, OptionError, "--min-samples must be an integer >= 1"),
+    ({"eps": -1.0}, OptionError, "eps= must be > 0"),
+    ({"algorithm": "spectral"}, OptionError, "algorithm='spectral' is not one of"),
+    ({"linkage": "centroid"}, OptionError, "linkage='centroid' is not one of"),
+    ({"min_samples": 0}, OptionError, "min_samples= must be an integer >= 1"),
     ({"id_column": "cluster"}, OptionError, "clashes with an output column"),
-    ({"algorithm": "dbscan", "min_samples": 900}, DataError, "--min-samples 900 is larger"),
+    ({"algorithm": "dbscan", "min_samples": 900}, DataError, "min_samples=900 is larger"),
 ])
 def test_bad_options(rng, options, error, message):
     frame, _ = blob_table(rng)
@@ -214,8 +215,9 @@ def test_table_inputs_are_normalised(rng):
     assert list(result.profiles().columns) == ["size", "0", "1"]
     assert list(numbered.columns) == [0, 1]  # the caller's table is untouched
     twice = frame[["a", "b"]].set_axis(["a", "a"], axis=1)
-    with pytest.raises(DataError, match="Column names must be unique; repeated: 'a'"):
-        clustra.run(twice)
+    with pytest.warns(DataWarning, match=r"repeated column names were renamed: 'a' -> 'a_2'"):
+        renamed = clustra.run(twice, k=2)
+    assert list(renamed.data.columns) == ["a", "a_2"] and list(twice.columns) == ["a", "a"]
     with pytest.raises(DataError, match="no rows"):
         clustra.run(frame.iloc[:0])
     with pytest.raises(DataError, match="Expected a table"):
@@ -233,7 +235,7 @@ def test_fit_warnings_are_kept_and_passed_on(rng, monkeypatch):
 
     monkeypatch.setitem(workflow.ADAPTERS, "kmeans", warn_then_fit)
     with pytest.warns(UserWarning, match="something odd"):
-        result = clustra.run(frame, k=2)
+        result = clustra.run(frame, k=2, id_column="key")
     assert result.warnings == ["something odd about <this> data"]
     assert result.to_dict()["warnings"] == result.warnings
 
@@ -255,3 +257,105 @@ def test_k_auto_says_one_cluster_on_structureless_data():
     assert choice.value == 1 and "gap" in choice.reason
     assert (result.table["cluster"] == 0).all()
     assert (result.table["status"] == "clustered").all()
+
+
+# --- degenerate data, long work, keyword words (issues 18 and 14) ------------------------
+
+def test_constant_data_is_one_cluster_with_a_reason():
+    frame = pd.DataFrame({"a": [1.5] * 30, "b": [2] * 30})
+    with pytest.warns(DataWarning, match="is constant: all rows are the same point"):
+        result = clustra.run(frame, k="auto")
+    assert result.n_clusters == 1 and (result.table["cluster"] == 0).all()
+    assert result.choices[0].name == "k" and result.choices[0].value == 1
+    assert "every row is the same point" in result.choices[0].reason
+    with pytest.warns(DataWarning, match="algorithm='dbscan' and k=3 could not apply"):
+        asked = clustra.run(frame, algorithm="dbscan", k=3)
+    assert asked.n_clusters == 1
+
+
+@pytest.mark.parametrize("estimator", [None, "hierarchical"])
+def test_choose_k_on_constant_data_answers_one(estimator):
+    from clustra.selection import gap_statistic
+
+    X = np.full((40, 3), 7.0)
+    if estimator:
+        estimator = clustra.AgglomerativeClustering(n_clusters=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from log(0) or 0/0
+        selection = clustra.choose_k(X, range(1, 6), estimator, random_state=0)
+        gap = gap_statistic(X, range(1, 6), random_state=0)
+    assert selection.k == 1 and gap.k == 1
+    assert "every row is the same point (zero variance" in selection.reason
+    assert selection.table.index.tolist() == [1, 2, 3, 4, 5]
+    assert all(pick is None for pick in selection.picks.values())
+    # One row differs: no longer constant, and the sweep runs as usual.
+    X[0, 0] = 8.0
+    assert np.isfinite(clustra.choose_k(X, range(1, 4), random_state=0).table["inertia"]).all()
+
+
+def test_keyword_arguments_named_in_library_errors(rng):
+    frame, _ = blob_table(rng)
+    with pytest.raises(OptionError, match=r"^k_max= must be an integer >= 2, got 1\.$"):
+        clustra.run(frame, k_max=1)
+    with pytest.raises(OptionError, match="columns= names no column"):
+        clustra.run(frame, columns="")
+    with pytest.raises(DataError, match="id_column='nope' is not a column"):
+        clustra.run(frame, id_column="nope")
+
+
+def test_long_work_is_announced(rng, monkeypatch):
+    from clustra.workflow import estimate
+
+    frame, _ = blob_table(rng)
+    said = []
+    clustra.run(frame, k=3, id_column="key", notify=said.append)
+    assert said == []  # a quick run says nothing
+    monkeypatch.setattr(estimate, "LONG_WORK_SECONDS", 0.0)
+    clustra.run(frame, k="auto", k_max=4, id_column="key", notify=said.append)
+    assert len(said) == 1
+    assert said[0].startswith("kmeans on 75 rows x 5 features will take about ")
+    assert "a fixed k= skips the sweep over k" in said[0]
+
+
+def test_estimates_grow_with_the_method():
+    from clustra.workflow.estimate import duration, estimate_seconds, hierarchy_seconds
+
+    opts = workflow.RunOptions(algorithm="hierarchical", linkage="ward", k=3)
+    ward = estimate_seconds(200_000, 5, opts)
+    assert 60 < ward < 3600  # minutes, not seconds or days
+    assert hierarchy_seconds(200_000, 5, "single") < ward / 100  # the KD-tree path
+    assert estimate_seconds(200_000, 5, workflow.RunOptions(k=3)) < ward / 100
+    assert duration(40) == "about 40 seconds" and duration(600) == "about 10 minutes"
+
+
+def test_hierarchical_on_too_many_rows_is_refused_with_ways_out(monkeypatch):
+    from clustra.workflow import estimate
+
+    X = np.random.default_rng(0).normal(size=(400, 3))
+    monkeypatch.setattr(estimate, "HIERARCHY_LIMIT_SECONDS", 1e-6)
+    with pytest.raises(DataError, match=r"hierarchical ward linkage on 400 rows would take about "
+                                        r".*linkage='single'.*algorithm='kmeans' or 'minibatch'"):
+        clustra.run(X, algorithm="hierarchical", k=3)
+    monkeypatch.setattr(estimate, "HIERARCHY_LIMIT_SECONDS", 600.0)
+    # Complete linkage needs the distance matrix: the memory guard's refusal says the same.
+    from clustra.cluster._common import set_memory_limit
+
+    set_memory_limit(10_000)
+    try:
+        with pytest.raises(DataError, match=r"'complete' linkage on 400 points needs a distance "
+                                            r"matrix .* Use linkage='single'.*'minibatch'"):
+            clustra.run(X, algorithm="hierarchical", linkage="complete", k=3)
+    finally:
+        set_memory_limit(None)
+
+
+def test_scalable_alternatives_name_what_exists(monkeypatch):
+    import clustra
+    from clustra.workflow import estimate
+
+    assert estimate.scalable_alternatives("ward").startswith("linkage='single'")
+    assert "linkage='single'" not in estimate.scalable_alternatives("single")
+    monkeypatch.setattr(clustra, "__all__", [*clustra.__all__, "HDBSCAN"])
+    assert "clustra.HDBSCAN in Python" in estimate.scalable_alternatives("ward")
+    monkeypatch.setattr(workflow.options, "ALGORITHMS", (*workflow.ALGORITHMS, "hdbscan"))
+    assert "algorithm='hdbscan'" in estimate.scalable_alternatives("ward")

@@ -12,7 +12,10 @@ the labelled rows as CSV when neither ``--out`` nor ``--json`` is given.
 
 from __future__ import annotations
 
+import re
 import sys
+import threading
+import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,16 +30,58 @@ DEMO_FILE = "customers.csv"
 DEMO_ID = "customer_id"
 
 
+# The library's keyword arguments and the command's flags: library messages name
+# keywords (``k_max=1``), the command shows flags (``--k-max 1``). One table, one place.
+KEYWORD_FLAGS = {
+    "algorithm": "--algorithm", "k": "--k", "eps": "--eps", "linkage": "--linkage",
+    "columns": "--columns", "id_column": "--id-column", "scale": "--scale",
+    "impute": "--impute", "remove_outliers": "--remove-outliers",
+    "outlier_fraction": "--outlier-fraction", "reduce": "--reduce", "seed": "--seed",
+    "min_samples": "--min-samples", "k_max": "--k-max", "sep": "--sep", "decimal": "--decimal",
+    "projection": "--projection",
+}
+_KEYWORD = re.compile(r"(?<![\w\-.'\"])(" + "|".join(sorted(KEYWORD_FLAGS, key=len, reverse=True))
+                      + r")=(\S?)")
+# Seconds between plain progress lines when stderr is not a terminal.
+PLAIN_PROGRESS_EVERY = 15.0
+
+
+def in_command_words(message: str) -> str:
+    """``message`` on one line, keyword arguments (``k_max=1``) shown as flags (``--k-max 1``)."""
+
+    def flag(match: re.Match) -> str:
+        value = match.group(2)
+        name = KEYWORD_FLAGS[match.group(1)]
+        return f"{name} {value}" if value and value not in ",.;:)" else f"{name}{value}"
+
+    return _KEYWORD.sub(flag, " ".join(str(message).split()))
+
+
 def _say(message: str, quiet: bool) -> None:
     if not quiet:
         click.echo(message, err=True)
 
 
+def _warn(messages, quiet: bool) -> None:
+    for message in dict.fromkeys(messages):
+        _say(f"clustra: warning: {in_command_words(message)}", quiet)
+
+
 @contextmanager
 def _progress(quiet: bool):
-    """A progress callback ``(done, total, message)``: a rich bar on a terminal, else silent."""
-    if quiet or not sys.stderr.isatty():
+    """A progress callback ``(done, total, message)``.
+
+    On a terminal, a rich bar. Otherwise (a log file, a pipe) plain lines: the
+    current step at most every ``PLAIN_PROGRESS_EVERY`` seconds, so that a
+    quick run prints none and a long one shows it is alive, also during a single
+    long fit.
+    """
+    if quiet:
         yield lambda done, total, message: None
+        return
+    if not sys.stderr.isatty():
+        with _PlainProgress(PLAIN_PROGRESS_EVERY) as plain:
+            yield plain.update
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
@@ -51,14 +96,57 @@ def _progress(quiet: bool):
         yield update
 
 
-def _check_report_path(path: Path | None) -> None:
-    if path is None:
-        return
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise OptionError(f"--report {str(path)!r} must end in .html.")
-    if not path.parent.exists():
-        raise OptionError(f"Cannot write {str(path)!r}: "
-                          f"folder {str(path.parent)!r} does not exist.")
+class _PlainProgress:
+    """Plain progress lines on stderr, at most one per ``every`` seconds (a heartbeat too)."""
+
+    def __init__(self, every: float):
+        self.every, self.state = every, (0, 0, "starting")
+        self.start = self.last = time.monotonic()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+
+    def update(self, done: int, total: int, message: str) -> None:
+        with self.lock:
+            self.state = (done, total, message)
+        if time.monotonic() - self.last >= self.every:
+            self.emit()
+
+    def emit(self) -> None:
+        with self.lock:
+            done, total, message = self.state
+            self.last = time.monotonic()
+        elapsed = int(self.last - self.start)
+        count = f" ({done}/{total})" if total else ""
+        click.echo(f"clustra: {elapsed // 60}:{elapsed % 60:02d} {message}{count}", err=True)
+
+    def _beat(self) -> None:
+        while not self.stop.wait(self.every / 3 if self.every > 0 else 1.0):
+            if time.monotonic() - self.last >= self.every:
+                self.emit()
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+def _check_outputs(data: Path, out: Path | None, report: Path | None) -> None:
+    """Every output writable, none the input, labels and report apart: before any work."""
+    from clustra.io import check_output_path
+
+    if out is not None:
+        check_output_path(out, inputs=(data,), what="labels")
+    if report is not None:
+        if report.suffix.lower() not in (".html", ".htm"):
+            raise OptionError(f"--report {str(report)!r} must end in .html.")
+        check_output_path(report, formats={".html": "html", ".htm": "html"}, inputs=(data,),
+                          what="report")
+        if out is not None and out.resolve() == report.resolve():
+            raise OptionError(f"--out and --report both name {str(out)!r}; give two files.")
 
 
 def _explain(result, quiet: bool) -> None:
@@ -68,37 +156,62 @@ def _explain(result, quiet: bool) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in result.counts().items() if n)
     params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                        for k, v in result.params.items())
-    _say(f"{result.algorithm} ({params}): {result.n_clusters} clusters; "
+    clusters = f"{result.n_clusters} cluster{'' if result.n_clusters == 1 else 's'}"
+    _say(f"{result.algorithm} ({params}): {clusters}; "
          f"{len(result.table)} rows: {counts}", quiet)
 
 
+def _in_command_words(result) -> None:
+    """The result's notes as the command says them (its report and JSON show them)."""
+    result.warnings[:] = list(dict.fromkeys(in_command_words(m) for m in result.warnings))
+    result.read_note = in_command_words(result.read_note)
+
+
+def _notifier(quiet: bool):
+    return lambda message: _say(f"clustra: {in_command_words(message)}", quiet)
+
+
+@contextmanager
+def _captured():
+    """Python warnings (clustra's, numpy's, scikit-learn's, matplotlib's) kept, not printed."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+
+
 def _run_and_write(data, *, out, report, as_json, quiet, projection, options) -> None:
-    from clustra.io import check_output_path, write_table
+    from clustra.io import write_table, write_text
     from clustra.workflow import run
 
-    if out is not None:
-        check_output_path(out)
-    _check_report_path(report)
+    _check_outputs(data, out, report)
     if report is not None:
         from clustra.plot._base import require_matplotlib
 
         require_matplotlib()  # before the work, not after it
-    with _progress(quiet) as progress:
-        with warnings.catch_warnings():
-            # Shown below as one line each (result.warnings), not as Python warnings.
-            warnings.simplefilter("ignore")
-            result = run(data, progress=progress, **options)
-        for message in result.warnings:
-            _say(f"clustra: warning: {' '.join(message.split())}", quiet)
-        _explain(result, quiet)
-        outputs = {"labels": None, "report": None}
-        if out is not None:
-            outputs["labels"] = str(write_table(result.table, out))
-            _say(f"labels written to {out}", quiet)
+    with _progress(quiet) as progress, _captured() as caught:
+        result = run(data, progress=progress, notify=_notifier(quiet), **options)
+        _in_command_words(result)
+        html = None
         if report is not None:
             progress(0, 1, "drawing the report" + (" (t-SNE)" if projection == "tsne" else ""))
-            outputs["report"] = str(result.to_html(report, projection=projection))
-            _say(f"report written to {report}", quiet)
+            from clustra.report import build_report
+
+            html = build_report(result, projection=projection)
+    # Anything not already in the result (it keeps its own): one line each, kept for the JSON.
+    result.warnings.extend(in_command_words(w.message) for w in caught)
+    _in_command_words(result)
+    if result.read_note:
+        _say(f"clustra: {result.read_note}", quiet)
+    _warn(result.warnings, quiet)
+    _explain(result, quiet)
+    # Both files are complete before either is renamed into place.
+    outputs = {"labels": None, "report": None}
+    if out is not None:
+        outputs["labels"] = str(write_table(result.table, out))
+        _say(f"labels written to {out}", quiet)
+    if html is not None:
+        outputs["report"] = str(write_text(html, report))
+        _say(f"report written to {report}", quiet)
     if as_json:
         click.echo(result.to_json(outputs))
     elif out is None:
@@ -113,7 +226,12 @@ def cli() -> None:
 
 def _preprocessing_options(command):
     options = [
-        click.option("--columns", help="Comma-separated columns to use (default: all usable)."),
+        click.option("--sep", help="Field separator of a text table: , ; | or tab "
+                                   "(default: sniffed from the first lines)."),
+        click.option("--decimal", type=click.Choice([".", ","]),
+                     help="Decimal mark of a text table (default: sniffed)."),
+        click.option("--columns", help="Comma-separated columns to use (default: all usable; "
+                                       "ids, free text and constant columns are left out)."),
         click.option("--id-column", help="Column identifying rows; copied to the output."),
         click.option("--scale", type=click.Choice(["standard", "robust", "minmax", "none"]),
                      default="standard", show_default=True),
@@ -152,7 +270,8 @@ def _preprocessing_options(command):
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No messages or progress on stderr.")
 def run(data, out, report, as_json, quiet, projection, **options) -> None:
-    """Cluster DATA (CSV, TSV, Parquet or Excel): one labelled output row per input row.
+    """Cluster DATA (CSV, TSV, Parquet or Excel; .gz .bz2 .zip .xz; - for stdin):
+    one labelled output row per input row.
 
     The output has the id column (or `row`), `cluster` and `status` (clustered,
     noise, missing values, outlier). Without --out or --json the labelled rows
@@ -174,8 +293,11 @@ def suggest(data, as_json, quiet, **options) -> None:
 
     from clustra.workflow import suggest as suggest_for
 
-    with _progress(quiet) as progress:
+    with _progress(quiet) as progress, _captured() as caught:
         found = suggest_for(data, progress=progress, **options)
+    if found.read_note:
+        _say(f"clustra: {in_command_words(found.read_note)}", quiet)
+    _warn((in_command_words(w.message) for w in caught), quiet)
     if as_json:
         click.echo(json.dumps(found.to_dict(), indent=2))
         return
@@ -210,7 +332,22 @@ def demo(out_dir: Path, quiet: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point; returns the exit code (0, 1 data error, 2 usage error)."""
+    """Console entry point; returns the exit code (0, 1 data error, 2 usage error).
+
+    A Python warning that no step kept for itself (with Python's usual
+    filters) becomes one ``clustra: warning:`` line after a success, and is
+    dropped after a failure, whose one line is the error.
+    """
+    with warnings.catch_warnings(record=True) as stray:
+        code = _main(argv)
+    if code == 0:
+        words = sys.argv[1:] if argv is None else argv
+        _warn((in_command_words(w.message) for w in stray),
+              quiet="--quiet" in words or "-q" in words)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         code = cli.main(args=argv, prog_name="clustra", standalone_mode=False)
     except click.UsageError as exc:
@@ -219,18 +356,15 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"clustra: error: {message}{hint}", err=True)
         return 2
     except OptionError as exc:
-        click.echo(f"clustra: error: {exc}", err=True)
+        click.echo(f"clustra: error: {in_command_words(exc)}", err=True)
         return 2
-    except DataError as exc:
-        click.echo(f"clustra: error: {exc}", err=True)
-        return 1
-    except MemoryError as exc:
-        click.echo(f"clustra: error: {exc}", err=True)
+    except (DataError, MemoryError) as exc:
+        click.echo(f"clustra: error: {in_command_words(exc)}", err=True)
         return 1
     except ImportError as exc:
         if "pip install" not in str(exc):  # a missing optional extra, not a bug
             raise
-        click.echo(f"clustra: error: {exc}", err=True)
+        click.echo(f"clustra: error: {in_command_words(exc)}", err=True)
         return 1
     except click.Abort:
         click.echo("clustra: interrupted", err=True)

@@ -6,6 +6,10 @@ OneHotEncoder, PCA, IsolationForest, LocalOutlierFactor) assembled into a
 values, outliers) are not deleted: they get a status, so the labelled output
 still has one row per input row, in input order.
 
+Which columns are numeric, categorical, ids or free text (and which are
+constant) is decided by one documented rule, :mod:`clustra._column_roles`;
+what it changes or leaves out comes back as ``PreparedData.notices``.
+
 Order of the steps, as the handbooks teach: select columns, handle missing
 values, scale numeric columns and one-hot encode categorical ones, flag
 outliers, then reduce with PCA (fitted on the inliers only).
@@ -28,9 +32,10 @@ STATUS_NOISE = "noise"
 STATUS_MISSING = "missing values"
 STATUS_OUTLIER = "outlier"
 
-# Text columns with more distinct values than this are taken for identifiers or
-# free text and left out (unless named with ``columns``).
-MAX_TEXT_LEVELS = 50
+# Columns with values beyond this size (or all below its inverse) are divided by
+# their largest magnitude before scaling: the scalers' sums of squares would
+# overflow (or underflow) float64.
+PRESCALE_ABOVE = 1e100
 
 
 @dataclass
@@ -59,6 +64,14 @@ class PreparedData:
         ``"missing values"`` or ``"outlier"`` for the others.
     pipeline : sklearn.pipeline.Pipeline
         The fitted transformation (columns -> [pca]).
+    notices : list of str
+        What the column typing changed or left out and the user should know
+        (unparsable cells made missing, ids and constant columns left out).
+    all_constant : bool
+        Every column used is constant: the rows are one point.
+    numeric_values : dict
+        ``{column: pandas.Series of float64}``, each numeric column as it was
+        read into numbers (unparsable cells and infinities missing).
     """
 
     X: np.ndarray
@@ -70,6 +83,9 @@ class PreparedData:
     skipped_columns: dict[str, str]
     feature_names: list[str]
     steps: list[Step] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    all_constant: bool = False
+    numeric_values: dict = field(default_factory=dict)
 
 
 def parse_reduce(spec) -> int | float | None:
@@ -83,65 +99,66 @@ def parse_reduce(spec) -> int | float | None:
         method, _, amount = str(spec).partition(":")
         if method.strip().lower() != "pca" or not amount:
             raise OptionError(
-                f"--reduce {spec!r} is not understood; use pca:N (N components, e.g. pca:2) "
+                f"reduce={spec!r} is not understood; use pca:N (N components, e.g. pca:2) "
                 "or pca:F (fraction of variance to keep, e.g. pca:0.9)."
             )
         try:
             value = int(amount) if amount.strip().isdigit() else float(amount)
         except ValueError:
-            raise OptionError(f"--reduce {spec!r}: {amount!r} is not a number.") from None
+            raise OptionError(f"reduce={spec!r}: {amount!r} is not a number.") from None
     if isinstance(value, float) and not 0.0 < value < 1.0:
-        raise OptionError(f"--reduce: a variance fraction must be in (0, 1), got {value}.")
+        raise OptionError(f"reduce={spec!r}: a variance fraction must be in (0, 1), got {value}.")
     if isinstance(value, int) and value < 1:
-        raise OptionError(f"--reduce: the number of components must be at least 1, got {value}.")
+        raise OptionError(f"reduce={spec!r}: the number of components must be at least 1, "
+                          f"got {value}.")
     return value
 
 
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
-        raise OptionError(f"--{name} {value!r} is not one of: {', '.join(choices)}.")
+        raise OptionError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
 
 
 def select_columns(frame, columns=None, id_column=None):
-    """Split the table's columns into numeric, categorical and skipped (with reasons)."""
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    """Split the table's columns into numeric, categorical and skipped (with reasons).
+
+    The rule is :mod:`clustra._column_roles`'s; see :func:`column_roles` for
+    everything it decided (the numeric values, the notices).
+    """
+    roles = column_roles(frame, columns, id_column)
+    return roles.numeric, roles.categorical, roles.skipped
+
+
+def column_roles(frame, columns=None, id_column=None):
+    """The :class:`~clustra._column_roles.ColumnRoles` of ``frame``.
+
+    Raises :class:`DataError` when no column is numeric (and the data are not
+    all constant).
+    """
+    from clustra._column_roles import assign_roles
 
     names = [str(c) for c in frame.columns]
     frame = frame.set_axis(names, axis=1)
     if id_column is not None and id_column not in names:
-        raise DataError(f"--id-column {id_column!r} is not a column; "
+        raise DataError(f"id_column={id_column!r} is not a column; "
                         f"columns are: {_listing(names)}.")
+    if columns is not None and not columns:
+        raise OptionError("columns= names no column; name at least one, or leave it out to use "
+                          "every usable column.")
     if columns:
         missing = [c for c in columns if c not in names]
         if missing:
             raise DataError(f"Column(s) {_listing(missing)} not found; "
                             f"columns are: {_listing(names)}.")
-        candidates = [c for c in columns if c != id_column]
-    else:
-        candidates = [c for c in names if c != id_column]
-    numeric, categorical, skipped = [], [], {}
-    for name in candidates:
-        series = frame[name]
-        if series.isna().all():
-            skipped[name] = "every value is missing"
-        elif is_bool_dtype(series) or (is_numeric_dtype(series)):
-            numeric.append(name)
-        elif series.dtype.kind == "M" or str(series.dtype).startswith("datetime"):
-            skipped[name] = "dates are not clustered"
-        else:
-            levels = series.nunique(dropna=True)
-            if columns is None and levels > MAX_TEXT_LEVELS:
-                skipped[name] = f"text with {levels} distinct values (an identifier or free text?)"
-            else:
-                categorical.append(name)
-    if not numeric:
+    roles = assign_roles(frame, columns, id_column)
+    if not roles.numeric and not roles.all_constant:
         # One-hot indicators alone make a poor geometry for these algorithms; they only
         # complement numeric columns.
-        described = [f"{name!r} is text" for name in categorical]
-        described += [f"{name!r}: {why}" for name, why in skipped.items()]
+        described = [f"{name!r} is text" for name in roles.categorical]
+        described += [f"{name!r}: {why}" for name, why in roles.skipped.items()]
         raise DataError("No numeric columns to cluster (" + ("; ".join(described) or
                                                               "no columns left") + ").")
-    return numeric, categorical, skipped
+    return roles
 
 
 def _listing(names, limit: int = 8) -> str:
@@ -156,16 +173,24 @@ def _scaler(scale: str):
 
 
 def build_column_transformer(numeric, categorical, *, scale="standard", impute="mean",
-                             max_categories=10):
-    """The ColumnTransformer for the chosen options (unfitted)."""
+                             max_categories=10, prescale=False):
+    """The ColumnTransformer for the chosen options (unfitted).
+
+    ``prescale``: divide each numeric column by its largest magnitude first
+    (:class:`clustra._magnitude.MagnitudeScaler`), for values so large (or small) that the
+    imputer's and scaler's sums of squares would overflow (or underflow); the
+    scalers are scale-invariant, so the result is the same up to rounding.
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
 
+    from clustra._magnitude import MagnitudeScaler
+
     parts = []
     if numeric:
-        numeric_steps = []
+        numeric_steps = [("prescale", MagnitudeScaler())] if prescale else []
         if impute != "drop":
             numeric_steps.append(("impute", SimpleImputer(strategy=impute)))
         if scale != "none":
@@ -178,6 +203,25 @@ def build_column_transformer(numeric, categorical, *, scale="standard", impute="
                              ("onehot", encoder)]
         parts.append(("cat", Pipeline(categorical_steps), categorical))
     return ColumnTransformer(parts, verbose_feature_names_out=True)
+
+
+def _needs_prescale(numeric_table, scale: str) -> bool:
+    """Whether values are large enough for squares to overflow; an error if unscaled."""
+    if numeric_table.shape[1] == 0:
+        return False
+    magnitude = numeric_table.abs().max(skipna=True)
+    large = magnitude[magnitude > PRESCALE_ABOVE]
+    tiny = magnitude[(magnitude > 0) & (magnitude < 1.0 / PRESCALE_ABOVE)]
+    if large.empty:
+        # Squares of values below 1e-154 underflow to 0: the scaler would see no spread.
+        return not tiny.empty and scale != "none"
+    if scale == "none":
+        name = str(large.index[0])
+        raise DataError(
+            f"Column {name!r} holds values as large as {large.iloc[0]:.3g}: unscaled, their "
+            "squared distances overflow (float64 ends near 1.8e308). Use scale='standard', "
+            "'robust' or 'minmax', or divide the column by a constant first.")
+    return True
 
 
 def _outlier_mask(X, method: str, seed, fraction: float) -> np.ndarray:
@@ -203,25 +247,24 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
 
     _check_choice("scale", scale, SCALERS)
     _check_choice("impute", impute, IMPUTERS)
-    _check_choice("remove-outliers", remove_outliers, OUTLIER_METHODS)
+    _check_choice("remove_outliers", remove_outliers, OUTLIER_METHODS)
     n_components = parse_reduce(reduce)
     if not 0.0 < outlier_fraction <= 0.5:
-        raise OptionError(f"--outlier-fraction must be in (0, 0.5], got {outlier_fraction!r}.")
+        raise OptionError(f"outlier_fraction= must be in (0, 0.5], got {outlier_fraction!r}.")
     if isinstance(max_categories, bool) or not isinstance(max_categories, int) \
             or max_categories < 2:
-        raise OptionError(f"max_categories must be an integer >= 2, got {max_categories!r}.")
+        raise OptionError(f"max_categories= must be an integer >= 2, got {max_categories!r}.")
 
     frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
-    numeric, categorical, skipped = select_columns(frame, columns, id_column)
+    roles = column_roles(frame, columns, id_column)
+    numeric, categorical, skipped = roles.numeric, roles.categorical, roles.skipped
     steps = [Step("columns", _describe_columns(numeric, categorical, skipped))]
 
     table = frame[numeric + categorical].copy()
-    n_infinite = 0
     for name in numeric:
-        values = pd.to_numeric(table[name]).astype("float64")
-        infinite = np.isinf(values.to_numpy())
-        n_infinite += int(infinite.sum())
-        table[name] = values.mask(infinite)  # an infinite value is no measurement: a gap
+        table[name] = roles.values[name]
+    n_infinite = roles.n_infinite
+    prescale = _needs_prescale(table[numeric], scale)
     for name in categorical:
         # One type per column for the encoder: text, with NaN marking a gap.
         table[name] = table[name].map(lambda v: np.nan if pd.isna(v) else str(v)).astype(object)
@@ -242,11 +285,14 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
     status[dropped] = STATUS_MISSING
     used = ~dropped
     transformer = build_column_transformer(numeric, categorical, scale=scale, impute=impute,
-                                           max_categories=max_categories)
+                                           max_categories=max_categories, prescale=prescale)
     pipeline = Pipeline([("columns", transformer)])
     X = np.asarray(pipeline.fit_transform(table.loc[used]), dtype=np.float64)
     feature_names = [str(n) for n in pipeline.get_feature_names_out()]
-    steps.append(Step("scaling", _describe_scaling(scale, numeric)))
+    steps.append(Step("scaling", _describe_scaling(scale, numeric) + (
+        " Columns were first divided by their largest magnitude: values beyond "
+        "1e100 or below 1e-100 would overflow or vanish in sums of squares." if prescale
+        else "")))
     if categorical:
         steps.append(Step("one-hot encoding", _describe_onehot(transformer, categorical,
                                                               max_categories)))
@@ -256,7 +302,7 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
             raise DataError(f"Outlier removal needs at least 3 rows, only {X.shape[0]} remain.")
         outliers = _outlier_mask(X, remove_outliers, seed, outlier_fraction)
         if outliers.all():
-            raise DataError("Outlier removal flagged every row; try --remove-outliers none.")
+            raise DataError("Outlier removal flagged every row; try remove_outliers='none'.")
         row_index = np.flatnonzero(used)
         status[row_index[outliers]] = STATUS_OUTLIER
         used[row_index[outliers]] = False
@@ -269,7 +315,7 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
 
     if n_components is not None:
         if isinstance(n_components, int) and n_components > min(X.shape):
-            raise DataError(f"--reduce pca:{n_components} asks for more components than the "
+            raise DataError(f"reduce='pca:{n_components}' asks for more components than the "
                             f"{X.shape[1]} features and {X.shape[0]} rows allow.")
         pca = PCA(n_components=n_components, random_state=seed).fit(X)
         X = pca.transform(X)
@@ -280,7 +326,9 @@ def prepare(frame, *, columns=None, id_column=None, scale="standard", impute="me
                                  f"components, keeping {explained:.1f}% of the variance."))
     return PreparedData(X=np.ascontiguousarray(X), used=used, status=status, pipeline=pipeline,
                         numeric_columns=numeric, categorical_columns=categorical,
-                        skipped_columns=skipped, feature_names=feature_names, steps=steps)
+                        skipped_columns=skipped, feature_names=feature_names, steps=steps,
+                        notices=roles.notices, all_constant=roles.all_constant,
+                        numeric_values={name: roles.values[name] for name in numeric})
 
 
 def _describe_columns(numeric, categorical, skipped) -> str:

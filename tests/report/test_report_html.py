@@ -67,3 +67,17 @@ def test_single_cluster_figure_says_why(hostile_frame):
 def test_to_html_writes_file(tmp_path, hostile_result):
     path = hostile_result.to_html(tmp_path / "r.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_read_note_and_notices_are_in_the_report_escaped(tmp_path, hostile_frame):
+    frame = hostile_frame.copy()
+    frame[XSS] = frame[XSS].astype(object)
+    frame.loc[7, XSS] = "<b>oops</b>"  # a stray text cell: a notice quoting it
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False, sep=";")
+    result = clustra.run(path, k=3)
+    html = build_report(result)
+    assert "sep=&#39;;&#39;" in html and "(sniffed;" in html
+    assert any("&lt;b&gt;oops&lt;/b&gt;" in html and "oops" in message
+               for message in result.warnings)
+    assert "<b>oops</b>" not in html

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from clustra.workflow.result import safe_mean
+
 
 @dataclass
 class Figure:
@@ -97,8 +99,8 @@ def _column_summary(result) -> list[dict]:
         row = {"name": str(name), "dtype": str(column.dtype), "role": roles.get(name, "not used"),
                "missing": int(column.isna().sum()), "min": "", "mean": "", "max": ""}
         if roles.get(name) == "numeric":
-            values = pd.to_numeric(column)
-            row.update(min=_number(values.min()), mean=_number(values.mean()),
+            values = pd.to_numeric(column, errors="coerce")
+            row.update(min=_number(values.min()), mean=_number(safe_mean(values)),
                        max=_number(values.max()))
         rows.append(row)
     return rows
@@ -112,10 +114,24 @@ def _profile_table(result) -> dict:
 
 
 def report_context(result, projection: str = "pca") -> dict:
-    """Everything the template shows, as plain values (escaped by the template)."""
+    """Everything the template shows, as plain values (escaped by the template).
+
+    Warnings raised while drawing (matplotlib's, say, about a long column name)
+    are added to ``result.warnings`` as one line each, so the report, the JSON
+    and the command show them, and are not printed.
+    """
+    import warnings
+
     metrics = result.metrics
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figures = render_figures(result, projection)
+    for message in (f"drawing the report: {' '.join(str(w.message).split())}" for w in caught):
+        if message not in result.warnings:
+            result.warnings.append(message)
     return {
-        "source": Path(result.source).name if result.source else "(table given in Python)",
+        "source": _source_name(result.source),
+        "read_note": getattr(result, "read_note", ""),
         "version": result.version,
         "n_rows": len(result.table),
         "n_columns": result.data.shape[1],
@@ -133,8 +149,14 @@ def report_context(result, projection: str = "pca") -> dict:
                     ("Davies-Bouldin (lower is better)", _number(metrics["davies_bouldin"]))],
         "counts": result.counts(),
         "profile": _profile_table(result),
-        "figures": render_figures(result, projection),
+        "figures": figures,
     }
+
+
+def _source_name(source) -> str:
+    if not source:
+        return "(table given in Python)"
+    return "(standard input)" if source == "-" else Path(source).name
 
 
 def _environment():
@@ -155,6 +177,6 @@ def build_report(result, *, projection: str = "pca") -> str:
 
 def write_report(result, path, *, projection: str = "pca") -> Path:
     """Write the report to ``path`` (UTF-8) and return the path."""
-    path = Path(path)
-    path.write_text(build_report(result, projection=projection), encoding="utf-8")
-    return path
+    from clustra.io import write_text
+
+    return write_text(build_report(result, projection=projection), path)

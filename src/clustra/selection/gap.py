@@ -7,7 +7,9 @@ uniformly over the data's bounding box (``reference="uniform"``) or over the box
 aligned with its principal axes (``"pca"``, which follows the data's shape).
 The 1-standard-error rule picks the smallest k with
 ``gap(k) >= gap(k + 1) - s_{k + 1}``, where ``s_k = sd_k * sqrt(1 + 1/B)``.
-It can answer k = 1: no cluster structure.
+It can answer k = 1: no cluster structure. Constant data (every row the same
+point) answers k = 1 at once, with that reason: every ``log W_k`` would be
+``log 0``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ from clustra.selection._fitting import (
 __all__ = ["GapResult", "gap_statistic", "reference_log_w", "one_standard_error_k"]
 
 REFERENCES = ("uniform", "pca")
+ONE_POINT_REASON = ("every row is the same point (zero variance in every column), so there is "
+                    "one cluster; no criterion can pick a k from rounding noise")
+
+
+def one_point(X: np.ndarray) -> bool:
+    """Whether every row of ``X`` equals the first (constant data, zero variance)."""
+    return bool(X.shape[0] > 0 and np.all(X == X[0]))
 
 
 @dataclass(frozen=True)
@@ -209,6 +218,11 @@ def gap_statistic(
     X = check_data(X)
     k_values = check_k_values(k_range, X.shape[0])
     reference_size = _check_gap_options(n_refs, reference, reference_size, X.shape[0])
+    if one_point(X):
+        undefined = np.full(len(k_values), np.nan)
+        labels = {int(k): np.zeros(X.shape[0], dtype=np.int64) for k in k_values}
+        return GapResult(1, np.asarray(k_values), undefined, undefined.copy(), undefined.copy(),
+                         undefined.copy(), ONE_POINT_REASON, labels)
     estimator = prepare_estimator(estimator, random_state)
     rng = np.random.default_rng(random_state)
     total = len(k_values) * (n_refs + 1)

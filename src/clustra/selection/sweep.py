@@ -11,6 +11,10 @@ every k). Each criterion then names its k:
 - ``davies_bouldin``: the smallest Davies-Bouldin index;
 - ``gap``: the gap statistic's 1-standard-error rule.
 
+Data whose rows are all the same point (every column constant, zero
+variance) are one cluster: the answer is k = 1 with that reason, and no
+criterion is computed (each would be undefined, or pick from rounding noise).
+
 Decision rule. Silhouette, Calinski-Harabasz and Davies-Bouldin are undefined at
 k = 1 and the elbow cannot pick an end point, so only the gap statistic can say
 "no cluster structure". It says so when no k >= 2 has a gap clearly above
@@ -34,6 +38,7 @@ from numbers import Integral
 import numpy as np
 
 from clustra.selection._fitting import Progress, check_k_values, labels_for_k, prepare_estimator
+from clustra.selection.gap import ONE_POINT_REASON, one_point
 
 __all__ = ["CRITERIA", "KSelection", "choose_k"]
 
@@ -246,6 +251,17 @@ def _combine(picks: dict, values: dict, k_values) -> tuple[int, str]:
     return k, sentence + "."
 
 
+def _one_point_selection(X, criteria, k_values) -> KSelection:
+    """Every row is the same point: k=1, and every curve undefined (NaN)."""
+    values = {column: np.full(len(k_values), np.nan)
+              for column in ("inertia", *criteria) if column in _COLUMNS.values()}
+    if "gap" in criteria:
+        values["gap_se"] = np.full(len(k_values), np.nan)
+    labels = {int(k): np.zeros(X.shape[0], dtype=np.int64) for k in k_values}
+    return KSelection(1, f"k=1 (no cluster structure): {ONE_POINT_REASON}.",
+                      {criterion: None for criterion in criteria}, labels, values, k_values)
+
+
 def choose_k(
     X,
     k_range=range(1, 11),
@@ -308,6 +324,8 @@ def choose_k(
     X = check_data(X)
     criteria = _check_criteria(criteria)
     k_values = check_k_values(k_range, X.shape[0])
+    if one_point(X):
+        return _one_point_selection(X, criteria, k_values)
     if isinstance(exact_limit, bool) or not isinstance(exact_limit, Integral) or exact_limit < 2:
         raise ValueError(f"exact_limit must be an integer >= 2, got {exact_limit!r}.")
     use_gap = "gap" in criteria

@@ -16,12 +16,14 @@ elongated or nested shapes ask for ``dbscan`` or ``hierarchical`` directly.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from clustra.io import DataError
+from clustra.io import DataError, DataWarning
+from clustra.workflow.estimate import scalable_alternatives
 from clustra.workflow.metrics import metric_on_sample
 from clustra.workflow.options import Choice, Progress, RunOptions, _silent, reason_text
 
@@ -91,7 +93,7 @@ def fit_dbscan(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
     import clustra
 
     if opts.min_samples > X.shape[0]:
-        raise DataError(f"--min-samples {opts.min_samples} is larger than the {X.shape[0]} rows "
+        raise DataError(f"min_samples={opts.min_samples} is larger than the {X.shape[0]} rows "
                         "to cluster.")
     choices, suggestion = [], None
     if opts.eps == "auto":
@@ -109,6 +111,7 @@ def fit_dbscan(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
 
 def fit_hierarchical(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
     import clustra
+    from clustra.cluster._common import LinkageMemoryError
 
     def make(k):
         return clustra.AgglomerativeClustering(n_clusters=k, linkage=opts.linkage)
@@ -121,10 +124,37 @@ def fit_hierarchical(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
         k = opts.k
         _check_k(k, X.shape[0])
     progress(0, 1, f"fitting {opts.linkage} linkage (k={k})")
-    model = make(k).fit(X)
+    try:
+        model = make(k).fit(X)
+    except LinkageMemoryError as exc:
+        # The estimator's own message names its keyword arguments and ways out in
+        # Python; here the way out is another method of the run.
+        need = str(exc).split(" Ways out:")[0]
+        raise DataError(f"{need} Use {scalable_alternatives(opts.linkage)}, or cluster a "
+                        "sample of the rows.") from None
     progress(1, 1, "fitted hierarchical clustering")
     return Fit(model, np.asarray(model.labels_), {"n_clusters": k, "linkage": opts.linkage},
                choices, selection)
+
+
+def fit_one_point(X, opts: RunOptions) -> tuple[str, Fit]:
+    """All rows are the same point: one cluster, whatever was asked, and why."""
+    import clustra
+
+    reason = ("every row is the same point in the columns used (no column varies), so they "
+              "form one cluster; no k is picked from noise")
+    asked = []
+    if opts.algorithm not in ("kmeans", "auto"):
+        asked.append(f"algorithm={opts.algorithm!r}")
+    if opts.k not in ("auto", 1):
+        asked.append(f"k={opts.k}")
+    if asked:
+        warnings.warn(f"all rows are the same point, so they are one cluster; "
+                      f"{' and '.join(asked)} could not apply.", DataWarning, stacklevel=2)
+    model = clustra.KMeans(n_clusters=1, random_state=opts.seed, n_init=1).fit(X)
+    labels = np.zeros(X.shape[0], dtype=np.int64)
+    return "kmeans", Fit(model, labels, {"n_clusters": 1, "n_init": 1, "random_state": opts.seed},
+                         [Choice("k", 1, reason)])
 
 
 ADAPTERS: dict[str, Callable[..., Fit]] = {

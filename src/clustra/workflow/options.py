@@ -51,25 +51,32 @@ class RunOptions:
     seed: int = 0
     k_max: int = 10
     max_categories: int = 10
+    sep: str | None = None
+    decimal: str | None = None
 
     def __post_init__(self):
         if self.algorithm not in ALGORITHMS:
-            raise OptionError(f"--algorithm {self.algorithm!r} is not one of: "
+            raise OptionError(f"algorithm={self.algorithm!r} is not one of: "
                               f"{', '.join(ALGORITHMS)}.")
         if self.linkage not in LINKAGES:
-            raise OptionError(f"--linkage {self.linkage!r} is not one of: {', '.join(LINKAGES)}.")
+            raise OptionError(f"linkage={self.linkage!r} is not one of: {', '.join(LINKAGES)}.")
         self.k = _auto_or_number("k", self.k, int, minimum=1)
         self.eps = _auto_or_number("eps", self.eps, float, minimum=0.0, strict=True)
         for name, minimum in (("min_samples", 1), ("k_max", 2), ("seed", 0)):
             value = getattr(self, name)
             integral = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
             if not integral or value < minimum:
-                raise OptionError(f"--{name.replace('_', '-')} must be an integer >= {minimum}, "
+                raise OptionError(f"{name}= must be an integer >= {minimum}, "
                                   f"got {value!r}.")
         if isinstance(self.columns, str):
             self.columns = [c.strip() for c in self.columns.split(",") if c.strip()]
+        if self.columns is not None:
+            self.columns = list(self.columns)
+            if not self.columns:
+                raise OptionError("columns= names no column; name at least one, or leave it out "
+                                  "to use every usable column.")
         if self.id_column in ("cluster", "status"):
-            raise OptionError(f"--id-column {self.id_column!r} clashes with an output column; "
+            raise OptionError(f"id_column={self.id_column!r} clashes with an output column; "
                               "rename that column first.")
 
 
@@ -80,15 +87,15 @@ def _auto_or_number(name, value, kind, *, minimum, strict=False):
         try:
             value = kind(value)
         except ValueError:
-            raise OptionError(f"--{name} {value!r} must be 'auto' or a number.") from None
+            raise OptionError(f"{name}={value!r} must be 'auto' or a number.") from None
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise OptionError(f"--{name} {value!r} must be 'auto' or a number.")
+        raise OptionError(f"{name}={value!r} must be 'auto' or a number.")
     if kind is int and float(value) != int(value):
-        raise OptionError(f"--{name} must be a whole number, got {value!r}.")
+        raise OptionError(f"{name}= must be a whole number, got {value!r}.")
     value = kind(value)
     if value < minimum or (strict and value == minimum) or not np.isfinite(value):
         bound = f"> {minimum}" if strict else f">= {minimum}"
-        raise OptionError(f"--{name} must be {bound} (or 'auto'), got {value!r}.")
+        raise OptionError(f"{name}= must be {bound} (or 'auto'), got {value!r}.")
     return value
 
 

@@ -55,6 +55,7 @@ class ClusteringResult:
     source: str | None = None
     version: str = ""
     warnings: list[str] = field(default_factory=list)
+    read_note: str = ""
 
     @property
     def pipeline(self):
@@ -103,8 +104,11 @@ class ClusteringResult:
         labels = self.labels
         clustered = labels >= 0
         groups = labels[clustered]
-        frame = used[columns].apply(pd.to_numeric)[clustered]
-        profile = frame.groupby(groups).mean()
+        frame = used[columns].apply(pd.to_numeric, errors="coerce")[clustered]
+        # Means of values near 1e308 overflow as plain sums: average in units of the
+        # column's largest magnitude, then scale back.
+        magnitude = frame.abs().max().replace(0.0, 1.0).fillna(1.0)
+        profile = (frame / magnitude).groupby(groups).mean() * magnitude
         profile.insert(0, "size", pd.Series(self.cluster_sizes()))
         if categorical:
             for name in self.prepared.categorical_columns:
@@ -118,7 +122,9 @@ class ClusteringResult:
         Keys (all always present):
 
         - ``schema``: ``"clustra.run/1"``; ``clustra_version``: str.
-        - ``input``: ``source`` (path or null), ``n_rows``, ``n_columns``,
+        - ``input``: ``source`` (path or null), ``read`` (how a file was read:
+          format, encoding, separator, decimal mark; "" for a table given in
+          Python), ``n_rows``, ``n_columns``,
           ``id_column`` (or null), ``numeric_columns`` and ``categorical_columns``
           (lists of names used), ``skipped_columns`` ({name: reason}).
         - ``algorithm``: kmeans | minibatch | dbscan | hierarchical (the one that
@@ -134,14 +140,17 @@ class ClusteringResult:
         - ``counts``: rows per status, every status listed: ``clustered``,
           ``noise``, ``missing values``, ``outlier``; they sum to ``input.n_rows``.
         - ``cluster_sizes``: {label as str: rows}.
-        - ``warnings``: [str] raised while fitting.
+        - ``warnings``: [str], one line each: what the reading and the column
+          typing changed or left out, and warnings raised while fitting or
+          drawing the report.
         - ``outputs``: what the command wrote, e.g. {``labels``: path or null,
           ``report``: path or null}.
         """
         return {
             "schema": JSON_SCHEMA,
             "clustra_version": self.version,
-            "input": {"source": self.source, "n_rows": int(len(self.table)),
+            "input": {"source": self.source, "read": self.read_note,
+                      "n_rows": int(len(self.table)),
                       "n_columns": int(self.data.shape[1]), "id_column": self.options.id_column,
                       "numeric_columns": self.prepared.numeric_columns,
                       "categorical_columns": self.prepared.categorical_columns,
@@ -167,6 +176,14 @@ class ClusteringResult:
         from clustra.report import write_report
 
         return write_report(self, path, projection=projection)
+
+
+def safe_mean(values) -> float:
+    """Mean of a numeric Series ignoring gaps, finite even for values near 1e308."""
+    magnitude = float(values.abs().max()) if values.notna().any() else 0.0
+    if not np.isfinite(magnitude) or magnitude == 0.0:
+        return float(values.mean())
+    return float((values / magnitude).mean() * magnitude)
 
 
 def _most_common(values) -> str:
