@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.cluster import DBSCAN as SkDBSCAN
 from sklearn.cluster import AgglomerativeClustering as SkAgglomerative
+from sklearn.cluster import BisectingKMeans as SkBisectingKMeans
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
@@ -62,7 +63,17 @@ def test_hierarchical_matches_reference(rng):
     assert adjusted_rand_score(result.labels, reference) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("algorithm", ["kmeans", "minibatch", "hierarchical"])
+def test_bisecting_matches_reference_and_draws_its_split_tree(rng):
+    frame, truth = blob_table(rng)
+    result = clustra.run(frame, algorithm="bisecting", k=3, columns=["a", "b", "c"], seed=2)
+    reference = SkBisectingKMeans(3, random_state=2).fit_predict(result.X)
+    np.testing.assert_array_equal(result.labels, reference)
+    assert adjusted_rand_score(result.labels, truth) == pytest.approx(1.0)
+    assert result.params == {"n_clusters": 3, "n_init": 1, "random_state": 2}
+    assert hasattr(result.model, "tree_")
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "minibatch", "hierarchical", "bisecting"])
 def test_k_auto_finds_three_blobs_and_says_why(rng, algorithm):
     frame, truth = blob_table(rng)
     result = clustra.run(frame, algorithm=algorithm, k="auto", columns=["a", "b", "c"], k_max=6)

@@ -23,9 +23,8 @@ from pathlib import Path
 import click
 
 from clustra.io import DataError, OptionError
-from clustra.workflow.options import reason_text
+from clustra.workflow.options import ALGORITHMS, reason_text
 
-ALGORITHMS = ["kmeans", "minibatch", "dbscan", "hierarchical", "auto"]
 DEMO_FILE = "customers.csv"
 DEMO_ID = "customer_id"
 

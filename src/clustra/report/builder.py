@@ -71,7 +71,10 @@ def render_figures(result, projection: str = "pca") -> list[Figure]:
         figures.append(_figure("Choosing eps", "Sorted distance to the min_samples-th neighbour.",
                                lambda: plot.plot_k_distance(result)))
     if hasattr(result.model, "tree_"):
-        figures.append(_figure("Dendrogram", "The merge tree, cut at the chosen k.",
+        caption = ("The split tree, cut at the chosen k (height: the inertia removed by a "
+                   "split and all later ones)." if hasattr(result.model.tree_, "inertia_removed")
+                   else "The merge tree, cut at the chosen k.")
+        figures.append(_figure("Dendrogram", caption,
                                lambda: plot.plot_dendrogram(result)))
     return figures
 

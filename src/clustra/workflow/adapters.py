@@ -59,9 +59,9 @@ def _check_k(k: int, n_rows: int) -> None:
         raise DataError(f"k={k} is larger than the {n_rows} rows to cluster; choose k <= {n_rows}.")
 
 
-def _fit_centroids(X, opts, progress, estimator_class, name) -> Fit:
+def _fit_centroids(X, opts, progress, estimator_class, name, n_init="auto") -> Fit:
     def make(k):
-        return estimator_class(n_clusters=k, random_state=opts.seed, n_init="auto")
+        return estimator_class(n_clusters=k, random_state=opts.seed, n_init=n_init)
 
     choices, selection = [], None
     if opts.k == "auto":
@@ -73,7 +73,7 @@ def _fit_centroids(X, opts, progress, estimator_class, name) -> Fit:
     progress(0, 1, f"fitting {name} (k={k})")
     model = make(k).fit(X)
     progress(1, 1, f"fitted {name}")
-    return Fit(model, np.asarray(model.labels_), {"n_clusters": k, "n_init": "auto",
+    return Fit(model, np.asarray(model.labels_), {"n_clusters": k, "n_init": n_init,
                                                    "random_state": opts.seed}, choices, selection)
 
 
@@ -87,6 +87,13 @@ def fit_minibatch(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
     import clustra
 
     return _fit_centroids(X, opts, progress, clustra.MiniBatchKMeans, "MiniBatchKMeans")
+
+
+def fit_bisecting(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
+    import clustra
+
+    # One k-means++ start per bisection, as scikit-learn's BisectingKMeans by default.
+    return _fit_centroids(X, opts, progress, clustra.BisectingKMeans, "BisectingKMeans", n_init=1)
 
 
 def fit_dbscan(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
@@ -160,6 +167,7 @@ def fit_one_point(X, opts: RunOptions) -> tuple[str, Fit]:
 ADAPTERS: dict[str, Callable[..., Fit]] = {
     "kmeans": fit_kmeans,
     "minibatch": fit_minibatch,
+    "bisecting": fit_bisecting,
     "dbscan": fit_dbscan,
     "hierarchical": fit_hierarchical,
 }

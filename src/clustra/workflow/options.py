@@ -10,7 +10,7 @@ import numpy as np
 
 from clustra.io import OptionError
 
-ALGORITHMS = ("kmeans", "minibatch", "dbscan", "hierarchical", "auto")
+ALGORITHMS = ("kmeans", "minibatch", "bisecting", "dbscan", "hierarchical", "auto")
 LINKAGES = ("ward", "complete", "average", "single")
 
 Progress = Callable[[int, int, str], None]
