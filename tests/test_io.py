@@ -178,7 +178,11 @@ def test_corrupt_gzip(tmp_path):
         read_table(path)
 
 
-@pytest.mark.parametrize("data", [b"x;y\n1,5;2\n3,5;4\n", gzip.compress(b"x;y\n1,5;2\n3,5;4\n")])
+_EUROPEAN = b"x;y\n1,5;2\n3,5;4\n"
+
+
+@pytest.mark.parametrize("data", [_EUROPEAN, gzip.compress(_EUROPEAN, mtime=0)],
+                         ids=["plain", "gzip"])
 def test_standard_input(monkeypatch, data):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     read = read_table_info("-")
