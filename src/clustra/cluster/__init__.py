@@ -25,8 +25,11 @@ _NAMES: dict[str, str] = {
     "ClusterTree": ".hierarchy",
     "tree_from_linkage": ".hierarchy",
     "LinkageMemoryError": ".hierarchy",
+    "HDBSCAN": ".hdbscan",
+    "hdbscan": ".hdbscan",
 }
 
 __all__ = list(_NAMES)
 
-__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("kmeans", "dbscan", "hierarchy"))
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES,
+                                   ("kmeans", "dbscan", "hierarchy", "hdbscan"))
