@@ -45,13 +45,17 @@ def exemplars(tree, data) -> list:
     _, _, children_of = _tree_maps(tree)
     n_ids = int(max(tree.child.max(), tree.n_points)) + 1
     deaths = direct_max_lambda(tree, n_ids)
+    point_rows = np.flatnonzero((tree.child < tree.n_points)
+                                & (tree.lambda_val == deaths[tree.parent]))
+    # Rows grouped by parent once (stable, so each group keeps the tree's row order).
+    point_rows = point_rows[np.argsort(tree.parent[point_rows], kind="stable")]
+    parents = tree.parent[point_rows]
     out = []
     for cluster in tree.selected.tolist():
         rows = []
         for leaf in _leaves(children_of, cluster):
-            mask = (tree.parent == leaf) & (tree.child < tree.n_points) & (
-                tree.lambda_val == deaths[leaf])
-            rows.append(tree.child[mask])
+            start, end = np.searchsorted(parents, [leaf, leaf + 1])
+            rows.append(tree.child[point_rows[start:end]])
         out.append(data[np.concatenate(rows)] if rows else data[:0])
     return out
 
@@ -194,7 +198,7 @@ def _merge_heights(tree, point_cluster, clusters, parent_of, birth):
 
 def membership_vectors(model, X=None):
     """Soft membership: (distance to exemplars) x (tree position) x P(in some cluster)."""
-    from sklearn.metrics import pairwise_distances
+    from scipy.spatial.distance import cdist
 
     tree = model.condensed_tree_
     clusters = tree.selected
@@ -207,9 +211,11 @@ def membership_vectors(model, X=None):
     leaf_max = direct_max_lambda(tree, n_ids)
     settings = model._resolved()
     params = {"p": settings["p"]} if settings["metric"] == "minkowski" else {}
-    dist = np.column_stack([
-        pairwise_distances(data, ex, metric=settings["metric"], **params).min(axis=1)
-        for ex in model.exemplars_])
+    # cdist computes each distance directly (an exemplar is at exactly 0 from itself,
+    # which the package's definition treats apart).
+    metric = {"manhattan": "cityblock"}.get(settings["metric"], settings["metric"])
+    dist = np.column_stack([cdist(data, ex, metric=metric, **params).min(axis=1)
+                            for ex in model.exemplars_])
     with np.errstate(divide="ignore"):
         dist_vec = np.where(dist != 0, 1.0 / dist, np.finfo(np.float64).max / clusters.size)
     dist_vec /= dist_vec.sum(axis=1, keepdims=True)
