@@ -225,6 +225,36 @@ def _nearest_other(q, data, index, node_start, node_end, lower, upper, core_pos,
 
 
 @njit(cache=True)
+def _seed(q, neighbours, data, core_pos, inv_alpha_r, index, component_of_position, best_dist,
+          best_row):
+    """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components.
+
+    ``neighbours`` (int32, (n, m)) holds the tree positions of the m nearest
+    points of each position (itself among them). Returns the improved pair.
+    """
+    own = component_of_position[q]
+    core_q = core_pos[q]
+    x = data[q]
+    for t in range(neighbours.shape[1]):
+        k = neighbours[q, t]
+        if k < 0 or component_of_position[k] == own:
+            continue
+        total = 0.0
+        for j in range(x.shape[0]):
+            diff = x[j] - data[k, j]
+            total += diff * diff
+        total *= inv_alpha_r
+        if core_q > total:
+            total = core_q
+        if core_pos[k] > total:
+            total = core_pos[k]
+        if total < best_dist or (total == best_dist and index[k] < best_row):
+            best_dist = total
+            best_row = index[k]
+    return best_dist, best_row
+
+
+@njit(cache=True)
 def _component_bounds(component_of_position, position_of_row, point_dist, point_row, n):
     """Per component, the lightest still-valid edge found last round (an upper bound)."""
     bound = np.full(n, np.inf)
@@ -241,16 +271,20 @@ def _component_bounds(component_of_position, position_of_row, point_dist, point_
 
 @njit(cache=True, parallel=True)
 def _boruvka_queries(tree, core_pos, min_core, inv_alpha_r, component_of_position,
-                     node_component, component_bound, point_dist, point_row, point_lower):
+                     node_component, component_bound, point_dist, point_row, point_lower,
+                     neighbours, ball_complete):
     """For every tree position, its lightest edge to another component (in place).
 
     ``tree`` is the tuple (data, index, node_start, node_end, lower, upper).
     A previous answer still leading to another component is still exact (the
     candidates only shrink). Other searches start from the component's bound
     and what earlier queries of the same fixed block found; a point whose
-    lower bound (answers never shrink) exceeds that is skipped. The lightest
-    edge of every component is found exactly, ties included, and the work
-    depends only on the block, never on the thread count.
+    lower bound (answers never shrink) exceeds that is skipped. A search
+    starts from the best edge to q's nearest neighbours; when that edge
+    weighs ``core_q`` (the least any edge of q can) and ``ball_complete[q]``
+    says the neighbours include every point that close, it is the answer. The
+    lightest edge of every component is found exactly, ties included, and the
+    work depends only on the block, never on the thread count.
     """
     data, index, node_start, node_end, lower, upper = tree
     n = data.shape[0]
@@ -279,10 +313,14 @@ def _boruvka_queries(tree, core_pos, min_core, inv_alpha_r, component_of_positio
             elif point_lower[q] > bound:
                 continue
             else:
-                best_dist, best_row = _nearest_other(
-                    q, data, index, node_start, node_end, lower, upper, core_pos, min_core,
-                    inv_alpha_r, component_of_position, node_component, bound, _NO_ROW, stack,
-                    stack_bound)
+                best_dist, best_row = _seed(q, neighbours, data, core_pos, inv_alpha_r, index,
+                                            component_of_position, bound, _NO_ROW)
+                if not (ball_complete[q] and best_row != _NO_ROW
+                        and best_dist == core_pos[q]):
+                    best_dist, best_row = _nearest_other(
+                        q, data, index, node_start, node_end, lower, upper, core_pos, min_core,
+                        inv_alpha_r, component_of_position, node_component, best_dist,
+                        best_row, stack, stack_bound)
             if best_row == _NO_ROW:
                 point_dist[q] = np.inf
                 point_row[q] = -1
@@ -301,12 +339,15 @@ def _boruvka_queries(tree, core_pos, min_core, inv_alpha_r, component_of_positio
 
 
 @njit(cache=True)
-def boruvka_reachability(tree, core, alpha_r):
+def boruvka_reachability(tree, core, alpha_r, neighbours, ball_complete):
     """Boruvka MST of mutual reachability on a built KD-tree (squared Euclidean).
 
     ``tree``: the tuple ``(data, index, node_start, node_end, lower, upper)``
     of :func:`clustra._kernels.kdtree.tree_arrays`; ``core``: float64 (n,)
-    squared core distances in original row order; ``alpha_r = alpha**2``.
+    squared core distances in original row order; ``alpha_r = alpha**2``;
+    ``neighbours`` (int32, (n, m)): tree positions of the m nearest points of
+    each tree position (-1 pads); ``ball_complete`` (bool, (n,)): the list holds
+    every point within ``sqrt(alpha_r * core)`` of that position.
     Each round every component keeps its lightest edge under the strict order
     ``(weight, low, high)``, so the result is the unique tree of that order.
     Returns ``(low, high, weight)`` with squared weights.
@@ -340,7 +381,8 @@ def boruvka_reachability(tree, core, alpha_r):
         component_bound = _component_bounds(component_of_position, position_of_row, point_dist,
                                             point_row, n)
         _boruvka_queries(tree, core_pos, min_core, inv_alpha_r, component_of_position,
-                         node_component, component_bound, point_dist, point_row, point_lower)
+                         node_component, component_bound, point_dist, point_row, point_lower,
+                         neighbours, ball_complete)
         best_weight[:] = np.inf
         for k in range(n):
             v = point_row[k]

@@ -45,14 +45,21 @@ def build_hierarchy(X, weight, *, min_samples: int, alpha: float, metric: str, p
     code, p_value = metric_code(metric, p)
     alpha_r = dist_to_rdist(alpha, metric, p)
     tree = build_kdtree(X, leaf_size=_KDTREE_LEAF_SIZE if algorithm == "auto" else leaf_size)
-    if weight is None:
-        core_r = cd.core_distances_kdtree(tree, X, min_samples, code, p_value)
-    else:
-        core_r = cd.weighted_core_distances(tree, X, weight, float(min_samples), code, p_value)
     use_boruvka = metric == "euclidean" and algorithm != "brute" and (
         algorithm in ("kd_tree", "ball_tree") or X.shape[1] <= BORUVKA_MAX_FEATURES)
+    neighbours = None
+    if weight is not None:
+        core_r = cd.weighted_core_distances(tree, X, weight, float(min_samples), code, p_value)
+    elif use_boruvka:
+        core_r, neighbours, complete = cd.core_and_neighbours(tree, min_samples, alpha_r)
+    else:
+        core_r = cd.core_distances_kdtree(tree, X, min_samples, code, p_value)
     if use_boruvka:
-        low, high, w = mr.boruvka_reachability(tree_arrays(tree), core_r, alpha_r)
+        if neighbours is None:  # weighted: no seeds, every search from the tree
+            neighbours = np.full((X.shape[0], 1), -1, dtype=np.int32)
+            complete = np.zeros(X.shape[0], dtype=bool)
+        low, high, w = mr.boruvka_reachability(tree_arrays(tree), core_r, alpha_r, neighbours,
+                                               complete)
         used = "boruvka_kdtree"
     else:
         low, high, w = mr.prim_reachability(X, core_r, code, p_value, alpha_r)
