@@ -291,8 +291,8 @@ def test_exports_and_functional_form():
         ({"min_samples": 500}, {}, r"min_samples \(500\) must be at most the number of samples"),
         ({"metric_params": {"q": 1}}, {}, r"metric_params may only hold 'p'"),
         ({"metric": "precomputed", "store_centers": "centroid"}, {}, r"cannot be used with"),
-        ({}, {"sample_weight": np.r_[np.zeros(1), np.ones(299)]},
-         r"sample_weight must be positive"),
+        ({}, {"sample_weight": np.r_[-np.ones(1), np.ones(299)]},
+         r"sample_weight must be non-negative"),
     ],
 )
 def test_bad_parameters_have_clear_messages(params, fit_kw, message):

@@ -192,8 +192,8 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
             and labelled -2 / -3, as in scikit-learn.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
-            Positive weights. A point's core distance is the smallest radius
-            whose ball holds a weight of at least ``min_samples`` (itself
+            Non-negative weights; rows of weight 0 are left out (labelled -1).
+            A point's core distance is the smallest radius whose ball holds a weight of at least ``min_samples`` (itself
             included); cluster sizes are weights. With integer weights this
             equals fitting the data with every row repeated ``weight`` times
             (no reference implementation supports weights).
@@ -206,23 +206,25 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         weight = None
         if sample_weight is not None:
             weight = check_sample_weight(sample_weight, X.shape[0], np.float64)
-            if not (weight > 0).all():
-                raise ValueError(f"{name}: sample_weight must be positive (a zero weight "
-                                 "leaves a point without a density); drop those rows instead.")
         if precomputed:
             if X.shape[0] != X.shape[1] or (X < 0).any():
                 raise ValueError(f"{name}: metric='precomputed' needs a square matrix of "
                                  f"non-negative distances; got shape {X.shape}.")
             finite = np.ones(X.shape[0], dtype=bool)
-            data = np.ascontiguousarray(X, dtype=np.float64)
         else:
             finite = np.isfinite(X).all(axis=1)
-            data = np.ascontiguousarray(X[finite], dtype=np.float64)
-            weight = None if weight is None else weight[finite]
+        # Rows of weight 0 take no part (as if absent) and are labelled noise.
+        used = finite if weight is None else finite & (weight > 0)
+        if precomputed:
+            data = np.ascontiguousarray(X[np.ix_(used, used)], dtype=np.float64)
+        else:
+            data = np.ascontiguousarray(X[used], dtype=np.float64)
+        weight = None if weight is None else weight[used]
         n = data.shape[0]
         min_samples = settings["min_samples"]
         if n < 2:
-            raise ValueError(f"{name} needs at least 2 samples with finite values; got {n}.")
+            raise ValueError(f"{name} needs at least 2 samples with finite values; got "
+                             f"n_samples={n}.")
         if min_samples > n:
             raise ValueError(f"{name}: min_samples ({min_samples}) must be at most the number "
                              f"of samples in X ({n}); lower min_samples or min_cluster_size.")
@@ -231,10 +233,10 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
                 data, weight, min_samples=min_samples, alpha=float(self.alpha),
                 metric=settings["metric"], p=settings["p"], algorithm=self.algorithm,
                 leaf_size=int(self.leaf_size))
-        self._store(hierarchy, data, weight, finite, X)
+        self._store(hierarchy, data, weight, used, finite, X)
         return self
 
-    def _store(self, hierarchy, data, weight, finite, X):
+    def _store(self, hierarchy, data, weight, used, finite, X):
         from clustra._kernels.condense import condense_tree, glosh
         from clustra.cluster.hierarchy import ClusterTree
 
@@ -249,7 +251,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         scores = glosh(arrays.parent, arrays.child, arrays.lambda_val, n, n_ids)
         self.condensed_tree_ = CondensedTree(arrays, n, selection.clusters, selection.stability)
         self.single_linkage_tree_ = ClusterTree(hierarchy.linkage)
-        self._finite_rows = np.flatnonzero(finite)
+        self._finite_rows = np.flatnonzero(used)
         self._fit_data = data
         self._fit_weight = weight
         self._algorithm = hierarchy.algorithm
@@ -259,10 +261,10 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         self.probabilities_ = np.zeros(n_rows)
         self.outlier_scores_ = np.full(n_rows, np.nan)
         self.core_distances_ = np.full(n_rows, np.nan)
-        self.labels_[finite] = selection.labels
-        self.probabilities_[finite] = selection.probabilities
-        self.outlier_scores_[finite] = scores
-        self.core_distances_[finite] = hierarchy.core_distances
+        self.labels_[used] = selection.labels
+        self.probabilities_[used] = selection.probabilities
+        self.outlier_scores_[used] = scores
+        self.core_distances_[used] = hierarchy.core_distances
         if not finite.all():
             bad = np.flatnonzero(~finite)
             has_nan = np.isnan(X[bad]).any(axis=1)
