@@ -193,10 +193,12 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; rows of weight 0 are left out (labelled -1).
-            A point's core distance is the smallest radius whose ball holds a weight of at least ``min_samples`` (itself
-            included); cluster sizes are weights. With integer weights this
-            equals fitting the data with every row repeated ``weight`` times
-            (no reference implementation supports weights).
+            A point's core distance is the smallest radius whose ball holds a
+            weight of at least ``min_samples`` (itself included) and cluster
+            sizes are weights. With integer weights the core distances are
+            those of the data with every row repeated ``weight`` times, and the
+            labels agree up to the order of tied merges (the repeated copies
+            merge at distance 0). Neither reference supports weights.
         """
         settings = self._resolved()
         name = type(self).__name__
