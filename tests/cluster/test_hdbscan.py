@@ -311,3 +311,13 @@ def test_bad_method_arguments():
         np.subtract.outer(np.arange(20.0), np.arange(20.0))))
     with pytest.raises(ValueError, match="prediction needs the observations"):
         pre.approximate_predict(np.zeros((2, 20)))
+
+
+def test_a_heavy_point_can_be_a_cluster_and_every_point_is_labelled():
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [5.0, 5.0], [9.0, 0.0], [9.1, 0.0]])
+    weight = np.array([1.0, 1.0, 1.0, 4.0, 1.0, 1.0])
+    model = HDBSCAN(min_cluster_size=3, min_samples=2).fit(X, sample_weight=weight)
+    assert model.labels_.shape == (6,)
+    assert set(model.condensed_tree_.child[model.condensed_tree_.child < 6].tolist()) == set(
+        range(6))
+    assert model.labels_[3] >= 0 and model.labels_[0] == model.labels_[1] == model.labels_[2]

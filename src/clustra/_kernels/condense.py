@@ -79,6 +79,15 @@ def _emit_leaves(Z, n, start, label, lambda_value, point_weight, ignore, queue, 
 
 
 @njit(cache=True)
+def _emit_point(label, point, size, out_parent, out_child, out_lambda, out_size, n_rows):
+    out_parent[n_rows] = label
+    out_child[n_rows] = point
+    out_lambda[n_rows] = np.inf
+    out_size[n_rows] = size
+    return n_rows + 1
+
+
+@njit(cache=True)
 def condense_tree(Z, point_weight, min_cluster_size):
     """Condensed tree of linkage ``Z`` (float64 (n-1, 4), column 3 = weight).
 
@@ -92,7 +101,7 @@ def condense_tree(Z, point_weight, min_cluster_size):
     ignore = np.zeros(n_all, dtype=np.bool_)
     order = np.empty(n_all, dtype=np.int64)
     queue = np.empty(n_all, dtype=np.int64)
-    capacity = 2 * n
+    capacity = 3 * n
     out_parent = np.empty(capacity, dtype=np.int64)
     out_child = np.empty(capacity, dtype=np.int64)
     out_lambda = np.empty(capacity, dtype=np.float64)
@@ -125,28 +134,33 @@ def condense_tree(Z, point_weight, min_cluster_size):
         left_big = left_size >= min_cluster_size
         right_big = right_size >= min_cluster_size
         if left_big and right_big:
-            relabel[left] = next_label
-            out_parent[n_rows] = label
-            out_child[n_rows] = next_label
-            out_lambda[n_rows] = lambda_value
-            out_size[n_rows] = left_size
-            n_rows += 1
-            next_label += 1
-            relabel[right] = next_label
-            out_parent[n_rows] = label
-            out_child[n_rows] = next_label
-            out_lambda[n_rows] = lambda_value
-            out_size[n_rows] = right_size
-            n_rows += 1
-            next_label += 1
+            for side, side_size in ((left, left_size), (right, right_size)):
+                relabel[side] = next_label
+                out_parent[n_rows] = label
+                out_child[n_rows] = next_label
+                out_lambda[n_rows] = lambda_value
+                out_size[n_rows] = side_size
+                n_rows += 1
+                if side < n:
+                    # A single point heavy enough to be a cluster (sample weights):
+                    # it never splits, so it leaves its own cluster at lambda inf.
+                    n_rows = _emit_point(next_label, side, side_size, out_parent, out_child,
+                                         out_lambda, out_size, n_rows)
+                next_label += 1
             continue
         if left_big:
             relabel[left] = label
+            if left < n:  # a heavy single point carries the cluster on (see above)
+                n_rows = _emit_point(label, left, left_size, out_parent, out_child, out_lambda,
+                                     out_size, n_rows)
         else:
             n_rows = _emit_leaves(Z, n, left, label, lambda_value, point_weight, ignore, queue,
                                   out_parent, out_child, out_lambda, out_size, n_rows)
         if right_big:
             relabel[right] = label
+            if right < n:
+                n_rows = _emit_point(label, right, right_size, out_parent, out_child,
+                                     out_lambda, out_size, n_rows)
         else:
             n_rows = _emit_leaves(Z, n, right, label, lambda_value, point_weight, ignore, queue,
                                   out_parent, out_child, out_lambda, out_size, n_rows)

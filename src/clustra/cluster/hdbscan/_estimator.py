@@ -88,13 +88,21 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
     - ``min_samples`` counts the point itself, as in scikit-learn and both
       papers (Campello et al. 2013, 2015); the hdbscan package's
       ``min_samples`` is ours minus one.
-    - Probabilities use the true largest lambda of the cluster's rows (the
-      hdbscan package); scikit-learn takes the largest lambda of the last
-      contiguous run of rows with that parent, which can differ.
+    - Probabilities divide by the largest lambda among a cluster's rows (the
+      hdbscan package sorts by parent first); scikit-learn's ``max_lambdas``
+      keeps the largest of the last contiguous run of rows of each parent,
+      which can differ in principle (it agreed on every input tested).
     - EOM compares stabilities in float64 (scikit-learn); the hdbscan package
       rounds the children's sum to float32.
     - ``cluster_selection_epsilon`` works on every input (scikit-learn 1.9.1
-      raises a TypeError in its epsilon search on some inputs).
+      raises a TypeError in its epsilon search on some inputs); there the
+      result is the hdbscan package's.
+    - ``alpha`` divides pair distances only (both references' tree-based
+      paths); their brute-force paths divide the whole matrix first, core
+      distances included. The papers have no alpha (it comes from robust
+      single linkage, where it scales the pair distance).
+    - Non-finite rows: labels -2 (inf) and -3 (NaN) as scikit-learn; the
+      hdbscan package refuses them.
     - Ties: mutual reachability has many equal weights. This implementation
       merges equal weights in the order (weight, lower row, higher row); both
       references merge them in the order of an unstable sort of their
