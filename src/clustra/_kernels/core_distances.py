@@ -207,12 +207,17 @@ def knn_self_sqeuclidean(data, index, node_start, node_end, lower, upper, k):
                     gap_total += gap * gap
                 if gap_total > out_dist[q, k - 1]:
                     continue
+                limit = out_dist[q, k - 1]
                 for t in range(node_start[node], node_end[node]):
                     total = 0.0
                     for j in range(x.shape[0]):
                         diff = x[j] - data[t, j]
                         total += diff * diff
-                    _insert(out_dist[q], out_pos[q], rows[q - start], total, t, index[t])
+                        if total > limit:  # partial sums only grow: cannot enter the list
+                            break
+                    if total <= limit:
+                        _insert(out_dist[q], out_pos[q], rows[q - start], total, t, index[t])
+                        limit = out_dist[q, k - 1]
             worst = 0.0
             for q in range(start, end):
                 if out_dist[q, k - 1] > worst:

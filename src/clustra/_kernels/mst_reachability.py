@@ -177,6 +177,7 @@ def _nearest_other(q, data, index, node_start, node_end, lower, upper, core_pos,
     x = data[q]
     own = component_of_position[q]
     core_q = core_pos[q]
+    alpha_r = 1.0 / inv_alpha_r
     if core_q > best_dist:
         return best_dist, best_row
     n_nodes = node_start.shape[0]
@@ -194,9 +195,14 @@ def _nearest_other(q, data, index, node_start, node_end, lower, upper, core_pos,
                 if component_of_position[k] == own or core_pos[k] > best_dist:
                     continue
                 total = 0.0
+                limit = best_dist * alpha_r
                 for j in range(x.shape[0]):
                     diff = x[j] - data[k, j]
                     total += diff * diff
+                    if total > limit:  # partial sums only grow: already too far
+                        break
+                if total > limit:
+                    continue
                 total *= inv_alpha_r
                 if core_q > total:
                     total = core_q
