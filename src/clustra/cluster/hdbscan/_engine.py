@@ -61,6 +61,9 @@ def build_hierarchy(X, weight, *, min_samples: int, alpha: float, metric: str, p
         low, high, w = mr.boruvka_reachability(tree_arrays(tree), core_r, alpha_r, neighbours,
                                                complete)
         used = "boruvka_kdtree"
+    elif metric == "euclidean":
+        low, high, w = mr.prim_reachability_sqeuclidean(X, core_r, alpha_r)
+        used = "prims"
     else:
         low, high, w = mr.prim_reachability(X, core_r, code, p_value, alpha_r)
         used = "prims"
