@@ -326,6 +326,7 @@ def test_a_heavy_point_can_be_a_cluster_and_every_point_is_labelled():
 def test_the_three_spanning_tree_kernels_give_the_same_edges():
     from clustra._kernels import core_distances as cd
     from clustra._kernels import mst_reachability as mr
+    from clustra._kernels import mst_reachability_prim as prim
     from clustra._kernels.kdtree import build_kdtree, tree_arrays
 
     X = _blobs_noise(500, d=3)
@@ -334,8 +335,8 @@ def test_the_three_spanning_tree_kernels_give_the_same_edges():
     core, neighbours, complete = cd.core_and_neighbours(tree, 4, 1.0)
     np.testing.assert_array_equal(core, cd.core_distances_kdtree(tree, X, 4, 0, 2.0))
     edges = [mr.boruvka_reachability(tree_arrays(tree), core, 1.0, neighbours, complete),
-             mr.prim_reachability_sqeuclidean(X, core, 1.0),
-             mr.prim_reachability(X, core, 0, 2.0, 1.0)]
+             prim.prim_reachability_sqeuclidean(X, core, 1.0),
+             prim.prim_reachability(X, core, 0, 2.0, 1.0)]
     keyed = [np.stack(e)[:, np.lexsort((e[1], e[0], e[2]))] for e in edges]
     np.testing.assert_array_equal(keyed[0], keyed[1])
     np.testing.assert_array_equal(keyed[0], keyed[2])

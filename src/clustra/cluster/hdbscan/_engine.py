@@ -35,10 +35,11 @@ def build_hierarchy(X, weight, *, min_samples: int, alpha: float, metric: str, p
     """
     from clustra._kernels import core_distances as cd
     from clustra._kernels import mst_reachability as mr
+    from clustra._kernels import mst_reachability_prim as prim
 
     if metric == "precomputed":
         core = cd.core_distances_matrix(X, min_samples, weight, float(min_samples))
-        low, high, w = mr.prim_dense(X, core, float(alpha))
+        low, high, w = prim.prim_dense(X, core, float(alpha))
         return _finish(low, high, w, core, weight, None, "brute")
     from clustra._kernels.kdtree import build_kdtree, tree_arrays
 
@@ -62,10 +63,10 @@ def build_hierarchy(X, weight, *, min_samples: int, alpha: float, metric: str, p
                                                complete)
         used = "boruvka_kdtree"
     elif metric == "euclidean":
-        low, high, w = mr.prim_reachability_sqeuclidean(X, core_r, alpha_r)
+        low, high, w = prim.prim_reachability_sqeuclidean(X, core_r, alpha_r)
         used = "prims"
     else:
-        low, high, w = mr.prim_reachability(X, core_r, code, p_value, alpha_r)
+        low, high, w = prim.prim_reachability(X, core_r, code, p_value, alpha_r)
         used = "prims"
     core = rdist_to_dist(core_r, metric, p)
     return _finish(low, high, rdist_to_dist(w, metric, p), core, weight, tree, used)
