@@ -38,6 +38,9 @@ _NAMES: dict[str, str] = {
     "ClusterTree": ".cluster.hierarchy",
     "tree_from_linkage": ".cluster.hierarchy",
     "LinkageMemoryError": ".cluster.hierarchy",
+    # HDBSCAN
+    "HDBSCAN": ".cluster.hdbscan",
+    "hdbscan": ".cluster.hdbscan",
     # selection
     "choose_k": ".selection.sweep",
     # workflow

@@ -5,7 +5,9 @@ estimator, functional form and private helpers; what families share lives in
 :mod:`clustra.cluster._common` (input checks, the memory guard) and
 :mod:`clustra.cluster._params` (declared parameters), and below in
 :mod:`clustra._kernels`. Names are imported on first use, so this package is
-cheap to import.
+cheap to import. The functional forms whose name is also a family's folder
+(``dbscan``, ``hdbscan``) are ``clustra.dbscan`` and ``clustra.hdbscan``, or
+``clustra.cluster.dbscan.dbscan``: here ``clustra.cluster.dbscan`` is the folder.
 """
 
 from __future__ import annotations
@@ -20,17 +22,17 @@ _NAMES: dict[str, str] = {
     "BisectingKMeans": ".bisecting",
     "bisecting_k_means": ".bisecting",
     "DBSCAN": ".dbscan",
-    "dbscan": ".dbscan",
     "DegenerateClusteringWarning": ".dbscan",
     "AgglomerativeClustering": ".hierarchy",
     "linkage": ".hierarchy",
     "ClusterTree": ".hierarchy",
     "tree_from_linkage": ".hierarchy",
     "LinkageMemoryError": ".hierarchy",
+    "HDBSCAN": ".hdbscan",
 }
 
 __all__ = list(_NAMES)
 
 __getattr__, __dir__ = lazy_exports(
-    __name__, _NAMES, ("kmeans", "bisecting", "dbscan", "hierarchy")
+    __name__, _NAMES, ("kmeans", "bisecting", "dbscan", "hierarchy", "hdbscan")
 )

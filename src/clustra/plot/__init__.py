@@ -20,6 +20,7 @@ _NAMES = {
     "plot_k_distance": ".selection",
     "plot_silhouette": ".silhouette",
     "plot_dendrogram": ".dendrogram",
+    "plot_condensed_tree": ".condensed_tree",
 }
 
 __all__ = list(_NAMES)

@@ -1,0 +1,225 @@
+"""Core distances: the distance from each point to its k-th nearest neighbour, itself included.
+
+HDBSCAN's density estimate (Campello, Moulavi, Sander 2013): the core distance
+of ``x`` for ``min_samples = k`` is the distance to its k-th nearest point,
+counting ``x`` itself (so ``k = 1`` gives 0). scikit-learn counts the same way;
+the hdbscan package excludes the point (its ``min_samples`` is ours minus one).
+
+- :func:`core_distances_kdtree` from the shared KD-tree's k nearest neighbours
+  (parallel over fixed blocks of queries in :func:`clustra._kernels.kdtree.knn`;
+  exact, the same bits for any thread count).
+- :func:`weighted_core_distances` with sample weights: the smallest radius whose
+  ball holds a total weight of at least ``min_samples`` (the point included).
+  With integer weights this is the core distance of the data with every row
+  repeated ``weight`` times.
+- :func:`core_distances_matrix` from a dense square distance matrix.
+
+All values come back in *reduced* units of the metric (squared for Euclidean),
+float64 of shape (n,), in original row order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from clustra._kernels.kdtree import KDTree, kneighbors
+
+
+def core_distances_kdtree(tree: KDTree, X: np.ndarray, k: int, code: int,
+                          p: float) -> np.ndarray:
+    """Reduced distance from every row of ``X`` to its ``k``-th nearest tree point.
+
+    ``X`` (n, d) must be the tree's points in original row order, so that
+    each point finds itself first (distance 0). The queries run in tree order
+    (neighbouring queries visit the same nodes: about 3x faster than row order).
+    """
+    rdist, _ = kneighbors(tree, tree.data, k, code, p, exclude_self=False)
+    out = np.empty(X.shape[0], dtype=np.float64)
+    out[tree.index] = rdist[:, k - 1]
+    return out
+
+
+# Leaf-batched queries pay in low dimension (2-D: 0.9 s vs 1.7 s per 200k points);
+# from about 8 features on they do not (see benchmarks/results/).
+_LEAF_BATCH_MAX_FEATURES = 4
+
+
+def core_and_neighbours(tree: KDTree, k: int, alpha_r: float) -> tuple:
+    """Reduced core distances (original row order) and, per tree position, the tree
+    positions of its ``k + 1`` nearest points (int32) and whether they hold every point
+    within ``alpha_r`` times the core distance (bool): what Boruvka seeds its searches with.
+    """
+    n = tree.data.shape[0]
+    m = min(k + 1, n)
+    if tree.data.shape[1] <= _LEAF_BATCH_MAX_FEATURES:
+        rdist, neighbours = knn_self_sqeuclidean(tree.data, tree.index, tree.node_start,
+                                                 tree.node_end, tree.lower, tree.upper, m)
+    else:
+        rdist, rows = kneighbors(tree, tree.data, m, 0, 2.0, exclude_self=False)
+        position_of_row = np.empty(n, dtype=np.int32)
+        position_of_row[tree.index] = np.arange(n, dtype=np.int32)
+        neighbours = np.where(rows >= 0, position_of_row[np.maximum(rows, 0)], -1)
+        neighbours = neighbours.astype(np.int32)
+    core = np.empty(n, dtype=np.float64)
+    core[tree.index] = rdist[:, k - 1]
+    if m > k:
+        complete = rdist[:, k] > rdist[:, k - 1] * alpha_r
+    else:
+        complete = np.ones(n, dtype=bool)  # every point is in the list
+    return core, np.ascontiguousarray(neighbours), complete
+
+
+@njit(cache=True)
+def _weighted_kth(rdist, rows, weight, min_weight):
+    """Per row of ``rdist``/``rows`` (m, k) ascending: the first reduced distance at which
+    the cumulative weight reaches ``min_weight``, or -1.0 when the k neighbours fall short."""
+    out = np.empty(rdist.shape[0], dtype=np.float64)
+    for i in range(rdist.shape[0]):
+        total = 0.0
+        out[i] = -1.0
+        for j in range(rdist.shape[1]):
+            if rows[i, j] < 0:
+                break
+            total += weight[rows[i, j]]
+            if total >= min_weight:
+                out[i] = rdist[i, j]
+                break
+    return out
+
+
+def weighted_core_distances(tree: KDTree, X: np.ndarray, weight: np.ndarray, min_weight: float,
+                            code: int, p: float) -> np.ndarray:
+    """Reduced core distances with sample weights (float64 (n,), ``weight`` > 0).
+
+    Queries grow the number of neighbours (doubling) only for the rows that
+    have not yet gathered ``min_weight``; a row whose whole data set weighs
+    less gets the distance to its farthest point.
+    """
+    n = X.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    pending = np.arange(n)
+    k = max(1, min(n, int(np.ceil(min_weight / max(float(weight.max()), 1e-300)))))
+    while pending.size:
+        rdist, rows = kneighbors(tree, X[pending], k, code, p)
+        found = _weighted_kth(rdist, rows, weight, float(min_weight))
+        if k >= n:
+            found = np.where(found < 0, rdist[:, -1], found)
+        done = found >= 0
+        out[pending[done]] = found[done]
+        pending = pending[~done]
+        k = min(n, 2 * k)
+    return out
+
+
+def core_distances_matrix(D: np.ndarray, k: int, weight: np.ndarray | None = None,
+                          min_weight: float = 0.0) -> np.ndarray:
+    """Core distances from a dense (n, n) distance matrix (true units, diagonal 0)."""
+    if weight is None:
+        return np.ascontiguousarray(np.partition(D, k - 1, axis=1)[:, k - 1], dtype=np.float64)
+    order = np.argsort(D, axis=1, kind="stable")
+    rdist = np.take_along_axis(D, order, axis=1)
+    found = _weighted_kth(np.ascontiguousarray(rdist, dtype=np.float64),
+                          np.ascontiguousarray(order, dtype=np.int64), weight, float(min_weight))
+    return np.where(found < 0, rdist[:, -1], found)
+
+
+@njit(cache=True, inline="always")
+def _box_box(lower, upper, a, b):
+    """Squared distance between the boxes of nodes ``a`` and ``b``."""
+    total = 0.0
+    for j in range(lower.shape[1]):
+        gap = max(lower[a, j] - upper[b, j], lower[b, j] - upper[a, j], 0.0)
+        total += gap * gap
+    return total
+
+
+@njit(cache=True, inline="always")
+def _insert(dist, pos, rows, value, position, row):
+    """Insert into the ascending list ``dist``/``pos`` (ties by original row) if it fits."""
+    k = dist.shape[0]
+    if value > dist[k - 1] or (value == dist[k - 1] and row >= rows[k - 1]):
+        return
+    t = k - 1
+    while t > 0 and (dist[t - 1] > value or (dist[t - 1] == value and rows[t - 1] > row)):
+        dist[t] = dist[t - 1]
+        pos[t] = pos[t - 1]
+        rows[t] = rows[t - 1]
+        t -= 1
+    dist[t] = value
+    pos[t] = position
+    rows[t] = row
+
+
+@njit(cache=True, parallel=True)
+def knn_self_sqeuclidean(data, index, node_start, node_end, lower, upper, k):
+    """The ``k`` nearest tree points of every tree point (itself included), leaf by leaf.
+
+    Arrays as :func:`clustra._kernels.kdtree.tree_arrays` (``data`` float64
+    (n, d)); one traversal per leaf serves all its points (pruned with the
+    box-to-box distance against the leaf's worst current k-th distance), which
+    is several times faster than one traversal per point. Returns squared
+    distances (n, k) float64 ascending and tree positions (n, k) int32, in
+    tree order; ties go to the lower original row, as :func:`kdtree.knn`.
+    Each leaf writes only its own rows, so threads never change the result.
+    """
+    n = data.shape[0]
+    n_nodes = node_start.shape[0]
+    first_leaf = n_nodes // 2
+    out_dist = np.full((n, k), np.inf)
+    out_pos = np.full((n, k), -1, dtype=np.int32)
+    depth = 2 * (int(np.log2(n_nodes + 1)) + 2)
+    for leaf in prange(first_leaf, n_nodes):
+        start = node_start[leaf]
+        end = node_end[leaf]
+        if end <= start:
+            continue
+        rows = np.full((end - start, k), np.iinfo(np.int64).max, dtype=np.int64)
+        stack = np.empty(depth, dtype=np.int64)
+        bound = np.empty(depth, dtype=np.float64)
+        stack[0] = 0
+        bound[0] = 0.0
+        top = 1
+        worst = np.inf
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            if bound[top] > worst:
+                continue
+            if node < first_leaf:
+                left = 2 * node + 1
+                right = left + 1
+                lb = _box_box(lower, upper, leaf, left)
+                rb = _box_box(lower, upper, leaf, right)
+                if lb <= rb:
+                    stack[top], bound[top] = right, rb
+                    stack[top + 1], bound[top + 1] = left, lb
+                else:
+                    stack[top], bound[top] = left, lb
+                    stack[top + 1], bound[top + 1] = right, rb
+                top += 2
+                continue
+            for q in range(start, end):
+                x = data[q]
+                gap_total = 0.0
+                for j in range(x.shape[0]):
+                    gap = max(lower[node, j] - x[j], x[j] - upper[node, j], 0.0)
+                    gap_total += gap * gap
+                if gap_total > out_dist[q, k - 1]:
+                    continue
+                limit = out_dist[q, k - 1]
+                for t in range(node_start[node], node_end[node]):
+                    total = 0.0
+                    for j in range(x.shape[0]):
+                        diff = x[j] - data[t, j]
+                        total += diff * diff
+                        if total > limit:  # partial sums only grow: cannot enter the list
+                            break
+                    if total <= limit:
+                        _insert(out_dist[q], out_pos[q], rows[q - start], total, t, index[t])
+                        limit = out_dist[q, k - 1]
+            worst = 0.0
+            for q in range(start, end):
+                if out_dist[q, k - 1] > worst:
+                    worst = out_dist[q, k - 1]
+    return out_dist, out_pos
