@@ -36,6 +36,9 @@ _NAMES: dict[str, str] = {
     "ClusterTree": ".cluster.hierarchy",
     "tree_from_linkage": ".cluster.hierarchy",
     "LinkageMemoryError": ".cluster.hierarchy",
+    # minimum spanning tree
+    "Genie": ".cluster.genie",
+    "genie": ".cluster.genie",
     # selection
     "choose_k": ".selection.sweep",
     # workflow

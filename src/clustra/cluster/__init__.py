@@ -25,8 +25,10 @@ _NAMES: dict[str, str] = {
     "ClusterTree": ".hierarchy",
     "tree_from_linkage": ".hierarchy",
     "LinkageMemoryError": ".hierarchy",
+    "Genie": ".genie",
+    "genie": ".genie",
 }
 
 __all__ = list(_NAMES)
 
-__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("kmeans", "dbscan", "hierarchy"))
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES, ("kmeans", "dbscan", "hierarchy", "genie"))
