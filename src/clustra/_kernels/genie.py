@@ -12,15 +12,19 @@ The weights themselves do not enter the process, only their order.
 Data structures, all O(n):
 
 - union-find over the points with the size of each root;
-- ``size_count[s]``: how many clusters have ``s`` points, and the sizes in use
-  as a sorted doubly linked list (at most about ``sqrt(2 n)`` distinct sizes,
-  so an insertion walks O(sqrt n) and the Gini index is recomputed from the
-  list in O(sqrt n));
+- two Fenwick trees over the sizes 1..n: how many clusters have each size,
+  and how many points they hold, so that the sum of ``|c - s|`` over all
+  clusters ``c`` takes O(log n) for any size ``s``;
+- the smallest size in use (it never decreases: clusters only grow);
 - the remaining edges as a doubly linked list in sorted order (O(1) removal).
 
-The Gini index is recomputed after every merge with the same formula and the
-same floating-point operations as genieclust's ``CGiniDisjointSets``, so the
-comparison with the threshold, and with it every merge, is the same.
+The Gini index is ``G / (n (k - 1))`` with ``G`` the sum of ``|c_i - c_j|``
+over pairs of clusters. genieclust recomputes ``G`` after every merge from
+the sorted distinct sizes in floating point; every term and partial sum there
+is an integer at most ``n (k - 1)`` (exact in a double for n below about
+9e7), so it equals the exact integer ``G`` kept here by O(log n) updates,
+and the index, its comparison with the threshold and every merge are the
+same: O(n log n) for the index instead of O(n sqrt n).
 """
 
 from __future__ import annotations
@@ -31,26 +35,36 @@ from numba import njit
 from clustra._kernels.unionfind import find, make_sets
 
 
-@njit(cache=True)
-def _gini(size_count, size_next, tail, n_distinct, n, k):
-    """Normalised Gini index of the cluster sizes (``k`` clusters of ``n`` points)."""
-    if n_distinct <= 1:
-        return 0.0
-    largest = size_next[tail]  # size_next[tail] holds the largest size (see genie_merges)
-    v = size_next[0]
-    below = 0
-    total = 0.0
-    while v != largest:
-        w = v
-        v = size_next[v]
-        below += size_count[w]
-        total += (np.float64(v) - w) * below * (np.float64(k) - below)
-    total /= np.float64(n) * (k - 1.0)
-    if total > 1.0:
-        total = 1.0
-    if total < 0.0:
-        total = 0.0
+@njit(cache=True, inline="always")
+def _fenwick_add(tree, position, value):
+    while position < tree.shape[0]:
+        tree[position] += value
+        position += position & -position
+
+
+@njit(cache=True, inline="always")
+def _fenwick_prefix(tree, position):
+    total = 0
+    while position > 0:
+        total += tree[position]
+        position -= position & -position
     return total
+
+
+@njit(cache=True)
+def _distance_sum(count_tree, mass_tree, n_total, mass_total, s):
+    """Sum over all clusters ``c`` of ``|c - s|`` (int64), from the two Fenwick trees."""
+    below = _fenwick_prefix(count_tree, s)
+    mass_below = _fenwick_prefix(mass_tree, s)
+    return s * below - mass_below + (mass_total - mass_below) - s * (n_total - below)
+
+
+@njit(cache=True)
+def _remove_size(count_tree, mass_tree, k, n, s):
+    """Take one cluster of size ``s`` out; return the drop in G (it had ``k`` clusters)."""
+    _fenwick_add(count_tree, s, -1)
+    _fenwick_add(mass_tree, s, -s)
+    return _distance_sum(count_tree, mass_tree, k - 1, n - s, s)
 
 
 @njit(cache=True)
@@ -79,19 +93,14 @@ def genie_merges(edge_low, edge_high, n, gini_threshold, n_clusters):
     merges = np.empty(n_merges, dtype=np.int64)
     parent = make_sets(n)
     size = np.ones(n, dtype=np.int64)
-    # Sizes in use: a sorted doubly linked list over 1..n; 0 is the head and
-    # n + 1 the tail sentinel. size_next[tail] is reused to hold the largest size.
-    tail = n + 1
-    size_count = np.zeros(n + 2, dtype=np.int64)
-    size_next = np.zeros(n + 2, dtype=np.int64)
-    size_prev = np.zeros(n + 2, dtype=np.int64)
+    size_count = np.zeros(n + 1, dtype=np.int64)
     size_count[1] = n
-    size_next[0] = 1
-    size_prev[1] = 0
-    size_next[1] = tail
-    size_prev[tail] = 1
-    size_next[tail] = 1
-    n_distinct = 1
+    count_tree = np.zeros(n + 1, dtype=np.int64)
+    mass_tree = np.zeros(n + 1, dtype=np.int64)
+    _fenwick_add(count_tree, 1, n)
+    _fenwick_add(mass_tree, 1, n)
+    smallest = 1
+    pair_sum = 0  # G: the sum of |c_i - c_j| over pairs of clusters
     # Remaining edges: a circular doubly linked list with sentinel n_edges.
     end = n_edges
     edge_next = np.empty(n_edges + 1, dtype=np.int64)
@@ -108,7 +117,6 @@ def genie_merges(edge_low, edge_high, n, gini_threshold, n_clusters):
     for step in range(n_merges):
         first = edge_next[end]
         if gini > gini_threshold:
-            smallest = size_next[0]
             # The edges before last_edge touch no cluster of the smallest size
             # while that size stays the same (merges only make larger clusters).
             if smallest != last_smallest or last_edge < first or last_edge == end:
@@ -134,30 +142,25 @@ def genie_merges(edge_low, edge_high, n, gini_threshold, n_clusters):
             root_a, root_b = root_b, root_a
         parent[root_b] = root_a
         size[root_a] = joined
-        if size_count[joined] == 0:
-            node = max(size_a, size_b)
-            while size_next[node] != tail and size_next[node] < joined:
-                node = size_next[node]
-            after = size_next[node]
-            size_next[node] = joined
-            size_prev[joined] = node
-            size_next[joined] = after
-            size_prev[after] = joined
-            if after == tail:
-                size_next[tail] = joined
-            n_distinct += 1
+        k = n - step  # clusters before this merge
+        pair_sum -= _remove_size(count_tree, mass_tree, k, n, size_a)
+        pair_sum -= _remove_size(count_tree, mass_tree, k - 1, n - size_a, size_b)
+        pair_sum += _distance_sum(count_tree, mass_tree, k - 2, n - joined, joined)
+        _fenwick_add(count_tree, joined, 1)
+        _fenwick_add(mass_tree, joined, joined)
+        size_count[size_a] -= 1
+        size_count[size_b] -= 1
         size_count[joined] += 1
-        for gone in (size_a, size_b):
-            size_count[gone] -= 1
-            if size_count[gone] == 0:
-                before = size_prev[gone]
-                after = size_next[gone]
-                size_next[before] = after
-                size_prev[after] = before
-                if after == tail:
-                    size_next[tail] = before
-                n_distinct -= 1
-        gini = _gini(size_count, size_next, tail, n_distinct, n, n - step - 1)
+        while smallest < n and size_count[smallest] == 0:
+            smallest += 1
+        # genieclust's normalisation, operation for operation (k - 1 clusters now).
+        gini = 0.0
+        if k - 1 > 1:
+            gini = np.float64(pair_sum) / (np.float64(n) * (k - 2.0))
+            if gini > 1.0:
+                gini = 1.0
+            if gini < 0.0:
+                gini = 0.0
     return merges
 
 

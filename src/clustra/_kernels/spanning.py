@@ -77,6 +77,23 @@ def core_rdist_brute(X, M, code, p):
     return out
 
 
+def sorted_edge_order(low, high, weight) -> np.ndarray:
+    """Indices that sort edges by ``(weight, low, high)``.
+
+    A stable sort by weight, then the runs of equal weights (rare outside
+    grids and duplicates) sorted by ``(low, high)``: a full three-key
+    ``lexsort`` costs ten times more on a million edges.
+    """
+    order = np.argsort(weight, kind="stable")
+    sorted_weight = weight[order]
+    tied = np.flatnonzero(sorted_weight[1:] == sorted_weight[:-1])
+    if tied.size:
+        members = np.union1d(tied, tied + 1)  # whole runs, each contiguous
+        subset = order[members]
+        order[members] = subset[np.lexsort((high[subset], low[subset], weight[subset]))]
+    return order
+
+
 def _use_kdtree(name: str, n: int, d: int) -> bool:
     return name == "euclidean" and n > _KDTREE_MIN_N and (
         d <= _KDTREE_MAX_FEATURES or (n > _LARGE_N and d <= _KDTREE_MAX_FEATURES_LARGE_N)
@@ -162,6 +179,6 @@ def mst_edges(X: np.ndarray, metric: str = "euclidean", M: int = 1) -> SpanningT
     low = np.minimum(source, target)
     high = np.maximum(source, target)
     weight = rdist_to_dist(weight, metric)
-    order = np.lexsort((high, low, weight))
+    order = sorted_edge_order(low, high, weight)
     return SpanningTree(np.ascontiguousarray(low[order]), np.ascontiguousarray(high[order]),
                         np.ascontiguousarray(weight[order]), core)
