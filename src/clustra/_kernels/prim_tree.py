@@ -8,11 +8,11 @@ vertex its best edge comes from.
 
 Weights are ``max(rdist(i, j), core[i], core[j])`` in reduced units (pass
 zeros as ``core`` for the metric itself). Ties: a vertex's best edge is the
-smallest ``(weight, rdist, tree-end row)``; the next vertex the smallest
-``(weight, rdist, row)``, so among equal mutual reachability distances the
-pair closer in the metric wins. The choices do not depend on row order beyond
-those rules. Both grow from row 0, take O(n^2 d) time and O(n d) memory, and
-return ``(from, to, weight)``: int64, int64, float64, each (n-1,).
+smallest ``(weight, rdist)``, the first found among equals (in
+:func:`prim_tree_metric` the lower tree-end row); the next vertex the
+smallest ``(weight, rdist, row)``. Among equal mutual reachability distances
+the pair closer in the metric thus wins. Both grow from row 0, take O(n^2 d)
+time and O(n d) memory, and return ``(from, to, weight)``: int64, int64, float64, each (n-1,).
 """
 
 from __future__ import annotations
@@ -70,18 +70,72 @@ def prim_tree_metric(X, core, code, p):
 
 
 @njit(cache=True)
+def _relax_plain(work, x, best, best_raw, best_from):
+    """Relax with the metric itself (branch-free select, so it vectorises)."""
+    for t in range(work.shape[0]):
+        if work[t] < best[t]:
+            best[t] = work[t]
+            best_raw[t] = work[t]
+            best_from[t] = x
+
+
+@njit(cache=True)
+def _relax_mutual(work, x, core_x, core_of, best, best_raw, best_from):
+    """Relax with the mutual reachability distance, ties to the smaller raw distance."""
+    for t in range(work.shape[0]):
+        raw = work[t]
+        value = max(raw, core_x, core_of[t])
+        if value < best[t] or (value == best[t] and raw < best_raw[t]):
+            best[t] = value
+            best_raw[t] = raw
+            best_from[t] = x
+
+
+_BLOCK = 1024  # vertices per block: the block's distances stay in L1 across features
+
+
+@njit(cache=True)
+def _scan_block(XT, row, x, start, end, scratch, core_x, core_of, best, best_raw, best_from,
+                order, plain):
+    """Relax vertices ``start:end`` from ``x``; return the block's best position."""
+    width = end - start
+    work = scratch[:width]
+    work[:] = 0.0
+    for j in range(XT.shape[0]):
+        value = row[j]
+        column = XT[j, start:end]
+        for t in range(width):
+            diff = column[t] - value
+            work[t] += diff * diff
+    if plain:
+        _relax_plain(work, x, best[start:end], best_raw[start:end], best_from[start:end])
+    else:
+        _relax_mutual(work, x, core_x, core_of[start:end], best[start:end],
+                      best_raw[start:end], best_from[start:end])
+    position = start
+    for t in range(start + 1, end):
+        if _before(best[t], best_raw[t], order[t], best[position], best_raw[position],
+                   order[position]):
+            position = t
+    return position
+
+
+@njit(cache=True)
 def prim_tree_sqeuclidean(X, core):
     """As :func:`prim_tree_metric` for squared Euclidean, vectorised.
 
     The vertices not yet in the tree stay compacted in a transposed copy
-    (swap-remove), so step ``k`` scans ``n - 1 - k`` contiguous columns and
-    the feature loop runs over them in order (each distance sums its features
-    from 0.0 in order, the bits of ``rdist_sqeuclidean``).
+    (swap-remove), scanned in blocks of ``_BLOCK`` contiguous columns whose
+    distances stay in L1 while the features are added (each distance sums
+    its features from 0.0 in order, the bits of ``rdist_sqeuclidean``). With
+    all core distances zero the relaxation is a plain minimum that vectorises.
+    One thread: every step waits for the previous one.
     """
     n, d = X.shape
     source = np.empty(n - 1, dtype=np.int64)
     target = np.empty(n - 1, dtype=np.int64)
     weight = np.empty(n - 1, dtype=np.float64)
+    plain = not np.any(core != 0.0)
     m = n - 1
     width = max(m, 1)
     XT = np.empty((d, width), dtype=np.float64)
@@ -94,30 +148,17 @@ def prim_tree_sqeuclidean(X, core):
     best = np.full(width, np.inf)
     best_raw = np.full(width, np.inf)
     best_from = np.zeros(width, dtype=np.int64)
-    partial = np.empty(width, dtype=np.float64)
+    scratch = np.empty(_BLOCK, dtype=np.float64)
     x = 0
     for step in range(n - 1):
         row = X[x]
-        core_x = core[x]
-        work = partial[:m]
-        work[:] = 0.0
-        for j in range(d):
-            value = row[j]
-            column = XT[j, :m]
-            for t in range(m):
-                diff = column[t] - value
-                work[t] += diff * diff
-        position = 0
-        for t in range(m):
-            raw = work[t]
-            value = max(raw, core_x, core_of[t])
-            if _before(value, raw, x, best[t], best_raw[t], best_from[t]):
-                best[t] = value
-                best_raw[t] = raw
-                best_from[t] = x
-            if t > 0 and _before(best[t], best_raw[t], order[t], best[position],
-                                 best_raw[position], order[position]):
-                position = t
+        position = -1
+        for start in range(0, m, _BLOCK):
+            found = _scan_block(XT, row, x, start, min(m, start + _BLOCK), scratch, core[x],
+                                core_of, best, best_raw, best_from, order, plain)
+            if position < 0 or _before(best[found], best_raw[found], order[found],
+                                       best[position], best_raw[position], order[position]):
+                position = found
         y = order[position]
         source[step] = best_from[position]
         target[step] = y
