@@ -9,6 +9,7 @@ clusters comes from one run (:meth:`Genie.cut_range`).
 
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -132,7 +133,7 @@ class Genie(ClusterMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _prepare(self, X):
-        """Validated float64 C-contiguous data and the checked settings."""
+        """Check the settings and return the data as float64, C-contiguous."""
         check_params(self)
         X = validate_X(self, X, reset=True, ensure_min_samples=2)
         n = X.shape[0]
@@ -151,8 +152,7 @@ class Genie(ClusterMixin, BaseEstimator):
 
         data = self._prepare(X)
         n = data.shape[0]
-        threads = None if self.n_jobs in (None, -1) else int(self.n_jobs)
-        with kernel_threads(threads, limit_blas=False):
+        with kernel_threads(self._threads(), limit_blas=False):
             tree = mst_edges(data, self.metric, int(self.M))
             stop = 1 if self.compute_full_tree else int(self.n_clusters)
             merges = genie_merges(tree.low, tree.high, n, float(self.gini_threshold), stop)
@@ -163,10 +163,18 @@ class Genie(ClusterMixin, BaseEstimator):
         self.core_distances_ = tree.core
         return self
 
+    def _threads(self) -> int | None:
+        """Threads for the kernels: None is clustra's setting, -1 every core."""
+        if self.n_jobs == -1:
+            return os.cpu_count() or 1
+        return None if self.n_jobs is None else int(self.n_jobs)
+
     def _set_hierarchy(self, tree, merges, n):
         from clustra._kernels.distances import canonical_metric
         from clustra._kernels.genie import merge_children
-        from clustra.cluster.hierarchy._tree import ClusterTree
+
+        # The hierarchy's public tree object: cuts, dendrogram and export for free.
+        from clustra.cluster.hierarchy import ClusterTree
 
         children, counts = merge_children(tree.low, tree.high, merges, n)
         weights = tree.weight[merges]
@@ -237,8 +245,7 @@ class Genie(ClusterMixin, BaseEstimator):
 
         code, p = metric_code(self.metric)
         if code in BOX_BOUNDED:
-            with kernel_threads(None if self.n_jobs in (None, -1) else int(self.n_jobs),
-                                limit_blas=False):
+            with kernel_threads(self._threads(), limit_blas=False):
                 tree = build_kdtree(self._fit_X, leaf_size=16)
                 _, rows = kneighbors(tree, X, 1, code, p)
             return self.labels_[rows[:, 0]]
