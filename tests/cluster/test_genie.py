@@ -155,6 +155,11 @@ def test_cut_range_equals_separate_fits_and_tree():
         np.testing.assert_array_equal(model.tree_.cut_exact(k), many[row])
 
 
+def test_tree_only_after_fit():
+    with pytest.raises(AttributeError, match="tree_ exists once Genie is fitted"):
+        Genie().tree_  # noqa: B018 - the property is the test
+
+
 def test_compute_full_tree_false_stops_at_k():
     X = _blobs()
     full = Genie(4).fit(X)

@@ -170,11 +170,7 @@ class Genie(ClusterMixin, BaseEstimator):
         return None if self.n_jobs is None else int(self.n_jobs)
 
     def _set_hierarchy(self, tree, merges, n):
-        from clustra._kernels.distances import canonical_metric
         from clustra._kernels.genie import merge_children
-
-        # The hierarchy's public tree object: cuts, dendrogram and export for free.
-        from clustra.cluster.hierarchy import ClusterTree
 
         children, counts = merge_children(tree.low, tree.high, merges, n)
         weights = tree.weight[merges]
@@ -192,9 +188,23 @@ class Genie(ClusterMixin, BaseEstimator):
         self.children_ = children
         self.distances_ = heights
         self.counts_ = counts
-        self.tree_ = None
-        if merges.shape[0] == n - 1:
-            self.tree_ = ClusterTree(Z, data=self._fit_X, metric=canonical_metric(self.metric)[0])
+        self._tree = None
+
+    @property
+    def tree_(self):
+        """The fitted hierarchy as a :class:`~clustra.ClusterTree` (built on first use)."""
+        if "linkage_matrix_" not in vars(self):
+            raise AttributeError("tree_ exists once Genie is fitted; call fit first.")
+        n = self.mst_edges_.shape[0] + 1
+        if self._tree is None and self.merge_order_.shape[0] == n - 1:
+            from clustra._kernels.distances import canonical_metric
+
+            # The hierarchy's public tree object: cuts, dendrogram and export for free.
+            from clustra.cluster.hierarchy import ClusterTree
+
+            self._tree = ClusterTree(self.linkage_matrix_, data=self._fit_X,
+                                     metric=canonical_metric(self.metric)[0])
+        return self._tree
 
     def _partitions(self, k_values) -> np.ndarray:
         from clustra._kernels.genie import partitions
