@@ -105,3 +105,19 @@ def test_sorted_edge_order_breaks_ties_by_rows():
     weight = np.array([1.0, 0.5, 0.5, 0.5, 2.0])
     order = sorted_edge_order(low, high, weight)
     np.testing.assert_array_equal(order, np.lexsort((high, low, weight)))
+
+
+@pytest.mark.parametrize(("metric", "d"), [("euclidean", 2), ("manhattan", 3), ("cosine", 2)])
+def test_core_distances_tree_and_brute_paths(metric, d):
+    """Above 2,000 points the KD-tree answers for box-bounded metrics; brute force otherwise."""
+    from clustra._kernels.distances import rdist_to_dist
+    from clustra._kernels.spanning import core_distances
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(2500, d)) + 0.5
+    X[10] = X[11]  # a duplicate: its nearest other point is at distance 0
+    M = 4
+    expected = np.sort(squareform(pdist(X, {"manhattan": "cityblock"}.get(metric, metric))),
+                       axis=1)[:, M]
+    got = rdist_to_dist(core_distances(X, M, metric), metric)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
