@@ -155,6 +155,17 @@ def test_cut_range_equals_separate_fits_and_tree():
         np.testing.assert_array_equal(model.tree_.cut_exact(k), many[row])
 
 
+def test_threads_and_row_order_do_not_change_the_partition():
+    X = make_blobs(5000, centers=6, cluster_std=2.0, random_state=9)[0]  # KD-tree path
+    one = Genie(6, n_jobs=1).fit(X).labels_
+    np.testing.assert_array_equal(one, Genie(6, n_jobs=2).fit(X).labels_)
+    permutation = np.random.default_rng(0).permutation(X.shape[0])
+    shuffled = Genie(6).fit(X[permutation]).labels_
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(one[permutation], shuffled) == 1.0
+
+
 def test_tree_only_after_fit():
     with pytest.raises(AttributeError, match="tree_ exists once Genie is fitted"):
         Genie().tree_  # noqa: B018 - the property is the test
@@ -169,6 +180,12 @@ def test_compute_full_tree_false_stops_at_k():
     np.testing.assert_array_equal(part.cut_range([6, 4]), full.cut_range([6, 4]))
     with pytest.raises(ValueError, match="stopped at 4 clusters .* cannot give k=3"):
         part.cut_range([3])
+
+
+def test_m_zero_and_one_are_the_plain_metric():
+    X = _unbalanced()
+    np.testing.assert_array_equal(Genie(4, M=0).fit(X).labels_, Genie(4, M=1).fit(X).labels_)
+    assert Genie(4, M=1).fit(X).core_distances_ is None
 
 
 def test_float32_and_functional_form_and_exports():
