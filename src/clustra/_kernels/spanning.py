@@ -34,10 +34,12 @@ SpanningTree.__doc__ = (
     "distances for M > 1, else None."
 )
 
-# Boruvka's pruning fades with the dimension (see clustra.cluster.hierarchy._linkage).
+# Boruvka's pruning fades with the dimension (see clustra.cluster.hierarchy._linkage),
+# but Prim's n^2 grows faster: at 10 features they cross near 90,000 points
+# (benchmarks/results/genie.md, "10-D").
 _KDTREE_MAX_FEATURES = 6
 _KDTREE_MAX_FEATURES_LARGE_N = 16
-_LARGE_N = 100_000
+_LARGE_N = 90_000
 _KDTREE_MIN_N = 2000
 _KDTREE_LEAF_SIZE = 16
 _BRUTE_BLOCK = 64
