@@ -136,6 +136,24 @@ def test_other_metrics_equal_genieclust(metric, ref_metric):
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
 
 
+@pytest.mark.parametrize("M", [1, 3])
+def test_precomputed_equals_genieclust(M):
+    from scipy.spatial.distance import pdist, squareform
+
+    X = _moons()[:600]
+    D = squareform(pdist(X))
+    ours = Genie(3, metric="precomputed", M=M).fit(D)
+    ref = genieclust.Genie(3, metric="precomputed", M=M).fit(D)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_array_equal(ours.labels_, Genie(3, M=M).fit(X).labels_)
+    np.testing.assert_array_equal(ours.predict(D[:40]), ours.labels_[:40])
+    assert ours.tree_.n_leaves == 600
+    with pytest.raises(ValueError, match="needs a square distance matrix, got shape"):
+        Genie(metric="precomputed").fit(D[:, :50])
+    with pytest.raises(ValueError, match="symmetric matrix with entries >= 0"):
+        Genie(metric="precomputed").fit(D - 1.0)
+
+
 def test_threshold_one_is_single_linkage():
     X = _unbalanced()
     tree = clustra.AgglomerativeClustering(linkage="single", n_clusters=5).fit(X)

@@ -174,3 +174,42 @@ def prim_tree_sqeuclidean(X, core):
             order[position] = order[m]
         x = y
     return source, target, weight
+
+
+@njit(cache=True)
+def prim_tree_dense(D, core):
+    """As :func:`prim_tree_metric` on a square distance matrix ``D`` (float64 (n, n)).
+
+    Weights are ``max(D[i, j], core[i], core[j])`` in ``D``'s own units.
+    """
+    n = D.shape[0]
+    source = np.empty(n - 1, dtype=np.int64)
+    target = np.empty(n - 1, dtype=np.int64)
+    weight = np.empty(n - 1, dtype=np.float64)
+    best = np.full(n, np.inf)
+    best_raw = np.full(n, np.inf)
+    best_from = np.zeros(n, dtype=np.int64)
+    remaining = np.arange(1, n)
+    n_remaining = n - 1
+    x = 0
+    for step in range(n - 1):
+        position = 0
+        for t in range(n_remaining):
+            i = remaining[t]
+            raw = D[x, i]
+            value = max(raw, core[x], core[i])
+            if _before(value, raw, x, best[i], best_raw[i], best_from[i]):
+                best[i] = value
+                best_raw[i] = raw
+                best_from[i] = x
+            j = remaining[position]
+            if t > 0 and _before(best[i], best_raw[i], i, best[j], best_raw[j], j):
+                position = t
+        y = remaining[position]
+        source[step] = best_from[y]
+        target[step] = y
+        weight[step] = best[y]
+        remaining[position] = remaining[n_remaining - 1]
+        n_remaining -= 1
+        x = y
+    return source, target, weight

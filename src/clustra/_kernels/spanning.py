@@ -143,6 +143,32 @@ def _prim(X, core, code, p):
     return prim_tree_metric(X, core, code, p)
 
 
+def _sorted_tree(source, target, weight, core) -> SpanningTree:
+    low = np.minimum(source, target)
+    high = np.maximum(source, target)
+    order = sorted_edge_order(low, high, weight)
+    return SpanningTree(np.ascontiguousarray(low[order]), np.ascontiguousarray(high[order]),
+                        np.ascontiguousarray(weight[order]), core)
+
+
+def mst_edges_precomputed(D: np.ndarray, M: int = 1) -> SpanningTree:
+    """As :func:`mst_edges` for a square distance matrix ``D`` (float64 (n, n), C-contiguous,
+    symmetric, zero diagonal). O(n^2) time, no memory beyond ``D`` and O(n)."""
+    from clustra._kernels.prim_tree import prim_tree_dense
+
+    n = D.shape[0]
+    core = None
+    core_used = np.zeros(n)
+    if M > 1:
+        # Each point's own zero set aside: the M-th smallest left is the M-th nearest other.
+        off_diagonal = D.copy()
+        np.fill_diagonal(off_diagonal, np.inf)
+        core = np.ascontiguousarray(np.partition(off_diagonal, M - 1, axis=1)[:, M - 1])
+        core_used = core
+    source, target, weight = prim_tree_dense(D, core_used)
+    return _sorted_tree(source, target, weight, core)
+
+
 def mst_edges(X: np.ndarray, metric: str = "euclidean", M: int = 1) -> SpanningTree:
     """A minimum spanning tree of the rows of ``X``, edges sorted by (weight, low, high).
 
@@ -178,9 +204,4 @@ def mst_edges(X: np.ndarray, metric: str = "euclidean", M: int = 1) -> SpanningT
         core = rdist_to_dist(core_r, metric)
     else:
         source, target, weight = _metric_tree(X, name, code, p)
-    low = np.minimum(source, target)
-    high = np.maximum(source, target)
-    weight = rdist_to_dist(weight, metric)
-    order = sorted_edge_order(low, high, weight)
-    return SpanningTree(np.ascontiguousarray(low[order]), np.ascontiguousarray(high[order]),
-                        np.ascontiguousarray(weight[order]), core)
+    return _sorted_tree(source, target, rdist_to_dist(weight, metric), core)

@@ -22,7 +22,8 @@ from clustra.cluster._params import BOOLEAN, Interval, Options, check_params
 
 __all__ = ["Genie", "genie"]
 
-METRICS = ("euclidean", "l2", "manhattan", "l1", "cityblock", "cosine", "chebyshev")
+METRICS = ("euclidean", "l2", "manhattan", "l1", "cityblock", "cosine", "chebyshev",
+           "precomputed")
 
 
 class Genie(ClusterMixin, BaseEstimator):
@@ -49,8 +50,11 @@ class Genie(ClusterMixin, BaseEstimator):
         genieclust; the hdbscan package's ``min_samples`` counts the point
         itself, i.e. ``min_samples = M + 1``). ``M`` must be below the
         number of samples.
-    metric : {"euclidean", "l2", "manhattan", "l1", "cityblock", "cosine", "chebyshev"}
-        Distance between observations.
+    metric : {"euclidean", "l2", "manhattan", "l1", "cityblock", "cosine", "chebyshev", \
+"precomputed"}
+        Distance between observations; ``precomputed``: ``X`` is a square
+        distance matrix (and ``predict`` takes distances to the training
+        points, shape (n_new, n_train)).
     compute_full_tree : bool, default=True
         Run the merges down to one cluster (``tree_``, ``cut_range`` for any
         k). ``False`` stops at ``n_clusters`` (``cut_range`` then only for
@@ -137,6 +141,16 @@ class Genie(ClusterMixin, BaseEstimator):
         check_params(self)
         X = validate_X(self, X, reset=True, ensure_min_samples=2)
         n = X.shape[0]
+        if self.metric == "precomputed" and X.shape[0] != X.shape[1]:
+            raise ValueError(
+                f"Genie: metric='precomputed' needs a square distance matrix, got shape "
+                f"{X.shape}; pass scipy.spatial.distance.squareform(pdist(X))."
+            )
+        if self.metric == "precomputed" and ((X < 0).any() or not np.allclose(X, X.T)):
+            raise ValueError(
+                "Genie: metric='precomputed' needs distances: a symmetric matrix with "
+                "entries >= 0; this one has negative entries or is not symmetric."
+            )
         check_n_clusters(self.n_clusters, n)
         if self.M >= n:
             raise ValueError(
@@ -148,12 +162,15 @@ class Genie(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Build the spanning tree of ``X``, run the Genie merges, and cut; returns self."""
         from clustra._kernels.genie import genie_merges
-        from clustra._kernels.spanning import mst_edges
+        from clustra._kernels.spanning import mst_edges, mst_edges_precomputed
 
         data = self._prepare(X)
         n = data.shape[0]
         with kernel_threads(self._threads(), limit_blas=False):
-            tree = mst_edges(data, self.metric, int(self.M))
+            if self.metric == "precomputed":
+                tree = mst_edges_precomputed(data, int(self.M))
+            else:
+                tree = mst_edges(data, self.metric, int(self.M))
             stop = 1 if self.compute_full_tree else int(self.n_clusters)
             merges = genie_merges(tree.low, tree.high, n, float(self.gini_threshold), stop)
         self._fit_X = data
@@ -202,8 +219,11 @@ class Genie(ClusterMixin, BaseEstimator):
             # The hierarchy's public tree object: cuts, dendrogram and export for free.
             from clustra.cluster.hierarchy import ClusterTree
 
-            self._tree = ClusterTree(self.linkage_matrix_, data=self._fit_X,
-                                     metric=canonical_metric(self.metric)[0])
+            if self.metric == "precomputed":
+                self._tree = ClusterTree(self.linkage_matrix_)
+            else:
+                self._tree = ClusterTree(self.linkage_matrix_, data=self._fit_X,
+                                         metric=canonical_metric(self.metric)[0])
         return self._tree
 
     def _partitions(self, k_values) -> np.ndarray:
@@ -249,6 +269,9 @@ class Genie(ClusterMixin, BaseEstimator):
         labels : ndarray of int64, shape (n_new,)
         """
         check_is_fitted(self, "labels_")
+        if self.metric == "precomputed":
+            D = validate_X(self, X, reset=False)
+            return self.labels_[np.argmin(D, axis=1)]
         X = writeable(validate_X(self, X, reset=False), np.float64)
         from clustra._kernels.distances import canonical_metric, metric_code
         from clustra._kernels.kdtree import BOX_BOUNDED, build_kdtree, kneighbors
@@ -263,6 +286,11 @@ class Genie(ClusterMixin, BaseEstimator):
 
         name = canonical_metric(self.metric)[0]
         return self.labels_[pairwise_distances_argmin(X, self._fit_X, metric=name)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.metric == "precomputed"
+        return tags
 
 
 def genie(X, n_clusters=2, *, gini_threshold=0.3, M=1, metric="euclidean", n_jobs=None):
