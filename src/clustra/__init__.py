@@ -41,6 +41,9 @@ _NAMES: dict[str, str] = {
     # HDBSCAN
     "HDBSCAN": ".cluster.hdbscan",
     "hdbscan": ".cluster.hdbscan",
+    # Genie
+    "Genie": ".cluster.genie",
+    "genie": ".cluster.genie",
     # selection
     "choose_k": ".selection.sweep",
     # workflow

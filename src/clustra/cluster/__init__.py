@@ -6,7 +6,7 @@ estimator, functional form and private helpers; what families share lives in
 :mod:`clustra.cluster._params` (declared parameters), and below in
 :mod:`clustra._kernels`. Names are imported on first use, so this package is
 cheap to import. The functional forms whose name is also a family's folder
-(``dbscan``, ``hdbscan``) are ``clustra.dbscan`` and ``clustra.hdbscan``, or
+(``dbscan``, ``hdbscan``, ``genie``) are ``clustra.dbscan`` and so on, or
 ``clustra.cluster.dbscan.dbscan``: here ``clustra.cluster.dbscan`` is the folder.
 """
 
@@ -29,10 +29,11 @@ _NAMES: dict[str, str] = {
     "tree_from_linkage": ".hierarchy",
     "LinkageMemoryError": ".hierarchy",
     "HDBSCAN": ".hdbscan",
+    "Genie": ".genie",
 }
 
 __all__ = list(_NAMES)
 
 __getattr__, __dir__ = lazy_exports(
-    __name__, _NAMES, ("kmeans", "bisecting", "dbscan", "hierarchy", "hdbscan")
+    __name__, _NAMES, ("kmeans", "bisecting", "dbscan", "hierarchy", "hdbscan", "genie")
 )
