@@ -73,6 +73,41 @@ def test_bisecting_matches_reference_and_draws_its_split_tree(rng):
     assert hasattr(result.model, "tree_")
 
 
+def test_hdbscan_matches_reference_and_reports_its_extras(rng, tmp_path):
+    from sklearn.cluster import HDBSCAN as SkHDBSCAN
+
+    frame, truth = blob_table(rng, n_per=40)
+    result = clustra.run(frame, algorithm="hdbscan", min_cluster_size=10, columns=["a", "b", "c"])
+    reference = SkHDBSCAN(min_cluster_size=10, copy=True).fit_predict(result.X)
+    np.testing.assert_array_equal(result.labels, reference)
+    assert result.params == {"min_cluster_size": 10, "min_samples": None}
+    html = result.to_html(tmp_path / "report.html").read_text()
+    for title in ("Condensed tree", "Outlier scores", "Soft memberships"):
+        assert title in html
+
+
+def test_genie_matches_reference_and_chooses_k_from_one_tree(rng):
+    import genieclust
+
+    frame, truth = blob_table(rng)
+    result = clustra.run(frame, algorithm="genie", k=3, columns=["a", "b", "c"])
+    reference = genieclust.Genie(n_clusters=3).fit_predict(result.X)
+    assert adjusted_rand_score(result.labels, reference) == pytest.approx(1.0)
+    chosen = clustra.run(frame, algorithm="genie", k="auto", columns=["a", "b", "c"], k_max=6)
+    assert chosen.n_clusters == 3
+    assert adjusted_rand_score(chosen.labels, truth) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"min_cluster_size": 1}, "min_cluster_size= must be an integer >= 2"),
+    ({"min_cluster_size": 500}, "min_cluster_size=500 is larger than the 75 rows"),
+])
+def test_hdbscan_options_are_checked(rng, options, message):
+    frame, _ = blob_table(rng)
+    with pytest.raises((OptionError, DataError), match=message):
+        clustra.run(frame, algorithm="hdbscan", columns=["a", "b", "c"], **options)
+
+
 @pytest.mark.parametrize("algorithm", ["kmeans", "minibatch", "hierarchical", "bisecting"])
 def test_k_auto_finds_three_blobs_and_says_why(rng, algorithm):
     frame, truth = blob_table(rng)

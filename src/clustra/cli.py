@@ -36,7 +36,8 @@ KEYWORD_FLAGS = {
     "columns": "--columns", "id_column": "--id-column", "scale": "--scale",
     "impute": "--impute", "remove_outliers": "--remove-outliers",
     "outlier_fraction": "--outlier-fraction", "reduce": "--reduce", "seed": "--seed",
-    "min_samples": "--min-samples", "k_max": "--k-max", "sep": "--sep", "decimal": "--decimal",
+    "min_samples": "--min-samples", "min_cluster_size": "--min-cluster-size",
+    "k_max": "--k-max", "sep": "--sep", "decimal": "--decimal",
     "projection": "--projection",
 }
 _KEYWORD = re.compile(r"(?<![\w\-.'\"])(" + "|".join(sorted(KEYWORD_FLAGS, key=len, reverse=True))
@@ -243,8 +244,11 @@ def _preprocessing_options(command):
         click.option("--reduce", help="PCA before clustering: pca:N components or pca:0.9 "
                                       "(fraction of variance)."),
         click.option("--seed", type=int, default=0, show_default=True),
-        click.option("--min-samples", type=int, default=5, show_default=True,
-                     help="DBSCAN's min_samples (also used to suggest eps)."),
+        click.option("--min-samples", type=int, default=None,
+                     help="DBSCAN's min_samples (default 5; also used to suggest eps); "
+                          "HDBSCAN's (default: --min-cluster-size)."),
+        click.option("--min-cluster-size", type=int, default=5, show_default=True,
+                     help="HDBSCAN: the fewest rows a cluster may have."),
         click.option("--k-max", type=int, default=10, show_default=True,
                      help="Largest k tried by --k auto."),
     ]
@@ -309,7 +313,7 @@ def suggest(data, as_json, quiet, **options) -> None:
     if "picked_by" in table:
         shown = shown.assign(picked_by=table["picked_by"])
     click.echo(shown.to_string(float_format=lambda v: f"{v:.4g}"))
-    click.echo(f"eps = {float(eps.eps):.4g} (min_samples={options['min_samples']}): "
+    click.echo(f"eps = {float(eps.eps):.4g} (min_samples={found.min_samples}): "
                f"{reason_text('eps', eps.reason)}")
 
 

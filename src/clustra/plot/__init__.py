@@ -21,6 +21,8 @@ _NAMES = {
     "plot_silhouette": ".silhouette",
     "plot_dendrogram": ".dendrogram",
     "plot_condensed_tree": ".condensed_tree",
+    "plot_outlier_scores": ".density",
+    "plot_memberships": ".density",
 }
 
 __all__ = list(_NAMES)

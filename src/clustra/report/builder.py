@@ -70,6 +70,16 @@ def render_figures(result, projection: str = "pca") -> list[Figure]:
     if result.eps_suggestion is not None:
         figures.append(_figure("Choosing eps", "Sorted distance to the min_samples-th neighbour.",
                                lambda: plot.plot_k_distance(result)))
+    if hasattr(result.model, "condensed_tree_"):
+        figures += [
+            _figure("Condensed tree", "HDBSCAN's cluster tree: bar width = rows, depth = density "
+                    "(lambda = 1 / distance); the chosen clusters are outlined in red.",
+                    lambda: result.model.condensed_tree_.plot()),
+            _figure("Outlier scores", "GLOSH score of every row (1: the most outlying); the "
+                    "dashed line marks the top 5%.", lambda: plot.plot_outlier_scores(result)),
+            _figure("Soft memberships", "Each row's probability of belonging to its most likely "
+                    "cluster.", lambda: plot.plot_memberships(result)),
+        ]
     if hasattr(result.model, "tree_"):
         caption = ("The split tree, cut at the chosen k (height: the inertia removed by a "
                    "split and all later ones)." if hasattr(result.model.tree_, "inertia_removed")

@@ -74,8 +74,9 @@ def labels_for_k(
     """Labels of ``X`` for every k: ``{k: labels}``.
 
     k = 1 needs no fit (every sample in cluster 0). An estimator whose fitted
-    object has a ``tree_`` (clustra's AgglomerativeClustering) is fitted once
-    and its tree cut at every k (``tree_.cut_range``); one whose tree only
+    object has ``cut_range`` (clustra's Genie) or a ``tree_`` (clustra's
+    AgglomerativeClustering) is fitted once and asked for every k
+    (``cut_range``, else ``tree_.cut_range``); one whose tree only
     reaches its own ``n_clusters`` (``_tree_up_to_n_clusters``, clustra's
     BisectingKMeans) is fitted at the largest k; any other clusterer is
     cloned and refitted with ``n_clusters=k``; clustra's own KMeans is refitted
@@ -103,8 +104,13 @@ def labels_for_k(
         labels[k] = np.asarray(fitted.labels_)
         if on_fit:
             on_fit(k, f"fitted {type(estimator).__name__} with k={k}")
-        if hasattr(fitted, "tree_") and pending:
-            cuts = np.asarray(fitted.tree_.cut_range(pending))
+        # The estimator's own cut_range (Genie: its k-partitions are not height cuts)
+        # wins over its tree's.
+        cutter = getattr(fitted, "cut_range", None)
+        if cutter is None and hasattr(fitted, "tree_"):
+            cutter = fitted.tree_.cut_range
+        if cutter is not None and pending:
+            cuts = np.asarray(cutter(pending))
             for row, k_cut in enumerate(pending):
                 labels[k_cut] = cuts[row]
                 if on_fit:

@@ -234,11 +234,12 @@ def suggest(data, *, progress: Progress | None = None, **options) -> Suggestion:
     progress = progress or _silent
     frame, source, read, prepared = _prepare(data, opts)
     X = prepared.X
-    if opts.min_samples > X.shape[0]:
-        raise DataError(f"min_samples={opts.min_samples} is larger than the {X.shape[0]} rows "
+    min_samples = opts.dbscan_min_samples
+    if min_samples > X.shape[0]:
+        raise DataError(f"min_samples={min_samples} is larger than the {X.shape[0]} rows "
                         "to cluster.")
     estimator = clustra.KMeans(n_clusters=2, random_state=opts.seed, n_init="auto")
     _, selection, _ = choose_k_for(X, opts, estimator, progress)
-    eps_suggestion = clustra.suggest_eps(X, min_samples=opts.min_samples)
-    return Suggestion(selection, eps_suggestion, prepared, opts.min_samples, source,
+    eps_suggestion = clustra.suggest_eps(X, min_samples=min_samples)
+    return Suggestion(selection, eps_suggestion, prepared, min_samples, source,
                       read.assumed)

@@ -99,21 +99,57 @@ def fit_bisecting(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
 def fit_dbscan(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
     import clustra
 
-    if opts.min_samples > X.shape[0]:
-        raise DataError(f"min_samples={opts.min_samples} is larger than the {X.shape[0]} rows "
+    min_samples = opts.dbscan_min_samples
+    if min_samples > X.shape[0]:
+        raise DataError(f"min_samples={min_samples} is larger than the {X.shape[0]} rows "
                         "to cluster.")
     choices, suggestion = [], None
     if opts.eps == "auto":
-        suggestion = clustra.suggest_eps(X, min_samples=opts.min_samples)
+        suggestion = clustra.suggest_eps(X, min_samples=min_samples)
         eps = float(suggestion.eps)
         choices.append(Choice("eps", eps, reason_text("eps", suggestion.reason)))
     else:
         eps = float(opts.eps)
     progress(0, 1, f"fitting DBSCAN (eps={eps:.4g})")
-    model = clustra.DBSCAN(eps=eps, min_samples=opts.min_samples).fit(X)
+    model = clustra.DBSCAN(eps=eps, min_samples=min_samples).fit(X)
     progress(1, 1, "fitted DBSCAN")
-    return Fit(model, np.asarray(model.labels_), {"eps": eps, "min_samples": opts.min_samples},
+    return Fit(model, np.asarray(model.labels_), {"eps": eps, "min_samples": min_samples},
                choices, eps_suggestion=suggestion)
+
+
+def fit_hdbscan(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
+    import clustra
+
+    for name in ("min_cluster_size", "min_samples"):
+        value = getattr(opts, name)
+        if value is not None and value > X.shape[0]:
+            raise DataError(f"{name}={value} is larger than the {X.shape[0]} rows to cluster.")
+    params = {"min_cluster_size": opts.min_cluster_size, "min_samples": opts.min_samples}
+    progress(0, 1, f"fitting HDBSCAN (min_cluster_size={opts.min_cluster_size})")
+    model = clustra.HDBSCAN(**params).fit(X)
+    progress(1, 1, "fitted HDBSCAN")
+    return Fit(model, np.asarray(model.labels_), params)
+
+
+def fit_genie(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
+    import clustra
+
+    def make(k):
+        return clustra.Genie(n_clusters=k)
+
+    choices, selection = [], None
+    if opts.k == "auto":
+        # One Genie fit gives every k (cut_range), as one tree does for the hierarchies.
+        k, selection, choice = choose_k_for(X, opts, make(2), progress)
+        choices.append(choice)
+    else:
+        k = opts.k
+        _check_k(k, X.shape[0])
+    progress(0, 1, f"fitting Genie (k={k})")
+    model = make(k).fit(X)
+    progress(1, 1, "fitted Genie")
+    return Fit(model, np.asarray(model.labels_),
+               {"n_clusters": k, "gini_threshold": model.gini_threshold}, choices, selection)
 
 
 def fit_hierarchical(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
@@ -169,6 +205,8 @@ ADAPTERS: dict[str, Callable[..., Fit]] = {
     "minibatch": fit_minibatch,
     "bisecting": fit_bisecting,
     "dbscan": fit_dbscan,
+    "hdbscan": fit_hdbscan,
+    "genie": fit_genie,
     "hierarchical": fit_hierarchical,
 }
 

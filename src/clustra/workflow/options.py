@@ -10,7 +10,9 @@ import numpy as np
 
 from clustra.io import OptionError
 
-ALGORITHMS = ("kmeans", "minibatch", "bisecting", "dbscan", "hierarchical", "auto")
+ALGORITHMS = (
+    "kmeans", "minibatch", "bisecting", "dbscan", "hdbscan", "genie", "hierarchical", "auto"
+)
 LINKAGES = ("ward", "complete", "average", "single")
 
 Progress = Callable[[int, int, str], None]
@@ -39,7 +41,8 @@ class RunOptions:
     algorithm: str = "kmeans"
     k: int | str = "auto"
     eps: float | str = "auto"
-    min_samples: int = 5
+    min_samples: int | None = None  # None: 5 for DBSCAN, min_cluster_size for HDBSCAN
+    min_cluster_size: int = 5
     linkage: str = "ward"
     columns: list[str] | None = None
     id_column: str | None = None
@@ -62,8 +65,11 @@ class RunOptions:
             raise OptionError(f"linkage={self.linkage!r} is not one of: {', '.join(LINKAGES)}.")
         self.k = _auto_or_number("k", self.k, int, minimum=1)
         self.eps = _auto_or_number("eps", self.eps, float, minimum=0.0, strict=True)
-        for name, minimum in (("min_samples", 1), ("k_max", 2), ("seed", 0)):
+        for name, minimum in (("min_samples", 1), ("min_cluster_size", 2), ("k_max", 2),
+                              ("seed", 0)):
             value = getattr(self, name)
+            if value is None and name == "min_samples":
+                continue
             integral = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
             if not integral or value < minimum:
                 raise OptionError(f"{name}= must be an integer >= {minimum}, "
@@ -78,6 +84,11 @@ class RunOptions:
         if self.id_column in ("cluster", "status"):
             raise OptionError(f"id_column={self.id_column!r} clashes with an output column; "
                               "rename that column first.")
+
+    @property
+    def dbscan_min_samples(self) -> int:
+        """DBSCAN's (and the eps suggestion's) min_samples: 5 unless given."""
+        return 5 if self.min_samples is None else self.min_samples
 
 
 def _auto_or_number(name, value, kind, *, minimum, strict=False):
