@@ -35,7 +35,13 @@ import numpy as np
 from numba import njit, prange
 
 from clustra._kernels.distances import closer, rdist
-from clustra._kernels.kdtree import QUERY_BLOCK, box_min_rdist, new_walk, push_children
+from clustra._kernels.kdtree import (
+    QUERY_BLOCK,
+    box_min_rdist,
+    push_children,
+    traversal_arrays,
+    tree_fields,
+)
 from clustra._kernels.unionfind import find, make_sets, union
 
 PRECOMPUTED = 99
@@ -80,49 +86,50 @@ def _node_components(comp, node_start, node_end, node_comp):
 
 
 @njit(cache=True)
-def _first_foreign_in_tree(x, own, tree, node_comp, comp, rradius, walk, code, p):
+def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, node_comp, comp,
+                           rradius, stack, stack_bound, scratch, code, p):
     """Tree position of the first core point within eps outside component ``own``, or -1.
 
     Nearer children first, so a foreign neighbour, when there is one, tends to
     be met early."""
     # The walk of clustra._kernels.kdtree_radius again, with a component test: numba
     # cannot take the leaf visit as an argument and keep the kernel cached.
-    n_nodes = tree.node_start.shape[0]
-    stack = walk.stack
+    n_nodes = node_start.shape[0]
     stack[0] = 0
-    walk.stack_bound[0] = box_min_rdist(x, tree.lower, tree.upper, 0, walk.point, code, p)
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
         state = node_comp[node]
-        if state == EMPTY or state == own or walk.stack_bound[top] > rradius:
+        if state == EMPTY or state == own or stack_bound[top] > rradius:
             continue
         if 2 * node + 1 >= n_nodes:
-            for k in range(tree.node_start[node], tree.node_end[node]):
+            for k in range(node_start[node], node_end[node]):
                 c = comp[k]
-                if c >= 0 and c != own and rdist(x, tree.data[k], code, p) <= rradius:
+                if c >= 0 and c != own and rdist(x, data[k], code, p) <= rradius:
                     return k
         else:
-            top = push_children(x, node, tree, walk, top, code, p)
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
     return -1
 
 
 @njit(cache=True, parallel=True)
 def _tree_round(tree, node_comp, rounds, rradius, code, p):
-    n = tree.data.shape[0]
     # Fields as locals: a parallel loop's writes through a named tuple's field are lost.
+    data, _, node_start, node_end, lower, upper = tree_fields(tree)
     comp = rounds.comp
     active = rounds.active
     target = rounds.target
+    n = data.shape[0]
     n_blocks = (n + QUERY_BLOCK - 1) // QUERY_BLOCK
     for block in prange(n_blocks):
-        walk = new_walk(tree)
+        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
         for i in range(block * QUERY_BLOCK, min(n, (block + 1) * QUERY_BLOCK)):
             if active[i]:
-                target[i] = _first_foreign_in_tree(tree.data[i], comp[i], tree,
-                                                          node_comp, comp, rradius, walk,
-                                                          code, p)
+                target[i] = _first_foreign_in_tree(data[i], comp[i], data, node_start, node_end,
+                                                   lower, upper, node_comp, comp, rradius,
+                                                   stack, stack_bound, scratch, code, p)
 
 
 @njit(cache=True)

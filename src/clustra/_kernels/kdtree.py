@@ -38,9 +38,13 @@ Entry points
 - Radius queries (weighted counts, neighbour lists, nearest masked point) are
   in :mod:`clustra._kernels.kdtree_radius`.
 - Building blocks for traversals in other kernels (all njit):
-  :func:`new_walk` (a :class:`Walk`: the per-thread stack and scratch),
+  :func:`tree_fields`, :func:`traversal_arrays` (per-thread work arrays),
   :func:`box_min_rdist`, :func:`box_max_rdist` (node bounds),
   :func:`push_children` (nearer child popped first, with its bound).
+
+Kernels take the :class:`KDTree` whole; the per-query functions inside them
+take its arrays one by one, as reading them through the named tuple in the
+per-node loops measured 10-20% slower.
 
 Metrics
 -------
@@ -97,17 +101,21 @@ KDTree = namedtuple(
 )
 KDTree.__doc__ = "A KD-tree as plain arrays; see the module docstring for the layout."
 
-Walk = namedtuple("Walk", ["stack", "stack_bound", "point"])
-Walk.__doc__ = """One thread's work arrays for a traversal: pending nodes (int64), their box
-bounds (float64), both of length 2 * (depth + 1), and a float64 point of length d."""
+@njit(cache=True, inline="always")
+def tree_fields(tree):
+    """``(data, index, node_start, node_end, lower, upper)`` of a :class:`KDTree`, inside
+    a kernel: parallel query kernels read them into locals before their loop."""
+    return tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper
 
 
 @njit(cache=True)
-def new_walk(tree):
-    """A :class:`Walk` sized for ``tree`` (allocate one per block of queries)."""
-    depth = int(np.log2(tree.node_start.shape[0] + 1)) + 2
-    return Walk(np.empty(2 * depth, dtype=np.int64), np.empty(2 * depth, dtype=np.float64),
-                np.empty(tree.data.shape[1], dtype=np.float64))
+def traversal_arrays(node_start, n_features):
+    """One thread's work arrays for a walk down the tree: ``stack`` (int64) and
+    ``stack_bound`` (float64) for 2 * (depth + 1) pending nodes, and a float64 point of
+    length ``n_features`` (``scratch``) for box bounds."""
+    depth = int(np.log2(node_start.shape[0] + 1)) + 2
+    return (np.empty(2 * depth, dtype=np.int64), np.empty(2 * depth, dtype=np.float64),
+            np.empty(n_features, dtype=np.float64))
 
 
 def n_levels_for(n_samples: int, leaf_size: int) -> int:
@@ -285,16 +293,13 @@ def box_max_rdist(x, lower, upper, node, scratch, code, p):
 
 
 @njit(cache=True)
-def push_children(x, node, tree, walk, top, code, p):
-    """Push ``node``'s two children on ``walk``'s stack, the nearer one on top (popped
-    first), with their box bounds; return the new stack top. The traversal order every
-    query here uses."""
+def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p):
+    """Push ``node``'s two children, the nearer one on top (popped first), with their
+    box bounds; return the new stack top. The traversal order every query here uses."""
     left = 2 * node + 1
     right = left + 1
-    bound_left = box_min_rdist(x, tree.lower, tree.upper, left, walk.point, code, p)
-    bound_right = box_min_rdist(x, tree.lower, tree.upper, right, walk.point, code, p)
-    stack = walk.stack
-    stack_bound = walk.stack_bound
+    bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
+    bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
     if bound_left <= bound_right:
         stack[top] = right
         stack_bound[top] = bound_right
@@ -337,7 +342,8 @@ def _heap_push(heap_rdist, heap_row, value, row):
 
 
 @njit(cache=True)
-def knn_one(x, self_row, tree, heap_rdist, heap_row, walk, code, p):
+def knn_one(x, self_row, data, index, node_start, node_end, lower, upper, heap_rdist,
+            heap_row, stack, stack_bound, scratch, code, p):
     """Fill the max-heap ``heap_rdist``/``heap_row`` (length k) with x's k nearest points.
 
     The heap must start filled with ``(inf, large)``. Points whose original row
@@ -345,28 +351,27 @@ def knn_one(x, self_row, tree, heap_rdist, heap_row, walk, code, p):
     visited nearer first; a node is pruned when its box is farther than the
     current k-th neighbour.
     """
-    # The same walk as the radius queries' (kdtree_radius): numba cannot take the
-    # leaf visit as an argument and keep the kernel in its on-disk cache.
-    n_nodes = tree.node_start.shape[0]
-    stack = walk.stack
+    # The walk of every query kind (kdtree_radius, dbscan): numba cannot take the leaf
+    # visit as an argument and keep the kernel in its on-disk cache.
+    n_nodes = node_start.shape[0]
     stack[0] = 0
-    walk.stack_bound[0] = box_min_rdist(x, tree.lower, tree.upper, 0, walk.point, code, p)
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
-        if walk.stack_bound[top] > heap_rdist[0]:
+        if stack_bound[top] > heap_rdist[0]:
             continue
         if 2 * node + 1 >= n_nodes:
-            for k in range(tree.node_start[node], tree.node_end[node]):
-                row = tree.index[k]
+            for k in range(node_start[node], node_end[node]):
+                row = index[k]
                 if row == self_row:
                     continue
-                value = rdist(x, tree.data[k], code, p)
+                value = rdist(x, data[k], code, p)
                 if closer(value, row, heap_rdist[0], heap_row[0]):
                     _heap_push(heap_rdist, heap_row, value, row)
         else:
-            top = push_children(x, node, tree, walk, top, code, p)
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
 
 
 @njit(cache=True)
@@ -396,15 +401,17 @@ def knn(tree, queries, k, exclude_self, code, p):
     out_rows = np.empty((n_queries, k), dtype=np.int64)
     n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
     sentinel = np.iinfo(np.int64).max
+    data, index, node_start, node_end, lower, upper = tree_fields(tree)
     for block in prange(n_blocks):
-        walk = new_walk(tree)
+        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
         heap_rdist = np.empty(k, dtype=np.float64)
         heap_row = np.empty(k, dtype=np.int64)
         for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
             heap_rdist[:] = np.inf
             heap_row[:] = sentinel
             self_row = i if exclude_self else -1
-            knn_one(queries[i], self_row, tree, heap_rdist, heap_row, walk, code, p)
+            knn_one(queries[i], self_row, data, index, node_start, node_end, lower, upper,
+                    heap_rdist, heap_row, stack, stack_bound, scratch, code, p)
             _heap_sort(heap_rdist, heap_row, out_rdist[i], out_rows[i])
             for j in range(k):
                 if out_rows[i, j] == sentinel:

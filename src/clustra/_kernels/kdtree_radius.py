@@ -23,13 +23,15 @@ from clustra._kernels.kdtree import (
     QUERY_BLOCK,
     box_max_rdist,
     box_min_rdist,
-    new_walk,
     push_children,
+    traversal_arrays,
+    tree_fields,
 )
 
 
 @njit(cache=True)
-def count_within_one(x, tree, cum_weight, rradius, limit, walk, code, p):
+def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rradius,
+                     limit, stack, stack_bound, scratch, code, p):
     """Sum of weights of tree points within ``rradius`` of ``x``, stopping at ``limit``.
 
     ``cum_weight`` (n + 1,) float64 holds prefix sums of the weights in tree
@@ -37,30 +39,30 @@ def count_within_one(x, tree, cum_weight, rradius, limit, walk, code, p):
     node entirely inside the ball is counted without visiting its points.
     Returns a float64 that is exact when below ``limit`` and ``>= limit``
     otherwise. Nearer children are visited first, so the count reaches the
-    limit early. ``walk``: a :class:`clustra._kernels.kdtree.Walk`.
+    limit early. ``stack`` (int64) and ``stack_bound`` (float64): work arrays
+    of length >= 2 * (tree depth + 1).
     """
     # The walk of every query kind (module docstring: numba forces the copies).
-    n_nodes = tree.node_start.shape[0]
+    n_nodes = node_start.shape[0]
     total = 0.0
-    stack = walk.stack
     stack[0] = 0
-    walk.stack_bound[0] = box_min_rdist(x, tree.lower, tree.upper, 0, walk.point, code, p)
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
-        if walk.stack_bound[top] > rradius:
+        if stack_bound[top] > rradius:
             continue
-        start = tree.node_start[node]
-        end = tree.node_end[node]
-        if box_max_rdist(x, tree.lower, tree.upper, node, walk.point, code, p) <= rradius:
+        start = node_start[node]
+        end = node_end[node]
+        if box_max_rdist(x, lower, upper, node, scratch, code, p) <= rradius:
             total += cum_weight[end] - cum_weight[start]
         elif 2 * node + 1 >= n_nodes:
             for k in range(start, end):
-                if rdist(x, tree.data[k], code, p) <= rradius:
+                if rdist(x, data[k], code, p) <= rradius:
                     total += cum_weight[k + 1] - cum_weight[k]
         else:
-            top = push_children(x, node, tree, walk, top, code, p)
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
         if total >= limit:
             return total
     return total
@@ -77,34 +79,37 @@ def count_within(tree, cum_weight, queries, rradius, limit, code, p):
     n_queries = queries.shape[0]
     counts = np.empty(n_queries, dtype=np.float64)
     n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
+    data, _, node_start, node_end, lower, upper = tree_fields(tree)
     for block in prange(n_blocks):
-        walk = new_walk(tree)
+        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
         for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
-            counts[i] = count_within_one(queries[i], tree, cum_weight, rradius, limit, walk,
-                                         code, p)
+            counts[i] = count_within_one(queries[i], data, node_start, node_end, lower, upper,
+                                         cum_weight, rradius, limit, stack, stack_bound,
+                                         scratch, code, p)
     return counts
 
 
 @njit(cache=True)
-def _radius_one(x, tree, rradius, walk, out_positions, out_rdist, code, p):
+def _radius_one(x, data, node_start, node_end, lower, upper, rradius, stack, scratch,
+                out_positions, out_rdist, code, p):
     """Write tree positions (and rdists) of points within ``rradius``; return how many.
 
     With ``out_positions`` of length 0 only counts.
     """
-    n_nodes = tree.node_start.shape[0]
+    # The walk of every query kind (module docstring: numba forces the copies).
+    n_nodes = node_start.shape[0]
     found = 0
     store = out_positions.shape[0] > 0
-    stack = walk.stack
     stack[0] = 0
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
-        if box_min_rdist(x, tree.lower, tree.upper, node, walk.point, code, p) > rradius:
+        if box_min_rdist(x, lower, upper, node, scratch, code, p) > rradius:
             continue
         if 2 * node + 1 >= n_nodes:
-            for k in range(tree.node_start[node], tree.node_end[node]):
-                value = rdist(x, tree.data[k], code, p)
+            for k in range(node_start[node], node_end[node]):
+                value = rdist(x, data[k], code, p)
                 if value <= rradius:
                     if store:
                         out_positions[found] = k
@@ -131,31 +136,34 @@ def radius_query(tree, queries, rradius, code, p):
     sizes = np.zeros(n_queries + 1, dtype=np.int64)
     empty_positions = np.empty(0, dtype=np.int64)
     empty_rdist = np.empty(0, dtype=np.float64)
+    data, index, node_start, node_end, lower, upper = tree_fields(tree)
     for block in prange(n_blocks):
-        walk = new_walk(tree)
+        stack, _, scratch = traversal_arrays(node_start, data.shape[1])
         for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
-            sizes[i + 1] = _radius_one(queries[i], tree, rradius, walk, empty_positions,
-                                       empty_rdist, code, p)
+            sizes[i + 1] = _radius_one(queries[i], data, node_start, node_end, lower, upper,
+                                       rradius, stack, scratch, empty_positions, empty_rdist,
+                                       code, p)
     indptr = np.cumsum(sizes)
     indices = np.empty(indptr[-1], dtype=np.int64)
-    rdist_out = np.empty(indptr[-1], dtype=np.float64)
+    found_rdist = np.empty(indptr[-1], dtype=np.float64)
     for block in prange(n_blocks):
-        walk = new_walk(tree)
+        stack, _, scratch = traversal_arrays(node_start, data.shape[1])
         for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
             start = indptr[i]
             end = indptr[i + 1]
-            _radius_one(queries[i], tree, rradius, walk, indices[start:end],
-                        rdist_out[start:end], code, p)
+            _radius_one(queries[i], data, node_start, node_end, lower, upper, rradius, stack,
+                        scratch, indices[start:end], found_rdist[start:end], code, p)
             for k in range(start, end):
-                indices[k] = tree.index[indices[k]]
+                indices[k] = index[indices[k]]
             order = np.argsort(indices[start:end], kind="mergesort")
             indices[start:end] = indices[start:end][order]
-            rdist_out[start:end] = rdist_out[start:end][order]
-    return indptr, indices, rdist_out
+            found_rdist[start:end] = found_rdist[start:end][order]
+    return indptr, indices, found_rdist
 
 
 @njit(cache=True)
-def nearest_masked_one(x, tree, mask, rradius, walk, code, p):
+def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask, rradius,
+                       stack, stack_bound, scratch, code, p):
     """Original row of the nearest tree point with ``mask`` set within ``rradius``, or -1.
 
     ``mask`` (n,) bool in tree order. Ties go to the lower original row.
@@ -163,27 +171,26 @@ def nearest_masked_one(x, tree, mask, rradius, walk, code, p):
     # The walk of every query kind (module docstring: numba forces the copies).
     best_value = rradius
     best_row = np.iinfo(np.int64).max
-    n_nodes = tree.node_start.shape[0]
-    stack = walk.stack
+    n_nodes = node_start.shape[0]
     stack[0] = 0
-    walk.stack_bound[0] = box_min_rdist(x, tree.lower, tree.upper, 0, walk.point, code, p)
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
-        if walk.stack_bound[top] > best_value:
+        if stack_bound[top] > best_value:
             continue
         if 2 * node + 1 >= n_nodes:
-            for k in range(tree.node_start[node], tree.node_end[node]):
+            for k in range(node_start[node], node_end[node]):
                 if not mask[k]:
                     continue
-                value = rdist(x, tree.data[k], code, p)
-                row = tree.index[k]
+                value = rdist(x, data[k], code, p)
+                row = index[k]
                 if value <= rradius and closer(value, row, best_value, best_row):
                     best_value = value
                     best_row = row
         else:
-            top = push_children(x, node, tree, walk, top, code, p)
+            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
     return best_row if best_row != np.iinfo(np.int64).max else -1
 
 
@@ -197,8 +204,11 @@ def nearest_masked(tree, mask, queries, rradius, code, p):
     n_queries = queries.shape[0]
     out = np.empty(n_queries, dtype=np.int64)
     n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
+    data, index, node_start, node_end, lower, upper = tree_fields(tree)
     for block in prange(n_blocks):
-        walk = new_walk(tree)
+        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
         for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
-            out[i] = nearest_masked_one(queries[i], tree, mask, rradius, walk, code, p)
+            out[i] = nearest_masked_one(queries[i], data, index, node_start, node_end, lower,
+                                        upper, mask, rradius, stack, stack_bound, scratch,
+                                        code, p)
     return out

@@ -21,42 +21,67 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.condensed import condensed_index
 from clustra._kernels.distances import rdist
 from clustra._kernels.kdtree import KDTree
 from clustra._kernels.unionfind import find, make_sets, union
 
 
-@njit(cache=True, inline="always")
-def _prim_distance(D, X, n, code, p, x, i):
-    """Distance of the pair: from the condensed vector ``D``, or (when ``D`` is empty)
-    the reduced distance between rows of ``X``."""
-    if D.shape[0] > 0:
-        return D[condensed_index(n, x, i)]
-    return rdist(X[x], X[i], code, p)
+@njit(cache=True)
+def _relax_condensed(D, n, x, remaining, n_remaining, best):
+    """Relax ``best`` with the distances from ``x`` in the condensed vector ``D``; return
+    the position in ``remaining`` of the first minimum and its value."""
+    # Two relax loops, one per source: a test of the source for every pair made Prim
+    # 1.6-2.7x slower (benchmarks/results/dbscan-hierarchy-choices.md).
+    current_min = np.inf
+    position = 0
+    for t in range(n_remaining):
+        i = remaining[t]
+        if x < i:
+            dist = D[n * x - (x * (x + 1)) // 2 + (i - x - 1)]
+        else:
+            dist = D[n * i - (i * (i + 1)) // 2 + (x - i - 1)]
+        if best[i] > dist:
+            best[i] = dist
+        if best[i] < current_min:
+            current_min = best[i]
+            position = t
+    return position, current_min
+
+
+@njit(cache=True)
+def _relax_observations(X, code, p, x, remaining, n_remaining, best):
+    """As :func:`_relax_condensed` with reduced distances between rows of ``X``."""
+    current_min = np.inf
+    position = 0
+    for t in range(n_remaining):
+        i = remaining[t]
+        dist = rdist(X[x], X[i], code, p)
+        if best[i] > dist:
+            best[i] = dist
+        if best[i] < current_min:
+            current_min = best[i]
+            position = t
+    return position, current_min
 
 
 @njit(cache=True)
 def _prim(D, X, n, code, p):
-    """Prim from point 0 on ``D`` or ``X`` (see :func:`_prim_distance`); (from, to, weight)."""
+    """Prim from point 0 on the condensed ``D`` or, when ``D`` is empty, on the rows of
+    ``X``; returns (from, to, weight)."""
     source = np.empty(n - 1, dtype=np.int64)
     target = np.empty(n - 1, dtype=np.int64)
     weight = np.empty(n - 1, dtype=np.float64)
     best = np.full(n, np.inf)
     remaining = np.arange(1, n)
     n_remaining = n - 1
+    from_matrix = D.shape[0] > 0
     x = 0
     for k in range(n - 1):
-        current_min = np.inf
-        position = 0
-        for t in range(n_remaining):
-            i = remaining[t]
-            dist = _prim_distance(D, X, n, code, p, x, i)
-            if best[i] > dist:
-                best[i] = dist
-            if best[i] < current_min:
-                current_min = best[i]
-                position = t
+        if from_matrix:
+            position, current_min = _relax_condensed(D, n, x, remaining, n_remaining, best)
+        else:
+            position, current_min = _relax_observations(X, code, p, x, remaining, n_remaining,
+                                                        best)
         y = remaining[position]
         source[k] = x
         target[k] = y
