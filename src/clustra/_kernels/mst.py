@@ -31,7 +31,7 @@ def _relax_condensed(D, n, x, remaining, n_remaining, best):
     """Relax ``best`` with the distances from ``x`` in the condensed vector ``D``; return
     the position in ``remaining`` of the first minimum and its value."""
     # Two relax loops, one per source: a test of the source for every pair made Prim
-    # 1.6-2.7x slower (benchmarks/results/dbscan-hierarchy-choices.md).
+    # several times slower (benchmarks/results/dbscan-hierarchy-choices.md).
     current_min = np.inf
     position = 0
     for t in range(n_remaining):
