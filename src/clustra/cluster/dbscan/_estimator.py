@@ -163,7 +163,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             self.backend_, core_mask, labels = fit_backend(X, weights, settings)
         self.labels_ = labels
         self.core_sample_indices_ = np.flatnonzero(core_mask)
-        self.components_ = X[self.core_sample_indices_].copy()
+        self.components_ = X[self.core_sample_indices_]  # indexing by rows copies already
         if hasattr(self.components_, "toarray"):
             self.components_ = self.components_.tocsr()
         _warn_if_degenerate(labels, settings.eps)
