@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from clustra._kernels import distances, kdtree
+from clustra._kernels import distances, kdtree, kdtree_radius
 
 METRICS = [("euclidean", None), ("manhattan", None), ("chebyshev", None), ("minkowski", 3.0)]
 
@@ -79,18 +79,15 @@ def test_weighted_count_and_radius_query_match_brute_force(metric, p, rng):
     brute = _reduced_brute(X, X, metric, p_value)
     radius = np.quantile(brute, 0.05)
     cum_weight = np.concatenate([[0.0], np.cumsum(weights[tree.index])])
-    arrays = kdtree.tree_arrays(tree)
-    counts = kdtree.count_within(tree.data, *arrays[2:], cum_weight, X, radius, np.inf,
-                                 code, p_value)
+    counts = kdtree_radius.count_within(tree, cum_weight, X, radius, np.inf, code, p_value)
     expected = (brute <= radius) @ weights
     np.testing.assert_allclose(counts, expected, rtol=1e-10)
-    capped = kdtree.count_within(tree.data, *arrays[2:], cum_weight, X, radius, 3.0,
-                                 code, p_value)
+    capped = kdtree_radius.count_within(tree, cum_weight, X, radius, 3.0, code, p_value)
     # Early exit: exact below the limit, at least the limit otherwise.
     below = expected < 3.0
     np.testing.assert_allclose(capped[below], expected[below], rtol=1e-10)
     assert np.all(capped[~below] >= 3.0)
-    indptr, indices, reduced = kdtree.radius_query(*arrays, X[:50], radius, code, p_value)
+    indptr, indices, reduced = kdtree_radius.radius_query(tree, X[:50], radius, code, p_value)
     for i in range(50):
         found = indices[indptr[i]:indptr[i + 1]]
         np.testing.assert_array_equal(found, np.nonzero(brute[i] <= radius)[0])
@@ -106,7 +103,7 @@ def test_nearest_masked_picks_nearest_allowed_point_within_radius(rng):
     code, p = kdtree.metric_code("euclidean")
     brute = _reduced_brute(X, X, "euclidean", p)
     radius = 0.04
-    got = kdtree.nearest_masked(*kdtree.tree_arrays(tree), mask[tree.index], X, radius, code, p)
+    got = kdtree_radius.nearest_masked(tree, mask[tree.index], X, radius, code, p)
     for i in range(250):
         candidates = np.nonzero(mask & (brute[i] <= radius))[0]
         if candidates.size == 0:

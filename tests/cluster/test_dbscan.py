@@ -117,7 +117,7 @@ def test_matches_sklearn_for_cosine(algorithm, weighted, rng):
 def test_cosine_with_zero_rows_falls_back_to_brute_force(rng):
     X = np.vstack([rng.normal(loc=[2, 0], scale=0.2, size=(40, 2)), np.zeros((3, 2))])
     model = _fit(X, eps=0.05, min_samples=4, metric="cosine")
-    assert model._algorithm == "brute"
+    assert model.backend_.name == "brute"
     _check(model, X, 0.05, 4, metric="cosine")
 
 
@@ -238,18 +238,20 @@ def test_functional_form_matches_estimator(rng):
 @pytest.mark.parametrize(
     "kwargs, X, match",
     [
-        ({"eps": 0.0}, None, "eps must be a positive finite number.*got 0.0"),
-        ({"eps": -1}, None, "eps must be a positive finite number.*got -1"),
+        ({"eps": 0.0}, None, r"DBSCAN: eps must be a number > 0; got 0.0. clustra.suggest_eps"),
+        ({"eps": -1}, None, "eps must be a number > 0; got -1"),
         ({"min_samples": 0}, None, r"min_samples must be an integer >= 1.*got 0"),
-        ({"metric": "wasserstein"}, None, "Unknown metric 'wasserstein'.*euclidean"),
+        ({"metric": "wasserstein"}, None, "metric must be one of 'euclidean'.*got 'wasserstein'"),
         ({"metric": "haversine"}, np.zeros((4, 3)), "haversine.*exactly 2 columns.*got 3"),
         ({"metric": "precomputed"}, np.zeros((4, 3)), "square distance matrix.*shape"),
         ({"metric": "precomputed"}, -np.ones((3, 3)), "must be non-negative"),
         ({"algorithm": "ball"}, None, "algorithm must be one of.*got 'ball'"),
         ({"algorithm": "grid"}, np.zeros((4, 9)), "algorithm='grid' cannot index 9"),
         ({"p": 0.5, "metric": "minkowski"}, None, "p must be a number >= 1.*got 0.5"),
-        ({"leaf_size": 0}, None, "leaf_size must be an integer >= 1, got 0"),
-        ({"n_jobs": 0}, None, "n_jobs must be a positive integer, -1.*got 0"),
+        ({"leaf_size": 0}, None, "leaf_size must be an integer >= 1; got 0"),
+        ({"n_jobs": 0}, None, r"n_jobs must be an integer >= 1, -1 \(all cores\) or None; got 0"),
+        ({"metric_params": {"p": 0.5}, "metric": "minkowski"}, None,
+         "p must be a number >= 1 .*got 0.5 in metric_params"),
         ({"metric_params": {"w": 1}}, None, "metric_params may only hold 'p'"),
     ],
 )

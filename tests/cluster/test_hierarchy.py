@@ -239,15 +239,20 @@ def test_predict_training_points_of_separated_blobs(rng, linkage_name):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(n_clusters=None), "Exactly one of n_clusters and distance_threshold"),
-        (dict(n_clusters=2, distance_threshold=1.0), "Exactly one of n_clusters"),
-        (dict(linkage="median"), "Unknown linkage 'median'"),
+        (dict(n_clusters=None), "exactly one of n_clusters and distance_threshold"),
+        (dict(n_clusters=2, distance_threshold=1.0), "exactly one of n_clusters"),
+        (dict(linkage="median"), "linkage must be one of 'ward', 'complete', 'average', "
+                                 "'single'; got 'median'. clustra.linkage also offers"),
         (dict(linkage="ward", metric="manhattan"), "Ward can only work with euclidean"),
-        (dict(n_clusters=0), "at least 1, got 0"),
+        (dict(n_clusters=0), "n_clusters must be an integer >= 1 or None; got 0"),
         (dict(n_clusters=50), "larger than the number of samples"),
         (dict(n_clusters=None, distance_threshold=-1.0), "distance_threshold must be"),
         (dict(metric="precomputed", linkage="average"), "square distance matrix"),
         (dict(compute_full_tree="yes"), "compute_full_tree must be"),
+        (dict(n_clusters=None, distance_threshold=1.0, compute_full_tree=False),
+         r"compute_full_tree must be True \(or 'auto'\) when distance_threshold"),
+        (dict(n_jobs=0), r"n_jobs must be an integer >= 1, -1 \(all cores\) or None; got 0"),
+        (dict(metric="hamming", linkage="average"), "metric must be one of .*got 'hamming'"),
     ],
 )
 def test_estimator_bad_params(rng, params, match):
@@ -315,3 +320,21 @@ def test_matrix_path_equals_scipy_on_any_small_grid(X, method):
     # Small integer grids: ties and duplicates everywhere.
     np.testing.assert_array_equal(linkage(X, method, algorithm="matrix"),
                                   scipy_hierarchy.linkage(X, method))
+
+
+def test_n_jobs_sets_the_threads_of_the_tree_build_and_not_the_tree(rng):
+    seen = []
+
+    class RecordingMemory:  # a joblib.Memory stand-in: sees the build as it runs
+        def cache(self, func):
+            def wrapper(*args, **kwargs):
+                seen.append(clustra.get_num_threads())
+                return func(*args, **kwargs)
+            return wrapper
+
+    X = _random(rng, 200, 3)
+    one = AgglomerativeClustering(n_clusters=3, linkage="average", n_jobs=1,
+                                  memory=RecordingMemory()).fit(X)
+    both = AgglomerativeClustering(n_clusters=3, linkage="average", n_jobs=2).fit(X)
+    assert seen == [1]
+    np.testing.assert_array_equal(one.linkage_matrix_, both.linkage_matrix_)

@@ -1,6 +1,7 @@
 """DBSCAN kernels: core points, clusters of core points, border points.
 
-Three index back ends share one plan and never store neighbourhoods:
+Every index back end (grid: :mod:`clustra._kernels.dbscan_grid`; KD-tree,
+brute force and sparse precomputed distances: here) shares one plan and never store neighbourhoods:
 
 1. **Core points**: a weighted count of the eps-neighbourhood (the point
    included) that stops as soon as it reaches ``min_samples``.
@@ -28,173 +29,29 @@ as the code means ``queries[i, j]`` already holds the distance.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.distances import rdist
-from clustra._kernels.grid import lookup_cell
-from clustra._kernels.kdtree import QUERY_BLOCK, box_min_rdist, push_children
+from clustra._kernels.distances import closer, rdist
+from clustra._kernels.kdtree import (
+    QUERY_BLOCK,
+    box_min_rdist,
+    push_children,
+    traversal_arrays,
+    tree_fields,
+)
 from clustra._kernels.unionfind import find, make_sets, union
 
 PRECOMPUTED = 99
-CELL_BLOCK = 1024
 EMPTY = -2  # node_comp value: the node holds no core point
 MIXED = -1  # node_comp value: the node's core points lie in several components
 
-
-@njit(cache=True)
-def _better(value, row, best_value, best_row):
-    return value < best_value or (value == best_value and row < best_row)
-
-
-# --------------------------------------------------------------------------- grid
-
-
-@njit(cache=True)
-def _neighbour_cells(table, cell_keys, cell, offsets, out):
-    """Fill ``out`` with the ids of occupied neighbour cells of ``cell`` (in the order of
-    ``offsets``, nearest first); return how many."""
-    found = 0
-    for o in range(offsets.shape[0]):
-        other = lookup_cell(table, cell_keys, cell_keys[cell] + offsets[o])
-        if other >= 0:
-            out[found] = other
-            found += 1
-    return found
-
-
-@njit(cache=True, parallel=True)
-def grid_core_points(data, table, cell_keys, cell_start, offsets, cum_weight, rradius,
-                     min_samples, code, p):
-    """Core flags (n,) bool in grid order.
-
-    ``data`` (n, d) sorted by cell; ``cum_weight`` (n + 1,) float64 prefix sums
-    of the weights in grid order. A cell whose own weight reaches
-    ``min_samples`` makes all its points core without a distance computed;
-    otherwise neighbour cells are looked up lazily, nearest first, so that
-    the count usually stops after a few cells.
-    """
-    n_cells = cell_keys.shape[0]
-    core = np.zeros(data.shape[0], dtype=np.bool_)
-    n_blocks = (n_cells + CELL_BLOCK - 1) // CELL_BLOCK
-    for block in prange(n_blocks):
-        neighbours = np.empty(offsets.shape[0], dtype=np.int64)
-        for cell in range(block * CELL_BLOCK, min(n_cells, (block + 1) * CELL_BLOCK)):
-            start = cell_start[cell]
-            end = cell_start[cell + 1]
-            own = cum_weight[end] - cum_weight[start]
-            if own >= min_samples:
-                core[start:end] = True
-                continue
-            n_known = 0  # neighbours[:n_known] hold the looked-up cells (-1: empty)
-            for i in range(start, end):
-                total = own
-                for t in range(1, offsets.shape[0]):
-                    if total >= min_samples:
-                        break
-                    if t > n_known:
-                        neighbours[t] = lookup_cell(table, cell_keys, cell_keys[cell] + offsets[t])
-                        n_known = t
-                    other = neighbours[t]
-                    if other < 0:
-                        continue
-                    for k in range(cell_start[other], cell_start[other + 1]):
-                        if rdist(data[i], data[k], code, p) <= rradius:
-                            total += cum_weight[k + 1] - cum_weight[k]
-                core[i] = total >= min_samples
-    return core
-
-
-@njit(cache=True)
-def _cells_linked(data, core, start_a, end_a, start_b, end_b, rradius, code, p):
-    """True if some core point of one slice is within ``rradius`` of one of the other."""
-    for i in range(start_a, end_a):
-        if not core[i]:
-            continue
-        for k in range(start_b, end_b):
-            if core[k] and rdist(data[i], data[k], code, p) <= rradius:
-                return True
-    return False
-
-
-@njit(cache=True)
-def grid_cell_components(data, table, cell_keys, cell_start, offsets, near_offsets, core,
-                         rradius, code, p):
-    """Union-find over cells holding core points; returns cell roots (n_cells,) int64.
-
-    Cells without a core point get -1. Two passes: first the adjacent cells
-    (``near_offsets``, the linear key offsets of the cells touching a cell),
-    then the farther ones, which are mostly joined by then. A pair of cells
-    already in one component is never tested, so this stays cheap and runs
-    serially (no thread start-up cost, trivially deterministic).
-    """
-    n_cells = cell_keys.shape[0]
-    has_core = np.zeros(n_cells, dtype=np.bool_)
-    for cell in range(n_cells):
-        for k in range(cell_start[cell], cell_start[cell + 1]):
-            if core[k]:
-                has_core[cell] = True
-                break
-    parent = make_sets(n_cells)
-    near_forward = near_offsets[near_offsets > 0]
-    far_forward = np.array([o for o in offsets if o > 0 and not np.any(near_offsets == o)],
-                           dtype=np.int64)
-    for phase in range(2):
-        forward = near_forward if phase == 0 else far_forward
-        for cell in range(n_cells):
-            if not has_core[cell]:
-                continue
-            for o in range(forward.shape[0]):
-                other = lookup_cell(table, cell_keys, cell_keys[cell] + forward[o])
-                if other < 0 or not has_core[other]:
-                    continue
-                if find(parent, cell) == find(parent, other):
-                    continue
-                if _cells_linked(data, core, cell_start[cell], cell_start[cell + 1],
-                                 cell_start[other], cell_start[other + 1], rradius, code, p):
-                    union(parent, cell, other)
-    roots = np.full(n_cells, -1, dtype=np.int64)
-    for cell in range(n_cells):
-        if has_core[cell]:
-            roots[cell] = find(parent, cell)
-    return roots
-
-
-@njit(cache=True, parallel=True)
-def grid_nearest_core(data, index, table, cell_keys, cell_start, offsets, core, rradius, code,
-                      p):
-    """For every non-core point, the grid position of its nearest core point within eps.
-
-    Returns (n,) int64 in grid order: -1 for core points and for noise. Ties go
-    to the lowest original row (``index``).
-    """
-    n_cells = cell_keys.shape[0]
-    nearest = np.full(data.shape[0], -1, dtype=np.int64)
-    n_blocks = (n_cells + CELL_BLOCK - 1) // CELL_BLOCK
-    for block in prange(n_blocks):
-        neighbours = np.empty(offsets.shape[0], dtype=np.int64)
-        for cell in range(block * CELL_BLOCK, min(n_cells, (block + 1) * CELL_BLOCK)):
-            n_neighbours = -1
-            for i in range(cell_start[cell], cell_start[cell + 1]):
-                if core[i]:
-                    continue
-                if n_neighbours < 0:
-                    n_neighbours = _neighbour_cells(table, cell_keys, cell, offsets, neighbours)
-                best_value = rradius
-                best_row = np.iinfo(np.int64).max
-                best = -1
-                for t in range(n_neighbours):
-                    other = neighbours[t]
-                    for k in range(cell_start[other], cell_start[other + 1]):
-                        if not core[k]:
-                            continue
-                        value = rdist(data[i], data[k], code, p)
-                        if value <= rradius and _better(value, index[k], best_value, best_row):
-                            best_value = value
-                            best_row = index[k]
-                            best = k
-                nearest[i] = best
-    return nearest
+Rounds = namedtuple("Rounds", ["parent", "comp", "active", "target"])
+Rounds.__doc__ = """State of the Boruvka-style rounds over core points (all (n,) int64 but
+``active``, bool): union-find parents, component of every core point (-1 elsewhere),
+points still searching, and the neighbour each found this round (-1: none)."""
 
 
 # ----------------------------------------------------------------------- KD-tree
@@ -235,6 +92,8 @@ def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, nod
 
     Nearer children first, so a foreign neighbour, when there is one, tends to
     be met early."""
+    # The walk of clustra._kernels.kdtree_radius again, with a component test: numba
+    # cannot take the leaf visit as an argument and keep the kernel cached.
     n_nodes = node_start.shape[0]
     stack[0] = 0
     stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
@@ -256,15 +115,16 @@ def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, nod
 
 
 @njit(cache=True, parallel=True)
-def _tree_round(data, node_start, node_end, lower, upper, node_comp, comp, active, target,
-                rradius, code, p):
+def _tree_round(tree, node_comp, rounds, rradius, code, p):
+    # Fields as locals: a parallel loop's writes through a named tuple's field are lost.
+    data, _, node_start, node_end, lower, upper = tree_fields(tree)
+    comp = rounds.comp
+    active = rounds.active
+    target = rounds.target
     n = data.shape[0]
-    depth = int(np.log2(node_start.shape[0] + 1)) + 2
     n_blocks = (n + QUERY_BLOCK - 1) // QUERY_BLOCK
     for block in prange(n_blocks):
-        stack = np.empty(2 * depth, dtype=np.int64)
-        stack_bound = np.empty(2 * depth, dtype=np.float64)
-        scratch = np.empty(data.shape[1], dtype=np.float64)
+        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
         for i in range(block * QUERY_BLOCK, min(n, (block + 1) * QUERY_BLOCK)):
             if active[i]:
                 target[i] = _first_foreign_in_tree(data[i], comp[i], data, node_start, node_end,
@@ -273,44 +133,49 @@ def _tree_round(data, node_start, node_end, lower, upper, node_comp, comp, activ
 
 
 @njit(cache=True)
-def _merge_round(parent, core, comp, active, target):
+def _start_rounds(core):
+    """Every core point its own component, every core point searching."""
+    n = core.shape[0]
+    comp = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        if core[i]:
+            comp[i] = i
+    return Rounds(make_sets(n), comp, core.copy(), np.full(n, -1, dtype=np.int64))
+
+
+@njit(cache=True)
+def _merge_round(rounds, core):
     """Merge the edges of one round; retire points that found none. True if any merge."""
     merged = False
+    active = rounds.active
+    target = rounds.target
     for i in range(target.shape[0]):
         if not active[i]:
             continue
         if target[i] < 0:
             active[i] = False
         else:
-            union(parent, i, target[i])
+            union(rounds.parent, i, target[i])
             merged = True
     for i in range(target.shape[0]):
         if core[i]:
-            comp[i] = find(parent, i)
+            rounds.comp[i] = find(rounds.parent, i)
     return merged
 
 
 @njit(cache=True)
-def tree_components(data, node_start, node_end, lower, upper, core, rradius, code, p):
+def tree_components(tree, core, rradius, code, p):
     """Component (a root tree position) of every core point, -1 elsewhere; tree order.
 
-    Arrays as in :mod:`clustra._kernels.kdtree`; ``core`` (n,) bool in tree order.
+    ``tree``: a :class:`clustra._kernels.kdtree.KDTree`; ``core`` (n,) bool in tree order.
     """
-    n = data.shape[0]
-    parent = make_sets(n)
-    comp = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
-        if core[i]:
-            comp[i] = i
-    active = core.copy()
-    target = np.full(n, -1, dtype=np.int64)
-    node_comp = np.empty(node_start.shape[0], dtype=np.int64)
+    rounds = _start_rounds(core)
+    node_comp = np.empty(tree.node_start.shape[0], dtype=np.int64)
     while True:
-        _node_components(comp, node_start, node_end, node_comp)
-        _tree_round(data, node_start, node_end, lower, upper, node_comp, comp, active, target,
-                    rradius, code, p)
-        if not _merge_round(parent, core, comp, active, target):
-            return comp
+        _node_components(rounds.comp, tree.node_start, tree.node_end, node_comp)
+        _tree_round(tree, node_comp, rounds, rradius, code, p)
+        if not _merge_round(rounds, core):
+            return rounds.comp
 
 
 # -------------------------------------------------------------------- brute force
@@ -346,8 +211,12 @@ def brute_core_points(data, weights, rradius, min_samples, code, p):
 
 
 @njit(cache=True, parallel=True)
-def _brute_round(data, comp, active, target, rradius, code, p):
+def _brute_round(data, rounds, rradius, code, p):
     n = data.shape[0]
+    # Fields as locals: a parallel loop's writes through a named tuple's field are lost.
+    comp = rounds.comp
+    active = rounds.active
+    target = rounds.target
     n_blocks = (n + QUERY_BLOCK - 1) // QUERY_BLOCK
     for block in prange(n_blocks):
         for i in range(block * QUERY_BLOCK, min(n, (block + 1) * QUERY_BLOCK)):
@@ -366,18 +235,11 @@ def _brute_round(data, comp, active, target, rradius, code, p):
 @njit(cache=True)
 def brute_components(data, core, rradius, code, p):
     """Component (a root row) of every core point, -1 elsewhere, by brute-force rounds."""
-    n = data.shape[0]
-    parent = make_sets(n)
-    comp = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
-        if core[i]:
-            comp[i] = i
-    active = core.copy()
-    target = np.full(n, -1, dtype=np.int64)
+    rounds = _start_rounds(core)
     while True:
-        _brute_round(data, comp, active, target, rradius, code, p)
-        if not _merge_round(parent, core, comp, active, target):
-            return comp
+        _brute_round(data, rounds, rradius, code, p)
+        if not _merge_round(rounds, core):
+            return rounds.comp
 
 
 @njit(cache=True, parallel=True)
@@ -467,7 +329,7 @@ def sparse_nearest_core(indptr, indices, values, core, skip, radius):
         for t in range(indptr[i], indptr[i + 1]):
             j = indices[t]
             value = values[t]
-            if core[j] and value <= radius and _better(value, j, best_value, best):
+            if core[j] and value <= radius and closer(value, j, best_value, best):
                 best_value = value
                 best = j
         if best == np.iinfo(np.int64).max:

@@ -138,6 +138,12 @@ def rdist(x, y, code, p):
     return rdist_haversine(x, y, p)
 
 
+@njit(cache=True, inline="always")
+def closer(value, row, best_value, best_row):
+    """Strict order on (reduced distance, original row): ties go to the lower row."""
+    return value < best_value or (value == best_value and row < best_row)
+
+
 def canonical_metric(metric: str, p: float | None = None) -> tuple[str, float]:
     """Map aliases to one name; Minkowski with p=1, 2 or inf becomes its special case."""
     if not isinstance(metric, str) or metric not in _RDIST:
@@ -181,3 +187,32 @@ def rdist_to_dist(values, metric: str, p: float | None = None):
     if name == "haversine":
         return 2.0 * np.arcsin(np.sqrt(np.clip(values, 0.0, 1.0)))
     return values
+
+
+def angular_embedding(X: np.ndarray, metric: str) -> tuple[np.ndarray, bool]:
+    """Map cosine or haversine data to Euclidean unit vectors.
+
+    Cosine: rows are normalised; ``cosine = ||u - v||**2 / 2``. Haversine:
+    ``(lat, lon)`` in radians become points on the unit sphere; the chord
+    length is ``2 sin(d / 2)``. Both are monotone in the original distance, so
+    a radius ``r`` maps to a Euclidean radius (see :func:`angular_radius`).
+    Returns ``(Y, ok)`` with ``Y`` float64; ``ok`` is False for cosine data
+    with an all-zero row (whose cosine distance is 1 to everything and which
+    has no direction): those need brute force.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if metric == "haversine":
+        lat, lon = X[:, 0], X[:, 1]
+        cos_lat = np.cos(lat)
+        return np.column_stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)]), True
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X))
+    if np.any(norms == 0):
+        return X, False
+    return X / norms[:, None], True
+
+
+def angular_radius(radius: float, metric: str) -> float:
+    """The Euclidean radius between unit vectors equivalent to ``radius`` in ``metric``."""
+    if metric == "haversine":
+        return 2.0 * math.sin(min(radius, math.pi) / 2.0)
+    return math.sqrt(2.0 * min(radius, 2.0))

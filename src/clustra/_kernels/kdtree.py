@@ -29,31 +29,36 @@ nodes whose component equals the query's.
 
 Entry points
 ------------
-- :func:`build_kdtree` ``(X, leaf_size) -> KDTree``; :func:`tree_arrays` gives
-  ``(data, index, node_start, node_end, lower, upper)`` in the order kernels take them.
-- :func:`count_within` weighted counts within a radius, early exit at a limit.
-- :func:`radius_query` CSR neighbour lists (memory = size of the answer).
+- :func:`build_kdtree` ``(X, leaf_size) -> KDTree``. Kernels take the named
+  tuple whole and read its fields by name; :func:`tree_arrays` gives
+  ``(data, index, node_start, node_end, lower, upper)`` for kernels that take
+  them one by one (:func:`clustra._kernels.mst.boruvka_tree`).
 - :func:`knn` / :func:`kneighbors` the k nearest (``exclude_self`` for
   queries that are the tree's own points in row order).
-- :func:`nearest_masked` nearest point among a masked subset within a radius.
+- Radius queries (weighted counts, neighbour lists, nearest masked point) are
+  in :mod:`clustra._kernels.kdtree_radius`.
 - Building blocks for traversals in other kernels (all njit):
-  :func:`rdist`, :func:`box_min_rdist`, :func:`box_max_rdist` (node bounds),
+  :func:`tree_fields`, :func:`traversal_arrays` (per-thread work arrays),
+  :func:`box_min_rdist`, :func:`box_max_rdist` (node bounds),
   :func:`push_children` (nearer child popped first, with its bound).
+
+Kernels take the :class:`KDTree` whole; the per-query functions inside them
+take its arrays one by one, which measured faster than reading them through
+the named tuple in the per-node loops (benchmarks/results/dbscan-hierarchy-choices.md).
 
 Metrics
 -------
 Every query takes a metric *code* and ``p`` (from :func:`metric_code`) and a
 radius in reduced units (:func:`clustra._kernels.distances.dist_to_rdist`).
 :func:`rdist` dispatches the code to the leaf functions of
-:mod:`clustra._kernels.distances`. (A leaf passed as an argument would make
-numba's on-disk cache miss in every new process - numba issues #6972/#9237 -
-so kernels take an integer code and stay cached.) Box bounds are evaluated
+:mod:`clustra._kernels.distances`. Box bounds are evaluated
 with the same function: the nearest point of a box to ``x`` is ``x`` clipped
 to the box, the farthest is the far corner. This is exact for every metric
 that is monotone in each coordinate difference: the Minkowski family
 (euclidean, manhattan, chebyshev, minkowski p >= 1). Cosine and haversine do
 not have box bounds in their own coordinates; callers map them to Euclidean
-unit vectors first (:func:`angular_embedding`) or use brute force.
+unit vectors first (:func:`clustra._kernels.distances.angular_embedding`)
+or use brute force.
 
 Parallelism and determinism
 ---------------------------
@@ -79,6 +84,9 @@ from clustra._kernels.distances import (  # noqa: F401 - re-exported for kernels
     MANHATTAN,
     MINKOWSKI,
     SQEUCLIDEAN,
+    angular_embedding,
+    angular_radius,
+    closer,
     metric_code,
     rdist,
 )
@@ -92,6 +100,22 @@ KDTree = namedtuple(
     "KDTree", ["data", "index", "node_start", "node_end", "lower", "upper", "leaf_size"]
 )
 KDTree.__doc__ = "A KD-tree as plain arrays; see the module docstring for the layout."
+
+@njit(cache=True, inline="always")
+def tree_fields(tree):
+    """``(data, index, node_start, node_end, lower, upper)`` of a :class:`KDTree`, inside
+    a kernel: parallel query kernels read them into locals before their loop."""
+    return tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper
+
+
+@njit(cache=True)
+def traversal_arrays(node_start, n_features):
+    """One thread's work arrays for a walk down the tree: ``stack`` (int64) and
+    ``stack_bound`` (float64) for 2 * (depth + 1) pending nodes, and a float64 point of
+    length ``n_features`` (``scratch``) for box bounds."""
+    depth = int(np.log2(node_start.shape[0] + 1)) + 2
+    return (np.empty(2 * depth, dtype=np.int64), np.empty(2 * depth, dtype=np.float64),
+            np.empty(n_features, dtype=np.float64))
 
 
 def n_levels_for(n_samples: int, leaf_size: int) -> int:
@@ -290,146 +314,6 @@ def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code,
 
 
 @njit(cache=True)
-def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rradius,
-                     limit, stack, stack_bound, scratch, code, p):
-    """Sum of weights of tree points within ``rradius`` of ``x``, stopping at ``limit``.
-
-    ``cum_weight`` (n + 1,) float64 holds prefix sums of the weights in tree
-    order (``cum_weight[k]`` = total weight of tree positions ``< k``), so a
-    node entirely inside the ball is counted without visiting its points.
-    Returns a float64 that is exact when below ``limit`` and ``>= limit``
-    otherwise. Nearer children are visited first, so the count reaches the
-    limit early. ``stack`` (int64) and ``stack_bound`` (float64): work arrays
-    of length >= 2 * (tree depth + 1).
-    """
-    n_nodes = node_start.shape[0]
-    total = 0.0
-    stack[0] = 0
-    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
-    top = 1
-    while top > 0:
-        top -= 1
-        node = stack[top]
-        if stack_bound[top] > rradius:
-            continue
-        start = node_start[node]
-        end = node_end[node]
-        if box_max_rdist(x, lower, upper, node, scratch, code, p) <= rradius:
-            total += cum_weight[end] - cum_weight[start]
-        elif 2 * node + 1 >= n_nodes:
-            for k in range(start, end):
-                if rdist(x, data[k], code, p) <= rradius:
-                    total += cum_weight[k + 1] - cum_weight[k]
-        else:
-            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
-        if total >= limit:
-            return total
-    return total
-
-
-@njit(cache=True, parallel=True)
-def count_within(data, node_start, node_end, lower, upper, cum_weight, queries, rradius,
-                 limit, code, p):
-    """Weighted neighbour counts within ``rradius`` for every row of ``queries``.
-
-    ``queries``: (m, d) float64. Returns (m,) float64; a count
-    reaching ``limit`` stops early (pass ``np.inf`` for exact counts).
-    """
-    n_queries = queries.shape[0]
-    counts = np.empty(n_queries, dtype=np.float64)
-    depth = int(np.log2(node_start.shape[0] + 1)) + 2
-    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
-    for block in prange(n_blocks):
-        stack = np.empty(2 * depth, dtype=np.int64)
-        stack_bound = np.empty(2 * depth, dtype=np.float64)
-        scratch = np.empty(data.shape[1], dtype=np.float64)
-        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
-            counts[i] = count_within_one(queries[i], data, node_start, node_end, lower, upper,
-                                         cum_weight, rradius, limit, stack, stack_bound,
-                                         scratch, code, p)
-    return counts
-
-
-@njit(cache=True)
-def _radius_one(x, data, node_start, node_end, lower, upper, rradius, stack, scratch,
-                out_positions, out_rdist, code, p):
-    """Write tree positions (and rdists) of points within ``rradius``; return how many.
-
-    With ``out_positions`` of length 0 only counts.
-    """
-    n_nodes = node_start.shape[0]
-    found = 0
-    store = out_positions.shape[0] > 0
-    stack[0] = 0
-    top = 1
-    while top > 0:
-        top -= 1
-        node = stack[top]
-        if box_min_rdist(x, lower, upper, node, scratch, code, p) > rradius:
-            continue
-        if 2 * node + 1 >= n_nodes:
-            for k in range(node_start[node], node_end[node]):
-                value = rdist(x, data[k], code, p)
-                if value <= rradius:
-                    if store:
-                        out_positions[found] = k
-                        out_rdist[found] = value
-                    found += 1
-        else:
-            stack[top] = 2 * node + 2
-            stack[top + 1] = 2 * node + 1
-            top += 2
-    return found
-
-
-@njit(cache=True, parallel=True)
-def radius_query(data, index, node_start, node_end, lower, upper, queries, rradius, code, p):
-    """All tree points within ``rradius`` of each query, as CSR arrays.
-
-    Returns ``indptr`` (m + 1,) int64, ``indices`` (nnz,) int64 original row
-    ids and ``rdist`` (nnz,) float64 reduced distances; each row is sorted by
-    original index. Memory is the size of the answer: callers that only need
-    counts use :func:`count_within`.
-    """
-    n_queries = queries.shape[0]
-    depth = int(np.log2(node_start.shape[0] + 1)) + 2
-    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
-    sizes = np.zeros(n_queries + 1, dtype=np.int64)
-    empty_positions = np.empty(0, dtype=np.int64)
-    empty_rdist = np.empty(0, dtype=np.float64)
-    for block in prange(n_blocks):
-        stack = np.empty(depth, dtype=np.int64)
-        scratch = np.empty(data.shape[1], dtype=np.float64)
-        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
-            sizes[i + 1] = _radius_one(queries[i], data, node_start, node_end, lower, upper,
-                                       rradius, stack, scratch, empty_positions, empty_rdist,
-                                       code, p)
-    indptr = np.cumsum(sizes)
-    indices = np.empty(indptr[-1], dtype=np.int64)
-    rdist = np.empty(indptr[-1], dtype=np.float64)
-    for block in prange(n_blocks):
-        stack = np.empty(depth, dtype=np.int64)
-        scratch = np.empty(data.shape[1], dtype=np.float64)
-        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
-            start = indptr[i]
-            end = indptr[i + 1]
-            _radius_one(queries[i], data, node_start, node_end, lower, upper, rradius, stack,
-                        scratch, indices[start:end], rdist[start:end], code, p)
-            for k in range(start, end):
-                indices[k] = index[indices[k]]
-            order = np.argsort(indices[start:end], kind="mergesort")
-            indices[start:end] = indices[start:end][order]
-            rdist[start:end] = rdist[start:end][order]
-    return indptr, indices, rdist
-
-
-@njit(cache=True)
-def _better(value, row, best_value, best_row):
-    """Strict order on (reduced distance, original row): ties go to the lower row."""
-    return value < best_value or (value == best_value and row < best_row)
-
-
-@njit(cache=True)
 def _sift_down(heap_rdist, heap_row, size, value, row):
     """Put ``(value, row)`` at the root of the max-heap prefix ``[:size]`` and sift it down."""
     i = 0
@@ -439,10 +323,10 @@ def _sift_down(heap_rdist, heap_row, size, value, row):
         if left >= size:
             break
         child = left
-        if right < size and _better(heap_rdist[left], heap_row[left], heap_rdist[right],
+        if right < size and closer(heap_rdist[left], heap_row[left], heap_rdist[right],
                                     heap_row[right]):
             child = right
-        if _better(heap_rdist[child], heap_row[child], value, row):
+        if closer(heap_rdist[child], heap_row[child], value, row):
             break
         heap_rdist[i] = heap_rdist[child]
         heap_row[i] = heap_row[child]
@@ -467,6 +351,8 @@ def knn_one(x, self_row, data, index, node_start, node_end, lower, upper, heap_r
     visited nearer first; a node is pruned when its box is farther than the
     current k-th neighbour.
     """
+    # The walk of every query kind (kdtree_radius, dbscan): numba cannot take the leaf
+    # visit as an argument and keep the kernel in its on-disk cache.
     n_nodes = node_start.shape[0]
     stack[0] = 0
     stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
@@ -482,7 +368,7 @@ def knn_one(x, self_row, data, index, node_start, node_end, lower, upper, heap_r
                 if row == self_row:
                     continue
                 value = rdist(x, data[k], code, p)
-                if _better(value, row, heap_rdist[0], heap_row[0]):
+                if closer(value, row, heap_rdist[0], heap_row[0]):
                     _heap_push(heap_rdist, heap_row, value, row)
         else:
             top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
@@ -500,26 +386,24 @@ def _heap_sort(heap_rdist, heap_row, out_rdist, out_row):
 
 
 @njit(cache=True, parallel=True)
-def knn(data, index, node_start, node_end, lower, upper, queries, k, exclude_self, code, p):
+def knn(tree, queries, k, exclude_self, code, p):
     """The ``k`` nearest tree points of every query, ascending.
 
-    ``queries``: (m, d) float64. With ``exclude_self`` True the
-    queries must be the tree's points in original row order (``queries[i] ==
-    X[i]``) and row ``i`` is not its own neighbour (other duplicates of it are).
-    Returns ``rdist`` (m, k) float64 reduced distances and ``rows`` (m, k)
-    int64 original row ids; ties go to the lower row. When fewer than ``k``
-    points exist the tail is ``inf`` / -1.
+    ``tree``: a :class:`KDTree`; ``queries``: (m, d) float64. With
+    ``exclude_self`` True the queries must be the tree's points in original row
+    order (``queries[i] == X[i]``) and row ``i`` is not its own neighbour (other
+    duplicates of it are). Returns ``rdist`` (m, k) float64 reduced distances
+    and ``rows`` (m, k) int64 original row ids; ties go to the lower row. When
+    fewer than ``k`` points exist the tail is ``inf`` / -1.
     """
     n_queries = queries.shape[0]
-    depth = int(np.log2(node_start.shape[0] + 1)) + 2
     out_rdist = np.empty((n_queries, k), dtype=np.float64)
     out_rows = np.empty((n_queries, k), dtype=np.int64)
     n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
     sentinel = np.iinfo(np.int64).max
+    data, index, node_start, node_end, lower, upper = tree_fields(tree)
     for block in prange(n_blocks):
-        stack = np.empty(2 * depth, dtype=np.int64)
-        stack_bound = np.empty(2 * depth, dtype=np.float64)
-        scratch = np.empty(data.shape[1], dtype=np.float64)
+        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
         heap_rdist = np.empty(k, dtype=np.float64)
         heap_row = np.empty(k, dtype=np.int64)
         for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
@@ -535,63 +419,9 @@ def knn(data, index, node_start, node_end, lower, upper, queries, k, exclude_sel
     return out_rdist, out_rows
 
 
-@njit(cache=True)
-def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask, rradius,
-                       stack, stack_bound, scratch, code, p):
-    """Original row of the nearest tree point with ``mask`` set within ``rradius``, or -1.
-
-    ``mask`` (n,) bool in tree order. Ties go to the lower original row.
-    """
-    best_value = rradius
-    best_row = np.iinfo(np.int64).max
-    n_nodes = node_start.shape[0]
-    stack[0] = 0
-    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
-    top = 1
-    while top > 0:
-        top -= 1
-        node = stack[top]
-        if stack_bound[top] > best_value:
-            continue
-        if 2 * node + 1 >= n_nodes:
-            for k in range(node_start[node], node_end[node]):
-                if not mask[k]:
-                    continue
-                value = rdist(x, data[k], code, p)
-                row = index[k]
-                if value <= rradius and _better(value, row, best_value, best_row):
-                    best_value = value
-                    best_row = row
-        else:
-            top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
-    return best_row if best_row != np.iinfo(np.int64).max else -1
-
-
-@njit(cache=True, parallel=True)
-def nearest_masked(data, index, node_start, node_end, lower, upper, mask, queries, rradius,
-                   code, p):
-    """For every query, the original row of its nearest masked tree point within ``rradius``.
-
-    Returns (m,) int64, -1 where no masked point lies within the radius.
-    """
-    n_queries = queries.shape[0]
-    depth = int(np.log2(node_start.shape[0] + 1)) + 2
-    out = np.empty(n_queries, dtype=np.int64)
-    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
-    for block in prange(n_blocks):
-        stack = np.empty(2 * depth, dtype=np.int64)
-        stack_bound = np.empty(2 * depth, dtype=np.float64)
-        scratch = np.empty(data.shape[1], dtype=np.float64)
-        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
-            out[i] = nearest_masked_one(queries[i], data, index, node_start, node_end, lower,
-                                        upper, mask, rradius, stack, stack_bound, scratch,
-                                        code, p)
-    return out
-
-
 def tree_arrays(tree: KDTree) -> tuple:
-    """The arrays most kernels take, in their order: data, index, node_start, node_end,
-    lower, upper."""
+    """``(data, index, node_start, node_end, lower, upper)``, for kernels that take the
+    tree's arrays one by one (:func:`clustra._kernels.mst.boruvka_tree`)."""
     return tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper
 
 
@@ -599,33 +429,4 @@ def kneighbors(tree: KDTree, queries: np.ndarray, k: int, code: int, p: float,
                exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Python entry to :func:`knn` (reduced distances, original rows)."""
     queries = writeable(queries, np.float64)
-    return knn(*tree_arrays(tree), queries, int(k), bool(exclude_self), int(code), float(p))
-
-
-def angular_embedding(X: np.ndarray, metric: str) -> tuple[np.ndarray, bool]:
-    """Map cosine or haversine data to Euclidean unit vectors.
-
-    Cosine: rows are normalised; ``cosine = ||u - v||**2 / 2``. Haversine:
-    ``(lat, lon)`` in radians become points on the unit sphere; the chord
-    length is ``2 sin(d / 2)``. Both are monotone in the original distance, so
-    a radius ``r`` maps to a Euclidean radius (see :func:`angular_radius`).
-    Returns ``(Y, ok)`` with ``Y`` float64; ``ok`` is False for cosine data
-    with an all-zero row (whose cosine distance is 1 to everything and which
-    has no direction): those need brute force.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    if metric == "haversine":
-        lat, lon = X[:, 0], X[:, 1]
-        cos_lat = np.cos(lat)
-        return np.column_stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)]), True
-    norms = np.sqrt(np.einsum("ij,ij->i", X, X))
-    if np.any(norms == 0):
-        return X, False
-    return X / norms[:, None], True
-
-
-def angular_radius(radius: float, metric: str) -> float:
-    """The Euclidean radius between unit vectors equivalent to ``radius`` in ``metric``."""
-    if metric == "haversine":
-        return 2.0 * math.sin(min(radius, math.pi) / 2.0)
-    return math.sqrt(2.0 * min(radius, 2.0))
+    return knn(tree, queries, int(k), bool(exclude_self), int(code), float(p))

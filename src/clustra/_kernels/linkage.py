@@ -1,37 +1,32 @@
-"""Hierarchical-clustering kernels: NN-chain, Muellner's generic algorithm, O(nd) variants.
+"""Hierarchical-clustering kernels: the nearest-neighbour chain on a matrix, the
+Lance-Williams update, SciPy's cluster ids and flat cuts of a finished tree.
 
 Method codes (shared with :mod:`clustra.cluster.hierarchy`): 0 single,
 1 complete, 2 average, 3 weighted, 4 ward, 5 centroid, 6 median.
 
 Distances are kept in a *condensed* float64 vector of length ``n(n-1)/2``
-(the layout of :func:`scipy.spatial.distance.pdist`). The Lance-Williams
-updates use the very formulas SciPy uses, in the same order, so the merge
-heights agree with :func:`scipy.cluster.hierarchy.linkage` to the last bit
-and ties are broken the same way (the first minimum in index order).
+(:mod:`clustra._kernels.condensed`). The Lance-Williams updates use the very
+formulas SciPy uses, in the same order, so the merge heights agree with
+:func:`scipy.cluster.hierarchy.linkage` to the last bit and ties are broken the
+same way (the first minimum in index order).
 
-The O(nd)-memory kernels for ward, centroid and median, working from the
-observations, are in :mod:`clustra._kernels.linkage_vector`.
+Elsewhere: Muellner's generic algorithm (centroid, median) in
+:mod:`clustra._kernels.linkage_generic`; Ward from the observations in O(nd)
+memory in :mod:`clustra._kernels.linkage_vector`.
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from clustra._kernels.distances import SQEUCLIDEAN, rdist
+from clustra._kernels.condensed import row_starts
 from clustra._kernels.unionfind import find, make_sets, union
 
 SINGLE, COMPLETE, AVERAGE, WEIGHTED, WARD, CENTROID, MEDIAN = range(7)
-
-
-@njit(cache=True, inline="always")
-def condensed_index(n, i, j):
-    """Position of the pair ``(i, j)``, ``i != j``, in a condensed vector for ``n`` points."""
-    if i > j:
-        i, j = j, i
-    return n * i - (i * (i + 1)) // 2 + (j - i - 1)
 
 
 @njit(cache=True, inline="always")
@@ -62,92 +57,6 @@ def new_distance(method, d_xi, d_yi, d_xy, size_x, size_y, size_i):
         )
     # MEDIAN
     return math.sqrt(0.5 * (d_xi * d_xi + d_yi * d_yi) - 0.25 * d_xy * d_xy)
-
-
-@njit(cache=True, inline="always")
-def _finish_rdist(value, kind, p):
-    """Reduced distance -> distance: kind 0 identity, 1 sqrt, 2 power 1/p, 3 haversine."""
-    if kind == 1:
-        return math.sqrt(value)
-    if kind == 2:
-        return value ** (1.0 / p)
-    if kind == 3:
-        return 2.0 * math.asin(math.sqrt(min(max(value, 0.0), 1.0)))
-    return value
-
-
-_CHUNK = 256  # columns per pass of the feature loop: the partial sums stay in L1
-
-
-@njit(cache=True)
-def _sqeuclidean_rows(X, XT, take_sqrt, lo, hi, out):
-    """Rows ``lo..hi-1`` of the condensed Euclidean (or squared) distances.
-
-    Loops over the features outside and over the pairs inside, so the inner
-    loop vectorises; each pair still sums its squared differences in feature
-    order, exactly as :func:`clustra._kernels.distances.rdist_sqeuclidean`.
-    """
-    n, d = X.shape
-    partial = np.empty(_CHUNK, dtype=np.float64)
-    for i in range(lo, hi):
-        row = n * i - (i * (i + 1)) // 2 - i - 1
-        for first in range(i + 1, n, _CHUNK):
-            width = min(_CHUNK, n - first)
-            for c in range(width):
-                partial[c] = 0.0
-            for f in range(d):
-                x_f = X[i, f]
-                column = XT[f]
-                for c in range(width):
-                    diff = x_f - column[first + c]
-                    partial[c] += diff * diff
-            if take_sqrt:
-                for c in range(width):
-                    out[row + first + c] = math.sqrt(partial[c])
-            else:
-                for c in range(width):
-                    out[row + first + c] = partial[c]
-
-
-@njit(cache=True)
-def _distance_rows(X, code, p, kind, lo, hi, out):
-    """Rows ``lo..hi-1`` of the condensed distances for any metric code."""
-    n = X.shape[0]
-    for i in range(lo, hi):
-        row = n * i - (i * (i + 1)) // 2 - i - 1
-        for j in range(i + 1, n):
-            out[row + j] = _finish_rdist(rdist(X[i], X[j], code, p), kind, p)
-
-
-@njit(cache=True, parallel=True)
-def condensed_distances(X, XT, code, p, kind, bounds, out):
-    """Fill ``out`` (float64, length n(n-1)/2) with the condensed distances of the rows of ``X``.
-
-    ``X``: float64, shape (n, d), C-contiguous; ``XT`` its transpose, C-contiguous
-    (used for the Euclidean metrics). ``code`` is a metric code of
-    :func:`clustra._kernels.distances.metric_code`, ``kind`` its conversion to the
-    true distance (see :func:`_finish_rdist`). ``bounds``: int64, the first row of
-    each of a fixed number of blocks holding about as many pairs each, then n;
-    every block writes its own rows, so the result does not depend on the
-    threads. ``out`` is allocated by NumPy, which asks the kernel for huge pages:
-    the linkage that follows reads it with long strides, and 4 KiB pages would
-    thrash the TLB.
-    """
-    for block in prange(bounds.shape[0] - 1):
-        if code == SQEUCLIDEAN:
-            _sqeuclidean_rows(X, XT, kind == 1, bounds[block], bounds[block + 1], out)
-        else:
-            _distance_rows(X, code, p, kind, bounds[block], bounds[block + 1], out)
-    return out
-
-
-@njit(cache=True)
-def _row_starts(n):
-    """``start[i]``: the pair ``(i, j)``, ``i < j``, is at ``start[i] + j`` (int64 (n,))."""
-    start = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        start[i] = n * i - (i * (i + 1)) // 2 - i - 1
-    return start
 
 
 @njit(cache=True)
@@ -222,67 +131,53 @@ def _update_neighbour(nn, nn_dist, i, x, y, value):
         nn_dist[i] = value
 
 
-@njit(cache=True)
-def nn_chain(D, n, method):
-    """Nearest-neighbour chain on a condensed matrix (reducible methods: 1-4).
+MatrixChain = namedtuple("MatrixChain", ["D", "start", "active", "nn", "nn_dist", "values",
+                                         "size"])
+MatrixChain.__doc__ = """The nearest-neighbour chain's state on a condensed matrix: ``D``
+(overwritten), ``start`` (:func:`clustra._kernels.condensed.row_starts`), the live
+clusters ``active`` (ascending, int64), each cluster's cached first nearest neighbour
+``nn`` (-1: stale) and its distance ``nn_dist``, float64 scratch ``values`` and the
+cluster sizes ``size`` (float64, 0 for merged-away slots)."""
 
-    ``D``: float64, shape (n(n-1)/2,), overwritten. Returns the raw merges,
-    float64 shape (n-1, 4): the two slot indices (smaller first), the height and
-    the size, in the order they were found (sort and relabel with
-    :func:`label_merges`).
+
+@njit(cache=True)
+def new_matrix_chain(D, n):
+    """The :class:`MatrixChain` for ``n`` points with every row's neighbour cached.
 
     Each live cluster caches its nearest neighbour (the first minimum of its row
-    in index order) and keeps it right through the Lance-Williams updates, so
-    a row is scanned again only when its neighbour merged away; the chain then
+    in index order) and keeps it right through the Lance-Williams updates, so a
+    row is scanned again only when its neighbour merged away; the chain then
     finds a neighbour in O(1) most of the time.
     """
-    Z = np.empty((n - 1, 4), dtype=np.float64)
-    size = np.ones(n, dtype=np.float64)
-    chain = np.empty(n, dtype=np.int64)
-    active = np.arange(n)
-    n_active = n
-    start = _row_starts(n)
-    nn = np.empty(n, dtype=np.int64)
-    nn_dist = np.empty(n, dtype=np.float64)
-    values = np.empty(n, dtype=np.float64)
-    _row_minima(D, n, start, nn, nn_dist)
-    chain_length = 0
-    for k in range(n - 1):
-        if chain_length == 0:
-            chain[0] = active[0]
-            chain_length = 1
-        x = 0
-        y = 0
-        current_min = np.inf
-        while True:
-            x = chain[chain_length - 1]
-            if nn[x] < 0:
-                _rescan(D, start, active, n_active, x, nn, nn_dist)
-            y = nn[x]
-            current_min = nn_dist[x]
-            if chain_length > 1:
-                previous = chain[chain_length - 2]
-                # SciPy keeps the previous link on a tie.
-                if D[start[min(x, previous)] + max(x, previous)] <= current_min:
-                    break
-            chain[chain_length] = y
-            chain_length += 1
-        y = chain[chain_length - 2]
-        chain_length -= 2
-        if x > y:
-            x, y = y, x
-        nx = size[x]
-        ny = size[y]
-        Z[k, 0] = x
-        Z[k, 1] = y
-        Z[k, 2] = current_min
-        Z[k, 3] = nx + ny
-        size[x] = 0.0
-        size[y] = nx + ny
-        _merge_rows(D, start, active, n_active, x, y, current_min, nx, ny, size, nn, nn_dist,
-                    method, values)
-        n_active = _remove_active(active, n_active, x)
-    return Z
+    chain = MatrixChain(D, row_starts(n), np.arange(n), np.empty(n, dtype=np.int64),
+                        np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64),
+                        np.ones(n, dtype=np.float64))
+    _row_minima(D, n, chain.start, chain.nn, chain.nn_dist)
+    return chain
+
+
+@njit(cache=True)
+def matrix_neighbour(m, n_active, x, previous):
+    """``(y, height)``: the first nearest live cluster of ``x``; ``previous`` (the chain's
+    link before ``x``, -1 for none) when it is as near, as SciPy keeps the previous link
+    on a tie."""
+    if m.nn[x] < 0:
+        _rescan(m.D, m.start, m.active, n_active, x, m.nn, m.nn_dist)
+    current_min = m.nn_dist[x]
+    if previous >= 0 and m.D[m.start[min(x, previous)] + max(x, previous)] <= current_min:
+        return previous, current_min
+    return m.nn[x], current_min
+
+
+@njit(cache=True)
+def merge_matrix(m, n_active, x, y, d_xy, method):
+    """Merge ``x < y`` into slot ``y`` at height ``d_xy``; returns the new live count."""
+    nx = m.size[x]
+    ny = m.size[y]
+    m.size[x] = 0.0
+    m.size[y] = nx + ny
+    _merge_rows(m, n_active, x, y, d_xy, nx, ny, method)
+    return _remove_active(m.active, n_active, x)
 
 
 @njit(cache=True)
@@ -295,23 +190,24 @@ def _remove_active(active, n_active, x):
 
 
 @njit(cache=True)
-def _merge_rows(D, start, active, n_active, x, y, d_xy, nx, ny, size, nn, nn_dist, method,
-                values):
+def _merge_rows(m, n_active, x, y, d_xy, nx, ny, method):
     """Lance-Williams update of row ``y`` (the union of ``x < y``) over the live clusters,
     keeping every cached neighbour right and computing the union's own.
 
     ``values``: float64 scratch of length >= ``n_active``. The cached neighbours
     are checked in a second, contiguous pass: interleaved with the strided
-    matrix accesses, their loads and branches made the update about three times
-    slower (measured at n=8000).
+    matrix accesses, their loads and branches slowed the update several times
+    (benchmarks/results/dbscan-hierarchy-choices.md).
     """
+    D, start, active, values, size = m.D, m.start, m.active, m.values, m.size
+    nn, nn_dist = m.nn, m.nn_dist
     best = np.inf
     best_index = -1
     row_x = start[x]
     row_y = start[y]
     t = 0
-    # Three index ranges, i < x < y, x < i < y, x < y < i: no branch on the
-    # layout inside the loops.
+    # Three index ranges, i < x < y, x < i < y, x < y < i, in three loops of one
+    # shape: one loop would test the layout for every pair in the hottest loop.
     while active[t] < x:
         i = active[t]
         iy = start[i] + y
@@ -379,152 +275,6 @@ def label_merges(Z, n):
         root = find(parent, root_a)
         cluster_id[root] = n + k
         cluster_size[root] = total
-    return Z
-
-
-# --- binary heap with keys 0..m-1 (SciPy's layout, so ties pop in the same order) ---
-
-
-@njit(cache=True, inline="always")
-def _heap_swap(values, key_at, index_of, i, j):
-    values[i], values[j] = values[j], values[i]
-    key_i = key_at[i]
-    key_at[i] = key_at[j]
-    key_at[j] = key_i
-    index_of[key_at[i]] = i
-    index_of[key_at[j]] = j
-
-
-@njit(cache=True)
-def _heap_sift_down(values, key_at, index_of, heap_size, index):
-    child = 2 * index + 1
-    while child < heap_size:
-        if child + 1 < heap_size and values[child + 1] < values[child]:
-            child += 1
-        if values[index] > values[child]:
-            _heap_swap(values, key_at, index_of, index, child)
-            index = child
-            child = 2 * index + 1
-        else:
-            break
-
-
-@njit(cache=True)
-def _heap_sift_up(values, key_at, index_of, index):
-    parent = (index - 1) >> 1
-    while index > 0 and values[parent] > values[index]:
-        _heap_swap(values, key_at, index_of, index, parent)
-        index = parent
-        parent = (index - 1) >> 1
-
-
-@njit(cache=True)
-def _heap_change(values, key_at, index_of, heap_size, key, value):
-    index = index_of[key]
-    old = values[index]
-    values[index] = value
-    if value < old:
-        _heap_sift_up(values, key_at, index_of, index)
-    else:
-        _heap_sift_down(values, key_at, index_of, heap_size, index)
-
-
-@njit(cache=True)
-def _heap_init(min_dist):
-    m = min_dist.shape[0]
-    values = min_dist.copy()
-    key_at = np.arange(m)
-    index_of = np.arange(m)
-    for i in range(m // 2 - 1, -1, -1):
-        _heap_sift_down(values, key_at, index_of, m, i)
-    return values, key_at, index_of
-
-
-@njit(cache=True)
-def _min_above(n, D, size, x):
-    """Nearest live cluster with index > x on the matrix: (index or -1, distance)."""
-    best = -1
-    best_dist = np.inf
-    start = condensed_index(n, x, x + 1) - (x + 1) if x + 1 < n else 0
-    for i in range(x + 1, n):
-        if size[i] == 0:
-            continue
-        dist = D[start + i]
-        if dist < best_dist:
-            best_dist = dist
-            best = i
-    return best, best_dist
-
-
-@njit(cache=True)
-def generic_linkage(D, n, method):
-    """Muellner's generic algorithm on a condensed matrix (any method; used for 5, 6).
-
-    ``D``: float64 (n(n-1)/2,), overwritten. Keeps for each cluster a candidate
-    nearest neighbour among larger indices and a lower bound of its distance,
-    in a heap; candidates are refreshed only when popped stale. Returns the
-    final linkage matrix (float64 (n-1, 4), SciPy's ids), in merge order.
-    """
-    Z = np.empty((n - 1, 4), dtype=np.float64)
-    size = np.ones(n, dtype=np.int64)
-    cluster_id = np.arange(n, dtype=np.int64)
-    neighbor = np.empty(n - 1, dtype=np.int64)
-    min_dist = np.empty(n - 1, dtype=np.float64)
-    for x in range(n - 1):
-        neighbor[x], min_dist[x] = _min_above(n, D, size, x)
-    values, key_at, index_of = _heap_init(min_dist)
-    heap_size = n - 1
-    for k in range(n - 1):
-        x = 0
-        y = 0
-        dist = 0.0
-        for _ in range(n - k):
-            x = key_at[0]
-            dist = values[0]
-            y = neighbor[x]
-            if dist == D[condensed_index(n, x, y)]:
-                break
-            y, dist = _min_above(n, D, size, x)
-            neighbor[x] = y
-            min_dist[x] = dist
-            _heap_change(values, key_at, index_of, heap_size, x, dist)
-        _heap_swap(values, key_at, index_of, 0, heap_size - 1)
-        heap_size -= 1
-        _heap_sift_down(values, key_at, index_of, heap_size, 0)
-        id_x = cluster_id[x]
-        id_y = cluster_id[y]
-        nx = size[x]
-        ny = size[y]
-        Z[k, 0] = min(id_x, id_y)
-        Z[k, 1] = max(id_x, id_y)
-        Z[k, 2] = dist
-        Z[k, 3] = nx + ny
-        size[x] = 0
-        size[y] = nx + ny
-        cluster_id[y] = n + k
-        for z in range(n):
-            nz = size[z]
-            if nz == 0 or z == y:
-                continue
-            zy = condensed_index(n, z, y)
-            D[zy] = new_distance(method, D[condensed_index(n, z, x)], D[zy], dist, nx, ny, nz)
-        for z in range(x):
-            if size[z] > 0 and neighbor[z] == x:
-                neighbor[z] = y
-        for z in range(y):
-            if size[z] == 0:
-                continue
-            d_zy = D[condensed_index(n, z, y)]
-            if d_zy < min_dist[z]:
-                neighbor[z] = y
-                min_dist[z] = d_zy
-                _heap_change(values, key_at, index_of, heap_size, z, d_zy)
-        if y < n - 1:
-            z, d_zy = _min_above(n, D, size, y)
-            if z != -1:
-                neighbor[y] = z
-                min_dist[y] = d_zy
-                _heap_change(values, key_at, index_of, heap_size, y, d_zy)
     return Z
 
 

@@ -3,12 +3,14 @@
 - :func:`prim_condensed`: Prim's algorithm on a condensed distance vector.
 - :func:`prim_observations`: Prim's algorithm with distances computed on the
   fly from the observations (O(n) extra memory, any metric code of
-  :mod:`clustra._kernels.kdtree`). One thread: each step waits for the
+  :mod:`clustra._kernels.distances`). One thread: each step waits for the
   previous one, and waking a thread pool n times costs more than it saves.
-- :func:`boruvka_kdtree`: Boruvka's algorithm on the shared KD-tree for
+- :func:`prim_sqeuclidean`: the same for squared Euclidean weights, over a
+  compacted transposed copy, in fixed blocks.
+- :func:`boruvka_tree`: Boruvka's algorithm on the shared KD-tree for
   low-dimensional Euclidean data, about O(n log n).
 
-Both follow SciPy's ``mst_single_linkage`` step for step (grow from point 0,
+All follow SciPy's ``mst_single_linkage`` step for step (grow from point 0,
 take the first minimum in index order), so the edges, and after a stable sort
 by weight the linkage matrix, are those SciPy produces. Edges come back as
 ``(from, to, weight)``: ``from``/``to`` int64 (n-1,), ``weight`` float64 (n-1,).
@@ -20,33 +22,66 @@ import numpy as np
 from numba import njit, prange
 
 from clustra._kernels.distances import rdist
+from clustra._kernels.kdtree import KDTree
 from clustra._kernels.unionfind import find, make_sets, union
 
 
 @njit(cache=True)
-def prim_condensed(D, n):
-    """Prim on a condensed vector ``D`` (float64, n(n-1)/2); returns (from, to, weight)."""
+def _relax_condensed(D, n, x, remaining, n_remaining, best):
+    """Relax ``best`` with the distances from ``x`` in the condensed vector ``D``; return
+    the position in ``remaining`` of the first minimum and its value."""
+    # Two relax loops, one per source: a test of the source for every pair made Prim
+    # several times slower (benchmarks/results/dbscan-hierarchy-choices.md).
+    current_min = np.inf
+    position = 0
+    for t in range(n_remaining):
+        i = remaining[t]
+        if x < i:
+            dist = D[n * x - (x * (x + 1)) // 2 + (i - x - 1)]
+        else:
+            dist = D[n * i - (i * (i + 1)) // 2 + (x - i - 1)]
+        if best[i] > dist:
+            best[i] = dist
+        if best[i] < current_min:
+            current_min = best[i]
+            position = t
+    return position, current_min
+
+
+@njit(cache=True)
+def _relax_observations(X, code, p, x, remaining, n_remaining, best):
+    """As :func:`_relax_condensed` with reduced distances between rows of ``X``."""
+    current_min = np.inf
+    position = 0
+    for t in range(n_remaining):
+        i = remaining[t]
+        dist = rdist(X[x], X[i], code, p)
+        if best[i] > dist:
+            best[i] = dist
+        if best[i] < current_min:
+            current_min = best[i]
+            position = t
+    return position, current_min
+
+
+@njit(cache=True)
+def _prim(D, X, n, code, p):
+    """Prim from point 0 on the condensed ``D`` or, when ``D`` is empty, on the rows of
+    ``X``; returns (from, to, weight)."""
     source = np.empty(n - 1, dtype=np.int64)
     target = np.empty(n - 1, dtype=np.int64)
     weight = np.empty(n - 1, dtype=np.float64)
     best = np.full(n, np.inf)
     remaining = np.arange(1, n)
     n_remaining = n - 1
+    from_matrix = D.shape[0] > 0
     x = 0
     for k in range(n - 1):
-        current_min = np.inf
-        position = 0
-        for t in range(n_remaining):
-            i = remaining[t]
-            if x < i:
-                dist = D[n * x - (x * (x + 1)) // 2 + (i - x - 1)]
-            else:
-                dist = D[n * i - (i * (i + 1)) // 2 + (x - i - 1)]
-            if best[i] > dist:
-                best[i] = dist
-            if best[i] < current_min:
-                current_min = best[i]
-                position = t
+        if from_matrix:
+            position, current_min = _relax_condensed(D, n, x, remaining, n_remaining, best)
+        else:
+            position, current_min = _relax_observations(X, code, p, x, remaining, n_remaining,
+                                                        best)
         y = remaining[position]
         source[k] = x
         target[k] = y
@@ -58,46 +93,19 @@ def prim_condensed(D, n):
 
 
 @njit(cache=True)
-def _prim_scan(X, code, p, x, remaining, n_remaining, best):
-    """Relax distances from ``x``; return the position of the first minimum and its value."""
-    local_min = np.inf
-    local_position = 0
-    for t in range(n_remaining):
-        i = remaining[t]
-        dist = rdist(X[x], X[i], code, p)
-        if best[i] > dist:
-            best[i] = dist
-        if best[i] < local_min:
-            local_min = best[i]
-            local_position = t
-    return local_position, local_min
+def prim_condensed(D, n):
+    """Prim on a condensed vector ``D`` (float64, n(n-1)/2); returns (from, to, weight)."""
+    return _prim(D, np.empty((0, 1), dtype=np.float64), n, 0, 2.0)
 
 
 @njit(cache=True)
 def prim_observations(X, code, p):
     """Prim with reduced distances ``rdist(X[i], X[j], code, p)`` computed on the fly.
 
-    ``X``: float32/float64 (n, d), C-contiguous. Weights are reduced distances
+    ``X``: float64 (n, d), C-contiguous. Weights are reduced distances
     (convert with ``rdist_to_dist``). O(n^2 d) time, O(n) extra memory.
     """
-    n = X.shape[0]
-    source = np.empty(n - 1, dtype=np.int64)
-    target = np.empty(n - 1, dtype=np.int64)
-    weight = np.empty(n - 1, dtype=np.float64)
-    best = np.full(n, np.inf)
-    remaining = np.arange(1, n)
-    n_remaining = n - 1
-    x = 0
-    for k in range(n - 1):
-        position, current_min = _prim_scan(X, code, p, x, remaining, n_remaining, best)
-        y = remaining[position]
-        source[k] = x
-        target[k] = y
-        weight[k] = current_min
-        remaining[position:n_remaining - 1] = remaining[position + 1:n_remaining]
-        n_remaining -= 1
-        x = y
-    return source, target, weight
+    return _prim(np.empty(0, dtype=np.float64), X, X.shape[0], code, p)
 
 
 # --- Prim for squared Euclidean: compacted, transposed, parallel over blocks ---
@@ -117,7 +125,7 @@ def _relax_block(XT, x, order, start, end, best, scratch):
     value)`` of the minimum, ties to the lower original row.
     """
     # Slices, not offset indexing: numba then proves the indices in range and
-    # LLVM vectorises the loops (9 ns -> 1.6 ns per vertex at d=10).
+    # LLVM vectorises the loops (several times faster per vertex).
     width = end - start
     partial = scratch[:width]
     partial[:] = 0.0
@@ -243,14 +251,16 @@ def _box_sqdist(x, lower, upper, node):
 
 
 @njit(cache=True)
-def _nearest_other(q, data, index, node_start, node_end, lower, upper, component_of_position,
-                   node_component, best_dist, best_row, stack, stack_bound):
+def _nearest_other(q, tree, component_of_position, node_component, best_dist, best_row, stack,
+                   stack_bound):
     """Nearest tree point to position ``q`` in another component, improving (best_dist, best_row).
 
     Ties go to the lower original row. Nodes entirely in q's component, or
     whose box is farther than the current best, are pruned. ``stack`` (int64)
     and ``stack_bound`` (float64) hold pending nodes and their box distances.
     """
+    data, index, lower, upper = tree.data, tree.index, tree.lower, tree.upper
+    node_start, node_end = tree.node_start, tree.node_end
     x = data[q]
     own = component_of_position[q]
     n_nodes = node_start.shape[0]
@@ -279,7 +289,8 @@ def _nearest_other(q, data, index, node_start, node_end, lower, upper, component
         right = left + 1
         left_bound = _box_sqdist(x, lower, upper, left)
         right_bound = _box_sqdist(x, lower, upper, right)
-        # Visit the nearer child first: push it last.
+        # Visit the nearer child first: push it last. (kdtree.push_children does this for
+        # any metric through a scratch point; this squared-Euclidean bound needs none.)
         if left_bound <= right_bound:
             stack[depth] = right
             stack_bound[depth] = right_bound
@@ -314,8 +325,8 @@ def _component_bounds(component_of_position, position_of_row, point_dist, point_
 
 
 @njit(cache=True, parallel=True)
-def _boruvka_queries(data, index, node_start, node_end, lower, upper, component_of_position,
-                     node_component, component_bound, point_dist, point_row, point_lower):
+def _boruvka_queries(tree, component_of_position, node_component, component_bound, point_dist,
+                     point_row, point_lower):
     """For every tree position, its nearest point in another component (in place).
 
     A point whose previous answer is still in another component keeps it (the
@@ -327,9 +338,9 @@ def _boruvka_queries(data, index, node_start, node_end, lower, upper, component_
     ``point_row = -1``; the lightest edge of every component is still found
     exactly (ties included), and the work done depends only on the block.
     """
-    n = data.shape[0]
+    n = tree.data.shape[0]
     n_levels = 1
-    while (1 << n_levels) - 1 < node_start.shape[0]:
+    while (1 << n_levels) - 1 < tree.node_start.shape[0]:
         n_levels += 1
     n_blocks = (n + _QUERY_BLOCK - 1) // _QUERY_BLOCK
     for block in prange(n_blocks):
@@ -356,9 +367,9 @@ def _boruvka_queries(data, index, node_start, node_end, lower, upper, component_
                 # Its answer only grows from round to round: it cannot beat the bound.
                 continue
             else:
-                best_dist, best_row = _nearest_other(
-                    q, data, index, node_start, node_end, lower, upper, component_of_position,
-                    node_component, bound, _NO_ROW, stack, stack_bound)
+                best_dist, best_row = _nearest_other(q, tree, component_of_position,
+                                                     node_component, bound, _NO_ROW, stack,
+                                                     stack_bound)
             if best_row == _NO_ROW:
                 point_dist[q] = np.inf
                 point_row[q] = -1
@@ -388,6 +399,7 @@ def boruvka_tree(data, index, node_start, node_end, lower, upper):
     """
     n = data.shape[0]
     n_nodes = node_start.shape[0]
+    tree = KDTree(data, index, node_start, node_end, lower, upper, 0)
     source = np.empty(n - 1, dtype=np.int64)
     target = np.empty(n - 1, dtype=np.int64)
     weight = np.empty(n - 1, dtype=np.float64)
@@ -409,8 +421,8 @@ def boruvka_tree(data, index, node_start, node_end, lower, upper):
         node_component = _node_components(component_of_position, node_start, node_end, n_nodes)
         component_bound = _component_bounds(component_of_position, position_of_row, point_dist,
                                             point_row, n)
-        _boruvka_queries(data, index, node_start, node_end, lower, upper, component_of_position,
-                         node_component, component_bound, point_dist, point_row, point_lower)
+        _boruvka_queries(tree, component_of_position, node_component, component_bound,
+                         point_dist, point_row, point_lower)
         best_weight[:] = np.inf
         for k in range(n):
             v = point_row[k]

@@ -32,6 +32,8 @@ __all__ = [
     "ARRAY_LIKE",
     "BOOLEAN",
     "CALLABLE",
+    "DICT",
+    "N_JOBS",
     "RANDOM_STATE",
     "Interval",
     "InvalidParameterError",
@@ -137,6 +139,13 @@ RANDOM_STATE = Kind(
     "None, an integer in [0, 2**32) or a numpy RandomState",
 )
 DICT = Kind(lambda v: isinstance(v, dict), "a dict")
+ALL_CORES = Kind(
+    lambda v: isinstance(v, Integral) and not isinstance(v, bool | np.bool_) and v == -1,
+    "-1 (all cores)",
+)
+# The thread count, as every estimator spells it: a count, -1 for all cores, None for
+# clustra's setting (clustra.thread_limit).
+N_JOBS = [Interval(Integral, 1, None), ALL_CORES, None]
 _NONE = Kind(lambda v: v is None, "None")
 
 
@@ -149,7 +158,8 @@ def check_params(estimator, names=None) -> None:
 
     ``names`` limits the check to some parameters (default: every one in the
     table). Raises :class:`InvalidParameterError` naming the estimator, the
-    parameter, what is allowed and the value given.
+    parameter, what is allowed and the value given, followed by the class's
+    ``_parameter_hints[name]`` when it has one (what to do about it).
     """
     table = type(estimator)._parameter_constraints
     for name in table if names is None else names:
@@ -161,8 +171,10 @@ def check_params(estimator, names=None) -> None:
         allowed_text = allowed[0] if len(allowed) == 1 else (
             ", ".join(allowed[:-1]) + " or " + allowed[-1]
         )
+        hint = getattr(type(estimator), "_parameter_hints", {}).get(name)
         raise InvalidParameterError(
             f"{type(estimator).__name__}: {name} must be {allowed_text}; got {value!r}."
+            + (f" {hint}" if hint else "")
         )
 
 

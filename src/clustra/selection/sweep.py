@@ -115,9 +115,9 @@ class KSelection:
         -------
         ndarray of Axes
         """
-        from clustra.plot._selection_draw import plot_selection
+        from clustra.plot.selection import draw_selection
 
-        return plot_selection(self, ax)
+        return draw_selection(self, ax)
 
 
 def _check_criteria(criteria) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """DBSCAN: exact, memory-bounded, parallel; scikit-learn compatible.
 
 The kernels live in :mod:`clustra._kernels.dbscan` (the plan is explained
-there); this module validates, picks the index and assembles labels.
+there) and the indexes in :mod:`clustra.cluster.dbscan._backends`; this module
+checks the parameters and the data and assembles the result.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from clustra._config import kernel_threads
 from clustra.cluster._common import check_sample_weight, validate_X
-from clustra.cluster.dbscan import _backends
+from clustra.cluster._params import (
+    DICT,
+    N_JOBS,
+    Interval,
+    InvalidParameterError,
+    Kind,
+    Options,
+    check_params,
+)
+from clustra.cluster.dbscan._backends import Settings, fit_backend
 
 __all__ = ["DBSCAN", "dbscan", "DegenerateClusteringWarning"]
 
@@ -24,6 +34,9 @@ METRICS = ("euclidean", "manhattan", "chebyshev", "minkowski", "cosine", "havers
            "precomputed")
 _ALIASES = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}
 ALGORITHMS = ("auto", "grid", "kdtree", "brute")
+# A Minkowski power: any number >= 1, infinity (Chebyshev) included.
+_POWER = Kind(lambda v: isinstance(v, Real) and not isinstance(v, bool | np.bool_) and v >= 1,
+              "a number >= 1")
 
 
 class DegenerateClusteringWarning(UserWarning):
@@ -74,6 +87,9 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     components_ : ndarray of shape (n_core, n_features)
         The core points (rows of ``X``).
     n_features_in_ : int
+    backend_ : object
+        The fitted neighbourhood index; ``backend_.name`` is the one used
+        ("grid", "kdtree", "brute" or "sparse").
 
     Notes
     -----
@@ -96,6 +112,20 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     >>> DBSCAN(eps=3, min_samples=2).fit(X).labels_.tolist()
     [0, 0, 0, 1, 1, -1]
     """
+
+    _parameter_constraints = {
+        "eps": [Interval(Real, 0.0, None, closed="neither")],
+        "min_samples": [Interval(Integral, 1, None)],
+        "metric": [Options(*METRICS, *_ALIASES)],
+        "metric_params": [DICT, None],
+        "algorithm": [Options(*ALGORITHMS)],
+        "leaf_size": [Interval(Integral, 1, None)],
+        "p": [_POWER, None],
+        "n_jobs": N_JOBS,
+    }
+    _parameter_hints = {
+        "eps": "clustra.suggest_eps(X, min_samples) proposes one from the k-distance curve.",
+    }
 
     def __init__(self, eps=0.5, *, min_samples=5, metric="euclidean", metric_params=None,
                  algorithm="auto", leaf_size=30, p=None, n_jobs=None):
@@ -123,22 +153,20 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         -------
         self
         """
-        params = _check_params(self.eps, self.min_samples, self.metric, self.metric_params,
-                               self.algorithm, self.leaf_size, self.p, self.n_jobs)
-        precomputed = params["metric"] == "precomputed"
+        settings = _settings(self)
+        precomputed = settings.metric == "precomputed"
         X = validate_X(self, X, reset=True, accept_sparse="csr" if precomputed else False,
                        order="C")
-        _check_shape(X, params["metric"])
+        _check_shape(X, settings.metric)
         weights = check_sample_weight(sample_weight, X.shape[0], np.float64)
-        with kernel_threads(params["n_threads"], limit_blas=False):
-            core_mask, labels, self._algorithm = _backends.fit_labels(X, weights, params)
+        with kernel_threads(settings.n_threads, limit_blas=False):
+            self.backend_, core_mask, labels = fit_backend(X, weights, settings)
         self.labels_ = labels
         self.core_sample_indices_ = np.flatnonzero(core_mask)
-        self.components_ = X[self.core_sample_indices_].copy()
+        self.components_ = X[self.core_sample_indices_]  # indexing by rows copies already
         if hasattr(self.components_, "toarray"):
             self.components_ = self.components_.tocsr()
-        self._params = params
-        _warn_if_degenerate(labels, params["eps"])
+        _warn_if_degenerate(labels, settings.eps)
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None):
@@ -159,11 +187,16 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         labels : ndarray of shape (n_queries,), int64
         """
         check_is_fitted(self, "labels_")
-        precomputed = self._params["metric"] == "precomputed"
+        settings = self.backend_.settings
+        precomputed = settings.metric == "precomputed"
         X = validate_X(self, X, reset=False, accept_sparse="csr" if precomputed else False,
                        order="C")
-        with kernel_threads(self._params["n_threads"], limit_blas=False):
-            return _backends.predict_labels(self, X)
+        core_labels = self.labels_[self.core_sample_indices_]
+        if core_labels.shape[0] == 0:
+            return np.full(X.shape[0], -1, dtype=np.int64)
+        with kernel_threads(settings.n_threads, limit_blas=False):
+            positions = self.backend_.nearest_core(X)
+        return np.where(positions >= 0, core_labels[np.maximum(positions, 0)], -1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -189,53 +222,33 @@ def dbscan(X, eps=0.5, *, min_samples=5, metric="euclidean", metric_params=None,
     return model.core_sample_indices_, model.labels_
 
 
-def _check_params(eps, min_samples, metric, metric_params, algorithm, leaf_size, p, n_jobs):
-    """Check the estimator's settings; return the resolved values (never modify the model)."""
-    if isinstance(eps, bool) or not isinstance(eps, Real) or not (0 < eps < math.inf):
-        raise ValueError(
-            f"eps must be a positive finite number (the neighbourhood radius), got {eps!r}. "
-            "clustra.suggest_eps(X, min_samples) proposes one from the k-distance curve."
-        )
-    if isinstance(min_samples, bool) or not isinstance(min_samples, Integral) or min_samples < 1:
-        raise ValueError(
-            f"min_samples must be an integer >= 1 (the point itself counts), got {min_samples!r}."
-        )
-    if not isinstance(metric, str) or _ALIASES.get(metric, metric) not in METRICS:
-        raise ValueError(
-            f"Unknown metric {metric!r} for DBSCAN; choose one of {', '.join(METRICS)}."
-        )
-    metric = _ALIASES.get(metric, metric)
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}.")
-    if isinstance(leaf_size, bool) or not isinstance(leaf_size, Integral) or leaf_size < 1:
-        raise ValueError(f"leaf_size must be an integer >= 1, got {leaf_size!r}.")
-    extra = dict(metric_params or {})
+def _settings(model: DBSCAN) -> Settings:
+    """Check the parameters against the table and resolve them (never modify the model)."""
+    check_params(model)
+    extra = dict(model.metric_params or {})
     if set(extra) - {"p"}:
-        raise ValueError(
-            f"metric_params may only hold 'p' (for minkowski), got keys {sorted(extra)}."
+        raise InvalidParameterError(
+            f"DBSCAN: metric_params may only hold 'p' (for minkowski), got keys {sorted(extra)}."
         )
-    power = extra.get("p", p)
-    if power is not None and (isinstance(power, bool) or not isinstance(power, Real)
-                              or not power >= 1):
-        raise ValueError(f"p must be a number >= 1 (the Minkowski power), got {power!r}.")
-    if metric == "minkowski" and power is None:
-        power = 2.0
+    power = extra.get("p", model.p)
+    if power is not None and not _POWER.accepts(power):
+        raise InvalidParameterError(
+            f"DBSCAN: p must be a number >= 1 (the Minkowski power); got {power!r} in "
+            "metric_params."
+        )
+    metric = _ALIASES.get(model.metric, model.metric)
+    power = 2.0 if power is None else float(power)
     if metric == "minkowski":
-        power = float(power)
         metric = {1.0: "manhattan", 2.0: "euclidean", math.inf: "chebyshev"}.get(power, metric)
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral)
-                               or (n_jobs < 1 and n_jobs != -1)):
-        raise ValueError(f"n_jobs must be a positive integer, -1 (all cores) or None, got "
-                         f"{n_jobs!r}.")
-    return {
-        "eps": float(eps),
-        "min_samples": int(min_samples),
-        "metric": metric,
-        "p": 2.0 if power is None else float(power),
-        "algorithm": algorithm,
-        "leaf_size": int(leaf_size),
-        "n_threads": None if n_jobs in (None, -1) else int(n_jobs),
-    }
+    return Settings(
+        eps=float(model.eps),
+        min_samples=int(model.min_samples),
+        metric=metric,
+        p=power,
+        algorithm=model.algorithm,
+        leaf_size=int(model.leaf_size),
+        n_threads=None if model.n_jobs in (None, -1) else int(model.n_jobs),
+    )
 
 
 def _check_shape(X, metric: str) -> None:

@@ -11,35 +11,39 @@ raises :class:`LinkageMemoryError` naming the ways out.
 
 from __future__ import annotations
 
+import contextlib
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted, check_memory
 
-from clustra._config import kernel_threads
-from clustra.cluster._common import (
-    LinkageMemoryError,
-    available_memory,
-    check_n_clusters,
-    set_memory_limit,
-    validate_X,
+from clustra._config import kernel_threads, thread_limit
+from clustra._kernels.distances import METRICS as _KERNEL_METRICS
+from clustra.cluster._common import check_n_clusters, validate_X
+from clustra.cluster._params import (
+    ARRAY_LIKE,
+    BOOLEAN,
+    CALLABLE,
+    N_JOBS,
+    Interval,
+    InvalidParameterError,
+    Kind,
+    Options,
+    check_params,
 )
 from clustra.cluster.hierarchy._linkage import compute_linkage
-from clustra.cluster.hierarchy._tree import ClusterTree, tree_from_linkage
+from clustra.cluster.hierarchy._tree import ClusterTree
 
-__all__ = [
-    "AgglomerativeClustering",
-    "ClusterTree",
-    "LinkageMemoryError",
-    "available_memory",
-    "linkage",
-    "set_memory_limit",
-    "tree_from_linkage",
-]
+__all__ = ["AgglomerativeClustering", "linkage"]
 
 _SKLEARN_LINKAGES = ("ward", "complete", "average", "single")
 _METRIC_ALIASES = {"l2": "euclidean", "l1": "manhattan", "cityblock": "manhattan"}
+_METRICS = (*_KERNEL_METRICS, *_METRIC_ALIASES, "precomputed")
+_MEMORY = Kind(lambda v: isinstance(v, str) or hasattr(v, "cache"),
+               "a cache directory (str) or a joblib.Memory")
+_SPARSE = Kind(sparse.issparse, "a sparse matrix")
 
 
 def linkage(X, method: str = "single", metric: str = "euclidean", *,
@@ -148,6 +152,9 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         Cut the tree where merges reach this distance (``n_clusters`` must then be None).
     compute_distances : bool, default=False
         Store ``distances_`` even without ``distance_threshold``.
+    n_jobs : int, optional
+        Threads for building the tree (``None``: clustra's setting, see
+        :func:`clustra.thread_limit`; -1: all cores). The tree never depends on it.
 
     Attributes
     ----------
@@ -184,9 +191,24 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     [0, 0, 1, 1]
     """
 
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None), None],
+        "metric": [Options(*_METRICS)],
+        "memory": [_MEMORY, None],
+        "connectivity": [ARRAY_LIKE, _SPARSE, CALLABLE, None],
+        "compute_full_tree": [Options("auto"), BOOLEAN],
+        "linkage": [Options(*_SKLEARN_LINKAGES)],
+        "distance_threshold": [Interval(Real, 0.0, None), None],
+        "compute_distances": [BOOLEAN],
+        "n_jobs": N_JOBS,
+    }
+    _parameter_hints = {
+        "linkage": "clustra.linkage also offers weighted, centroid and median.",
+    }
+
     def __init__(self, n_clusters=2, *, metric="euclidean", memory=None, connectivity=None,
                  compute_full_tree="auto", linkage="ward", distance_threshold=None,
-                 compute_distances=False):
+                 compute_distances=False, n_jobs=None):
         self.n_clusters = n_clusters
         self.metric = metric
         self.memory = memory
@@ -195,49 +217,28 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         self.linkage = linkage
         self.distance_threshold = distance_threshold
         self.compute_distances = compute_distances
+        self.n_jobs = n_jobs
 
     def _check_params(self):
+        """The table, then the rules that tie parameters together; returns the metric."""
+        check_params(self)
         if (self.n_clusters is None) == (self.distance_threshold is None):
-            raise ValueError(
-                "Exactly one of n_clusters and distance_threshold has to be set, and the other "
-                f"needs to be None (got n_clusters={self.n_clusters!r}, "
-                f"distance_threshold={self.distance_threshold!r})."
+            raise InvalidParameterError(
+                "AgglomerativeClustering: exactly one of n_clusters and distance_threshold has "
+                "to be set, and the other needs to be None (got "
+                f"n_clusters={self.n_clusters!r}, distance_threshold={self.distance_threshold!r})."
             )
-        if self.n_clusters is not None:
-            if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters, Integral):
-                raise TypeError(f"n_clusters must be an integer or None, got {self.n_clusters!r}.")
-            if self.n_clusters < 1:
-                raise ValueError(f"n_clusters must be at least 1, got {self.n_clusters}.")
-        if self.distance_threshold is not None:
-            if (isinstance(self.distance_threshold, bool)
-                    or not isinstance(self.distance_threshold, Real)
-                    or not self.distance_threshold >= 0):
-                raise ValueError(
-                    f"distance_threshold must be a number >= 0, got {self.distance_threshold!r}."
-                )
-            if self.compute_full_tree is False:
-                raise ValueError(
-                    "compute_full_tree must be True (or 'auto') when distance_threshold is set."
-                )
-        if self.linkage not in _SKLEARN_LINKAGES:
-            raise ValueError(
-                f"Unknown linkage {self.linkage!r}; choose one of {', '.join(_SKLEARN_LINKAGES)} "
-                "(clustra.linkage also offers weighted, centroid and median)."
-            )
-        if self.compute_full_tree not in ("auto", True, False):
-            raise ValueError(
-                f"compute_full_tree must be 'auto', True or False, got {self.compute_full_tree!r}."
+        if self.distance_threshold is not None and self.compute_full_tree is False:
+            raise InvalidParameterError(
+                "AgglomerativeClustering: compute_full_tree must be True (or 'auto') when "
+                "distance_threshold is set."
             )
         metric = _METRIC_ALIASES.get(self.metric, self.metric)
         if self.linkage == "ward" and metric != "euclidean":
-            raise ValueError(
-                f"{self.metric!r} was provided as metric. Ward can only work with euclidean "
-                "distances: use metric='euclidean' or another linkage."
+            raise InvalidParameterError(
+                f"AgglomerativeClustering: {self.metric!r} was provided as metric. Ward can only "
+                "work with euclidean distances: use metric='euclidean' or another linkage."
             )
-        if metric != "precomputed":
-            from clustra._kernels.distances import canonical_metric
-
-            canonical_metric(metric)
         return metric
 
     def fit(self, X, y=None):
@@ -255,7 +256,10 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         if callable(connectivity):
             connectivity = connectivity(X)
         builder = check_memory(self.memory).cache(_build_tree)
-        Z, n_components = builder(X, self.linkage, metric, connectivity)
+        threads = (thread_limit(int(self.n_jobs)) if self.n_jobs not in (None, -1)
+                   else contextlib.nullcontext())
+        with threads:
+            Z, n_components = builder(X, self.linkage, metric, connectivity)
         self.linkage_matrix_ = Z
         self.tree_ = ClusterTree(Z, data=None if metric == "precomputed" else X,
                                  metric="euclidean" if metric == "precomputed" else metric)

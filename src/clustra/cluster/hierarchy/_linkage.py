@@ -12,24 +12,18 @@ from clustra.cluster._common import check_finite, check_matrix_fits
 METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median")
 EUCLIDEAN_METHODS = ("ward", "centroid", "median")
 ALGORITHMS = ("auto", "matrix", "observations", "kdtree")
+# The measurements behind these choices: benchmarks/results/dbscan-hierarchy-choices.md.
 # Below this many features the O(nd) versions (centres and sizes) beat the
 # matrix: a centre fits in a cache line or two, the matrix never fits in cache.
 _VECTOR_MAX_FEATURES = 64
 # Boruvka's pruning fades with the dimension: Prim (no index) wins above a few
-# features unless n is so large that O(n^2) is out of reach. Measured at
-# n=20,000 against the Euclidean Prim (0.32-0.36 s on 2 threads, about 0.65 s
-# on one, for d=3..10):
-# Boruvka 0.09 s at d=5, 0.46 s at d=6, 0.63 s at d=7, 0.97 s at d=8, 2.2 s at d=10.
+# features unless n is so large that O(n^2) is out of reach.
 _KDTREE_MAX_FEATURES = 6
 _KDTREE_MAX_FEATURES_LARGE_N = 16
 _LARGE_N = 100_000
 _KDTREE_LEAF_SIZE = 16
-# Prim's Euclidean scan can run its blocks on several threads (0.38 s vs 0.66 s
-# at n=20,000 d=10 on 2 idle cores), but it meets the other threads n times:
-# on a loaded machine a descheduled thread stalls every step, and runs took
-# 10-80 s (measured with another process busy on the 2 cores; passive OpenMP
-# waiting avoids that but costs more than one thread). One thread is
-# predictable and already 2x faster than fastcluster.linkage_vector.
+# Prim's Euclidean scan meets its threads at every one of its n steps: on a
+# loaded machine one descheduled thread stalls them all, so it runs on one.
 _PRIM_MAX_THREADS = 1
 # Fixed blocks of rows for the distance kernel (results do not depend on threads).
 _DISTANCE_BLOCKS = 64
@@ -124,8 +118,8 @@ def _condensed(data, is_condensed, n, method, metric):
     check_matrix_fits(n, method)
     if is_condensed:
         return data.copy()
+    from clustra._kernels.condensed import condensed_distances
     from clustra._kernels.distances import canonical_metric, metric_code
-    from clustra._kernels.linkage import condensed_distances
 
     name, _ = canonical_metric(metric)
     code, p = metric_code(metric)
@@ -185,19 +179,16 @@ def _single(data, is_condensed, n, metric, algorithm):
 
 def _boruvka(data):
     """Minimum spanning tree edges by Boruvka on the shared KD-tree (squared weights)."""
-    from clustra._kernels.kdtree import build_kdtree
+    from clustra._kernels.kdtree import build_kdtree, tree_arrays
     from clustra._kernels.mst import boruvka_tree
 
-    tree = build_kdtree(data, leaf_size=_KDTREE_LEAF_SIZE)
-    return boruvka_tree(tree.data, tree.index, tree.node_start, tree.node_end, tree.lower,
-                        tree.upper)
+    return boruvka_tree(*tree_arrays(build_kdtree(data, leaf_size=_KDTREE_LEAF_SIZE)))
 
 
 def compute_linkage(X, method: str = "single", metric: str = "euclidean",
                     algorithm: str = "auto") -> np.ndarray:
     """Validate and dispatch; returns the SciPy-compatible linkage matrix."""
-    from clustra._kernels import linkage as kernels
-    from clustra._kernels import linkage_vector
+    from clustra._kernels import linkage_chain, linkage_generic
 
     if algorithm not in ALGORITHMS:
         raise ValueError(f"Unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}.")
@@ -228,9 +219,9 @@ def compute_linkage(X, method: str = "single", metric: str = "euclidean",
         )
     if use_vector:
         if method == "ward":
-            return _sorted_linkage(linkage_vector.ward_vector(data), n)
-        return linkage_vector.centroid_median_vector(data, code)
+            return _sorted_linkage(linkage_chain.ward_vector(data), n)
+        return linkage_generic.generic_linkage_centres(data, code)
     D = _condensed(data, is_condensed, n, method, metric)
     if method in ("centroid", "median"):
-        return kernels.generic_linkage(D, n, code)
-    return _sorted_linkage(kernels.nn_chain(D, n, code), n)
+        return linkage_generic.generic_linkage(D, n, code)
+    return _sorted_linkage(linkage_chain.nn_chain(D, n, code), n)

@@ -241,13 +241,13 @@ class ClusterTree:
                         above_color: str = "0.55"):
         """Draw the dendrogram with matplotlib and return the Axes.
 
-        See :func:`clustra.plot._dendrogram_draw.plot_dendrogram` for the parameters.
+        See :func:`clustra.plot.dendrogram.draw_tree` for the parameters.
         """
-        from clustra.plot._dendrogram_draw import plot_dendrogram
+        from clustra.plot.dendrogram import draw_tree
 
-        return plot_dendrogram(self, ax=ax, n_clusters=n_clusters, truncate=truncate,
-                               labels=labels, orientation=orientation,
-                               color_threshold=color_threshold, above_color=above_color)
+        return draw_tree(self, ax=ax, n_clusters=n_clusters, truncate=truncate, labels=labels,
+                         orientation=orientation, color_threshold=color_threshold,
+                         above_color=above_color)
 
 
 def tree_from_linkage(Z, labels: Sequence | None = None) -> ClusterTree:

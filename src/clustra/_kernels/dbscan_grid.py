@@ -1,0 +1,172 @@
+"""DBSCAN on the uniform grid (:mod:`clustra._kernels.grid`): core points, cell
+components, border points. The plan shared by every index is in
+:mod:`clustra._kernels.dbscan`.
+
+Every kernel takes the :class:`clustra._kernels.grid.Grid` named tuple whole;
+arrays indexed by point are in grid order (``grid.index`` maps back to rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from clustra._kernels.distances import closer, rdist
+from clustra._kernels.grid import lookup_cell
+from clustra._kernels.unionfind import find, make_sets, union
+
+CELL_BLOCK = 1024
+
+
+@njit(cache=True)
+def _neighbour_cells(grid, cell, out):
+    """Fill ``out`` with the ids of occupied neighbour cells of ``cell`` (in the order of
+    ``grid.offsets``, nearest first); return how many."""
+    found = 0
+    key = grid.cell_keys[cell]
+    for o in range(grid.offsets.shape[0]):
+        other = lookup_cell(grid.table, grid.cell_keys, key + grid.offsets[o])
+        if other >= 0:
+            out[found] = other
+            found += 1
+    return found
+
+
+@njit(cache=True, parallel=True)
+def grid_core_points(grid, cum_weight, rradius, min_samples, code, p):
+    """Core flags (n,) bool in grid order.
+
+    ``cum_weight`` (n + 1,) float64: prefix sums of the weights in grid order.
+    A cell whose own weight reaches ``min_samples`` makes all its points core
+    without a distance computed; otherwise neighbour cells are looked up
+    lazily, nearest first, so that the count usually stops after a few cells.
+    """
+    data = grid.data
+    cell_start = grid.cell_start
+    n_offsets = grid.offsets.shape[0]
+    n_cells = grid.cell_keys.shape[0]
+    core = np.zeros(data.shape[0], dtype=np.bool_)
+    n_blocks = (n_cells + CELL_BLOCK - 1) // CELL_BLOCK
+    for block in prange(n_blocks):
+        neighbours = np.empty(n_offsets, dtype=np.int64)
+        for cell in range(block * CELL_BLOCK, min(n_cells, (block + 1) * CELL_BLOCK)):
+            start = cell_start[cell]
+            end = cell_start[cell + 1]
+            own = cum_weight[end] - cum_weight[start]
+            if own >= min_samples:
+                core[start:end] = True
+                continue
+            key = grid.cell_keys[cell]
+            n_known = 0  # neighbours[:n_known] hold the looked-up cells (-1: empty)
+            for i in range(start, end):
+                total = own
+                for t in range(1, n_offsets):
+                    if total >= min_samples:
+                        break
+                    if t > n_known:
+                        neighbours[t] = lookup_cell(grid.table, grid.cell_keys,
+                                                    key + grid.offsets[t])
+                        n_known = t
+                    other = neighbours[t]
+                    if other < 0:
+                        continue
+                    for k in range(cell_start[other], cell_start[other + 1]):
+                        if rdist(data[i], data[k], code, p) <= rradius:
+                            total += cum_weight[k + 1] - cum_weight[k]
+                core[i] = total >= min_samples
+    return core
+
+
+@njit(cache=True)
+def _cells_linked(data, core, start_a, end_a, start_b, end_b, rradius, code, p):
+    """True if some core point of one slice is within ``rradius`` of one of the other."""
+    for i in range(start_a, end_a):
+        if not core[i]:
+            continue
+        for k in range(start_b, end_b):
+            if core[k] and rdist(data[i], data[k], code, p) <= rradius:
+                return True
+    return False
+
+
+@njit(cache=True)
+def grid_cell_components(grid, core, rradius, code, p):
+    """Union-find over cells holding core points; returns cell roots (n_cells,) int64.
+
+    Cells without a core point get -1. Two passes: first the adjacent cells
+    (``grid.near_offsets``), then the farther ones, which are mostly joined by
+    then. A pair of cells already in one component is never tested, so this
+    stays cheap and runs serially (no thread start-up cost, trivially
+    deterministic).
+    """
+    cell_start = grid.cell_start
+    n_cells = grid.cell_keys.shape[0]
+    has_core = np.zeros(n_cells, dtype=np.bool_)
+    for cell in range(n_cells):
+        for k in range(cell_start[cell], cell_start[cell + 1]):
+            if core[k]:
+                has_core[cell] = True
+                break
+    parent = make_sets(n_cells)
+    near = grid.near_offsets
+    near_forward = near[near > 0]
+    far_forward = np.array([o for o in grid.offsets if o > 0 and not np.any(near == o)],
+                           dtype=np.int64)
+    for phase in range(2):
+        forward = near_forward if phase == 0 else far_forward
+        for cell in range(n_cells):
+            if not has_core[cell]:
+                continue
+            for o in range(forward.shape[0]):
+                other = lookup_cell(grid.table, grid.cell_keys, grid.cell_keys[cell] + forward[o])
+                if other < 0 or not has_core[other]:
+                    continue
+                if find(parent, cell) == find(parent, other):
+                    continue
+                if _cells_linked(grid.data, core, cell_start[cell], cell_start[cell + 1],
+                                 cell_start[other], cell_start[other + 1], rradius, code, p):
+                    union(parent, cell, other)
+    roots = np.full(n_cells, -1, dtype=np.int64)
+    for cell in range(n_cells):
+        if has_core[cell]:
+            roots[cell] = find(parent, cell)
+    return roots
+
+
+@njit(cache=True, parallel=True)
+def grid_nearest_core(grid, core, rradius, code, p):
+    """For every non-core point, the grid position of its nearest core point within eps.
+
+    Returns (n,) int64 in grid order: -1 for core points and for noise. Ties go
+    to the lowest original row (``grid.index``).
+    """
+    data = grid.data
+    index = grid.index
+    cell_start = grid.cell_start
+    n_cells = grid.cell_keys.shape[0]
+    nearest = np.full(data.shape[0], -1, dtype=np.int64)
+    n_blocks = (n_cells + CELL_BLOCK - 1) // CELL_BLOCK
+    for block in prange(n_blocks):
+        neighbours = np.empty(grid.offsets.shape[0], dtype=np.int64)
+        for cell in range(block * CELL_BLOCK, min(n_cells, (block + 1) * CELL_BLOCK)):
+            n_neighbours = -1
+            for i in range(cell_start[cell], cell_start[cell + 1]):
+                if core[i]:
+                    continue
+                if n_neighbours < 0:
+                    n_neighbours = _neighbour_cells(grid, cell, neighbours)
+                best_value = rradius
+                best_row = np.iinfo(np.int64).max
+                best = -1
+                for t in range(n_neighbours):
+                    other = neighbours[t]
+                    for k in range(cell_start[other], cell_start[other + 1]):
+                        if not core[k]:
+                            continue
+                        value = rdist(data[i], data[k], code, p)
+                        if value <= rradius and closer(value, index[k], best_value, best_row):
+                            best_value = value
+                            best_row = index[k]
+                            best = k
+                nearest[i] = best
+    return nearest
