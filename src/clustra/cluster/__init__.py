@@ -2,7 +2,8 @@
 
 Each family (``kmeans``, ``dbscan``, ``hierarchy`` ...) is a folder holding its
 estimator, functional form and private helpers; what families share lives in
-:mod:`clustra.cluster._common` (input checks, the memory guard) and
+:mod:`clustra.cluster._common` (input checks, the memory guard),
+:mod:`clustra.cluster._tree` (the fitted tree of every hierarchical family) and
 :mod:`clustra.cluster._params` (declared parameters), and below in
 :mod:`clustra._kernels`. Names are imported on first use, so this package is
 cheap to import. The functional forms whose name is also a family's folder

@@ -210,7 +210,7 @@ class BisectingTree:
         next is the inertia that split removed. ``n_clusters`` colours the
         partition into that many clusters; ``truncate`` shows that many leaves.
         """
-        from clustra.cluster.hierarchy import ClusterTree
+        from clustra.cluster._tree import ClusterTree
 
         if labels is None:
             labels = [f"{label} ({self.node_size[leaf]})"

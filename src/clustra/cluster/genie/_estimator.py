@@ -217,7 +217,7 @@ class Genie(ClusterMixin, BaseEstimator):
             from clustra._kernels.distances import canonical_metric
 
             # The hierarchy's public tree object: cuts, dendrogram and export for free.
-            from clustra.cluster.hierarchy import ClusterTree
+            from clustra.cluster._tree import ClusterTree
 
             if self.metric == "precomputed":
                 self._tree = ClusterTree(self.linkage_matrix_)

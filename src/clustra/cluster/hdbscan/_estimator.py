@@ -248,7 +248,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
 
     def _store(self, hierarchy, data, weight, used, finite, X):
         from clustra._kernels.condense import condense_tree, glosh
-        from clustra.cluster.hierarchy import ClusterTree
+        from clustra.cluster._tree import ClusterTree
 
         n = data.shape[0]
         point_weight = np.ones(n) if weight is None else weight

@@ -2,8 +2,8 @@
 fitted :class:`ClusterTree`."""
 
 from clustra.cluster._common import LinkageMemoryError, available_memory, set_memory_limit
+from clustra.cluster._tree import ClusterTree, tree_from_linkage
 from clustra.cluster.hierarchy._estimator import AgglomerativeClustering, linkage
-from clustra.cluster.hierarchy._tree import ClusterTree, tree_from_linkage
 
 __all__ = [
     "AgglomerativeClustering",

@@ -33,8 +33,8 @@ from clustra.cluster._params import (
     Options,
     check_params,
 )
+from clustra.cluster._tree import ClusterTree
 from clustra.cluster.hierarchy._linkage import compute_linkage
-from clustra.cluster.hierarchy._tree import ClusterTree
 
 __all__ = ["AgglomerativeClustering", "linkage"]
 

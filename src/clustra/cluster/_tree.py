@@ -1,4 +1,6 @@
-"""The fitted tree: flat cuts, cophenetic correlation, export and drawing."""
+"""The fitted tree every hierarchical family hands back (agglomerative, Genie, HDBSCAN's
+single-linkage tree, bisecting K-Means' dendrogram): flat cuts, cophenetic correlation,
+export and drawing."""
 
 from __future__ import annotations
 
