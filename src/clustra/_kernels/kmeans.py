@@ -103,20 +103,27 @@ def _move_changed(X, weights, labels, start, n_rows, best, chunk_sums, chunk_wei
     return n_moved
 
 
+@njit(cache=True, inline="always")
+def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights, moved, first):
+    """Take a scored tile's labels: with ``first`` add every row to the chunk sums
+    (:func:`_take_all`), else move the rows that changed (:func:`_move_changed`)."""
+    if first:
+        return _take_all(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights)
+    return _move_changed(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights,
+                         moved)
+
+
 @njit(cache=True)
-def _lloyd_chunk(X, x_cols, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
-                 chunk_weights, first, blas):
+def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights,
+                 first, blas):
     """Assign the rows of one chunk; with ``first`` sum every row into the chunk's sums,
     else move only the rows that change cluster between them.
 
-    ``x_cols`` is X transposed, ``(d, n)``, to score in place (at most 4
-    features: with so few, gathering a tile costs more than scoring it), or
-    empty to score gathered tiles. The parallel kernels only loop over chunks
-    and call this: a small parallel loop body keeps numba's compile time down.
+    The parallel kernels only loop over chunks and call a function like this
+    one: a small parallel loop body keeps numba's compile time down.
     Returns how many labels changed.
     """
     n_samples, n_features = X.shape
-    columns = x_cols.shape[0] > 0
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
     moved = np.empty(TILE, dtype=np.int64)
     n_changed = 0
@@ -125,19 +132,40 @@ def _lloyd_chunk(X, x_cols, weights, centers, neg_half_norms, labels, chunk, chu
         chunk_sums[:] = 0.0
         chunk_weights[:] = 0.0
     for start in range(chunk * CHUNK, end, TILE):
-        if columns:
-            n_rows = min(TILE, end - start)
-            nearest_few_features(x_cols, start, n_rows, centers, neg_half_norms,
-                                 work.best_score, work.best)
-        else:
-            n_rows = tile_rows(work.rows, start, end)
-            tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False)
-        if first:
-            n_changed += _take_all(X, weights, labels, start, n_rows, work.best, chunk_sums,
-                                   chunk_weights)
-        else:
-            n_changed += _move_changed(X, weights, labels, start, n_rows, work.best,
-                                       chunk_sums, chunk_weights, moved)
+        n_rows = tile_rows(work.rows, start, end)
+        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False)
+        n_changed += _take_tile(X, weights, labels, start, n_rows, work.best, chunk_sums,
+                                chunk_weights, moved, first)
+    return n_changed
+
+
+# A chunk kernel of its own rather than a branch in _lloyd_chunk: with so
+# little work per row, the folded version ran measurably slower
+# (benchmarks/results/kmeans-choices.md).
+@njit(cache=True)
+def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
+                         chunk_weights, first):
+    """:func:`_lloyd_chunk` on X transposed (``x_cols``, ``(d, n)``, at most 4 features).
+
+    The tiles are read in place, one contiguous slice per feature, instead of
+    being gathered and transposed: with so few features that gather costs
+    more than scoring the rows.
+    """
+    n_samples = x_cols.shape[1]
+    X = x_cols.T  # rows, for the sums
+    best_score = np.empty(TILE, dtype=x_cols.dtype)
+    best = np.empty(TILE, dtype=np.int32)
+    moved = np.empty(TILE, dtype=np.int64)
+    n_changed = 0
+    end = min((chunk + 1) * CHUNK, n_samples)
+    if first:
+        chunk_sums[:] = 0.0
+        chunk_weights[:] = 0.0
+    for start in range(chunk * CHUNK, end, TILE):
+        n_rows = min(TILE, end - start)
+        nearest_few_features(x_cols, start, n_rows, centers, neg_half_norms, best_score, best)
+        n_changed += _take_tile(X, weights, labels, start, n_rows, best, chunk_sums,
+                                chunk_weights, moved, first)
     return n_changed
 
 
@@ -184,7 +212,6 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     total_chunks = (n_samples + CHUNK - 1) // CHUNK
     partial_sums = np.empty((n_per_group, n_clusters, n_features), dtype=np.float64)
     partial_weights = np.empty((n_per_group, n_clusters), dtype=np.float64)
-    x_cols = np.empty((0, 0), dtype=X.dtype)
     changed = np.zeros(total_chunks, dtype=np.int64)
     sums[:] = 0.0
     weight_sums[:] = 0.0
@@ -192,7 +219,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
         n_here = min(n_per_group, total_chunks - first)
         for g in prange(n_here):
             changed[first + g] = _lloyd_chunk(
-                X, x_cols, weights, centers, neg_half_norms, labels, np.int64(first + g),
+                X, weights, centers, neg_half_norms, labels, np.int64(first + g),
                 partial_sums[g], partial_weights[g], True, blas,
             )
         for g in range(n_here):
@@ -230,13 +257,20 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     n_changed : int, how many labels changed.
     """
     n_samples = X.shape[0]
+    columns = x_cols.shape[0] > 0
     total_chunks = (n_samples + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
     for chunk in prange(total_chunks):
-        changed[chunk] = _lloyd_chunk(
-            X, x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
-            sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas,
-        )
+        if columns:
+            changed[chunk] = _lloyd_columns_chunk(
+                x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
+                sums.partial_sums[chunk], sums.partial_weights[chunk], first,
+            )
+        else:
+            changed[chunk] = _lloyd_chunk(
+                X, weights, centers, neg_half_norms, labels, np.int64(chunk),
+                sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas,
+            )
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
     return changed.sum()
 
