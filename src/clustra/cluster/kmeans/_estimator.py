@@ -193,11 +193,11 @@ class KMeans(BaseKMeans):
         in_place = X.flags.writeable and (not self.copy_x or _private_copy(X, X_given))
         with self._threads(X.shape[0]):
             prepared = prepare_data(X, sample_weight, self.tol, in_place=in_place)
-        try:
-            return self.fit_prepared(prepared)
-        finally:
-            if in_place and not self.copy_x:
-                X += prepared.mean
+            try:
+                return self._fit_prepared(prepared, None)
+            finally:
+                if in_place and not self.copy_x:
+                    X += prepared.mean
 
     def prepare(self, X, sample_weight=None) -> PreparedKMeansData:
         """The first step of :meth:`fit`: validate X and the weights, centre X on its mean.
@@ -236,6 +236,11 @@ class KMeans(BaseKMeans):
         self
         """
         self._check_params()
+        with self._threads(prepared.X.shape[0]):
+            return self._fit_prepared(prepared, initial_centers)
+
+    def _fit_prepared(self, prepared, initial_centers):
+        """:meth:`fit_prepared` with the parameters checked and the threads set."""
         X = prepared.X
         n_samples, n_features = X.shape
         n_clusters = self._check_n_clusters(n_samples)
@@ -257,12 +262,11 @@ class KMeans(BaseKMeans):
         else:
             init = None
         random_state = check_random_state(self.random_state)
-        with self._threads(n_samples):
-            labels, inertia, centers, n_iter = best_of_runs(
-                prepared, n_clusters, algorithm, init=init, kind=kind, n_init=n_init,
-                random_state=random_state, max_iter=self.max_iter,
-            )
-        warn_if_clusters_empty(labels, n_clusters, stacklevel=3)
+        labels, inertia, centers, n_iter = best_of_runs(
+            prepared, n_clusters, algorithm, init=init, kind=kind, n_init=n_init,
+            random_state=random_state, max_iter=self.max_iter,
+        )
+        warn_if_clusters_empty(labels, n_clusters, stacklevel=4)
         self._x_shift = prepared.mean
         self._centers_internal = centers
         self.cluster_centers_ = centers + prepared.mean
