@@ -17,7 +17,7 @@ data (it has no float64 path), with subsampling disabled
 "exactly niter iterations", and its inertia is recomputed on the data for the
 comparison. The extra rows "clustra lloyd" and "clustra hamerly" force one
 algorithm; their ratio to clustra's default ("auto") is what
-``choose_algorithm``'s rule in ``clustra/cluster/kmeans.py`` rests on.
+``choose_algorithm``'s rule in ``clustra/cluster/kmeans/_steps.py`` rests on.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _sklearn(algorithm):
 
 class _FaissResult:
     def __init__(self, centers, n_iter, X):
-        from clustra._kernels.kmeans import inertia
+        from clustra._kernels.kmeans_data import inertia
         from clustra.cluster.kmeans._single import assign_labels
 
         centers = np.ascontiguousarray(centers, dtype=X.dtype)

@@ -108,23 +108,17 @@ def _prefer_sleeping_waits() -> None:
     numba's OpenMP layer reads ``OMP_WAIT_POLICY`` once, when it starts (at
     the first parallel kernel of the process). By default its idle threads
     spin at every barrier; when another process holds one of the cores, the
-    kernel thread that lost its core holds up all the others, and a K-Means
-    fit on 2 threads ran 3-4x slower than on one (1.05 s against 0.26 s,
-    1,000,000 x 2 points, a busy loop on the other core). On a quiet machine
-    the difference stayed within the run-to-run noise. Setting the variable
-    before the first kernel is the only way to choose; a value already in the
-    environment is kept.
+    kernel thread that lost its core holds up all the others, so a parallel
+    fit on a busy machine can run several times slower than on one thread.
+    Setting the variable before the first kernel is the only way to choose; a
+    value already in the environment is kept.
 
-    With the passive policy GNU OpenMP does not spin at all, so a thread
-    that waits for a moment (the main thread for the last one at the end of
-    a kernel, a worker between two kernels a few microseconds apart) sleeps
-    and must be woken: on this project's virtual machine ~0.1-0.2 ms each
-    time, 0.3 ms per Hamerly pass on a small problem (4096 x 16, k=16). A
-    short spin first (``GOMP_SPINCOUNT=1000``, some microseconds) brought
-    that to 0.07-0.13 ms and a 500k x 16 float32 fit down by ~6%, and under a busy
-    loop on the other core it was no slower than not spinning (10,000 spins
-    were, by ~10%). Set only along with the policy, when the user set
-    neither.
+    With the passive policy GNU OpenMP does not spin at all, so a thread that
+    waits for a moment (between two kernels microseconds apart) sleeps and
+    must be woken; a short spin first (``GOMP_SPINCOUNT=1000``) saves most of
+    that wake-up without the cost of spinning on a busy machine. It is set
+    only along with the policy, when the user set neither. The measurements:
+    benchmarks/results/kmeans-choices.md.
     """
     if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
         os.environ["GOMP_SPINCOUNT"] = "1000"

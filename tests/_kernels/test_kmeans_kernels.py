@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from clustra._kernels.kmeans import centres_from_sums, inertia, n_distinct_labels
+from clustra._kernels.kmeans_data import inertia, n_distinct_labels
+from clustra._kernels.kmeans_sums import centres_from_sums
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -3,7 +3,7 @@ import pytest
 from numba import njit
 
 from clustra._kernels.intrinsics import fma
-from clustra._kernels.kmeans import row_sq_norms
+from clustra._kernels.kmeans_data import row_sq_norms
 from clustra._kernels.kmeans_tiles import TILE, gather_tile, tile_best, tile_buffers, tile_sq_norms
 
 
@@ -56,8 +56,8 @@ def test_tile_best_takes_the_best_and_runner_up_scores_in_centre_order(
         ordered = np.sort(expected, axis=1)
         for runner_up in (True, False):
             tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up)
-            np.testing.assert_array_equal(work[4][:n_rows], expected.argmax(axis=1))
-            np.testing.assert_array_equal(work[2][:n_rows], ordered[:, -1])
+            np.testing.assert_array_equal(work.best[:n_rows], expected.argmax(axis=1))
+            np.testing.assert_array_equal(work.best_score[:n_rows], ordered[:, -1])
             if runner_up:
                 second = ordered[:, -2] if n_clusters > 1 else np.full(n_rows, -np.inf)
-                np.testing.assert_array_equal(work[3][:n_rows], second)
+                np.testing.assert_array_equal(work.second_score[:n_rows], second)

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import cluster as skcluster
 
 import clustra
-from clustra._kernels import kmeans_hamerly
+from clustra._kernels import kmeans_bounds
 from clustra.cluster.kmeans import KMeans, k_means, kmeans_plusplus
 from clustra.cluster.kmeans import _single as single
 
@@ -29,6 +29,7 @@ def rtol_for(dtype):
 # -- against scikit-learn -----------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:.*algorithm='elkan' runs:UserWarning")
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -98,8 +99,8 @@ def test_hamerly_inertia_from_the_sums_matches_the_direct_sum(rng, monkeypatch, 
     X -= X.mean(axis=0)
     weights = (rng.uniform(0.5, 2.0, X.shape[0]) if weighted else np.ones(X.shape[0])).astype(dtype)
     direct = []
-    inertia_kernel = single.kernels.inertia
-    monkeypatch.setattr(single.kernels, "inertia",
+    inertia_kernel = single.data_kernels.inertia
+    monkeypatch.setattr(single.data_kernels, "inertia",
                         lambda *args: direct.append(1) or inertia_kernel(*args))
     labels, inertia, centers, n_iter = single.hamerly(X, weights, X[:5].copy(), max_iter=2,
                                                       tol=0.0)
@@ -122,8 +123,8 @@ def test_float32_bounds_round_outward():
     values = np.concatenate([values, [0.0, 1.0, 2.0**-149, 3.4e38, 1e39, 1e300, np.inf]])
     signed = np.concatenate([values, -values])
     with np.errstate(over="ignore"):  # the kernels store beyond the range as +-inf
-        up = np.array([kmeans_hamerly._up(v) for v in values], dtype=np.float32)
-        down = np.array([kmeans_hamerly._down(v) for v in signed], dtype=np.float32)
+        up = np.array([kmeans_bounds.up(v) for v in values], dtype=np.float32)
+        down = np.array([kmeans_bounds.down(v) for v in signed], dtype=np.float32)
     assert np.all(up.astype(np.float64) >= values)
     assert np.all(down.astype(np.float64) <= signed)
     finite = values < 3.4e38
@@ -246,7 +247,7 @@ def test_float32_screen_only_when_memory_allows(rng):
 def test_hamerly_when_a_few_centres_jump(rng, monkeypatch):
     # Far-away starting centres end up empty and are relocated: a few centres
     # move much farther than the rest, the case Hamerly handles by measuring
-    # the distances to those few (kmeans_hamerly._far_movers) when it tightens
+    # the distances to those few (kmeans_bounds.far_movers) when it tightens
     # bounds before rescoring. Same labels as Lloyd.
     monkeypatch.setattr(single, "TIGHTEN_MIN_CENTRE_VALUES", 0)
     X = blobs(rng, n_per=300, n_centers=16, spread=2.0)
@@ -262,7 +263,7 @@ def test_hamerly_when_a_few_centres_jump(rng, monkeypatch):
     assert runs["lloyd"][3] == runs["hamerly"][3]
     assert_array_equal(runs["lloyd"][0], runs["hamerly"][0])
     assert_allclose(histories["lloyd"], histories["hamerly"], rtol=1e-12)
-    movers, residual = kmeans_hamerly._far_movers(np.array([9.0, 0.1, 0.2] + [0.05] * 13), 9.0)
+    movers, residual = kmeans_bounds.far_movers(np.array([9.0, 0.1, 0.2] + [0.05] * 13), 9.0)
     assert movers.tolist() == [0, 2] and residual == 0.1
 
 
@@ -466,7 +467,10 @@ def test_bad_X_is_refused_clearly(X, match):
         KMeans(1).fit(X)
 
 
-@pytest.mark.parametrize("n_clusters, match", [(0, "at least 1"), (7, "larger than the number")])
+@pytest.mark.parametrize(
+    "n_clusters, match",
+    [(0, "KMeans: n_clusters must be an integer >= 1; got 0"), (7, "larger than the number")],
+)
 def test_bad_n_clusters(rng, n_clusters, match):
     with pytest.raises(ValueError, match=match):
         KMeans(n_clusters).fit(rng.normal(size=(6, 2)))
@@ -488,11 +492,14 @@ def test_negative_sample_weight(rng):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"algorithm": "fast"}, "algorithm must be one of"),
-        ({"init": "kmeans++"}, "init must be 'k-means\\+\\+'"),
-        ({"n_init": 0}, "n_init must be a positive integer"),
-        ({"max_iter": -1}, "max_iter must be a positive integer"),
-        ({"tol": -1.0}, "tol must be a non-negative number"),
+        ({"algorithm": "fast"}, "KMeans: algorithm must be one of 'auto', 'lloyd', 'hamerly', "
+                                "'elkan'; got 'fast'"),
+        ({"init": "kmeans++"}, "init must be one of 'k-means\\+\\+', 'random', a callable or an "
+                               "array; got 'kmeans\\+\\+'"),
+        ({"n_init": 0}, "n_init must be one of 'auto' or an integer >= 1; got 0"),
+        ({"max_iter": -1}, "max_iter must be an integer >= 1; got -1"),
+        ({"tol": -1.0}, "tol must be a number >= 0; got -1.0"),
+        ({"n_jobs": 0}, "n_jobs must be an integer >= 1, one of -1 or None; got 0"),
         ({"init": np.zeros((3, 2))}, r"initial centres have shape \(3, 2\)"),
     ],
 )
@@ -504,7 +511,7 @@ def test_bad_parameters(rng, params, match):
 def test_kmeans_plusplus_bad_input(rng):
     with pytest.raises(ValueError, match="larger than the number of samples"):
         kmeans_plusplus(rng.normal(size=(3, 2)), 4)
-    with pytest.raises(ValueError, match="n_local_trials must be a positive integer"):
+    with pytest.raises(ValueError, match="n_local_trials must be an integer >= 1 or None; got 0"):
         kmeans_plusplus(rng.normal(size=(5, 2)), 2, n_local_trials=0)
 
 
@@ -515,8 +522,45 @@ def test_sparse_input_is_refused(rng):
 
 def test_array_init_with_n_init_warns(rng):
     X = rng.normal(size=(10, 2))
-    with pytest.warns(RuntimeWarning, match="one initialisation"):
+    with pytest.warns(RuntimeWarning, match="KMeans: explicit initial centres .* one init"):
         KMeans(2, init=X[:2], n_init=3).fit(X)
+
+
+def test_elkan_runs_hamerly_and_says_so(rng):
+    X = blobs(rng, n_per=100, n_features=3)
+    with pytest.warns(UserWarning, match="algorithm='elkan' runs clustra's Hamerly variant"):
+        elkan = KMeans(3, algorithm="elkan", random_state=0).fit(X)
+    hamerly = KMeans(3, algorithm="hamerly", random_state=0).fit(X)
+    assert_array_equal(elkan.labels_, hamerly.labels_)
+    assert elkan.inertia_ == hamerly.inertia_
+
+
+def test_n_threads_is_the_old_name_of_n_jobs(rng):
+    X = blobs(rng, n_per=100, n_features=3)
+    with pytest.warns(FutureWarning, match="KMeans: n_threads is deprecated .* use n_jobs=1"):
+        old = KMeans(3, n_threads=1, random_state=0).fit(X)
+    new = KMeans(3, n_jobs=1, random_state=0).fit(X)
+    assert_array_equal(old.labels_, new.labels_)
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="give n_jobs only"):
+        KMeans(3, n_threads=1, n_jobs=2).fit(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_is_prepare_then_fit_prepared(rng, dtype):
+    # The two steps a sweep (and the Dask engine) calls give fit's results to
+    # the last bit, for any k on one preparation; X itself is not changed.
+    X = blobs(rng, n_per=200, n_features=9, spread=2.0, dtype=dtype)
+    weights = rng.uniform(0.5, 2.0, X.shape[0])
+    original = X.copy()
+    est = KMeans(random_state=0, init="random", n_init=2)
+    prepared = est.prepare(X, sample_weight=weights)
+    assert_array_equal(X, original)
+    for k in (2, 5):
+        fitted = KMeans(k, random_state=0, init="random", n_init=2).fit(X, sample_weight=weights)
+        stepped = est.set_params(n_clusters=k).fit_prepared(prepared)
+        assert_array_equal(stepped.labels_, fitted.labels_)
+        assert_array_equal(stepped.cluster_centers_, fitted.cluster_centers_)
+        assert stepped.inertia_ == fitted.inertia_ and stepped.n_iter_ == fitted.n_iter_
 
 
 @pytest.mark.parametrize(
@@ -532,7 +576,7 @@ def test_array_init_with_n_init_warns(rng):
     ],
 )
 def test_auto_rule(algorithm, shape, expected):
-    from clustra.cluster.kmeans._estimator import choose_algorithm
+    from clustra.cluster.kmeans._steps import choose_algorithm
 
     n_samples, n_features, n_clusters = shape
     assert choose_algorithm(algorithm, n_samples, n_clusters, n_features) == expected

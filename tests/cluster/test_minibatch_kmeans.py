@@ -76,9 +76,9 @@ def test_thread_count_does_not_change_result(rng):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"batch_size": 0}, "batch_size must be a positive integer"),
-        ({"reassignment_ratio": -0.5}, "reassignment_ratio must be a non-negative"),
-        ({"max_no_improvement": 0}, "max_no_improvement must be a positive integer"),
+        ({"batch_size": 0}, "MiniBatchKMeans: batch_size must be an integer >= 1; got 0"),
+        ({"reassignment_ratio": -0.5}, "reassignment_ratio must be a number >= 0; got -0.5"),
+        ({"max_no_improvement": 0}, "max_no_improvement must be an integer >= 1 or None; got 0"),
         ({"n_clusters": 50}, "larger than the number of samples"),
     ],
 )
@@ -86,6 +86,16 @@ def test_bad_parameters(rng, params, match):
     params = {"n_clusters": 2, **params}
     with pytest.raises(ValueError, match=match):
         MiniBatchKMeans(**params).fit(rng.normal(size=(20, 2)))
+
+
+def test_array_init_with_n_init_warns_and_n_threads_is_deprecated(rng):
+    X = rng.normal(size=(40, 2))
+    with pytest.warns(RuntimeWarning, match="MiniBatchKMeans: explicit initial centres"):
+        MiniBatchKMeans(2, init=X[:2], n_init=3, random_state=0).fit(X)
+    with pytest.warns(FutureWarning, match="MiniBatchKMeans: n_threads is deprecated"):
+        old = MiniBatchKMeans(2, n_threads=1, random_state=0).fit(X)
+    new = MiniBatchKMeans(2, n_jobs=1, random_state=0).fit(X)
+    assert_array_equal(old.cluster_centers_, new.cluster_centers_)
 
 
 def test_partial_fit_wrong_features(rng):

@@ -65,5 +65,5 @@ def test_replay_warns_and_checks_params_like_the_estimator(rng):
     assert set(labels) == {1, 2, 4}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match="max_iter must be a positive integer"):
+        with pytest.raises(ValueError, match="KMeans: max_iter must be an integer >= 1; got 0"):
             labels_for_k(X, [2], KMeans(max_iter=0))

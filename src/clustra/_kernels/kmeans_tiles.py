@@ -14,12 +14,20 @@ centre index, as in scikit-learn.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
 from clustra._kernels.intrinsics import fma
 
-TILE = 128  # rows scored together (a divisor of kmeans.CHUNK)
+TILE = 128  # rows scored together (a divisor of kmeans_sums.CHUNK)
+
+TileWork = namedtuple(
+    "TileWork",
+    ["x_t", "scores", "best_score", "second_score", "best", "rows", "products", "blas"],
+)
+TileWork.__doc__ = """The per-thread work space of the tile kernels (see :func:`tile_buffers`)."""
 
 
 @njit(cache=True, inline="always")
@@ -55,6 +63,15 @@ def _fold4(s, j, top, second, label):
     return _fold1(top, second, label, s[3], j + 3)
 
 
+@njit(cache=True, inline="always")
+def _fold4_into(s, j, r, best_score, second_score, best):
+    """Fold the scores ``s`` of centres ``j .. j + 3`` into slot r's best and runner-up."""
+    top, second, label = _fold4(s, j, best_score[r], second_score[r], best[r])
+    best_score[r] = top
+    second_score[r] = second
+    best[r] = label
+
+
 @njit(cache=True)
 def _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, second_score, best):
     """Fold the scores of the tile's slots against centres ``j .. j + 3`` into the best ones.
@@ -64,9 +81,8 @@ def _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, seco
     multiply-add: every kernel computes a score with exactly these roundings.
     Four centres share each load of a row slice and four features are added
     per pass over the slots, so each load feeds four multiply-adds: with
-    fewer, loads and stores bound the loop rather than arithmetic (16
-    features against 16 centres, float32, rows in L1, one thread: 7.4 ns
-    per row; two centres at a time took 12-14). The partial scores wait in
+    fewer, loads and stores bound the loop rather than arithmetic
+    (benchmarks/results/kmeans-choices.md). The partial scores wait in
     ``scores`` ((4, TILE)) between passes; the last pass folds them into
     ``best_score``, ``second_score`` and ``best`` directly (see
     :func:`_fold4`).
@@ -97,10 +113,7 @@ def _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, seco
             for r in range(width):
                 y = (x0[r], x1[r], x2[r], x3[r])
                 s = (_add4(y, ca, ia), _add4(y, cb, ib), _add4(y, cc, ic), _add4(y, cd, id_))
-                top, second, label = _fold4(s, j, best_score[r], second_score[r], best[r])
-                best_score[r] = top
-                second_score[r] = second
-                best[r] = label
+                _fold4_into(s, j, r, best_score, second_score, best)
         elif first:
             for r in range(width):
                 y = (x0[r], x1[r], x2[r], x3[r])
@@ -112,10 +125,7 @@ def _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, seco
                 y = (x0[r], x1[r], x2[r], x3[r])
                 s = (_add4(y, ca, a[r]), _add4(y, cb, b[r]), _add4(y, cc, c[r]),
                      _add4(y, cd, d[r]))
-                top, second, label = _fold4(s, j, best_score[r], second_score[r], best[r])
-                best_score[r] = top
-                second_score[r] = second
-                best[r] = label
+                _fold4_into(s, j, r, best_score, second_score, best)
         else:
             for r in range(width):
                 y = (x0[r], x1[r], x2[r], x3[r])
@@ -166,8 +176,8 @@ def nearest_few_features(x_t, offset, width, centers, neg_half_norms, best_score
     so loads and stores are the cost this saves.
     """
     # Loops of their own for 1 and 2 features (1-D and 2-D data are common),
-    # so that they compute no terms they then discard: 2-D, k=8 scoring takes
-    # 1.2 instead of 2.0 ms per 1M rows. Each copy costs compile time (~2 s).
+    # so that they compute no terms they then discard; each copy costs compile
+    # time (figures: benchmarks/results/kmeans-choices.md).
     n_features = x_t.shape[0]
     if n_features == 1:
         _nearest_few(1, x_t, offset, width, centers, neg_half_norms, best_score, best)
@@ -283,10 +293,7 @@ def _take_best_of_products(products, neg_half_norms, width, best_score, second_s
         if runner_up:
             for r in range(width):
                 scores = (p0[r] + o0, p1[r] + o1, p2[r] + o2, p3[r] + o3)
-                top, second, label = _fold4(scores, j, best_score[r], second_score[r], best[r])
-                best_score[r] = top
-                second_score[r] = second
-                best[r] = label
+                _fold4_into(scores, j, r, best_score, second_score, best)
         else:
             for r in range(width):
                 top = best_score[r]
@@ -309,19 +316,20 @@ def _take_best_of_products(products, neg_half_norms, width, best_score, second_s
 def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
     """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
 
-    ``work`` is the tuple of :func:`tile_buffers`. On return ``best[r]`` is
+    ``work`` is the :class:`TileWork` of :func:`tile_buffers`. On return ``best[r]`` is
     the nearest centre of row ``rows[r]`` (lowest index on ties) and
-    ``best_score`` its score; with ``runner_up``, ``second_score`` holds the
-    runner-up's score. With ``blas`` in ``work`` the products come from one
+    ``best_score`` its score (fields of ``work``); with ``runner_up``,
+    ``second_score`` holds the runner-up's score. With ``work.blas`` the products come from one
     BLAS matrix product per tile (``centers @ x_t``, then the constant term is
     added); otherwise from :func:`_score_quad` (which always keeps the
     runner-up: folding it costs little next to the scores). Every kernel of a
     fit uses the same path, so they agree on every score to the last bit.
     """
-    x_t, scores, best_score, second_score, best, _, products, blas = work
+    x_t, scores, best_score, second_score, best = (work.x_t, work.scores, work.best_score,
+                                                   work.second_score, work.best)
     n_features = X.shape[1]
     width = gather_tile(X, rows, n_rows, x_t)
-    if not blas and not runner_up and n_features <= 4:
+    if not work.blas and not runner_up and n_features <= 4:
         nearest_few_features(x_t[:n_features], np.int64(0), width, centers, neg_half_norms,
                              best_score, best)
         return n_rows
@@ -330,10 +338,10 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
         second_score[r] = -np.inf
         best[r] = 0
     n_clusters = centers.shape[0]
-    if blas:
-        np.dot(centers, x_t[:n_features], products)
-        _take_best_of_products(products, neg_half_norms, width, best_score, second_score, best,
-                               runner_up)
+    if work.blas:
+        np.dot(centers, x_t[:n_features], work.products)
+        _take_best_of_products(work.products, neg_half_norms, width, best_score, second_score,
+                               best, runner_up)
         return n_rows
     for j in range(0, n_clusters, 4):
         _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, second_score,
@@ -343,10 +351,9 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
 
 @njit(cache=True)
 def tile_buffers(n_features, n_clusters, dtype, blas):
-    """The per-thread work space of the tile kernels, as one tuple.
+    """The per-thread work space of the tile kernels, as a :class:`TileWork`.
 
-    (x_t, scores, best_score, second_score, best, rows, products, blas):
-    the gathered transposed rows (d rounded up to a multiple of 4, TILE; the
+    Its fields: the gathered transposed rows (d rounded up to a multiple of 4, TILE; the
     rows past d stay zero, see :func:`_score_quad`), four rows of partial
     scores (4, TILE), the best and runner-up scores and the best centre per
     slot, a row-index buffer, the BLAS products (k, TILE) (a 1 x 1 stand-in
@@ -361,7 +368,7 @@ def tile_buffers(n_features, n_clusters, dtype, blas):
     best = np.empty(TILE, dtype=np.int32)
     rows = np.empty(TILE, dtype=np.int64)
     products = np.empty((n_clusters, TILE) if blas else (1, 1), dtype=dtype)
-    return x_t, scores, best_score, second_score, best, rows, products, blas
+    return TileWork(x_t, scores, best_score, second_score, best, rows, products, blas)
 
 
 @njit(cache=True)

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from clustra.cluster.bisecting import _kmeans_steps as steps
+import clustra.cluster.bisecting._kmeans_steps as steps
 
 logger = logging.getLogger(__name__)
 

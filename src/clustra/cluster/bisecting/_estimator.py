@@ -21,6 +21,7 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+import clustra.cluster.bisecting._kmeans_steps as steps
 from clustra.cluster._common import (
     FLOAT_DTYPES,
     check_n_clusters,
@@ -36,7 +37,6 @@ from clustra.cluster._params import (
     Options,
     check_params,
 )
-from clustra.cluster.bisecting import _kmeans_steps as steps
 from clustra.cluster.bisecting._bisect import STRATEGIES, SplitSettings, bisect
 from clustra.cluster.bisecting._tree import BisectingTree
 

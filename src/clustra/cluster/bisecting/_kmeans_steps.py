@@ -20,10 +20,10 @@ import contextlib
 
 import numpy as np
 
+import clustra.cluster.kmeans._single as single
 from clustra._config import kernel_threads
 from clustra._kernels.bisecting import inertia_per_cluster, partition_rows, take_rows
-from clustra._kernels.kmeans import distances, inertia
-from clustra.cluster.kmeans import _single as single
+from clustra._kernels.kmeans_data import distances, inertia
 from clustra.cluster.kmeans._base import initial_centers
 
 __all__ = [

@@ -8,10 +8,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
+import clustra.cluster.hdbscan._predict as _predict
 from clustra._config import kernel_threads
 from clustra.cluster._common import check_sample_weight, validate_X
 from clustra.cluster._params import BOOLEAN, DICT, Interval, Options, check_params
-from clustra.cluster.hdbscan import _predict
 from clustra.cluster.hdbscan._condensed import CondensedTree
 from clustra.cluster.hdbscan._engine import TREE_METRICS, build_hierarchy
 from clustra.cluster.hdbscan._select import CondensedArrays, select_clusters

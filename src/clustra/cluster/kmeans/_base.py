@@ -1,8 +1,9 @@
-"""What KMeans and MiniBatchKMeans share: parameter checks, initialisation, predict/transform."""
+"""What KMeans and MiniBatchKMeans share: parameters, initialisation, predict/transform."""
 
 from __future__ import annotations
 
 import contextlib
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,8 +16,9 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+import clustra.cluster.kmeans._single as single
 from clustra._config import kernel_threads
-from clustra._kernels import kmeans as kernels
+from clustra._kernels import kmeans_data as data_kernels
 from clustra.cluster._common import (
     FLOAT_DTYPES,
     check_finite,
@@ -25,47 +27,57 @@ from clustra.cluster._common import (
     validate_X,
     writeable,
 )
-from clustra.cluster.kmeans import _single as single
+from clustra.cluster._params import (
+    ARRAY_LIKE,
+    BOOLEAN,
+    CALLABLE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    check_params,
+    renamed_parameter,
+)
 
-INIT_CHOICES = ("k-means++", "random")
+POSITIVE_INT = Interval(Integral, 1, None)
 
-
-def check_positive_int(value, name: str, *, allow_none: bool = False) -> None:
-    if allow_none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-
-
-def check_non_negative_real(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, Real) or not value >= 0:
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
+# The parameters KMeans and MiniBatchKMeans share, and their allowed values.
+COMMON_CONSTRAINTS = {
+    "n_clusters": [POSITIVE_INT],
+    "init": [Options("k-means++", "random"), CALLABLE, ARRAY_LIKE],
+    "n_init": [Options("auto"), POSITIVE_INT],
+    "max_iter": [POSITIVE_INT],
+    "tol": [Interval(Real, 0.0, None)],
+    "verbose": [Interval(Integral, 0, None), BOOLEAN],
+    "random_state": [RANDOM_STATE],
+    # n_jobs: clustra's kernel threads (-1 or None: every core clustra may use).
+    "n_jobs": [POSITIVE_INT, Options(-1), None],
+    "n_threads": [POSITIVE_INT, None, Options("deprecated")],  # n_jobs's old name
+}
 
 
 def init_kind(init) -> str:
-    """'k-means++', 'random', 'callable' or 'array'; raise on anything else."""
+    """'k-means++', 'random', 'callable' or 'array' (``init`` already checked)."""
     if isinstance(init, str):
-        if init not in INIT_CHOICES:
-            raise ValueError(
-                f"init must be 'k-means++', 'random', an array of shape (n_clusters, "
-                f"n_features) or a callable, got {init!r}."
-            )
         return init
-    if callable(init):
-        return "callable"
-    if hasattr(init, "__array__") or isinstance(init, list | tuple):
-        return "array"
-    raise ValueError(
-        "init must be 'k-means++', 'random', an array of shape (n_clusters, n_features) "
-        f"or a callable, got {type(init).__name__}."
-    )
+    return "callable" if callable(init) else "array"
 
 
-def resolve_n_init(n_init, kind: str, default: int) -> int:
-    """n_init='auto' is 1 for k-means++ and explicit centres, ``default`` otherwise."""
+def resolve_n_init(n_init, kind: str, default: int, owner: str) -> int:
+    """n_init='auto' is 1 for k-means++ and explicit centres, ``default`` otherwise.
+
+    Explicit centres make every initialisation the same: one is run, with a
+    RuntimeWarning when more were asked for.
+    """
     if n_init == "auto":
         return 1 if kind in ("k-means++", "array") else default
-    check_positive_int(n_init, "n_init")
+    if kind == "array" and n_init != 1:
+        warnings.warn(
+            f"{owner}: explicit initial centres given, so running one initialisation "
+            f"instead of n_init={n_init}.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return 1
     return int(n_init)
 
 
@@ -125,14 +137,21 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
     ``_x_shift`` (the vector subtracted from X during fit, zeros when none)
     and ``_centers_internal`` (the centres in that shifted frame)."""
 
-    def _check_common_params(self, X):
-        n_clusters = check_n_clusters(self.n_clusters, X.shape[0])
-        kind = init_kind(self.init)
-        check_positive_int(self.max_iter, "max_iter")
-        check_non_negative_real(self.tol, "tol")
-        if self.n_init != "auto":
-            check_positive_int(self.n_init, "n_init")
-        return n_clusters, kind
+    def _check_params(self) -> None:
+        """Check every parameter against the table (and warn of a deprecated name)."""
+        check_params(self)
+        renamed_parameter(self, "n_threads", "n_jobs")
+
+    def _thread_count(self):
+        """The kernels' thread count: ``n_jobs`` (or its old name), None for all cores."""
+        n_jobs = self.n_jobs
+        old = getattr(self, "n_threads", "deprecated")
+        if n_jobs is None and not isinstance(old, str):
+            n_jobs = old
+        return None if n_jobs == -1 else n_jobs
+
+    def _check_n_clusters(self, n_samples: int) -> int:
+        return check_n_clusters(self.n_clusters, n_samples)
 
     def _validated_init(self, X, kind):
         if kind != "array":
@@ -157,8 +176,8 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
     @contextlib.contextmanager
     def _threads(self, n_rows):
         # BLAS is held to one thread only where the kernels call it (large problems,
-        # see _kmeans_single.blas_held): threadpoolctl costs a millisecond a call.
-        with kernel_threads(getattr(self, "n_threads", None), limit_blas=False):
+        # see _single.blas_held): threadpoolctl costs a millisecond a call.
+        with kernel_threads(self._thread_count(), limit_blas=False):
             with single.threads_for(n_rows):
                 yield
 
@@ -190,7 +209,8 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
         X = self._check_test_data(X)
         with self._threads(X.shape[0]):
-            return kernels.distances(X, np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype))
+            centers = np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
+            return data_kernels.distances(X, centers)
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then return the distances of X to the centres (see :meth:`transform`)."""
@@ -204,7 +224,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
             Xf, centers = self._frame(X)
             Xf = np.ascontiguousarray(Xf)
             labels = single.assign_labels(Xf, centers)
-            return -kernels.inertia(Xf, weights, centers, labels)
+            return -data_kernels.inertia(Xf, weights, centers, labels)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -11,74 +11,38 @@ initial rows. Results are bit-identical whatever the number of threads.
 from __future__ import annotations
 
 import warnings
+from numbers import Integral
 
-import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+import clustra.cluster.kmeans._single as single
 from clustra._config import kernel_threads
-from clustra._kernels import kmeans as kernels
 from clustra.cluster._common import (
     FLOAT_DTYPES,
-    check_finite,
     check_n_clusters,
     check_sample_weight,
     validate_X,
 )
-from clustra.cluster.kmeans import _single as single
+from clustra.cluster._params import BOOLEAN, Interval, InvalidParameterError, Options
 from clustra.cluster.kmeans._base import (
+    COMMON_CONSTRAINTS,
     BaseKMeans,
-    check_positive_int,
-    initial_centers,
+    check_centers,
+    init_kind,
     resolve_n_init,
-    same_clustering,
     writeable,
 )
-from clustra.cluster.kmeans._minibatch import MiniBatchKMeans
+from clustra.cluster.kmeans._steps import (
+    ALGORITHMS,
+    PreparedKMeansData,
+    best_of_runs,
+    choose_algorithm,
+    prepare_data,
+    warn_if_clusters_empty,
+)
 
-__all__ = ["KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus"]
-
-ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan")
-
-# algorithm="auto": Hamerly from this many features up, Lloyd below.
-HAMERLY_MIN_FEATURES = 8
-
-
-def choose_algorithm(algorithm: str, n_samples: int, n_clusters: int, n_features: int) -> str:
-    """The run function's name for ``algorithm`` ('elkan' means the bounded exact variant).
-
-    The 'auto' rule rests on benchmarks/workloads/kmeans.py (2 threads, the
-    same run, seconds for the whole fit from the same centres, median of 5
-    interleaved rounds; the machine is shared, so only the ratios count):
-
-    ======================  =============  ===============  =============
-    workload                clustra lloyd  clustra hamerly  sklearn lloyd
-    ======================  =============  ===============  =============
-    (c) n=1M   d=2  k=8          0.082          0.188            0.368
-    (a) n=500k d=16 k=16         0.353          0.174            0.458
-    (a) float32                  0.247          0.156            0.331
-    (b) n=200k d=32 k=256        0.585          0.372            0.805
-    ======================  =============  ===============  =============
-
-    With few features a Lloyd pass is so cheap (a row is 16 bytes at d=2,
-    scored in place from a transposed copy) that reading and writing
-    Hamerly's three per-row bounds costs more than rescoring every row; from
-    d=16 on, the bounds settle most rows after a few iterations and Hamerly
-    wins, even with k=256. Hence Hamerly for
-    ``n_features >= HAMERLY_MIN_FEATURES`` unless its per-chunk sums would
-    take more memory than X itself.
-    """
-    if algorithm not in ALGORITHMS:
-        raise ValueError(
-            f"algorithm must be one of {', '.join(map(repr, ALGORITHMS))}, got {algorithm!r}."
-        )
-    if n_clusters == 1:
-        return "lloyd"
-    if algorithm == "auto":
-        small_enough = single.chunk_sums_fit(n_samples, n_clusters, n_features)
-        return "hamerly" if n_features >= HAMERLY_MIN_FEATURES and small_enough else "lloyd"
-    return "hamerly" if algorithm == "elkan" else algorithm
+__all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
 
 class KMeans(BaseKMeans):
@@ -111,11 +75,15 @@ class KMeans(BaseKMeans):
     algorithm : {'auto', 'lloyd', 'hamerly', 'elkan'}, default='auto'
         'lloyd' runs the fused Lloyd pass over every row; 'hamerly' keeps
         distance bounds per row and skips rows they prove, giving the same
-        iterates as 'lloyd'; 'elkan' is accepted as a synonym for it (the
-        bounded exact variant). 'auto' picks Hamerly from 8 features up,
-        Lloyd below (see ``choose_algorithm`` for the measurements).
-    n_threads : int or None, default=None
-        Threads for the kernels; None follows :func:`clustra.thread_limit`.
+        iterates as 'lloyd'. 'auto' picks Hamerly from 8 features up, Lloyd
+        below. 'elkan' is accepted for scikit-learn compatibility but runs
+        Hamerly (clustra has no Elkan variant; the iterates are the same), and
+        says so with a UserWarning: pass 'hamerly' (or 'auto') instead.
+    n_jobs : int or None, default=None
+        Threads for the kernels; None or -1 follows :func:`clustra.thread_limit`
+        (all cores unless limited). Results do not depend on it.
+    n_threads : int or None
+        Deprecated name of ``n_jobs`` (a FutureWarning); removed in clustra 0.3.
 
     Attributes
     ----------
@@ -130,6 +98,11 @@ class KMeans(BaseKMeans):
 
     Notes
     -----
+    ``fit`` is two steps that can be called on their own: :meth:`prepare`
+    (validate and centre X, weigh the samples) and :meth:`fit_prepared` (the
+    best of ``n_init`` runs on prepared data). A sweep over ``n_clusters``
+    prepares once and fits the prepared data for each k.
+
     Each iteration costs O(n k d) for Lloyd; Hamerly rescores only the rows
     its bounds cannot settle, and moves only the rows that change cluster
     between its per-chunk sums (so its centres equal Lloyd's up to the
@@ -163,6 +136,12 @@ class KMeans(BaseKMeans):
            [ 1.,  2.]])
     """
 
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "copy_x": [BOOLEAN],
+        "algorithm": [Options(*ALGORITHMS)],
+    }
+
     def __init__(
         self,
         n_clusters=8,
@@ -175,7 +154,8 @@ class KMeans(BaseKMeans):
         random_state=None,
         copy_x=True,
         algorithm="auto",
-        n_threads=None,
+        n_jobs=None,
+        n_threads="deprecated",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -186,10 +166,11 @@ class KMeans(BaseKMeans):
         self.random_state = random_state
         self.copy_x = copy_x
         self.algorithm = algorithm
+        self.n_jobs = n_jobs
         self.n_threads = n_threads
 
     def fit(self, X, y=None, sample_weight=None):
-        """Compute the clustering.
+        """Compute the clustering: :meth:`prepare`, then :meth:`fit_prepared`.
 
         Parameters
         ----------
@@ -204,93 +185,96 @@ class KMeans(BaseKMeans):
         -------
         self
         """
+        self._check_params()
         X_given = X
         X = validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C", ensure_finite=False)
-        n_clusters, kind = self._check_common_params(X)
-        algorithm = choose_algorithm(self.algorithm, X.shape[0], n_clusters, X.shape[1])
-        n_init = resolve_n_init(self.n_init, kind, default=10)
-        if kind == "array" and n_init != 1:
-            warnings.warn(
-                f"Explicit initial centres given: running one initialisation instead of "
-                f"n_init={n_init}.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            n_init = 1
-        weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
-        init = self._validated_init(X, kind)
-        random_state = self._random_state()
+        self._check_n_clusters(X.shape[0])
+        # Centred in place when copy_x is False or X is a private copy already.
+        in_place = X.flags.writeable and (not self.copy_x or _private_copy(X, X_given))
         with self._threads(X.shape[0]):
-            # Centred in place when copy_x is False or X is a private copy already.
-            in_place = X.flags.writeable and (not self.copy_x or _private_copy(X, X_given))
-            X_user, X = X, (X if in_place else np.empty_like(X))
-            x_mean, tol = centre_on_mean(X_user, X, self.tol)
-            if init is not None:
-                init -= x_mean
+            prepared = prepare_data(X, sample_weight, self.tol, in_place=in_place)
             try:
-                best = self._best_of_runs(X, weights, init, kind, n_init, random_state, tol,
-                                          algorithm, n_clusters)
+                return self._fit_prepared(prepared, None)
             finally:
                 if in_place and not self.copy_x:
-                    X += x_mean
-        labels, inertia, centers, n_iter = best
-        warn_if_clusters_empty(labels, n_clusters, stacklevel=3)
-        self._x_shift = x_mean
+                    X += prepared.mean
+
+    def prepare(self, X, sample_weight=None) -> PreparedKMeansData:
+        """The first step of :meth:`fit`: validate X and the weights, centre X on its mean.
+
+        X itself is never changed. Pass the result to :meth:`fit_prepared`,
+        as often as needed (for several ``n_clusters``, say).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        PreparedKMeansData
+        """
+        self._check_params()
+        X = validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C", ensure_finite=False)
+        with self._threads(X.shape[0]):
+            return prepare_data(X, sample_weight, self.tol)
+
+    def fit_prepared(self, prepared: PreparedKMeansData, *, initial_centers=None):
+        """The second step of :meth:`fit`: the best of ``n_init`` runs on prepared data.
+
+        Parameters
+        ----------
+        prepared : PreparedKMeansData
+            From :meth:`prepare` (on the same data, with the same ``tol``).
+        initial_centers : ndarray of shape (n_clusters, n_features), default=None
+            Centres to start one run from, in the frame of ``prepared.X``
+            (centred), in place of drawing them as ``init`` says (``n_init``
+            is still worked out from ``init``).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        with self._threads(prepared.X.shape[0]):
+            return self._fit_prepared(prepared, initial_centers)
+
+    def _fit_prepared(self, prepared, initial_centers):
+        """:meth:`fit_prepared` with the parameters checked and the threads set."""
+        X = prepared.X
+        n_samples, n_features = X.shape
+        n_clusters = self._check_n_clusters(n_samples)
+        kind = init_kind(self.init)
+        algorithm = choose_algorithm(self.algorithm, n_samples, n_clusters, n_features)
+        if self.algorithm == "elkan":
+            warnings.warn(
+                "KMeans: algorithm='elkan' runs clustra's Hamerly variant (the same iterates; "
+                "there is no Elkan variant); pass algorithm='hamerly' or 'auto' instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+        n_init = resolve_n_init(self.n_init, kind, 10, type(self).__name__)
+        if initial_centers is not None:
+            init, kind = initial_centers, "array"
+        elif kind == "array":
+            init = check_centers(self.init, n_clusters, n_features, X.dtype, "initial centres")
+            init -= prepared.mean
+        else:
+            init = None
+        random_state = check_random_state(self.random_state)
+        labels, inertia, centers, n_iter = best_of_runs(
+            prepared, n_clusters, algorithm, init=init, kind=kind, n_init=n_init,
+            random_state=random_state, max_iter=self.max_iter,
+        )
+        warn_if_clusters_empty(labels, n_clusters, stacklevel=4)
+        self._x_shift = prepared.mean
         self._centers_internal = centers
-        self.cluster_centers_ = centers + x_mean
+        self.cluster_centers_ = centers + prepared.mean
         self._n_features_out = n_clusters
         self.labels_ = labels
         self.inertia_ = float(inertia)
         self.n_iter_ = int(n_iter)
         return self
-
-    def _best_of_runs(self, X, weights, init, kind, n_init, random_state, tol, algorithm,
-                      n_clusters, shared=None):
-        """The best of ``n_init`` runs; ``shared``: single.shared_data for X, made here if None."""
-        run = single.RUNNERS[algorithm]
-        if shared is None:
-            shared = single.shared_data(algorithm, X)
-        best = None
-        for _ in range(n_init):
-            centers = initial_centers(X, n_clusters, init, kind, random_state, weights)
-            result = run(X, weights, centers, max_iter=self.max_iter, tol=tol, **shared)
-            # Keep a run only if it is better and not the same partition (which can
-            # look better by rounding alone), as scikit-learn does.
-            if best is None or (
-                result[1] < best[1] and not same_clustering(result[0], best[0], n_clusters)
-            ):
-                best = result
-        return best
-
-
-def centre_on_mean(X, out, relative_tol: float) -> tuple[np.ndarray, float]:
-    """Centre X on its column means into ``out`` (X itself to centre in place), as a fit does.
-
-    Centred data lose less to cancellation in the score expansion. The column
-    sums come first, so a non-finite X is refused (with how many NaN/inf
-    values and where) before anything is written; one more pass writes the
-    centred rows and measures the variances. Returns the mean (X's dtype) and
-    the absolute tolerance, ``relative_tol`` times the mean variance (as
-    scikit-learn). Shared with the sweeps that refit KMeans for many k.
-    """
-    column_sums = kernels.column_sums(X)
-    if not np.all(np.isfinite(column_sums)):
-        check_finite(X)  # says how many NaN/inf values there are, and where
-    x_mean = (column_sums / X.shape[0]).astype(X.dtype)
-    variances = kernels.centre(X, x_mean, out)
-    return x_mean, float(np.mean(variances) * relative_tol)
-
-
-def warn_if_clusters_empty(labels, n_clusters: int, stacklevel: int = 2) -> None:
-    """scikit-learn's ConvergenceWarning when fewer distinct clusters than asked came out."""
-    distinct = kernels.n_distinct_labels(labels, n_clusters)
-    if distinct < n_clusters:
-        warnings.warn(
-            f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
-            f"({n_clusters}). Possibly due to duplicate points in X.",
-            ConvergenceWarning,
-            stacklevel=stacklevel,
-        )
 
 
 def _private_copy(X, X_given) -> bool:
@@ -390,7 +374,11 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None,
     """
     X = writeable(validate_X(_Holder(), X, reset=False, dtype=FLOAT_DTYPES, order="C"))
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
-    check_positive_int(n_local_trials, "n_local_trials", allow_none=True)
+    if n_local_trials is not None and not Interval(Integral, 1, None).accepts(n_local_trials):
+        raise InvalidParameterError(
+            "kmeans_plusplus: n_local_trials must be an integer >= 1 or None; "
+            f"got {n_local_trials!r}."
+        )
     weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
     random_state = check_random_state(random_state)
     with kernel_threads(None, limit_blas=False), single.threads_for(X.shape[0], 4096):

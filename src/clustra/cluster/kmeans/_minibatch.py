@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Real
 
 import numpy as np
 
+import clustra.cluster.kmeans._single as single
 from clustra._kernels import kmeans as kernels
+from clustra._kernels import kmeans_data as data_kernels
 from clustra.cluster._common import FLOAT_DTYPES, check_sample_weight, validate_X
-from clustra.cluster.kmeans import _single as single
+from clustra.cluster._params import BOOLEAN, Interval
 from clustra.cluster.kmeans._base import (
+    COMMON_CONSTRAINTS,
+    POSITIVE_INT,
     BaseKMeans,
-    check_non_negative_real,
-    check_positive_int,
+    init_kind,
     initial_centers,
     resolve_n_init,
     tolerance,
@@ -36,7 +40,7 @@ def minibatch_step(X, weights, centers, counts, random_state, reassign, reassign
             X, weights, centers, single.neg_half_norms(centers), labels, sums, weight_sums,
             kernels.group_size(n_clusters, n_features), False,
         )
-        batch_inertia = kernels.inertia(X, weights, centers, labels)
+        batch_inertia = data_kernels.inertia(X, weights, centers, labels)
     filled = weight_sums > 0
     old_counts = counts[filled].astype(np.float64)
     new_counts = old_counts + weight_sums[filled]
@@ -90,7 +94,10 @@ class MiniBatchKMeans(BaseKMeans):
     reassignment_ratio : float, default=0.01
         Centres that absorbed less than this fraction of the largest
         centre's weight are reseeded on random batch rows.
-    n_threads : int or None, default=None
+    n_jobs : int or None, default=None
+        Threads for the kernels; None or -1 follows :func:`clustra.thread_limit`.
+    n_threads : int or None
+        Deprecated name of ``n_jobs`` (a FutureWarning); removed in clustra 0.3.
 
     Attributes
     ----------
@@ -108,6 +115,15 @@ class MiniBatchKMeans(BaseKMeans):
     (2, 2)
     """
 
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "batch_size": [POSITIVE_INT],
+        "compute_labels": [BOOLEAN],
+        "max_no_improvement": [POSITIVE_INT, None],
+        "init_size": [POSITIVE_INT, None],
+        "reassignment_ratio": [Interval(Real, 0.0, None)],
+    }
+
     def __init__(
         self,
         n_clusters=8,
@@ -123,7 +139,8 @@ class MiniBatchKMeans(BaseKMeans):
         init_size=None,
         n_init="auto",
         reassignment_ratio=0.01,
-        n_threads=None,
+        n_jobs=None,
+        n_threads="deprecated",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -137,26 +154,17 @@ class MiniBatchKMeans(BaseKMeans):
         self.init_size = init_size
         self.n_init = n_init
         self.reassignment_ratio = reassignment_ratio
+        self.n_jobs = n_jobs
         self.n_threads = n_threads
 
     # -- parameters ---------------------------------------------------------------------
 
-    def _check_params(self, X):
-        n_clusters, kind = self._check_common_params(X)
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.max_no_improvement, "max_no_improvement", allow_none=True)
-        check_positive_int(self.init_size, "init_size", allow_none=True)
-        check_non_negative_real(self.reassignment_ratio, "reassignment_ratio")
-        n_init = resolve_n_init(self.n_init, kind, default=3)
-        if kind == "array" and n_init != 1:
-            warnings.warn(
-                f"Explicit initial centres given: running one initialisation instead of "
-                f"n_init={n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            n_init = 1
-        self._n_init = n_init
+    def _derive(self, X):
+        """Check the parameters against X and work out the sizes a fit uses."""
+        self._check_params()
+        n_clusters = self._check_n_clusters(X.shape[0])
+        kind = init_kind(self.init)
+        self._n_init = resolve_n_init(self.n_init, kind, 3, type(self).__name__)
         self._batch_size = min(self.batch_size, X.shape[0])
         init_size = self.init_size
         if init_size is None:
@@ -223,7 +231,7 @@ class MiniBatchKMeans(BaseKMeans):
         self
         """
         X = writeable(validate_X(self, X, reset=True, dtype=FLOAT_DTYPES, order="C"))
-        n_clusters, kind = self._check_params(X)
+        n_clusters, kind = self._derive(X)
         random_state = self._random_state()
         weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
         init = self._validated_init(X, kind)
@@ -255,7 +263,7 @@ class MiniBatchKMeans(BaseKMeans):
             self.n_iter_ = int(np.ceil((step + 1) * self._batch_size / n_samples))
             if self.compute_labels:
                 self.labels_ = single.assign_labels(X, centers)
-                self.inertia_ = float(kernels.inertia(X, weights, centers, self.labels_))
+                self.inertia_ = float(data_kernels.inertia(X, weights, centers, self.labels_))
             else:
                 self.inertia_ = float(self._ewa_inertia * weights.sum(dtype=np.float64))
         return self
@@ -270,7 +278,7 @@ class MiniBatchKMeans(BaseKMeans):
                 X, n_clusters, init, kind, random_state, weights, init_size=self._init_size
             )
             labels = single.assign_labels(X_valid, centers)
-            inertia = kernels.inertia(X_valid, weights_valid, centers, labels)
+            inertia = data_kernels.inertia(X_valid, weights_valid, centers, labels)
             if best_inertia is None or inertia < best_inertia:
                 best, best_inertia = centers, inertia
         return np.array(best, dtype=X.dtype, order="C")
@@ -296,7 +304,7 @@ class MiniBatchKMeans(BaseKMeans):
         self.n_steps_ = getattr(self, "n_steps_", 0)
         with self._threads(X.shape[0]):
             if not has_centers:
-                n_clusters, kind = self._check_params(X)
+                n_clusters, kind = self._derive(X)
                 init = self._validated_init(X, kind)
                 self.cluster_centers_ = initial_centers(
                     X, n_clusters, init, kind, self._rng, weights, init_size=self._init_size
@@ -313,7 +321,7 @@ class MiniBatchKMeans(BaseKMeans):
             if self.compute_labels:
                 self.labels_ = single.assign_labels(X, self.cluster_centers_)
                 self.inertia_ = float(
-                    kernels.inertia(X, weights, self.cluster_centers_, self.labels_)
+                    data_kernels.inertia(X, weights, self.cluster_centers_, self.labels_)
                 )
         self.n_steps_ += 1
         self._n_features_out = self.cluster_centers_.shape[0]

@@ -14,18 +14,22 @@ match the final centres.
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numba
 import numpy as np
 
 from clustra._kernels import kmeans as kernels
+from clustra._kernels import kmeans_bounds as bounds_kernels
+from clustra._kernels import kmeans_data as data_kernels
 from clustra._kernels import kmeans_hamerly as hamerly_kernels
+from clustra._kernels import kmeans_sums as sums_kernels
 from clustra._kernels import kmeanspp as pp_kernels
 from clustra.cluster._common import available_memory
 
 
 @contextlib.contextmanager
-def threads_for(n_rows: int, chunk: int = kernels.CHUNK):
+def threads_for(n_rows: int, chunk: int = sums_kernels.CHUNK):
     """Use no more numba threads than there are chunks of rows.
 
     A parallel loop with fewer chunks than threads leaves threads idle at the
@@ -46,22 +50,16 @@ def threads_for(n_rows: int, chunk: int = kernels.CHUNK):
 
 # Score by BLAS matrix products (one per tile of rows) from this many features
 # and this many centre coordinates (k * d) up, and only when a pass does enough
-# work that holding BLAS to one thread (threadpoolctl takes about a
-# millisecond) does not show. Measured on 2 threads, 200,000 rows, ms per 10
-# Hamerly passes, BLAS / own loops: k*d = 16*16 (500,000 rows, 30 passes)
-# 182 / 148; 64*16 107 / 120; 32*32 75 / 78; 64*64 150 / 178; 256*32 375 / 485.
-# (On one thread BLAS also wins at 16*16; on two, concurrent calls cost more.)
+# work that holding BLAS to one thread (a threadpoolctl call) does not show;
+# below, the kernels' own loops are faster (benchmarks/results/kmeans-choices.md).
 BLAS_MIN_FEATURES = 8
 BLAS_MIN_CENTRE_VALUES = 1024  # n_clusters * n_features
 BLAS_MIN_WORK = 1 << 24  # n_samples * n_clusters * n_features
 
 # Hamerly tightens a row's upper bound (its distance to its own centre)
 # before rescoring it against every centre only from this many centre values
-# (k * d) up; below, rescoring costs little more and tightening first loses.
-# Measured on 2 threads, ms for the Hamerly passes of a fit, tighten / rescore
-# directly: k*d = 16*16 (500,000 rows, 30 passes) 170-184 / 149-160; 16*8
-# 120-122 / 95-128; 32*16 (300,000) 165-185 / 152-173; 128*16 (200,000)
-# 226-234 / 198-203; 256*32 (200,000, 10 passes) 364-411 / 416-422.
+# (k * d) up; below, rescoring costs little more and tightening first loses
+# (benchmarks/results/kmeans-choices.md).
 TIGHTEN_MIN_CENTRE_VALUES = 4096
 
 # Lloyd scores a transposed copy of X in place up to this many features
@@ -74,9 +72,8 @@ def chunks_per_span(total_chunks: int) -> int:
 
     Late in a fit a chunk has only a few dozen rows to rescore; spans of
     several chunks fill the rescoring tiles and set up the work space once
-    (500,000 x 16, k=16: a late pass 2.9 -> 2.3 ms, the fit ~10% faster),
-    while leaving at least 16 tasks for the threads to share. Results do not
-    depend on it.
+    (benchmarks/results/kmeans-choices.md), while leaving at least 16 tasks
+    for the threads to share. Results do not depend on it.
     """
     return min(8, max(1, total_chunks // 16))
 
@@ -121,6 +118,29 @@ def screen_error_terms(n_features: int) -> tuple[float, float]:
     return relative, absolute
 
 
+def screen_for(X32, centers, neg_half_norms, terms, x_norm) -> bounds_kernels.Screen:
+    """The float32 screen of one pass, for every row and centre.
+
+    ``err = relative * (x_norm * c + c^2 / 2) + absolute * (1 + x_norm + c)``
+    (``terms`` is ``(relative, absolute)`` of :func:`screen_error_terms`,
+    ``x_norm`` the largest row norm, ``c`` the largest centre norm) bounds the
+    difference between a float32 score and the exact score.
+    """
+    relative, absolute = terms
+    max_center_sq = max(0.0, float(np.max(-2.0 * neg_half_norms.astype(np.float64))))
+    center_norm = math.sqrt(max_center_sq)
+    err = (relative * (x_norm * center_norm + 0.5 * center_norm * center_norm)
+           + absolute * (1.0 + x_norm + center_norm))
+    return bounds_kernels.Screen(X32, centers.astype(np.float32),
+                                 neg_half_norms.astype(np.float32), err)
+
+
+def no_screen(n_features: int) -> bounds_kernels.Screen:
+    """The screen that is off (``err == 0``): its arrays are empty and never read."""
+    empty = np.empty((0, n_features), np.float32)
+    return bounds_kernels.Screen(empty, empty, np.empty(0, np.float32), 0.0)
+
+
 def shared_data(algorithm: str, X) -> dict:
     """What every run of a fit on X can share, computed once: the runner's keywords.
 
@@ -129,7 +149,7 @@ def shared_data(algorithm: str, X) -> dict:
     """
     if algorithm != "hamerly" or X.dtype != np.float64:
         return {}
-    x_sq_norms = kernels.row_sq_norms(X)
+    x_sq_norms = data_kernels.row_sq_norms(X)
     return {"x_sq_norms": x_sq_norms, "X32": float32_copy(X, x_sq_norms)}
 
 
@@ -213,12 +233,12 @@ def update_centers(X, weights, centers_old, labels, sums, weight_sums):
     """New centres from the sums (after relocating empty clusters) and each centre's shift."""
     if not weight_sums.all():
         relocate_empty_clusters(X, weights, centers_old, labels, sums, weight_sums)
-    return kernels.centres_from_sums(sums, weight_sums, centers_old)
+    return sums_kernels.centres_from_sums(sums, weight_sums, centers_old)
 
 
 def chunk_sums_fit(n_samples: int, n_clusters: int, n_features: int) -> bool:
     """Whether per-chunk sums kept across iterations take no more memory than X itself."""
-    chunk_sums_bytes = 8 * kernels.n_chunks(n_samples) * n_clusters * (n_features + 1)
+    chunk_sums_bytes = 8 * sums_kernels.n_chunks(n_samples) * n_clusters * (n_features + 1)
     return chunk_sums_bytes <= 8 * n_samples * n_features
 
 
@@ -240,7 +260,7 @@ def _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle, *
     for iteration in range(max_iter):  # noqa: B007 - used after the loop
         n_changed = run_pass(centers, shift, iteration == 0)
         if history is not None:
-            history.append(kernels.inertia(X, weights, centers, labels))
+            history.append(data_kernels.inertia(X, weights, centers, labels))
         centers, shift = update_centers(X, weights, centers, labels, sums, weight_sums)
         if n_changed == 0:
             strict = True
@@ -253,7 +273,7 @@ def _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle, *
         if settled_inertia is not None:
             inertia = settled_inertia(centers)
     if inertia is None:
-        inertia = kernels.inertia(X, weights, centers, labels)
+        inertia = data_kernels.inertia(X, weights, centers, labels)
     return labels, inertia, centers, iteration + 1
 
 
@@ -270,42 +290,37 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     n_clusters, n_features = centers_init.shape
     centers = np.ascontiguousarray(centers_init, dtype=X.dtype)
     labels = np.full(n_samples, -1, dtype=np.int32)
-    sums = np.zeros((n_clusters, n_features))
-    weight_sums = np.zeros(n_clusters)
     blas = use_blas(n_samples, n_clusters, n_features)
     if chunk_sums_fit(n_samples, n_clusters, n_features):
-        total_chunks = kernels.n_chunks(n_samples)
-        partial_sums = np.zeros((total_chunks, n_clusters, n_features))
-        partial_weights = np.zeros((total_chunks, n_clusters))
+        sums = sums_kernels.chunk_sums(n_samples, n_clusters, n_features)
         # With at most 4 features a transposed copy is scored in place, which
-        # beats gathering each tile (1M x 2, k=8: ~3.5x less time per pass).
+        # beats gathering each tile (benchmarks/results/kmeans-choices.md).
         columns = n_features <= COLUMNS_MAX_FEATURES and not blas
-        data = kernels.transpose(X) if columns else X
-        row_weights = kernels.move_weights(weights)
+        x_cols = data_kernels.transpose(X) if columns else kernels.no_columns(X)
+        row_weights = sums_kernels.move_weights(weights)
 
         def run_pass(centers, shift, first):
-            return kernels.lloyd_move_pass(
-                data, row_weights, centers, neg_half_norms(centers), labels, partial_sums,
-                partial_weights, sums, weight_sums, first, blas, columns,
-            )
+            return kernels.lloyd_move_pass(X, x_cols, row_weights, centers,
+                                           neg_half_norms(centers), labels, sums, first, blas)
 
         def settle(centers, shift):
             run_pass(centers, shift, False)  # the sums it updates are not used again
     else:
+        # Only the totals: every pass sums every row afresh.
+        sums = sums_kernels.ChunkSums(None, None, np.zeros((n_clusters, n_features)),
+                                      np.zeros(n_clusters))
         per_group = kernels.group_size(n_clusters, n_features)
 
         def run_pass(centers, shift, first):
-            return kernels.lloyd_pass(
-                X, weights, centers, neg_half_norms(centers), labels, sums, weight_sums,
-                per_group, blas,
-            )
+            return kernels.lloyd_pass(X, weights, centers, neg_half_norms(centers), labels,
+                                      sums.sums, sums.weight_sums, per_group, blas)
 
         def settle(centers, shift):
             kernels.assign(X, centers, neg_half_norms(centers), labels, blas)
 
     with blas_held(blas):
-        return _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle,
-                        max_iter=max_iter, tol=tol, history=history)
+        return _iterate(X, weights, centers, labels, sums.sums, sums.weight_sums, run_pass,
+                        settle, max_iter=max_iter, tol=tol, history=history)
 
 
 def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x_sq_norms=None,
@@ -326,36 +341,32 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
     n_samples = X.shape[0]
     n_clusters, n_features = centers_init.shape
     centers = np.ascontiguousarray(centers_init, dtype=X.dtype)
-    labels = np.full(n_samples, -1, dtype=np.int32)
     if x_sq_norms is None and X.dtype == np.float64:
-        x_sq_norms = kernels.row_sq_norms(X)
+        x_sq_norms = data_kernels.row_sq_norms(X)
         X32 = float32_copy(X, x_sq_norms)
     elif x_sq_norms is None:  # written by the first pass (see kmeans_hamerly.hamerly_pass)
         x_sq_norms = np.empty(n_samples)
-    upper = np.zeros(n_samples, dtype=np.float32)
-    lower = np.zeros(n_samples, dtype=np.float32)
-    total_chunks = kernels.n_chunks(n_samples)
-    partial_sums = np.zeros((total_chunks, n_clusters, n_features))
-    partial_weights = np.zeros((total_chunks, n_clusters))
-    sums = np.zeros((n_clusters, n_features))
-    weight_sums = np.zeros(n_clusters)
-    # Rounding allowance for the bound tests (see kmeans_hamerly.hamerly_pass).
-    margin_scale = 128.0 * (n_features + 8) * float(np.finfo(X.dtype).eps)
+    bounds = bounds_kernels.RowBounds(np.full(n_samples, -1, dtype=np.int32),
+                                      np.zeros(n_samples, dtype=np.float32),
+                                      np.zeros(n_samples, dtype=np.float32), x_sq_norms)
+    sums = sums_kernels.chunk_sums(n_samples, n_clusters, n_features)
     blas = use_blas(n_samples, n_clusters, n_features)
-    tighten = n_clusters * n_features >= TIGHTEN_MIN_CENTRE_VALUES
-    row_weights = kernels.move_weights(weights)
-    span_chunks = chunks_per_span(total_chunks)
+    settings = bounds_kernels.HamerlySettings(
+        # Rounding allowance for the bound tests (see kmeans_hamerly.hamerly_pass).
+        128.0 * (n_features + 8) * float(np.finfo(X.dtype).eps),
+        blas,
+        n_clusters * n_features >= TIGHTEN_MIN_CENTRE_VALUES,
+        chunks_per_span(sums_kernels.n_chunks(n_samples)),
+    )
+    row_weights = sums_kernels.move_weights(weights)
     # Centres given by the caller may lie outside the rows' range; later
     # centres are means of rows, which cannot.
-    if X32 is not None and np.einsum("ij,ij->i", centers, centers).max() < SCREEN_MAX_SQ_NORM:
-        relative, absolute = screen_error_terms(n_features)
+    screened = (X32 is not None
+                and np.einsum("ij,ij->i", centers, centers).max() < SCREEN_MAX_SQ_NORM)
+    if screened:
+        terms = screen_error_terms(n_features)
         x_norm = float(np.sqrt(x_sq_norms.max()))
-    else:  # no screen: a tuple of stand-ins of the right types, never read
-        X32 = X if X.dtype == np.float32 else np.empty((0, n_features), dtype=np.float32)
-        relative = 0.0
-        no_screen = (X32, np.empty((0, n_features), np.float32), np.empty(0, np.float32),
-                     0.0, 0.0, 0.0)
-
+    off = no_screen(n_features)
     bounds_set = False  # the first pass sets none (see kmeans_hamerly.hamerly_pass)
 
     def run_pass(centers, shift, first):
@@ -363,17 +374,14 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
         every_row = not first and not bounds_set
         bounds_set = bounds_set or every_row
         center_constants = neg_half_norms(centers)
-        if relative > 0.0:
-            screen = (X32, centers.astype(np.float32), center_constants.astype(np.float32),
-                      relative, absolute, x_norm)
-        else:
-            screen = no_screen
-        return hamerly_kernels.hamerly_pass(
-            X, row_weights, x_sq_norms, centers, center_constants,
-            hamerly_kernels.half_separation(centers), shift, labels, upper, lower, partial_sums,
-            partial_weights, sums, weight_sums, margin_scale, first, every_row, blas, tighten,
-            span_chunks, screen,
-        )
+        centres = bounds_kernels.Centres(centers, center_constants,
+                                         bounds_kernels.half_separation(centers))
+        plan = bounds_kernels.pass_plan(shift, centres.half_separation, center_constants,
+                                        first, every_row)
+        screen = (screen_for(X32, centers, center_constants, terms, x_norm) if screened
+                  else off)
+        return hamerly_kernels.hamerly_pass(X, row_weights, centres, plan, bounds, sums,
+                                            settings, screen)
 
     def settle(centers, shift):
         run_pass(centers, shift, False)
@@ -381,21 +389,20 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
     def settled_inertia(centers):
         # The settling pass leaves the sums matching the labels, so the inertia
         # is sum w ||x||^2 - 2 sum_j c_j . S_j + sum_j W_j ||c_j||^2: no pass
-        # over X (500k x 16 float32: ~1.4 ms). Only while the first term is at
-        # most 16 times the result: beyond that, cancellation would cost more
-        # than the last few digits.
+        # over X. Only while the first term is at most 16 times the result:
+        # beyond that, cancellation would cost more than the last few digits.
         if row_weights.shape[0] == 0:
             total_sq = float(x_sq_norms.sum())
         else:
             total_sq = float(np.einsum("i,i->", x_sq_norms, row_weights.astype(np.float64)))
         c = centers.astype(np.float64)
-        value = (total_sq - 2.0 * float(np.einsum("ij,ij->", c, sums))
-                 + float(np.einsum("j,j->", weight_sums, np.einsum("ij,ij->i", c, c))))
+        value = (total_sq - 2.0 * float(np.einsum("ij,ij->", c, sums.sums))
+                 + float(np.einsum("j,j->", sums.weight_sums, np.einsum("ij,ij->i", c, c))))
         return value if value >= total_sq / 16.0 else None
 
     with blas_held(blas):
-        return _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle,
-                        max_iter=max_iter, tol=tol, history=history,
+        return _iterate(X, weights, centers, bounds.labels, sums.sums, sums.weight_sums,
+                        run_pass, settle, max_iter=max_iter, tol=tol, history=history,
                         settled_inertia=settled_inertia)
 
 
