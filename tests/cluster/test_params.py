@@ -97,17 +97,20 @@ def _bad_value(cls, name):
 
 
 def _cases():
-    # Estimators join this test as they declare their table (test_every_estimator_declares
-    # follows once every family has one).
     for cls in _estimators():
-        for name in getattr(cls, "_parameter_constraints", ()):
+        for name in cls._parameter_constraints:
             yield pytest.param(cls, name, id=f"{cls.__name__}-{name}")
+
+
+@pytest.mark.parametrize("cls", list(_estimators()), ids=lambda cls: cls.__name__)
+def test_every_estimator_declares_every_parameter(cls):
+    assert hasattr(cls, "_parameter_constraints"), f"{cls.__name__} declares no parameters"
+    signature = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    assert set(cls._parameter_constraints) == signature
 
 
 @pytest.mark.parametrize(("cls", "name"), list(_cases()))
 def test_every_parameter_rejects_a_bad_value_by_name(cls, name):
-    table = cls._parameter_constraints
-    assert set(table) == set(inspect.signature(cls.__init__).parameters) - {"self"}
     bad = _bad_value(cls, name)
     X = np.random.default_rng(0).normal(size=(30, 2))
     with pytest.raises(InvalidParameterError, match=rf"^{cls.__name__}: {re.escape(name)} must"):
