@@ -29,7 +29,7 @@ def project_2d(X, method: str = "pca", random_state: int = 0) -> np.ndarray:
     perplexity = float(min(30.0, (X.shape[0] - 1) / 3.0))
     tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state)
     # On small inputs OpenMP's thread start-up and barriers cost far more than the
-    # work (measured: 0.4 s on one thread against 2.5 s on two for 60 rows).
+    # work (benchmarks/results/plot-choices.md).
     limit = 1 if X.shape[0] < TSNE_PARALLEL_ROWS else None
     with threadpool_limits(limits=limit, user_api="openmp"):
         return tsne.fit_transform(X)
