@@ -78,19 +78,10 @@ def duration(seconds: float) -> str:
 
 def scalable_alternatives(linkage: str | None = None) -> str:
     """The methods that scale, in the library's words (the command translates them)."""
-    from clustra.workflow.options import ALGORITHMS
-
     ways = []
     if linkage != "single":
         ways.append("linkage='single' (a minimum spanning tree, fast in few dimensions)")
-    import clustra
-
-    for name, estimator in (("genie", "Genie"), ("hdbscan", "HDBSCAN")):
-        if name in ALGORITHMS:
-            ways.append(f"algorithm={name!r}")
-        elif estimator in clustra.__all__:  # an estimator the command does not offer yet
-            ways.append(f"clustra.{estimator} in Python")
-    ways.append("algorithm='kmeans' or 'minibatch'")
+    ways.append("algorithm='genie', 'hdbscan', 'kmeans' or 'minibatch'")
     return ", ".join(ways)
 
 
