@@ -18,9 +18,9 @@ except ImportError as exc:  # pragma: no cover - exercised by tests/dask/test_op
         'pip install "clustra[dask]"'
     ) from exc
 
-
+from clustra.dask._dbscan import DBSCAN
 from clustra.dask._kmeans import KMeans
 from clustra.dask._minibatch import MiniBatchKMeans
 from clustra.dask._predict import predict
 
-__all__ = ["KMeans", "MiniBatchKMeans", "predict"]
+__all__ = ["DBSCAN", "KMeans", "MiniBatchKMeans", "predict"]

@@ -42,10 +42,19 @@ def _where(index: int, start: int, stop: int) -> str:
     return f"Partition {index} (rows {start} to {stop - 1})"
 
 
-def check_block(block, index: int, start: int, dtype, ensure_finite: bool = True):
-    """One block as a C-contiguous float array of ``dtype``, checked as in memory."""
+def check_block(block, index: int, start: int, dtype, ensure_finite: bool = True,
+                names=None):
+    """One block as a C-contiguous float array of ``dtype``, checked as in memory.
+
+    ``names``: the columns of the dataframe the block comes from; a block of
+    objects is checked as that dataframe would be (text named by column).
+    """
     if hasattr(block, "to_numpy") and not hasattr(block, "columns"):
         block = block.to_numpy()  # a Series
+    if names is not None and getattr(getattr(block, "dtype", None), "kind", "") == "O":
+        import pandas as pd
+
+        block = pd.DataFrame(block, columns=list(names))
     stop = start + block.shape[0]
     try:
         values = validate_X(_Holder(), block, reset=False, dtype=FLOAT_DTYPES, order="C",
@@ -123,8 +132,25 @@ def _row_chunks(sizes, multiple: int) -> tuple[int, ...] | None:
     return tuple(chunks)
 
 
+def _checked(block, dtype, names, block_info=None):
+    """map_blocks body: check one partition where it is (so its number is the user's)."""
+    info = block_info[0]
+    return check_block(block, info["chunk-location"][0], info["array-location"][0][0], dtype,
+                       names=names)
+
+
+def _checked_weights(block, dtype, block_info=None):
+    info = block_info[0]
+    return check_weights(block, info["chunk-location"][0], info["array-location"][0][0],
+                         block.shape[0], dtype)
+
+
 def blocks_of(X, sample_weight=None, *, multiple: int = CHUNK) -> Blocks:
-    """Split dask input into row blocks whose sizes (but the last) are multiples of ``multiple``."""
+    """Split dask input into row blocks whose sizes (but the last) are multiples of ``multiple``.
+
+    Every input partition is checked (as in memory, its number named in any
+    error) before the blocks are cut.
+    """
     import dask.array as da
 
     X, names = _as_dask_array(X)
@@ -132,10 +158,13 @@ def blocks_of(X, sample_weight=None, *, multiple: int = CHUNK) -> Blocks:
     if n_samples == 0:
         raise ValueError("Found array with 0 sample(s) (shape=(0, "
                          f"{n_features})) while a minimum of 1 is required.")
-    rechunk = _row_chunks(X.chunks[0], multiple)
-    if rechunk is not None or len(X.chunks[1]) > 1:
-        X = X.rechunk((rechunk or X.chunks[0], n_features))
     dtype = np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    X = X.map_blocks(_checked, dtype, names, dtype=dtype, meta=np.empty((0, 0), dtype))
+    rechunk = _row_chunks(X.chunks[0], multiple)
+    if rechunk is not None:
+        X = X.rechunk((rechunk, n_features))
     weights = None
     if sample_weight is not None:
         if not isinstance(sample_weight, da.Array):
@@ -143,6 +172,8 @@ def blocks_of(X, sample_weight=None, *, multiple: int = CHUNK) -> Blocks:
         if sample_weight.shape != (n_samples,):
             raise ValueError(f"sample_weight has shape {sample_weight.shape}; expected "
                              f"({n_samples},), one weight per row of X.")
+        sample_weight = sample_weight.map_blocks(_checked_weights, dtype, dtype=dtype,
+                                                 meta=np.empty(0, dtype))
         weights = list(sample_weight.rechunk((X.chunks[0],)).to_delayed().ravel())
     starts = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(np.int64)
     return Blocks(list(X.to_delayed().ravel()), weights, starts, n_features, dtype, names)

@@ -220,19 +220,12 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         blas, columns = steps.layout(n, n_clusters, d)
         n_blocks = len(blocks.x)
         starts = blocks.starts
-        weights = None
-        if blocks.weights is not None:
-            weights = [delayed(_data.check_weights)(blocks.weights[i], i, int(starts[i]),
-                                                    int(blocks.sizes[i]), dtype)
-                       for i in range(n_blocks)]
+        weights = blocks.weights
+        if weights is not None:
             weights = client.persist(weights)
-        checked = [delayed(_data.check_block)(blocks.x[i], i, int(starts[i]), dtype)
-                   for i in range(n_blocks)]
-        moments = client.gather(client.compute([delayed(_moments)(b) for b in checked]))
+        moments = client.gather(client.compute([delayed(_moments)(b) for b in blocks.x]))
         mean, tol = self._mean_and_tol(moments, n, dtype)
-        loaded = [delayed(_data.check_block)(blocks.x[i], i, int(starts[i]), dtype, False)
-                  for i in range(n_blocks)]
-        data = [delayed(steps.centred_block)(b, mean, columns) for b in loaded]
+        data = [delayed(steps.centred_block)(b, mean, columns) for b in blocks.x]
         if self._persist(client, n, d, dtype):
             data = client.persist(data)
         rows = data if not columns else [delayed(steps.rows_of)(b, True) for b in data]

@@ -22,9 +22,8 @@ def _stream(model, block, weights, index, start, batch_size, seed, epoch):
     """partial_fit ``model`` on one partition, batch by batch; returns the model."""
     import copy
 
-    dtype = np.float32 if getattr(block, "dtype", None) == np.float32 else np.float64
-    rows = _data.check_block(block, index, start, dtype)
-    w = _data.check_weights(weights, index, start, rows.shape[0], dtype)
+    rows = block  # checked by blocks_of
+    w = np.ones(rows.shape[0], rows.dtype) if weights is None else weights
     model = copy.deepcopy(model)  # the task stays pure (it may run again)
     order = np.random.default_rng([seed, epoch, index]).permutation(rows.shape[0])
     for begin in range(0, rows.shape[0], batch_size):
