@@ -78,7 +78,7 @@ def _estimator(params, min_samples):
 
     return MemoryDBSCAN(params["eps"], min_samples=min_samples, metric=params["metric"],
                         p=params["p"], algorithm=params["algorithm"],
-                        leaf_size=params["leaf_size"])
+                        leaf_size=params["leaf_size"], n_jobs=1)
 
 
 def _core_rows(cell, params):

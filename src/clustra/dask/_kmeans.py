@@ -43,39 +43,29 @@ logger = logging.getLogger("clustra.dask")
 INITS = ("k-means||", "k-means++")
 
 
-def _moments(block):
-    """(column sums, rows, sums of squares about the block mean), float64."""
-    sums = steps.block_column_sums(block)
-    mean = sums / max(block.shape[0], 1)
-    diff = block.astype(np.float64) - mean
-    return sums, block.shape[0], np.einsum("ij,ij->j", diff, diff)
-
-
 def _totals(state_and_totals):
     return state_and_totals[1]
 
 
-def _state(state_and_totals):
-    return state_and_totals[0]
-
-
-def _labels(state):
-    return state.labels
+def _labels(pass_output):
+    return pass_output[0].labels
 
 
 def _block_weights(weights, n_rows, dtype):
     return np.ones(n_rows, dtype=dtype) if weights is None else weights
 
 
-def _final(data, weights, state, centers, columns, n_clusters):
+def _final(data, weights, pass_output, centers, columns, n_clusters):
+    state = pass_output[0]
     rows = steps.rows_of(data, columns)
     w = _block_weights(weights, rows.shape[0], rows.dtype)
     inertia = steps.block_inertia(rows, w, centers, state.labels, False)
     return inertia, np.bincount(state.labels, minlength=n_clusters) > 0
 
 
-def _farthest(data, weights, state, centers, columns, n_wanted, start):
+def _farthest(data, weights, pass_output, centers, columns, n_wanted, start):
     """The rows a block offers for empty clusters: its ``n_wanted`` farthest (ties kept)."""
+    state = pass_output[0]
     rows = steps.rows_of(data, columns)
     diff = rows.astype(np.float64) - centers.astype(np.float64)[state.labels]
     distances = np.einsum("ij,ij->i", diff, diff)
@@ -222,12 +212,12 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         starts = blocks.starts
         weights = blocks.weights
         if weights is not None:
-            weights = client.persist(weights)
-        moments = client.gather(client.compute([delayed(_moments)(b) for b in blocks.x]))
+            weights = client.compute(weights)  # futures
+        moments = client.gather(client.compute([delayed(steps.block_moments)(b) for b in blocks.x]))
         mean, tol = self._mean_and_tol(moments, n, dtype)
         data = [delayed(steps.centred_block)(b, mean, columns) for b in blocks.x]
         if self._persist(client, n, d, dtype):
-            data = client.persist(data)
+            data = client.compute(data)  # futures: each pass is submitted directly
         rows = data if not columns else [delayed(steps.rows_of)(b, True) for b in data]
         centers = self._initial_centers(client, rows, weights, n_clusters, d, dtype, mean,
                                         seed, n)
@@ -284,7 +274,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         return np.ascontiguousarray(centers, dtype=dtype)
 
     def _lloyd(self, client, data, weights, centers, tol, blas, columns, starts):
-        """The Lloyd iterations; returns (block state futures, centres, n_iter, strict)."""
+        """The Lloyd iterations; returns (last pass outputs per block, centres, n_iter, strict)."""
         n_blocks = len(data)
         states = [None] * n_blocks
         w_of = (lambda i: None) if weights is None else (lambda i: weights[i])
@@ -322,11 +312,18 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _pass(client, data, w_of, states, centers, blas, columns):
+        from distributed import Future
+
+        if all(isinstance(x, Future) for x in data):
+            # Persisted blocks: three direct submissions per block cost the
+            # client less than building and optimising a graph every pass.
+            outs = [client.submit(steps.lloyd_block, data[i], w_of(i), states[i], centers, blas,
+                                  columns, pure=False) for i in range(len(data))]
+            return outs, client.gather([client.submit(_totals, o, pure=False) for o in outs])
         outs = [delayed(steps.lloyd_block, pure=False)(data[i], w_of(i), states[i], centers,
                                                        blas, columns)
                 for i in range(len(data))]
-        futures = client.compute([delayed(_state)(o) for o in outs]
-                                 + [delayed(_totals)(o) for o in outs])
+        futures = client.compute(outs + [delayed(_totals)(o) for o in outs])
         return futures[:len(outs)], client.gather(futures[len(outs):])
 
     def _report(self, iteration, n_changed, shift2, seconds):

@@ -31,10 +31,20 @@ from typing import NamedTuple
 
 import numpy as np
 
+from clustra._config import kernel_threads
 from clustra._kernels import kmeans as kernels
 from clustra.cluster.kmeans import _single as single
 
 CHUNK = kernels.CHUNK
+
+
+def one_thread():
+    """Kernels on the calling thread only: dask's worker threads are the parallelism.
+
+    (numba would otherwise start as many threads as cores in every task: with
+    two 1-thread workers on 2 cores, four threads fight over two cores.)
+    """
+    return kernel_threads(1, limit_blas=False)
 
 
 class BlockState(NamedTuple):
@@ -60,14 +70,31 @@ class PassTotals(NamedTuple):
 
 def block_column_sums(block: np.ndarray) -> np.ndarray:
     """(d,) float64 column sums of one block (non-finite when the block holds NaN/inf)."""
-    return kernels.column_sums(block)
+    with one_thread():
+        return kernels.column_sums(block)
+
+
+def block_moments(block: np.ndarray):
+    """(column sums, rows, sums of squares about the block's own mean), float64.
+
+    The squares come from the centring kernel's variances of the block about
+    its own mean (no cancellation whatever the data's offset).
+    """
+    with one_thread():
+        sums = kernels.column_sums(block)
+        if block.shape[0] == 0:
+            return sums, 0, np.zeros_like(sums)
+        variances = kernels.centre(block, (sums / block.shape[0]).astype(block.dtype),
+                                   np.empty_like(block))
+    return sums, block.shape[0], variances * block.shape[0]
 
 
 def centred_block(block: np.ndarray, shift: np.ndarray, columns: bool) -> np.ndarray:
     """``block - shift`` in the block's dtype, transposed to ``(d, m)`` when ``columns``."""
     out = np.empty_like(block)
-    kernels.centre(block, shift.astype(block.dtype), out)
-    return kernels.transpose(out) if columns else out
+    with one_thread():
+        kernels.centre(block, shift.astype(block.dtype), out)
+        return kernels.transpose(out) if columns else out
 
 
 def rows_of(data: np.ndarray, columns: bool) -> np.ndarray:
@@ -84,20 +111,24 @@ def layout(n_samples: int, n_clusters: int, n_features: int) -> tuple[bool, bool
     return blas, columns
 
 
-def lloyd_block(data, weights, state, centers, blas, columns):
-    """One Lloyd pass over one block: ``(BlockState, PassTotals)`` (state None: first pass).
+def lloyd_block(data, weights, previous, centers, blas, columns):
+    """One Lloyd pass over one block: ``(BlockState, PassTotals)``.
+
+    ``previous`` is the previous pass's ``(BlockState, PassTotals)`` (None for
+    the first pass): passing the pair on saves a task per block and pass.
 
     ``data`` is the centred block (transposed when ``columns``), ``weights``
     its (m,) weights in its dtype (None: all 1), ``centers`` (k, d) in its dtype.
     """
     n_rows = data.shape[1] if columns else data.shape[0]
     n_clusters, n_features = centers.shape
-    first = state is None
+    first = previous is None
     if first:
         labels = np.full(n_rows, -1, dtype=np.int32)
         partial_sums = np.zeros((kernels.n_chunks(n_rows), n_clusters, n_features))
         partial_weights = np.zeros((kernels.n_chunks(n_rows), n_clusters))
     else:  # copies: the task stays pure
+        state = previous[0]
         labels = state.labels.copy()
         partial_sums = state.partial_sums.copy()
         partial_weights = state.partial_weights.copy()
@@ -106,7 +137,7 @@ def lloyd_block(data, weights, state, centers, blas, columns):
     centers = np.ascontiguousarray(centers, dtype=data.dtype)
     # (an empty array means unit weights to the move kernels)
     weights = np.empty(0, data.dtype) if weights is None else kernels.move_weights(weights)
-    with single.blas_held(blas):
+    with one_thread(), single.blas_held(blas):
         n_changed = kernels.lloyd_move_pass(
             data, weights, centers, single.neg_half_norms(centers), labels,
             partial_sums, partial_weights, sums, weight_sums, first, blas, columns,
@@ -118,8 +149,9 @@ def lloyd_block(data, weights, state, centers, blas, columns):
 def block_inertia(data, weights, centers, labels, columns) -> float:
     """Weighted squared distances of a block's rows to their centres (float64)."""
     rows = rows_of(data, columns)
-    return float(kernels.inertia(rows, weights, np.ascontiguousarray(centers, rows.dtype),
-                                 labels))
+    with one_thread():
+        return float(kernels.inertia(rows, weights, np.ascontiguousarray(centers, rows.dtype),
+                                     labels))
 
 
 def new_centers(sums, weight_sums, centers_old):

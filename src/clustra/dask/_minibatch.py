@@ -26,9 +26,12 @@ def _stream(model, block, weights, index, start, batch_size, seed, epoch):
     w = np.ones(rows.shape[0], rows.dtype) if weights is None else weights
     model = copy.deepcopy(model)  # the task stays pure (it may run again)
     order = np.random.default_rng([seed, epoch, index]).permutation(rows.shape[0])
-    for begin in range(0, rows.shape[0], batch_size):
-        take = np.sort(order[begin:begin + batch_size])
-        model.partial_fit(rows[take], sample_weight=w[take])
+    from clustra import thread_limit
+
+    with thread_limit(1):  # dask's worker threads are the parallelism
+        for begin in range(0, rows.shape[0], batch_size):
+            take = np.sort(order[begin:begin + batch_size])
+            model.partial_fit(rows[take], sample_weight=w[take])
     return model
 
 

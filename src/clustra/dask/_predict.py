@@ -35,13 +35,15 @@ def _columns(model, X):
 
 
 def _apply(model, block, index, start, method, weights=None):
+    from clustra import thread_limit
     from clustra.dask._data import check_block
 
     dtype = np.float32 if getattr(block, "dtype", None) == np.float32 else np.float64
     rows = check_block(block, index, start, dtype)
-    if method == "score":
-        return np.array(model.score(rows, sample_weight=weights), dtype=np.float64)
-    return np.asarray(getattr(model, method)(rows))
+    with thread_limit(1):  # dask's worker threads are the parallelism
+        if method == "score":
+            return np.array(model.score(rows, sample_weight=weights), dtype=np.float64)
+        return np.asarray(getattr(model, method)(rows))
 
 
 def apply_blocks(model, X, method, n_columns=None):
