@@ -134,7 +134,8 @@ def _dbscan_dask(inputs):
         model = DBSCAN(inputs["eps"], min_samples=inputs["min_samples"]).fit(inputs["ddf"])
         model.labels_.compute()
     n_workers = len(inputs["client"].scheduler_info()["workers"])
-    inputs["peak_process_mb_per_worker"] = sampler.to_pandas().max().iloc[0] / n_workers / 2**20
+    # (the sampler gives the workers' process memory added; per worker on average)
+    model.peak_mb_per_worker_ = sampler.to_pandas().max().iloc[0] / n_workers / 2**20
     return model
 
 
@@ -147,7 +148,8 @@ def _dbscan_memory(inputs):
 def _dbscan_agree(ours, anchor):
     same = (np.array_equal(_labels(ours), anchor.labels_)
             and np.array_equal(ours.core_sample_indices_, anchor.core_sample_indices_))
-    return "labels and core rows identical" if same else "DISAGREE: differs from in-memory"
+    peak = f", peak {ours.peak_mb_per_worker_:.0f} MB per worker"
+    return ("labels and core rows identical" + peak) if same else "DISAGREE: differs from memory"
 
 
 WORKLOADS = [
