@@ -122,3 +122,15 @@ def test_bad_parameters_and_input(client, rng):
         KMeans(2).fit(np.zeros((10, 2)))
     with pytest.raises(ValueError, match=r"initial centres have shape \(3, 2\)"):
         KMeans(2, init=np.zeros((3, 2))).fit(dX)
+
+
+def test_empty_cluster_relocated_as_in_memory(client, rng):
+    # Two equal initial centres: the second gets no row in the first pass and
+    # takes the farthest row, by in-memory clustra's rule.
+    X = blobs(rng, 3_000, 3, 4)
+    init = X[[0, 0, 1, 2]]
+    ref = clustra.KMeans(4, init=init, algorithm="lloyd").fit(X)
+    model = KMeans(4, init=init).fit(da.from_array(X, chunks=(4_000, 3)))
+    np.testing.assert_array_equal(model.labels_.compute(), ref.labels_)
+    np.testing.assert_allclose(model.cluster_centers_, ref.cluster_centers_, rtol=1e-12,
+                               atol=1e-12 * np.abs(ref.cluster_centers_).max())

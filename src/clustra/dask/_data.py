@@ -8,6 +8,7 @@ partition (and which rows) it is.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,8 +58,10 @@ def check_block(block, index: int, start: int, dtype, ensure_finite: bool = True
         block = pd.DataFrame(block, columns=list(names))
     stop = start + block.shape[0]
     try:
-        values = validate_X(_Holder(), block, reset=False, dtype=FLOAT_DTYPES, order="C",
-                            ensure_min_samples=0, ensure_finite=ensure_finite)
+        with warnings.catch_warnings():  # (the holder has no feature names to compare)
+            warnings.filterwarnings("ignore", message="X has feature names")
+            values = validate_X(_Holder(), block, reset=False, dtype=FLOAT_DTYPES, order="C",
+                                ensure_min_samples=0, ensure_finite=ensure_finite)
     except ValueError as exc:
         raise ValueError(f"{_where(index, start, stop)} of X: {exc}") from None
     return np.ascontiguousarray(values, dtype=dtype)
