@@ -1,0 +1,373 @@
+"""K-Means on a Dask cluster: clustra's Lloyd pass on every block, the sums added on the client.
+
+One Lloyd iteration is one task per block: the block (centred once, kept on
+its worker unless the data outgrow the workers' memory) is scored against the
+centres by clustra's fused kernel, which keeps the block's per-kernel-chunk
+sums from pass to pass and moves only the rows that change cluster. The
+block sends its (k, d) float64 sums, (k,) weights and the number of labels
+that changed to the client, which adds them in block order and computes the
+new centres. The data never leave the workers; per iteration the client sends
+the (k, d) centres to every block and receives ``k (d + 1)`` floats back.
+
+What holds against in-memory ``clustra.KMeans(init=centres, algorithm="lloyd")``
+from the same initial centres: the blocks are cut at multiples of the
+kernels' chunk of 1,024 rows, the data are centred on their mean as in memory
+and every row is scored by the same code path, so each row gets the same
+label whenever the centres are the same. The centres are the same up to the
+rounding of the order in which the sums are added (the client adds block
+totals; in memory every 1,024-row chunk total is added in turn): a few units
+in the last place. So the labels are identical unless a row lies within that
+rounding of two centres' bisector, and ``n_iter_`` is the same unless the
+stopping test lands within rounding of ``tol``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+
+import numpy as np
+from dask import delayed
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+
+from clustra.cluster.kmeans._base import check_centers
+from clustra.dask import _data
+from clustra.dask import _init as init_methods
+from clustra.dask import _kmeans_steps as steps
+
+logger = logging.getLogger("clustra.dask")
+
+INITS = ("k-means||", "k-means++")
+
+
+def _totals(state_and_totals):
+    return state_and_totals[1]
+
+
+def _labels(pass_output):
+    return pass_output[0].labels
+
+
+def _block_weights(weights, n_rows, dtype):
+    return np.ones(n_rows, dtype=dtype) if weights is None else weights
+
+
+def _final(data, weights, pass_output, centers, columns, n_clusters):
+    state = pass_output[0]
+    rows = steps.rows_of(data, columns)
+    w = _block_weights(weights, rows.shape[0], rows.dtype)
+    inertia = steps.block_inertia(rows, w, centers, state.labels, False)
+    return inertia, np.bincount(state.labels, minlength=n_clusters) > 0
+
+
+def _farthest(data, weights, pass_output, centers, columns, n_wanted, start):
+    """The rows a block offers for empty clusters: its ``n_wanted`` farthest (ties kept)."""
+    state = pass_output[0]
+    rows = steps.rows_of(data, columns)
+    diff = rows.astype(np.float64) - centers.astype(np.float64)[state.labels]
+    distances = np.einsum("ij,ij->i", diff, diff)
+    n_wanted = min(n_wanted, rows.shape[0])
+    threshold = np.partition(distances, rows.shape[0] - n_wanted)[rows.shape[0] - n_wanted]
+    keep = np.flatnonzero(distances >= threshold)
+    w = _block_weights(weights, rows.shape[0], rows.dtype)
+    return distances[keep], keep + start, rows[keep], w[keep], state.labels[keep]
+
+
+def _relocate(offers, empty, sums, weight_sums):
+    """Give the empty clusters the farthest rows, by in-memory KMeans's rule (in place)."""
+    distances = np.concatenate([o[0] for o in offers])
+    if distances.size == 0 or distances.max() == 0:
+        return
+    rows = np.concatenate([o[2] for o in offers])
+    weights = np.concatenate([o[3] for o in offers])
+    labels = np.concatenate([o[4] for o in offers])
+    n_empty = min(empty.size, distances.size)
+    # Farthest first, then lexicographic by coordinates, then row order (the
+    # offers come in row order), as clustra.KMeans relocates.
+    keys = [rows[:, f] for f in range(rows.shape[1] - 1, -1, -1)]
+    order = np.lexsort([*keys, -distances])[:n_empty]
+    for new_cluster, i in zip(empty, order, strict=False):
+        weight = np.float64(weights[i])
+        contribution = weight * rows[i].astype(np.float64)
+        sums[labels[i]] -= contribution
+        sums[new_cluster] = contribution
+        weight_sums[new_cluster] = weight
+        weight_sums[labels[i]] -= weight
+
+
+class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+    """K-Means (Lloyd) on a Dask cluster, with the labels of in-memory ``clustra.KMeans``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+    init : {'k-means||', 'k-means++'} or array of shape (n_clusters, n_features)
+        'k-means||' (default): Bahmani et al.'s scalable k-means++ (see
+        :mod:`clustra.dask._init`); 'k-means++': clustra's k-means++ on a
+        uniform sample of ``init_sample_size`` rows; an array gives the centres.
+    n_init : 'auto' or 1, default='auto'
+        One initialisation (several full distributed fits are rarely worth it).
+    max_iter : int, default=300
+    tol : float, default=1e-4
+        As clustra.KMeans: relative to the mean feature variance.
+    verbose : int, default=0
+        With verbose > 0 every iteration is logged at INFO level on the
+        ``clustra.dask`` logger (it is logged at DEBUG level anyway).
+    random_state : int or None, default=None
+    algorithm : {'lloyd', 'auto'}, default='lloyd'
+        Lloyd only ('auto' means Lloyd).
+    oversampling_factor : float, default=2.0
+        k-means||: candidates drawn per round, in multiples of n_clusters.
+    init_max_iter : int, default=5
+        k-means||: rounds of drawing.
+    init_sample_size : int, default=100_000
+        k-means++: rows in the sample it runs on.
+    persist : 'auto' or bool, default='auto'
+        Keep the centred blocks in the workers' memory during the fit ('auto':
+        when they take at most half the workers' memory limits together);
+        otherwise every iteration reads the input again.
+    callback : callable, optional
+        Called after every iteration with a dict: iteration, n_changed,
+        shift (the squared centre shifts summed), seconds.
+    client : distributed.Client, optional
+        Default: the active client.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+    labels_ : dask array of shape (n_samples,), int32
+    inertia_ : float
+    n_iter_ : int
+    n_features_in_ : int
+    iteration_seconds_ : list of float
+        Wall time of each Lloyd iteration (client to client).
+    """
+
+    def __init__(self, n_clusters=8, *, init="k-means||", n_init="auto", max_iter=300,
+                 tol=1e-4, verbose=0, random_state=None, algorithm="lloyd",
+                 oversampling_factor=2.0, init_max_iter=5, init_sample_size=100_000,
+                 persist="auto", callback=None, client=None):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.algorithm = algorithm
+        self.oversampling_factor = oversampling_factor
+        self.init_max_iter = init_max_iter
+        self.init_sample_size = init_sample_size
+        self.persist = persist
+        self.callback = callback
+        self.client = client
+
+    def _check_params(self, n_samples):
+        from clustra.cluster._common import check_n_clusters
+
+        n_clusters = check_n_clusters(self.n_clusters, n_samples)
+        if isinstance(self.init, str) and self.init not in INITS:
+            raise ValueError(f"init must be 'k-means||', 'k-means++' or an array of shape "
+                             f"(n_clusters, n_features), got {self.init!r}.")
+        if self.algorithm not in ("lloyd", "auto"):
+            raise ValueError(f"clustra.dask.KMeans runs Lloyd's algorithm only: algorithm must "
+                             f"be 'lloyd' or 'auto', got {self.algorithm!r}.")
+        if self.n_init not in ("auto", 1):
+            raise ValueError(f"n_init must be 'auto' or 1 on a cluster, got {self.n_init!r}.")
+        for name in ("max_iter", "init_max_iter", "init_sample_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not (isinstance(self.tol, int | float) and self.tol >= 0):
+            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
+        if self.persist not in ("auto", True, False):
+            raise ValueError(f"persist must be 'auto', True or False, got {self.persist!r}.")
+        return n_clusters
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the clustering of a dask array or dataframe (never gathered).
+
+        Parameters
+        ----------
+        X : dask array of shape (n_samples, n_features), or a dask dataframe
+            of numeric columns.
+        y : ignored
+        sample_weight : dask array of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        client = _data.get_client(self.client)
+        blocks = _data.blocks_of(X, sample_weight)
+        n, d = blocks.n_samples, blocks.n_features
+        n_clusters = self._check_params(n)
+        seed = int(np.random.RandomState(self.random_state).randint(2**31 - 1))
+        dtype = blocks.dtype
+        blas, columns = steps.layout(n, n_clusters, d)
+        n_blocks = len(blocks.x)
+        starts = blocks.starts
+        weights = blocks.weights
+        if weights is not None:
+            weights = client.compute(weights)  # futures
+        moments = client.gather(client.compute([delayed(steps.block_moments)(b) for b in blocks.x]))
+        mean, tol = self._mean_and_tol(moments, n, dtype)
+        data = [delayed(steps.centred_block)(b, mean, columns) for b in blocks.x]
+        if self._persist(client, n, d, dtype):
+            data = client.compute(data)  # futures: each pass is submitted directly
+        rows = data if not columns else [delayed(steps.rows_of)(b, True) for b in data]
+        centers = self._initial_centers(client, rows, weights, n_clusters, d, dtype, mean,
+                                        seed, n)
+        run = self._lloyd(client, data, weights, centers, tol, blas, columns, starts)
+        states, centers, n_iter, strict = run
+        finals = client.gather(client.compute(
+            [delayed(_final)(data[i], None if weights is None else weights[i], states[i],
+                             centers, columns, n_clusters) for i in range(n_blocks)]))
+        inertia = 0.0
+        for value, _ in finals:
+            inertia += value
+        distinct = int(np.logical_or.reduce([seen for _, seen in finals]).sum())
+        if distinct < n_clusters:
+            warnings.warn(f"Number of distinct clusters ({distinct}) found smaller than "
+                          f"n_clusters ({n_clusters}). Possibly due to duplicate points in X.",
+                          ConvergenceWarning, stacklevel=2)
+        self._finish(states, blocks, centers, mean, n_iter, inertia, d)
+        return self
+
+    def _mean_and_tol(self, moments, n, dtype):
+        total = np.zeros_like(moments[0][0])
+        for sums, _, _ in moments:
+            total += sums
+        mean64 = total / n
+        m2 = np.zeros_like(total)
+        for sums, count, block_m2 in moments:
+            if count:
+                m2 += block_m2 + count * (sums / count - mean64) ** 2
+        return mean64.astype(dtype), float(np.mean(m2 / n) * self.tol)
+
+    def _persist(self, client, n, d, dtype) -> bool:
+        if self.persist != "auto":
+            return bool(self.persist)
+        return n * d * np.dtype(dtype).itemsize <= 0.5 * _data.total_memory_limit(client)
+
+    def _initial_centers(self, client, rows, weights, n_clusters, d, dtype, mean, seed, n):
+        if not isinstance(self.init, str):
+            centers = check_centers(self.init, n_clusters, d, dtype, "initial centres")
+            centers -= mean
+            return centers
+        if self.init == "k-means++":
+            from clustra.cluster.kmeans import kmeans_plusplus
+
+            sample, w = init_methods.sample_rows(client, rows, weights, self.init_sample_size,
+                                                 seed, n_samples=n)
+            if sample.shape[0] < n_clusters:
+                sample, w = init_methods.sample_rows(client, rows, weights, n, seed, n)
+            centers, _ = kmeans_plusplus(sample, n_clusters, sample_weight=w.astype(dtype),
+                                         random_state=seed)
+            return np.ascontiguousarray(centers, dtype=dtype)
+        centers = init_methods.kmeans_parallel(client, rows, weights, n_clusters, seed,
+                                               rounds=self.init_max_iter,
+                                               factor=float(self.oversampling_factor))
+        return np.ascontiguousarray(centers, dtype=dtype)
+
+    def _lloyd(self, client, data, weights, centers, tol, blas, columns, starts):
+        """The Lloyd iterations; returns (last pass outputs per block, centres, n_iter, strict)."""
+        n_blocks = len(data)
+        states = [None] * n_blocks
+        w_of = (lambda i: None) if weights is None else (lambda i: weights[i])
+        strict = False
+        self.iteration_seconds_ = []
+        for iteration in range(self.max_iter):
+            began = time.perf_counter()
+            states, totals = self._pass(client, data, w_of, states, centers, blas, columns)
+            sums = np.zeros(centers.shape, dtype=np.float64)
+            weight_sums = np.zeros(centers.shape[0])
+            n_changed = 0
+            for block_totals in totals:  # in block order: the result does not depend on timing
+                sums += block_totals.sums
+                weight_sums += block_totals.weight_sums
+                n_changed += block_totals.n_changed
+            empty = np.flatnonzero(weight_sums == 0)
+            if empty.size:
+                offers = client.gather(client.compute(
+                    [delayed(_farthest)(data[i], w_of(i), states[i], centers, columns,
+                                        empty.size, int(starts[i])) for i in range(n_blocks)]))
+                _relocate(offers, empty, sums, weight_sums)
+            centers, shift = steps.new_centers(sums, weight_sums, centers)
+            shift2 = float(np.dot(shift, shift))
+            seconds = time.perf_counter() - began
+            self.iteration_seconds_.append(seconds)
+            self._report(iteration + 1, n_changed, shift2, seconds)
+            if n_changed == 0:
+                strict = True
+                break
+            if shift2 <= tol:
+                break
+        if not strict:  # labels to match the final centres, as in memory
+            states, _ = self._pass(client, data, w_of, states, centers, blas, columns)
+        return states, centers, iteration + 1, strict
+
+    @staticmethod
+    def _pass(client, data, w_of, states, centers, blas, columns):
+        from distributed import Future
+
+        if all(isinstance(x, Future) for x in data):
+            # Persisted blocks: three direct submissions per block cost the
+            # client less than building and optimising a graph every pass.
+            outs = [client.submit(steps.lloyd_block, data[i], w_of(i), states[i], centers, blas,
+                                  columns, pure=False) for i in range(len(data))]
+            return outs, client.gather([client.submit(_totals, o, pure=False) for o in outs])
+        outs = [delayed(steps.lloyd_block, pure=False)(data[i], w_of(i), states[i], centers,
+                                                       blas, columns)
+                for i in range(len(data))]
+        futures = client.compute(outs + [delayed(_totals)(o) for o in outs])
+        return futures[:len(outs)], client.gather(futures[len(outs):])
+
+    def _report(self, iteration, n_changed, shift2, seconds):
+        level = logging.INFO if self.verbose else logging.DEBUG
+        logger.log(level, "KMeans iteration %d: %d labels changed, centre shift %.3g, %.3f s",
+                   iteration, n_changed, shift2, seconds)
+        if self.callback is not None:
+            self.callback({"iteration": iteration, "n_changed": n_changed, "shift": shift2,
+                           "seconds": seconds})
+
+    def _finish(self, states, blocks, centers, mean, n_iter, inertia, d):
+        import dask.array as da
+
+        self._memory = steps.memory_model(centers, mean, n_iter, inertia, d,
+                                          blocks.feature_names)
+        self.cluster_centers_ = self._memory.cluster_centers_
+        self.labels_ = da.concatenate([
+            da.from_delayed(delayed(_labels)(s), shape=(int(m),), dtype=np.int32)
+            for s, m in zip(states, blocks.sizes, strict=True)])
+        self.inertia_ = float(inertia)
+        self.n_iter_ = int(n_iter)
+        self.n_features_in_ = d
+        if blocks.feature_names is not None:
+            self.feature_names_in_ = blocks.feature_names
+
+    def to_memory(self):
+        """The fit as an in-memory ``clustra.KMeans`` (predicts the same labels)."""
+        check_is_fitted(self, "cluster_centers_")
+        return self._memory
+
+    def predict(self, X):
+        """Nearest centre of every row: a lazy dask array (int32)."""
+        from clustra.dask._predict import predict
+
+        return predict(self.to_memory(), X)
+
+    def transform(self, X):
+        """Distances to the centres: a lazy dask array (n_samples, n_clusters)."""
+        from clustra.dask._predict import apply_blocks
+
+        return apply_blocks(self.to_memory(), X, "transform", self.n_clusters)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the inertia of X: a lazy dask scalar (``.compute()`` it)."""
+        from clustra.dask._predict import score
+
+        return score(self.to_memory(), X, sample_weight)

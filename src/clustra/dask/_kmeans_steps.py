@@ -1,0 +1,181 @@
+"""Every call clustra.dask makes into clustra's K-Means internals, in one place.
+
+The distributed K-Means runs the in-memory kernels on one block of rows at a
+time; when the kernels' signatures change, this module is the one to adapt.
+The internals used (all from ``clustra._kernels.kmeans`` unless named):
+
+- ``CHUNK``: the kernels' unit of rows (dask blocks are cut to multiples of it,
+  so every block's kernel chunks are the in-memory fit's chunks);
+- ``column_sums(X)``: a block's column sums, float64;
+- ``centre(X, shift, out)``: ``out = X - shift`` (the variances it returns are
+  not used);
+- ``transpose(X)``: the ``(d, n)`` copy Lloyd scores for at most 4 features;
+- ``lloyd_move_pass(X, weights, centers, neg_half_norms, labels, partial_sums,
+  partial_weights, sums, weight_sums, first, blas, columns)``;
+- ``move_weights(weights)``, ``n_chunks(n)``, ``inertia(X, weights, centers,
+  labels)``, ``centres_from_sums(sums, weight_sums, centers_old)``;
+- ``clustra.cluster.kmeans._single``: ``use_blas``, ``blas_held``,
+  ``neg_half_norms``, ``COLUMNS_MAX_FEATURES``, ``chunk_sums_fit``;
+- ``clustra.cluster.kmeans._estimator.KMeans``: the private ``_x_shift`` and
+  ``_centers_internal`` attributes set on an in-memory model that stands for
+  the distributed fit (see :func:`memory_model`), so that its ``predict``
+  scores in the fit's frame.
+
+Every function here is pure (inputs are never modified): a task that runs
+again after a worker is lost gives the same result.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from clustra._config import kernel_threads
+from clustra._kernels import kmeans as kernels
+from clustra.cluster.kmeans import _single as single
+
+CHUNK = kernels.CHUNK
+
+
+def one_thread():
+    """Kernels on the calling thread only: dask's worker threads are the parallelism.
+
+    (numba would otherwise start as many threads as cores in every task: with
+    two 1-thread workers on 2 cores, four threads fight over two cores.)
+    """
+    return kernel_threads(1, limit_blas=False)
+
+
+class BlockState(NamedTuple):
+    """What one block keeps between Lloyd passes (on the worker that holds it).
+
+    labels : (m,) int32, the labels of the last pass.
+    partial_sums : (n_chunks(m), k, d) float64 and partial_weights : (n_chunks(m), k)
+        float64, the kernel chunks' sums, moved row by row as labels change.
+    """
+
+    labels: np.ndarray
+    partial_sums: np.ndarray
+    partial_weights: np.ndarray
+
+
+class PassTotals(NamedTuple):
+    """What one block's pass sends to the client: (k, d) and (k,) float64 sums, a count."""
+
+    sums: np.ndarray
+    weight_sums: np.ndarray
+    n_changed: int
+
+
+def block_column_sums(block: np.ndarray) -> np.ndarray:
+    """(d,) float64 column sums of one block (non-finite when the block holds NaN/inf)."""
+    with one_thread():
+        return kernels.column_sums(block)
+
+
+def block_moments(block: np.ndarray):
+    """(column sums, rows, sums of squares about the block's own mean), float64.
+
+    The squares come from the centring kernel's variances of the block about
+    its own mean (no cancellation whatever the data's offset).
+    """
+    with one_thread():
+        sums = kernels.column_sums(block)
+        if block.shape[0] == 0:
+            return sums, 0, np.zeros_like(sums)
+        variances = kernels.centre(block, (sums / block.shape[0]).astype(block.dtype),
+                                   np.empty_like(block))
+    return sums, block.shape[0], variances * block.shape[0]
+
+
+def centred_block(block: np.ndarray, shift: np.ndarray, columns: bool) -> np.ndarray:
+    """``block - shift`` in the block's dtype, transposed to ``(d, m)`` when ``columns``."""
+    out = np.empty_like(block)
+    with one_thread():
+        kernels.centre(block, shift.astype(block.dtype), out)
+        return kernels.transpose(out) if columns else out
+
+
+def rows_of(data: np.ndarray, columns: bool) -> np.ndarray:
+    """The block's rows, C-contiguous ``(m, d)``, whichever layout it is stored in."""
+    return np.ascontiguousarray(data.T) if columns else data
+
+
+def layout(n_samples: int, n_clusters: int, n_features: int) -> tuple[bool, bool]:
+    """``(blas, columns)``: the scoring path the in-memory Lloyd fit would take on all rows."""
+    blas = single.use_blas(n_samples, n_clusters, n_features)
+    columns = n_features <= single.COLUMNS_MAX_FEATURES and not blas
+    if not single.chunk_sums_fit(n_samples, n_clusters, n_features):
+        columns = False  # (in memory: the plain pass, which scores rows the same way)
+    return blas, columns
+
+
+def lloyd_block(data, weights, previous, centers, blas, columns):
+    """One Lloyd pass over one block: ``(BlockState, PassTotals)``.
+
+    ``previous`` is the previous pass's ``(BlockState, PassTotals)`` (None for
+    the first pass): passing the pair on saves a task per block and pass.
+
+    ``data`` is the centred block (transposed when ``columns``), ``weights``
+    its (m,) weights in its dtype (None: all 1), ``centers`` (k, d) in its dtype.
+    """
+    n_rows = data.shape[1] if columns else data.shape[0]
+    n_clusters, n_features = centers.shape
+    first = previous is None
+    if first:
+        labels = np.full(n_rows, -1, dtype=np.int32)
+        partial_sums = np.zeros((kernels.n_chunks(n_rows), n_clusters, n_features))
+        partial_weights = np.zeros((kernels.n_chunks(n_rows), n_clusters))
+    else:  # copies: the task stays pure
+        state = previous[0]
+        labels = state.labels.copy()
+        partial_sums = state.partial_sums.copy()
+        partial_weights = state.partial_weights.copy()
+    sums = np.zeros((n_clusters, n_features))
+    weight_sums = np.zeros(n_clusters)
+    centers = np.ascontiguousarray(centers, dtype=data.dtype)
+    # (an empty array means unit weights to the move kernels)
+    weights = np.empty(0, data.dtype) if weights is None else kernels.move_weights(weights)
+    with one_thread(), single.blas_held(blas):
+        n_changed = kernels.lloyd_move_pass(
+            data, weights, centers, single.neg_half_norms(centers), labels,
+            partial_sums, partial_weights, sums, weight_sums, first, blas, columns,
+        )
+    return (BlockState(labels, partial_sums, partial_weights),
+            PassTotals(sums, weight_sums, int(n_changed)))
+
+
+def block_inertia(data, weights, centers, labels, columns) -> float:
+    """Weighted squared distances of a block's rows to their centres (float64)."""
+    rows = rows_of(data, columns)
+    with one_thread():
+        return float(kernels.inertia(rows, weights, np.ascontiguousarray(centers, rows.dtype),
+                                     labels))
+
+
+def new_centers(sums, weight_sums, centers_old):
+    """``(centers, shift)`` from the summed totals (empty clusters relocated before)."""
+    return kernels.centres_from_sums(sums, weight_sums, centers_old)
+
+
+def memory_model(centers_internal, shift, n_iter, inertia, n_features_in, feature_names=None):
+    """An in-memory ``clustra.KMeans`` holding a distributed fit's result.
+
+    Its ``predict``/``transform``/``score`` on a block give the labels the fit
+    gave (it scores in the same centred frame).
+    """
+    from clustra.cluster.kmeans import KMeans
+
+    model = KMeans(n_clusters=centers_internal.shape[0], init=centers_internal + shift,
+                   algorithm="lloyd")
+    model._x_shift = shift
+    model._centers_internal = centers_internal
+    model.cluster_centers_ = centers_internal + shift
+    model._n_features_out = centers_internal.shape[0]
+    model.n_iter_ = n_iter
+    model.inertia_ = inertia
+    model.n_features_in_ = n_features_in
+    if feature_names is not None:
+        model.feature_names_in_ = feature_names
+    return model
