@@ -2,18 +2,18 @@
 
 The distributed K-Means runs the in-memory kernels on one block of rows at a
 time; when the kernels' signatures change, this module is the one to adapt.
-The internals used (all from ``clustra._kernels.kmeans`` unless named):
+The internals used:
 
-- ``CHUNK``: the kernels' unit of rows (dask blocks are cut to multiples of it,
-  so every block's kernel chunks are the in-memory fit's chunks);
-- ``column_sums(X)``: a block's column sums, float64;
-- ``centre(X, shift, out)``: ``out = X - shift`` (the variances it returns are
-  not used);
-- ``transpose(X)``: the ``(d, n)`` copy Lloyd scores for at most 4 features;
-- ``lloyd_move_pass(X, weights, centers, neg_half_norms, labels, partial_sums,
-  partial_weights, sums, weight_sums, first, blas, columns)``;
-- ``move_weights(weights)``, ``n_chunks(n)``, ``inertia(X, weights, centers,
-  labels)``, ``centres_from_sums(sums, weight_sums, centers_old)``;
+- ``clustra._kernels.kmeans_sums``: ``CHUNK``, the kernels' unit of rows (dask
+  blocks are cut to multiples of it, so every block's kernel chunks are the
+  in-memory fit's chunks); ``ChunkSums``, ``n_chunks(n)``, ``move_weights``,
+  ``centres_from_sums(sums, weight_sums, centers_old)``;
+- ``clustra._kernels.kmeans_data``: ``column_sums(X)`` (float64),
+  ``centre(X, shift, out)`` (``out = X - shift``; the variances it returns),
+  ``transpose(X)`` (the ``(d, n)`` copy Lloyd scores for at most 4 features),
+  ``inertia(X, weights, centers, labels)``;
+- ``clustra._kernels.kmeans``: ``lloyd_move_pass(X, x_cols, weights, centers,
+  neg_half_norms, labels, sums, first, blas)`` and ``no_columns(X)``;
 - ``clustra.cluster.kmeans._single``: ``use_blas``, ``blas_held``,
   ``neg_half_norms``, ``COLUMNS_MAX_FEATURES``, ``chunk_sums_fit``;
 - ``clustra.cluster.kmeans._estimator.KMeans``: the private ``_x_shift`` and
@@ -31,11 +31,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+import clustra.cluster.kmeans._single as single
 from clustra._config import kernel_threads
 from clustra._kernels import kmeans as kernels
-from clustra.cluster.kmeans import _single as single
+from clustra._kernels import kmeans_data as data_kernels
+from clustra._kernels import kmeans_sums as sums_kernels
 
-CHUNK = kernels.CHUNK
+CHUNK = sums_kernels.CHUNK
 
 
 def one_thread():
@@ -71,7 +73,7 @@ class PassTotals(NamedTuple):
 def block_column_sums(block: np.ndarray) -> np.ndarray:
     """(d,) float64 column sums of one block (non-finite when the block holds NaN/inf)."""
     with one_thread():
-        return kernels.column_sums(block)
+        return data_kernels.column_sums(block)
 
 
 def block_moments(block: np.ndarray):
@@ -81,10 +83,10 @@ def block_moments(block: np.ndarray):
     its own mean (no cancellation whatever the data's offset).
     """
     with one_thread():
-        sums = kernels.column_sums(block)
+        sums = data_kernels.column_sums(block)
         if block.shape[0] == 0:
             return sums, 0, np.zeros_like(sums)
-        variances = kernels.centre(block, (sums / block.shape[0]).astype(block.dtype),
+        variances = data_kernels.centre(block, (sums / block.shape[0]).astype(block.dtype),
                                    np.empty_like(block))
     return sums, block.shape[0], variances * block.shape[0]
 
@@ -93,8 +95,8 @@ def centred_block(block: np.ndarray, shift: np.ndarray, columns: bool) -> np.nda
     """``block - shift`` in the block's dtype, transposed to ``(d, m)`` when ``columns``."""
     out = np.empty_like(block)
     with one_thread():
-        kernels.centre(block, shift.astype(block.dtype), out)
-        return kernels.transpose(out) if columns else out
+        data_kernels.centre(block, shift.astype(block.dtype), out)
+        return data_kernels.transpose(out) if columns else out
 
 
 def rows_of(data: np.ndarray, columns: bool) -> np.ndarray:
@@ -125,38 +127,42 @@ def lloyd_block(data, weights, previous, centers, blas, columns):
     first = previous is None
     if first:
         labels = np.full(n_rows, -1, dtype=np.int32)
-        partial_sums = np.zeros((kernels.n_chunks(n_rows), n_clusters, n_features))
-        partial_weights = np.zeros((kernels.n_chunks(n_rows), n_clusters))
+        partial_sums = np.zeros((sums_kernels.n_chunks(n_rows), n_clusters, n_features))
+        partial_weights = np.zeros((sums_kernels.n_chunks(n_rows), n_clusters))
     else:  # copies: the task stays pure
         state = previous[0]
         labels = state.labels.copy()
         partial_sums = state.partial_sums.copy()
         partial_weights = state.partial_weights.copy()
-    sums = np.zeros((n_clusters, n_features))
-    weight_sums = np.zeros(n_clusters)
+    sums = sums_kernels.ChunkSums(partial_sums, partial_weights, np.zeros((n_clusters, n_features)),
+                                  np.zeros(n_clusters))
     centers = np.ascontiguousarray(centers, dtype=data.dtype)
     # (an empty array means unit weights to the move kernels)
-    weights = np.empty(0, data.dtype) if weights is None else kernels.move_weights(weights)
+    weights = np.empty(0, data.dtype) if weights is None else sums_kernels.move_weights(weights)
+    if columns:  # the kernel reads only the transposed block; X gives it the row count
+        rows, x_cols = np.empty((n_rows, 0), dtype=data.dtype), data
+    else:
+        rows, x_cols = data, kernels.no_columns(data)
     with one_thread(), single.blas_held(blas):
         n_changed = kernels.lloyd_move_pass(
-            data, weights, centers, single.neg_half_norms(centers), labels,
-            partial_sums, partial_weights, sums, weight_sums, first, blas, columns,
+            rows, x_cols, weights, centers, single.neg_half_norms(centers), labels, sums, first,
+            blas,
         )
     return (BlockState(labels, partial_sums, partial_weights),
-            PassTotals(sums, weight_sums, int(n_changed)))
+            PassTotals(sums.sums, sums.weight_sums, int(n_changed)))
 
 
 def block_inertia(data, weights, centers, labels, columns) -> float:
     """Weighted squared distances of a block's rows to their centres (float64)."""
     rows = rows_of(data, columns)
     with one_thread():
-        return float(kernels.inertia(rows, weights, np.ascontiguousarray(centers, rows.dtype),
+        return float(data_kernels.inertia(rows, weights, np.ascontiguousarray(centers, rows.dtype),
                                      labels))
 
 
 def new_centers(sums, weight_sums, centers_old):
     """``(centers, shift)`` from the summed totals (empty clusters relocated before)."""
-    return kernels.centres_from_sums(sums, weight_sums, centers_old)
+    return sums_kernels.centres_from_sums(sums, weight_sums, centers_old)
 
 
 def memory_model(centers_internal, shift, n_iter, inertia, n_features_in, feature_names=None):
