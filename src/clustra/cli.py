@@ -38,7 +38,7 @@ KEYWORD_FLAGS = {
     "outlier_fraction": "--outlier-fraction", "reduce": "--reduce", "seed": "--seed",
     "min_samples": "--min-samples", "min_cluster_size": "--min-cluster-size",
     "k_max": "--k-max", "sep": "--sep", "decimal": "--decimal",
-    "projection": "--projection",
+    "projection": "--projection", "engine": "--engine", "scheduler": "--scheduler",
 }
 _KEYWORD = re.compile(r"(?<![\w\-.'\"])(" + "|".join(sorted(KEYWORD_FLAGS, key=len, reverse=True))
                       + r")=(\S?)")
@@ -272,7 +272,12 @@ def _preprocessing_options(command):
 @click.option("--report", type=click.Path(path_type=Path), help="HTML report file.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No messages or progress on stderr.")
-def run(data, out, report, as_json, quiet, projection, **options) -> None:
+@click.option("--engine", type=click.Choice(["memory", "dask"]), default="memory",
+              show_default=True, help="dask: DATA a file, folder or glob of Parquet/CSV files, "
+                                      "--out a folder of Parquet files (clustra[dask]).")
+@click.option("--scheduler", help="With --engine dask: a dask scheduler address (default: a "
+                                  "LocalCluster sized to this machine).")
+def run(data, out, report, as_json, quiet, projection, engine, scheduler, **options) -> None:
     """Cluster DATA (CSV, TSV, Parquet or Excel; .gz .bz2 .zip .xz; - for stdin):
     one labelled output row per input row.
 
@@ -281,8 +286,40 @@ def run(data, out, report, as_json, quiet, projection, **options) -> None:
     are printed on stdout as CSV; messages go to stderr. Exit codes: 0 success,
     1 data error, 2 usage error.
     """
+    if engine == "dask":
+        _run_distributed(data, out=out, report=report, as_json=as_json, quiet=quiet,
+                         scheduler=scheduler, options=options)
+        return
+    if scheduler is not None:
+        raise OptionError("--scheduler goes with --engine dask.")
     _run_and_write(data, out=out, report=report, as_json=as_json, quiet=quiet,
                    projection=projection, options=options)
+
+
+def _run_distributed(data, *, out, report, as_json, quiet, scheduler, options) -> None:
+    import json
+
+    if out is None:
+        raise OptionError("--engine dask writes its labels to a folder: give --out FOLDER.")
+    if report is not None:
+        raise OptionError("--engine dask does not draw the report yet: run the in-memory "
+                          "command on a sample of the rows for one.")
+    try:
+        from clustra.workflow.distributed import run_distributed
+    except ImportError as exc:
+        raise DataError(f"--engine dask needs clustra's dask extra: {exc}") from None
+    done = run_distributed(str(data), out, scheduler=scheduler,
+                           progress=lambda message: _say(f"clustra: {message}", quiet), **options)
+    for choice in done.choices:
+        _say(f"{choice.name} = {choice.value}: {in_command_words(choice.reason)}", quiet)
+    _say(f"{done.algorithm} ({done.params}): {done.n_rows} rows in {done.n_partitions} "
+         f"partitions; {done.counts}; labels written to {done.out_dir}/", quiet)
+    if as_json:
+        click.echo(json.dumps({"schema": "clustra.run-dask/1", "out": str(done.out_dir),
+                               "rows": done.n_rows, "partitions": done.n_partitions,
+                               "algorithm": done.algorithm, "params": done.params,
+                               "counts": done.counts, "sample_rows": done.sample_rows,
+                               "choices": [c.to_dict() for c in done.choices]}))
 
 
 @cli.command()
