@@ -114,7 +114,8 @@ def test_predict_with_any_model_fitted_on_a_sample(client, rng):
 
 def test_bad_parameters_and_input(client, rng):
     dX = da.from_array(rng.normal(size=(100, 2)), chunks=50)
-    with pytest.raises(ValueError, match="init must be 'k-means\\|\\|'"):
+    with pytest.raises(ValueError, match="KMeans: init must be one of 'k-means\\|\\|', "
+                                         "'k-means\\+\\+' or an array; got 'random'"):
         KMeans(2, init="random").fit(dX)
     with pytest.raises(ValueError, match="Lloyd's algorithm only"):
         KMeans(2, algorithm="elkan").fit(dX)

@@ -39,6 +39,14 @@ import numpy as np
 from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin
 
+from clustra.cluster._params import (
+    DICT,
+    RANDOM_STATE,
+    Interval,
+    Kind,
+    Options,
+    check_params,
+)
 from clustra.dask import _data
 from clustra.dask import _space as space
 
@@ -237,29 +245,34 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.client = client
 
+    _parameter_constraints = {
+        "eps": [Interval(Real, 0.0, None, closed="neither")],
+        "min_samples": [Interval(Integral, 1, None)],
+        "metric": [Options(*METRICS)],
+        "metric_params": [DICT, None],
+        "algorithm": [Options("auto", "grid", "kdtree", "brute")],
+        "leaf_size": [Interval(Integral, 1, None)],
+        "p": [Interval(Real, 1.0, None), None],
+        "n_partitions": [Interval(Integral, 1, None), None],
+        "sample_size": [Interval(Integral, 1, None)],
+        "random_state": [RANDOM_STATE],
+        "client": [None, Kind(lambda v: hasattr(v, "submit"), "a distributed Client")],
+    }
+    _parameter_hints = {
+        "eps": "eps is the neighbourhood radius.",
+        "min_samples": "The point itself counts.",
+        "metric": "For other metrics fit clustra.DBSCAN in memory.",
+    }
+
     def _params(self):
+        check_params(self)
         eps, min_samples = self.eps, self.min_samples
-        if isinstance(eps, bool) or not isinstance(eps, Real) or not 0 < eps < math.inf:
-            raise ValueError(f"eps must be a positive finite number (the neighbourhood "
-                             f"radius), got {eps!r}.")
-        if isinstance(min_samples, bool) or not isinstance(min_samples, Integral) \
-                or min_samples < 1:
-            raise ValueError(f"min_samples must be an integer >= 1 (the point itself "
-                             f"counts), got {min_samples!r}.")
-        if self.metric not in METRICS:
-            raise ValueError(f"clustra.dask.DBSCAN supports the metrics {sorted(METRICS)}, "
-                             f"got {self.metric!r}; for others fit clustra.DBSCAN in memory.")
         p = (self.metric_params or {}).get("p", self.p)
         if self.metric != "minkowski":
             p = METRICS[self.metric]
         p = 2.0 if p is None else p
         if isinstance(p, bool) or not isinstance(p, Real) or not p >= 1:
             raise ValueError(f"p must be a number >= 1 (the Minkowski power), got {p!r}.")
-        for name in ("n_partitions", "sample_size"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, Integral)
-                                      or value < 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         return {"eps": float(eps), "min_samples": int(min_samples), "metric": "minkowski",
                 "p": float(p), "algorithm": self.algorithm, "leaf_size": self.leaf_size}
 

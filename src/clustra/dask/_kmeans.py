@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from dask import delayed
@@ -33,6 +34,16 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from clustra.cluster._params import (
+    ARRAY_LIKE,
+    BOOLEAN,
+    CALLABLE,
+    RANDOM_STATE,
+    Interval,
+    Kind,
+    Options,
+    check_params,
+)
 from clustra.cluster.kmeans._base import check_centers
 from clustra.dask import _data
 from clustra.dask import _init as init_methods
@@ -165,27 +176,31 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.callback = callback
         self.client = client
 
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None)],
+        "init": [Options(*INITS), ARRAY_LIKE],
+        "n_init": [Options("auto", 1)],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0.0, None)],
+        "verbose": [Interval(Integral, 0, None), BOOLEAN],
+        "random_state": [RANDOM_STATE],
+        "algorithm": [Options("lloyd", "auto")],
+        "oversampling_factor": [Interval(Real, 0.0, None, closed="neither")],
+        "init_max_iter": [Interval(Integral, 1, None)],
+        "init_sample_size": [Interval(Integral, 1, None)],
+        "persist": [Options("auto", True, False)],
+        "callback": [CALLABLE, None],
+        "client": [None, Kind(lambda v: hasattr(v, "submit"), "a distributed Client")],
+    }
+    _parameter_hints = {
+        "algorithm": "clustra.dask.KMeans runs Lloyd's algorithm only.",
+        "n_init": "One initialisation on a cluster ('k-means||' is the careful one).",
+    }
+
     def _check_params(self, n_samples):
         from clustra.cluster._common import check_n_clusters
 
-        n_clusters = check_n_clusters(self.n_clusters, n_samples)
-        if isinstance(self.init, str) and self.init not in INITS:
-            raise ValueError(f"init must be 'k-means||', 'k-means++' or an array of shape "
-                             f"(n_clusters, n_features), got {self.init!r}.")
-        if self.algorithm not in ("lloyd", "auto"):
-            raise ValueError(f"clustra.dask.KMeans runs Lloyd's algorithm only: algorithm must "
-                             f"be 'lloyd' or 'auto', got {self.algorithm!r}.")
-        if self.n_init not in ("auto", 1):
-            raise ValueError(f"n_init must be 'auto' or 1 on a cluster, got {self.n_init!r}.")
-        for name in ("max_iter", "init_max_iter", "init_sample_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if not (isinstance(self.tol, int | float) and self.tol >= 0):
-            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
-        if self.persist not in ("auto", True, False):
-            raise ValueError(f"persist must be 'auto', True or False, got {self.persist!r}.")
-        return n_clusters
+        return check_n_clusters(self.n_clusters, n_samples)
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute the clustering of a dask array or dataframe (never gathered).
@@ -201,6 +216,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
+        check_params(self)
         client = _data.get_client(self.client)
         blocks = _data.blocks_of(X, sample_weight)
         n, d = blocks.n_samples, blocks.n_features

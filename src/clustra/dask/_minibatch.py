@@ -10,11 +10,21 @@ so data that cannot be persisted stream through the workers' memory.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from clustra.cluster._params import (
+    ARRAY_LIKE,
+    RANDOM_STATE,
+    Interval,
+    Kind,
+    Options,
+    check_params,
+)
 from clustra.dask import _data
 
 
@@ -70,16 +80,24 @@ class MiniBatchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.window = window
         self.client = client
 
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None)],
+        "init": [Options("k-means++", "random"), ARRAY_LIKE],
+        "batch_size": [Interval(Integral, 1, None)],
+        "n_epochs": [Interval(Integral, 1, None)],
+        "random_state": [RANDOM_STATE],
+        "reassignment_ratio": [Interval(Real, 0.0, None)],
+        "window": [Interval(Integral, 1, None), None],
+        "client": [None, Kind(lambda v: hasattr(v, "submit"), "a distributed Client")],
+    }
+
     def fit(self, X, y=None, sample_weight=None):
         """Stream the partitions of X through ``partial_fit`` (``n_epochs`` times)."""
         from distributed import wait
 
         from clustra.cluster.kmeans import MiniBatchKMeans as MemoryMiniBatchKMeans
 
-        for name in ("batch_size", "n_epochs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        check_params(self)
         client = _data.get_client(self.client)
         blocks = _data.blocks_of(X, sample_weight, multiple=1)
         seed = int(np.random.RandomState(self.random_state).randint(2**31 - 1))
