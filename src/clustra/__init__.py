@@ -50,7 +50,9 @@ _NAMES: dict[str, str] = {
     "run": ".workflow",
 }
 
-_SUBMODULES = ("cluster", "metrics", "selection", "plot", "report", "workflow", "io", "cli")
+_SUBMODULES = (
+    "cluster", "metrics", "selection", "plot", "report", "workflow", "io", "cli", "dask"
+)
 
 __all__ = [
     "__version__",
