@@ -44,13 +44,16 @@ _NAMES: dict[str, str] = {
     # Genie
     "Genie": ".cluster.genie",
     "genie": ".cluster.genie",
+    # automatic choice
+    "auto_cluster": ".auto",
+    "AutoResult": ".auto",
     # selection
     "choose_k": ".selection.sweep",
     # workflow
     "run": ".workflow",
 }
 
-_SUBMODULES = ("cluster", "metrics", "selection", "plot", "report", "workflow", "io", "cli")
+_SUBMODULES = ("auto", "cluster", "metrics", "selection", "plot", "report", "workflow", "io", "cli")
 
 __all__ = [
     "__version__",
