@@ -13,7 +13,7 @@ from clustra.auto import _rule as rule
 from clustra.auto._result import COLUMNS, AutoResult
 
 THRESHOLDS = (0.1, 0.3, 0.5, 0.7)
-MIN_CLUSTER_SIZES = (5, 10, 25, 50)
+MIN_CLUSTER_SIZES = (10, 25, 50)
 
 
 def _check(X, k_max, sample_size, score_size, n_refs):
