@@ -158,6 +158,7 @@ def auto_cluster(X, *, k_max: int = 12, random_state=0, n_jobs=None, sample_size
         sample_rows=rows,
         runner_up=_runner_up(candidates, winner),
         X=X,
+        candidates=candidates,
     )
 
 

@@ -37,6 +37,9 @@ class AutoResult:
         The rows the candidates were built and scored on (all rows when n is small).
     runner_up : dict or None
         The best candidate of the other regime (its record and sample labels), for pictures.
+    candidates : list
+        Every candidate (:class:`clustra.auto._candidates.Candidate`: settings, scores
+        and labels of the sample rows), in the order of ``records``.
     """
 
     labels: np.ndarray
@@ -49,6 +52,7 @@ class AutoResult:
     sample_rows: np.ndarray | None = field(default=None, repr=False)
     runner_up: dict | None = field(default=None, repr=False)
     X: np.ndarray | None = field(default=None, repr=False)
+    candidates: list = field(default_factory=list, repr=False)
 
     @property
     def table(self):
