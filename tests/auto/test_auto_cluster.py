@@ -35,6 +35,15 @@ def test_no_structure_is_one_cluster(make, rng):
     assert not result.table["chosen"].any()
 
 
+@pytest.mark.parametrize("random_state", [0, 1, 2, 3])
+def test_uniform_square_is_one_cluster_for_every_seed(random_state):
+    # HDBSCAN's two halves of a uniform square can score twice its reference (which
+    # finds many small clusters on noise) without any gap: the absolute condition
+    # (separation above 1) must keep them out.
+    X = np.random.default_rng(100 + random_state).uniform(size=(2000, 2))
+    assert clustra.auto_cluster(X, random_state=random_state).k == 1
+
+
 def test_constant_data_is_one_cluster():
     result = _auto(np.full((50, 3), 7.0))
     assert result.k == 1 and (result.labels == 0).all()

@@ -10,10 +10,14 @@ and Hastie 2001) clustered by the same method with the same setting and k.
 A ratio of 1 means "as much structure as in noise".
 
 1. Gaps (density-separated structure). Among the Genie and HDBSCAN
-   candidates take the largest separation ratio. If it is at least
-   ``GAP_RATIO`` (the gaps between clusters are twice as wide, relative to
-   the spacing inside them, as those the same method cuts in structureless
-   data), that candidate wins.
+   candidates whose gaps are gaps at all (separation above 1: the cut edges
+   are longer than nine in ten edges inside the clusters), take the largest
+   separation ratio. If it is at least ``GAP_RATIO`` (the gaps between
+   clusters are twice as wide, relative to the spacing inside them, as those
+   the same method cuts in structureless data), that candidate wins. (The
+   absolute condition matters for HDBSCAN, whose reference finds another k
+   on noise than on the data: on uniform data its two halves can score twice
+   its reference's many small clusters without any gap between them.)
 2. Otherwise, overlapping convex groups. Among the K-Means candidates take
    the largest Calinski-Harabasz ratio; if it is at least ``CH_RATIO``, it
    wins.
@@ -32,6 +36,8 @@ import numpy as np
 from clustra.auto._candidates import CONVEX, DENSITY
 
 GAP_RATIO = 2.0
+# Separation a partition needs before its ratio counts: its gaps longer than the spacing.
+GAP_ABSOLUTE = 1.0
 CH_RATIO = 1.1
 
 
@@ -76,7 +82,8 @@ def calibrate(candidates, means) -> None:
 
 def _best(candidates, family, score, k_max):
     pool = [c for c in candidates
-            if c.family == family and c.k <= k_max and np.isfinite(c.scores[score])]
+            if c.family == family and c.k <= k_max and np.isfinite(c.scores[score])
+            and (family != DENSITY or c.scores["separation"] > GAP_ABSOLUTE)]
     # Ties go to the earlier candidate (fewer clusters, Genie before HDBSCAN): max keeps the first.
     return max(pool, key=lambda c: c.scores[score]) if pool else None
 
