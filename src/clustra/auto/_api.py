@@ -101,8 +101,11 @@ def auto_cluster(X, *, k_max: int = 12, random_state=0, n_jobs=None, sample_size
         Seeds the sample, the reference sets and K-Means: same seed, same answer.
     n_jobs : int, optional
         Threads for the kernels (None: clustra's setting).
-    sample_size : int, default=1500
-        Rows the candidates are built and scored on.
+    sample_size : int, default=4000
+        Rows the candidates are built on (a random sample when there are more).
+    score_size : int, default=1000
+        Rows of that sample the criteria are worked out on, and the size of
+        each reference set.
     n_refs : int, default=3
         Structureless reference sets per calibration.
 
