@@ -52,6 +52,16 @@ def test_constant_data_is_one_cluster():
 
 # --- clear structure ------------------------------------------------------------------
 
+def test_groups_of_identical_rows():
+    # Zero spacing inside every group: the finest cut between the groups (k=3), not a
+    # cut between copies of one point.
+    X = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]]), 50, axis=0)
+    result = _auto(X)
+    assert result.k == 3
+    assert adjusted_rand_score(np.repeat([0, 1, 2], 50), result.labels) == 1.0
+    assert "coincide" in result.reason
+
+
 def test_separated_blobs(global_random_seed):
     X, y = make_blobs([400, 300, 200], centers=[[0, 0], [8, 0], [0, 8]], cluster_std=0.6,
                       random_state=global_random_seed)

@@ -14,6 +14,7 @@ each structureless reference set alike.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,7 +95,10 @@ def kmeans_candidates(X: np.ndarray, k_values, random_state) -> list[Candidate]:
     from clustra.cluster.kmeans import KMeans
     from clustra.selection._fitting import labels_for_k
 
-    labels = labels_for_k(X, list(k_values), KMeans(random_state=random_state, n_init=1))
+    with warnings.catch_warnings():
+        # More k than distinct points is expected in a sweep; the candidate just loses.
+        warnings.simplefilter("ignore")
+        labels = labels_for_k(X, list(k_values), KMeans(random_state=random_state, n_init=1))
     out = []
     for k in k_values:
         codes, n_labels = _dense_codes(labels[int(k)])

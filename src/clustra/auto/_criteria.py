@@ -4,7 +4,7 @@
 spacing of points inside them. Along the minimum spanning tree (MST) of the
 sample, a partition into K clusters cuts at least K - 1 tree edges; the
 criterion is the mean length of the K - 1 shortest cut edges divided by the
-90th percentile of the uncut (within-cluster) edge lengths. A percentile
+90th percentile of the uncut (within-cluster) positive edge lengths. A percentile
 rather than the longest edge keeps a few outliers from deciding it; the K - 1
 shortest cut edges rather than only the shortest keep one close pair of
 clusters from hiding every other gap. It measures what single linkage,
@@ -54,11 +54,14 @@ def separation(tree: SampleTree, labels: np.ndarray) -> float:
     within = tree.length[~cut]
     if within.size == 0:
         return float("nan")
-    spacing = float(np.quantile(within, WITHIN_QUANTILE))
+    # Copies of one point (zero-length edges) say nothing about the spacing.
+    within = within[within > 0.0]
+    spacing = float(np.quantile(within, WITHIN_QUANTILE)) if within.size else 0.0
     gaps = np.sort(tree.length[cut])[: n_clusters - 1]
     if spacing <= 0.0:
-        # Duplicated points: any positive gap is infinitely wider than the spacing.
-        return float("inf") if gaps.mean() > 0.0 else float("nan")
+        # Duplicated points: positive gaps are infinitely wider than the spacing; a cut
+        # between two copies of one point is no gap at all.
+        return float("inf") if gaps[0] > 0.0 else 0.0
     return float(gaps.mean() / spacing)
 
 

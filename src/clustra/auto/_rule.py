@@ -77,15 +77,17 @@ def calibrate(candidates, means) -> None:
             null = _reference(c, means, name)
             c.scores[name + "_null"] = null
             ratio = value / null if np.isfinite(null) and null > 0 else np.nan
-            c.scores[name + "_ratio"] = ratio if np.isfinite(value) else np.nan
+            c.scores[name + "_ratio"] = np.nan if np.isnan(value) else ratio
 
 
 def _best(candidates, family, score, k_max):
     pool = [c for c in candidates
-            if c.family == family and c.k <= k_max and np.isfinite(c.scores[score])
+            if c.family == family and c.k <= k_max and not np.isnan(c.scores[score])
             and (family != DENSITY or c.scores["separation"] > GAP_ABSOLUTE)]
-    # Ties go to the earlier candidate (fewer clusters, Genie before HDBSCAN): max keeps the first.
-    return max(pool, key=lambda c: c.scores[score]) if pool else None
+    # Equal scores: the larger k (with duplicated points every cut between groups of
+    # identical points scores infinity: the finest such cut is the answer); then the
+    # earlier candidate (Genie before HDBSCAN), since max keeps the first.
+    return max(pool, key=lambda c: (c.scores[score], c.k)) if pool else None
 
 
 def describe(c) -> str:
@@ -105,6 +107,10 @@ def choose(candidates, k_max):
     gap = _best(candidates, DENSITY, "separation_ratio", k_max)
     gap_ratio = gap.scores["separation_ratio"] if gap is not None else np.nan
     if gap is not None and gap_ratio >= GAP_RATIO:
+        if np.isinf(gap_ratio):
+            return gap, (
+                f"{describe(gap)}: the rows inside each of its clusters coincide (many "
+                f"duplicated points) while the clusters stand apart."), "gaps"
         return gap, (
             f"{describe(gap)}: the gaps between its clusters are {gap_ratio:.1f} times as wide "
             f"(relative to the spacing inside them) as the same method finds in structureless "
