@@ -5,9 +5,13 @@ Raw validity indices chosen by their largest value do badly across data sets
 dimension, on k and on the method as much as on the structure. The rule
 therefore divides each criterion by its mean over ``n_refs`` reference sets
 with no structure (uniform in the principal-axes box of the sample, same
-size and dimension: the reference of the gap statistic, Tibshirani, Walther
-and Hastie 2001) clustered by the same method with the same setting and k.
-A ratio of 1 means "as much structure as in noise".
+dimension: the reference of the gap statistic, Tibshirani, Walther and
+Hastie 2001) clustered by the same method with the same setting and k.
+A ratio of 1 means "as much structure as in noise". The criteria are worked
+out on the same number of rows for both (``score_size``): a reference set
+is fitted and scored on those rows, the data's candidates are fitted on the
+larger sample and scored on a subsample of it. (Fitting the references the
+same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
 
 1. Gaps (density-separated structure). Among the Genie and HDBSCAN
    candidates whose gaps are gaps at all (separation above 1: the cut edges
