@@ -168,6 +168,15 @@ def test_plot_draws_winner_runner_up_and_scores():
     assert fig.axes[1].get_title().startswith("runner-up")
 
 
+def test_plot_without_structure():
+    pytest.importorskip("matplotlib")
+    fig = _auto(np.random.default_rng(0).uniform(size=(500, 3))).plot()
+    assert fig.axes[0].get_title() == "chosen: none, k=1"
+    assert fig.axes[1].get_title().startswith("runner-up: Genie")
+    fig = _auto(np.ones((30, 2))).plot()  # constant: no candidates at all
+    assert fig.axes[0].get_title() == "chosen: none, k=1"
+
+
 # --- bad input --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("X, match", [
