@@ -44,6 +44,9 @@ _NAMES: dict[str, str] = {
     # Genie
     "Genie": ".cluster.genie",
     "genie": ".cluster.genie",
+    # automatic choice
+    "auto_cluster": ".auto",
+    "AutoResult": ".auto",
     # selection
     "choose_k": ".selection.sweep",
     # workflow
@@ -51,7 +54,7 @@ _NAMES: dict[str, str] = {
 }
 
 _SUBMODULES = (
-    "cluster", "metrics", "selection", "plot", "report", "workflow", "io", "cli", "dask"
+    "auto", "cluster", "metrics", "selection", "plot", "report", "workflow", "io", "cli", "dask"
 )
 
 __all__ = [

@@ -20,6 +20,8 @@ _NAMES = {
     "plot_k_distance": ".selection",
     "plot_silhouette": ".silhouette",
     "plot_dendrogram": ".dendrogram",
+    "plot_auto": ".auto",
+    "plot_auto_scores": ".auto",
     "plot_condensed_tree": ".condensed_tree",
     "plot_outlier_scores": ".density",
     "plot_memberships": ".density",
