@@ -16,7 +16,6 @@ import clustra
 from clustra import workflow
 from clustra.io import DataError, DataWarning, OptionError
 from clustra.preprocessing import prepare
-from clustra.workflow import adapters
 
 
 def blob_table(rng, n_per=25):
@@ -127,39 +126,29 @@ def test_eps_auto_uses_suggest_eps(rng):
     assert result.choices[0].name == "eps"
 
 
-def test_auto_rule_picks_higher_score(rng, monkeypatch):
-    X = np.vstack([rng.normal(0, 0.3, (20, 2)), rng.normal(5, 0.3, (20, 2))])
-    good = np.repeat([0, 1], 20)
-    bad = rng.integers(0, 2, 40)
-    half_noise = np.where(np.arange(40) % 2 == 0, good, -1)
-    opts = workflow.RunOptions()
+def test_algorithm_auto_is_the_default_and_uses_auto_cluster(rng, tmp_path):
+    import json
 
-    def fake(labels):
-        return lambda X, opts, progress: workflow.Fit(None, labels, {})
-
-    for kmeans_labels, dbscan_labels, winner in [(good, bad, "kmeans"), (bad, good, "dbscan"),
-                                                 (good, good, "kmeans"),
-                                                 (good, half_noise, "kmeans")]:
-        monkeypatch.setattr(adapters, "fit_kmeans", fake(kmeans_labels))
-        monkeypatch.setattr(adapters, "fit_dbscan", fake(dbscan_labels))
-        name, fit, scores = workflow.fit_auto(X, opts)
-        assert name == winner
-        assert fit.choices[0].name == "algorithm"
-        assert "silhouette x fraction" in fit.choices[0].reason
-    # the score itself: silhouette on clustered rows times the clustered fraction
-    expected = silhouette_score(X[::2], good[::2]) * 0.5
-    assert workflow.auto_score(X, half_noise) == pytest.approx(expected)
-    assert workflow.auto_score(X, np.zeros(40, dtype=int)) == float("-inf")
+    frame, truth = blob_table(rng, n_per=60)
+    result = clustra.run(frame, columns=["a", "b", "c"], k_max=6)
+    assert result.options.algorithm == "auto"
+    found = clustra.auto_cluster(result.X, k_max=6, random_state=0)
+    np.testing.assert_array_equal(result.labels, found.labels)
+    assert result.algorithm == found.algorithm and result.n_clusters == 3
+    assert result.choices[0].name == "algorithm" and result.choices[0].reason == found.reason
+    assert adjusted_rand_score(result.labels, truth) == pytest.approx(1.0)
+    document = json.loads(result.to_json())
+    chosen = [row for row in document["auto_candidates"] if row["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["k"] == 3
+    html = result.to_html(tmp_path / "report.html").read_text()
+    assert "Automatic choice" in html and found.reason.split(":")[0] in html
 
 
-def test_algorithm_auto_end_to_end(rng):
-    frame, truth = blob_table(rng)
-    result = clustra.run(frame, algorithm="auto", columns=["a", "b", "c"], k_max=5)
-    assert result.algorithm in ("kmeans", "dbscan")
-    assert result.choices[0].name == "algorithm"
-    assert set(result.auto_scores) == {"kmeans", "dbscan"}
-    assert adjusted_rand_score(result.labels[result.labels >= 0],
-                               truth[result.labels >= 0]) == pytest.approx(1.0)
+def test_algorithm_auto_says_one_cluster_without_structure():
+    X = np.random.default_rng(4).uniform(size=(600, 2))
+    result = clustra.run(X, algorithm="auto")
+    assert result.n_clusters == 1 and result.algorithm == "auto"
+    assert "one cluster" in result.choices[0].reason.lower()
 
 
 def test_missing_and_outlier_rows_keep_their_place(rng):
@@ -187,7 +176,9 @@ def test_json_document(rng):
     assert doc["schema"] == "clustra.run/1"
     assert set(doc) == {"schema", "clustra_version", "input", "algorithm", "params", "seed",
                         "n_clusters", "choices", "preprocessing", "metrics", "counts",
-                        "cluster_sizes", "warnings", "outputs"}
+                        "cluster_sizes", "warnings", "auto_candidates", "outputs"}
+    assert doc["algorithm"] == "kmeans"  # k given: K-Means, not the automatic choice
+    assert doc["auto_candidates"] is None
     assert doc["input"]["n_rows"] == len(frame)
     assert doc["input"]["categorical_columns"] == ["colour"]
     assert sum(doc["cluster_sizes"].values()) == doc["counts"]["clustered"]
@@ -357,7 +348,8 @@ def test_long_work_is_announced(rng, monkeypatch):
     clustra.run(frame, k=3, id_column="key", notify=said.append)
     assert said == []  # a quick run says nothing
     monkeypatch.setattr(estimate, "LONG_WORK_SECONDS", 0.0)
-    clustra.run(frame, k="auto", k_max=4, id_column="key", notify=said.append)
+    clustra.run(frame, algorithm="kmeans", k="auto", k_max=4, id_column="key",
+                notify=said.append)
     assert len(said) == 1
     assert said[0].startswith("kmeans on 75 rows x 5 features will take about ")
     assert "a fixed k= skips the sweep over k" in said[0]

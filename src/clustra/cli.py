@@ -259,8 +259,10 @@ def _preprocessing_options(command):
 
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="kmeans", show_default=True,
-              help="auto: K-Means vs DBSCAN, higher silhouette x fraction clustered wins.")
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None,
+              help="Default auto: the clusters a person would see, among Genie, HDBSCAN and "
+                   "K-Means partitions (one cluster when there is no structure); with --k N, "
+                   "kmeans; with --eps X, dbscan.")
 @click.option("--k", "k", default="auto", show_default=True, help="Number of clusters, or auto.")
 @click.option("--eps", default="auto", show_default=True, help="DBSCAN radius, or auto.")
 @click.option("--linkage", type=click.Choice(["ward", "complete", "average", "single"]),

@@ -70,6 +70,11 @@ def render_figures(result, projection: str = "pca") -> list[Figure]:
     if result.eps_suggestion is not None:
         figures.append(_figure("Choosing eps", "Sorted distance to the min_samples-th neighbour.",
                                lambda: plot.plot_k_distance(result)))
+    if hasattr(result.model, "records") and result.model.records:  # clustra.auto_cluster
+        figures.append(_figure("Automatic choice", "Left: the partition chosen; middle: the best "
+                               "of the other kind (runner-up); right: every candidate's score "
+                               "against structureless data (star: chosen).",
+                               lambda: result.model.plot(), wide=True))
     if hasattr(result.model, "condensed_tree_"):
         figures += [
             _figure("Condensed tree", "HDBSCAN's cluster tree: bar width = rows, depth = density "

@@ -29,7 +29,6 @@ from clustra.preprocessing import PreparedData, prepare
 from clustra.workflow.adapters import (
     ADAPTERS,
     Fit,
-    auto_score,
     choose_k_for,
     fit_auto,
     fit_dbscan,
@@ -45,7 +44,7 @@ from clustra.workflow.result import JSON_SCHEMA, STATUSES, ClusteringResult, _la
 
 __all__ = [
     "ADAPTERS", "ALGORITHMS", "JSON_SCHEMA", "LINKAGES", "STATUSES", "Choice", "ClusteringResult",
-    "DataWarning", "Fit", "RunOptions", "Suggestion", "auto_score", "compute_metrics", "fit_auto",
+    "DataWarning", "Fit", "RunOptions", "Suggestion", "compute_metrics", "fit_auto",
     "fit_dbscan", "fit_hierarchical", "fit_kmeans", "fit_minibatch", "load", "load_table", "run",
     "suggest",
 ]

@@ -3,15 +3,9 @@
 ``ADAPTERS`` maps an algorithm name to its function ``(X, opts, progress) -> Fit``;
 a new algorithm is one more function and one more entry.
 
-``algorithm="auto"`` rule
--------------------------
-K-Means (k chosen by :func:`clustra.choose_k`) and DBSCAN (eps chosen by
-:func:`clustra.suggest_eps`) are both fitted. Each gets the score
-``silhouette (noise excluded) x fraction of rows clustered``; the higher score
-wins, K-Means on a tie. The coverage factor stops DBSCAN from winning by calling
-the hard half of the data noise. A DBSCAN run with fewer than two clusters
-scores ``-inf``. The silhouette favours compact, convex clusters, so on
-elongated or nested shapes ask for ``dbscan`` or ``hierarchical`` directly.
+``algorithm="auto"`` (the default) is :func:`clustra.auto_cluster`: the
+choice among Genie, HDBSCAN and K-Means partitions documented in
+:mod:`clustra.auto._rule`, with "one cluster" as an answer.
 """
 
 from __future__ import annotations
@@ -24,7 +18,6 @@ import numpy as np
 
 from clustra.io import DataError, DataWarning
 from clustra.workflow.estimate import scalable_alternatives
-from clustra.workflow.metrics import metric_on_sample
 from clustra.workflow.options import Choice, Progress, RunOptions, _silent, reason_text
 
 
@@ -211,37 +204,21 @@ ADAPTERS: dict[str, Callable[..., Fit]] = {
 }
 
 
-def auto_score(X, labels, seed=0) -> float:
-    """The ``algorithm="auto"`` score: silhouette (noise excluded) x fraction clustered."""
-    clustered = labels >= 0
-    n_clusters = np.unique(labels[clustered]).size
-    if n_clusters < 2 or n_clusters >= clustered.sum():
-        return float("-inf")
-    silhouette = metric_on_sample("silhouette_score", X, labels, seed, noise="exclude")
-    return float(silhouette) * float(clustered.mean())
+def fit_auto(X, opts: RunOptions, progress: Progress = _silent) -> tuple[str, Fit, list]:
+    """:func:`clustra.auto_cluster`: Genie, HDBSCAN and K-Means candidates, one chosen (or
+    one cluster when there is no structure), with the reason.
 
+    Returns ``(algorithm, fit, records)``: the winner's name ("auto" when
+    there is no structure), the fit, whose model is the
+    :class:`~clustra.auto.AutoResult` (its ``plot()`` and ``table``), and the
+    candidates x criteria.
+    """
+    from clustra.auto import auto_cluster
 
-def fit_auto(X, opts: RunOptions, progress: Progress = _silent) -> tuple[str, Fit, dict]:
-    """Fit K-Means and DBSCAN, keep the better by :func:`auto_score`."""
-    fits = {"kmeans": fit_kmeans(X, opts, progress), "dbscan": fit_dbscan(X, opts, progress)}
-    scores = {name: auto_score(X, fit.labels, opts.seed) for name, fit in fits.items()}
-    winner = "dbscan" if scores["dbscan"] > scores["kmeans"] else "kmeans"
-    settings = {"kmeans": f"k={fits['kmeans'].params.get('n_clusters')}",
-                "dbscan": f"eps={_fmt(fits['dbscan'].params.get('eps'), 4)}"}
-    shown = ", ".join(f"{name} ({settings[name]}) {_fmt(score)}" for name, score in scores.items())
-    reason = (f"higher silhouette x fraction clustered ({shown}); "
-              f"{'DBSCAN' if winner == 'dbscan' else 'K-Means'} wins")
-    fit = fits[winner]
-    fit.choices.insert(0, Choice("algorithm", winner, reason))
-    # Keep the loser's selection evidence too: the report shows both curves.
-    if winner == "dbscan":
-        fit.selection = fits["kmeans"].selection
-    else:
-        fit.eps_suggestion = fits["dbscan"].eps_suggestion
-    return winner, fit, scores
-
-
-def _fmt(value, digits: int = 3) -> str:
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    return f"{value:.{digits}g}" if digits != 3 else f"{value:.3f}"
+    progress(0, 1, "choosing among Genie, HDBSCAN and K-Means partitions")
+    found = auto_cluster(X, k_max=opts.k_max, random_state=opts.seed)
+    progress(1, 1, f"chose {found.algorithm} (k={found.k})")
+    params = {"chosen": found.algorithm, "n_clusters": found.k, **found.params}
+    algorithm = "auto" if found.algorithm == "none" else found.algorithm
+    return algorithm, Fit(found, found.labels, params,
+                          [Choice("algorithm", found.algorithm, found.reason)]), found.records

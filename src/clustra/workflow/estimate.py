@@ -31,6 +31,11 @@ _DBSCAN_RATE = 2e-6
 _GAP_REFERENCES, _GAP_ROWS = 10, 1000
 # Exact silhouettes up to this many rows (one O(n^2 d) pass per k).
 _SILHOUETTE_EXACT = 10_000
+# clustra.auto_cluster builds its candidates on a sample of at most 4,000 rows
+# (about this many seconds), then labels every row from the sample.
+_AUTO_SAMPLE_SECONDS = 3.0
+# Algorithms whose k="auto" is a sweep over k (a fixed k skips it).
+_SWEEPS = ("kmeans", "minibatch", "bisecting", "genie")
 
 
 def _kmeans_seconds(n: int, d: int, k: int) -> float:
@@ -57,13 +62,15 @@ def estimate_seconds(n: int, d: int, opts) -> float:
     k = min(opts.k, n) if opts.k != "auto" else 8
     centroids = _sweep_seconds(n, d, opts.k_max) if opts.k == "auto" else _kmeans_seconds(n, d, k)
     dbscan = _DBSCAN_RATE * n * max(d, 1)
-    if opts.algorithm in ("kmeans", "minibatch"):
+    if opts.algorithm in ("kmeans", "minibatch", "bisecting"):
         return centroids / (10.0 if opts.algorithm == "minibatch" else 1.0)
     if opts.algorithm == "dbscan":
         return dbscan
     if opts.algorithm == "hierarchical":
         return hierarchy_seconds(n, d, opts.linkage)
-    return centroids + dbscan
+    if opts.algorithm in ("genie", "hdbscan"):  # a minimum spanning tree, as single linkage
+        return 2.0 * hierarchy_seconds(n, d, "single")
+    return _AUTO_SAMPLE_SECONDS + _TREE_RATE * n * max(d, 1)
 
 
 def duration(seconds: float) -> str:
@@ -101,6 +108,6 @@ def warn_if_long(X, opts, notify: Notify | None) -> None:
         hint = ""
         if opts.algorithm == "hierarchical":
             hint = f"; faster: {scalable_alternatives(opts.linkage)}"
-        elif opts.k == "auto":
+        elif opts.k == "auto" and opts.algorithm in _SWEEPS:
             hint = "; a fixed k= skips the sweep over k"
         notify(f"{method} on {n:,} rows x {d} features will take {duration(seconds)}{hint}.")

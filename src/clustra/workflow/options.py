@@ -38,7 +38,8 @@ class Choice:
 class RunOptions:
     """The options of :func:`run` (the same as ``clustra run``'s), checked on creation."""
 
-    algorithm: str = "kmeans"
+    # None: "auto" (clustra.auto_cluster), unless k is given (K-Means) or eps (DBSCAN).
+    algorithm: str | None = None
     k: int | str = "auto"
     eps: float | str = "auto"
     min_samples: int | None = None  # None: 5 for DBSCAN, min_cluster_size for HDBSCAN
@@ -58,6 +59,9 @@ class RunOptions:
     decimal: str | None = None
 
     def __post_init__(self):
+        if self.algorithm is None:
+            self.algorithm = ("kmeans" if self.k != "auto" else
+                              "dbscan" if self.eps != "auto" else "auto")
         if self.algorithm not in ALGORITHMS:
             raise OptionError(f"algorithm={self.algorithm!r} is not one of: "
                               f"{', '.join(ALGORITHMS)}.")

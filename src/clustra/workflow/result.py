@@ -51,7 +51,7 @@ class ClusteringResult:
     options: RunOptions
     selection: object = None
     eps_suggestion: object = None
-    auto_scores: dict | None = None
+    auto_scores: list | None = None  # auto_cluster's candidates x criteria
     source: str | None = None
     version: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -127,8 +127,9 @@ class ClusteringResult:
           Python), ``n_rows``, ``n_columns``,
           ``id_column`` (or null), ``numeric_columns`` and ``categorical_columns``
           (lists of names used), ``skipped_columns`` ({name: reason}).
-        - ``algorithm``: kmeans | minibatch | dbscan | hierarchical (the one that
-          ran; with ``--algorithm auto``, the winner).
+        - ``algorithm``: kmeans | minibatch | bisecting | dbscan | hdbscan | genie |
+          hierarchical (the one that ran; with ``--algorithm auto``, the winner,
+          or ``auto`` when it found no structure: one cluster).
         - ``params``: the estimator's parameters ({name: value}); ``seed``: int.
         - ``n_clusters``: clusters found (noise not counted).
         - ``choices``: [{``name`` (algorithm | k | eps), ``value``, ``reason``}], in
@@ -143,6 +144,9 @@ class ClusteringResult:
         - ``warnings``: [str], one line each: what the reading and the column
           typing changed or left out, and warnings raised while fitting or
           drawing the report.
+        - ``auto_candidates``: with ``--algorithm auto``, every candidate partition
+          and its criteria ([{``algorithm``, ``params``, ``k``, ``chosen``, scores}]);
+          else null.
         - ``outputs``: what the command wrote, e.g. {``labels``: path or null,
           ``report``: path or null}.
         """
@@ -165,6 +169,8 @@ class ClusteringResult:
             "counts": self.counts(),
             "cluster_sizes": {str(k): v for k, v in self.cluster_sizes().items()},
             "warnings": list(self.warnings),
+            "auto_candidates": (None if self.auto_scores is None else
+                                [_plain_record(row) for row in self.auto_scores]),
             "outputs": dict(outputs or {}),
         }
 
@@ -176,6 +182,10 @@ class ClusteringResult:
         from clustra.report import write_report
 
         return write_report(self, path, projection=projection)
+
+
+def _plain_record(row: dict) -> dict:
+    return {k: (_plain_record(v) if isinstance(v, dict) else _plain(v)) for k, v in row.items()}
 
 
 def safe_mean(values) -> float:
