@@ -13,7 +13,7 @@ from numba import njit, prange
 
 from clustra._kernels.distances import closer, rdist
 from clustra._kernels.grid import lookup_cell
-from clustra._kernels.unionfind import find, make_sets, union
+from clustra._kernels.unionfind import find, make_sets, roots_of, union
 
 CELL_BLOCK = 1024
 
@@ -126,11 +126,7 @@ def grid_cell_components(grid, core, rradius, code, p):
                 if _cells_linked(grid.data, core, cell_start[cell], cell_start[cell + 1],
                                  cell_start[other], cell_start[other + 1], rradius, code, p):
                     union(parent, cell, other)
-    roots = np.full(n_cells, -1, dtype=np.int64)
-    for cell in range(n_cells):
-        if has_core[cell]:
-            roots[cell] = find(parent, cell)
-    return roots
+    return roots_of(parent, has_core)
 
 
 @njit(cache=True, parallel=True)
