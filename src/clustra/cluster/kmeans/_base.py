@@ -169,6 +169,19 @@ class BaseKMeans(CentroidEstimator):
     ``_x_shift`` (the vector subtracted from X during fit, zeros when none)
     and ``_centers_internal`` (the centres in that shifted frame)."""
 
+    def __init__(self, n_clusters, *, init, n_init, max_iter, tol, verbose, random_state, n_jobs,
+                 n_threads):
+        # The parameters of COMMON_CONSTRAINTS; each subclass stores its own after these.
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.n_threads = n_threads
+
     def _check_params(self) -> None:
         """Check every parameter against the table (and warn of a deprecated name)."""
         check_params(self)

@@ -142,20 +142,14 @@ class MiniBatchKMeans(BaseKMeans):
         n_jobs=None,
         n_threads="deprecated",
     ):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.max_iter = max_iter
+        super().__init__(n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+                         verbose=verbose, random_state=random_state, n_jobs=n_jobs,
+                         n_threads=n_threads)
         self.batch_size = batch_size
-        self.verbose = verbose
         self.compute_labels = compute_labels
-        self.random_state = random_state
-        self.tol = tol
         self.max_no_improvement = max_no_improvement
         self.init_size = init_size
-        self.n_init = n_init
         self.reassignment_ratio = reassignment_ratio
-        self.n_jobs = n_jobs
-        self.n_threads = n_threads
 
     # -- parameters ---------------------------------------------------------------------
 
