@@ -50,16 +50,3 @@ def test_minkowski_special_cases():
     assert distances.canonical_metric("minkowski", np.inf)[0] == "chebyshev"
     with pytest.raises(ValueError, match="p >= 1"):
         distances.canonical_metric("minkowski", 0.5)
-
-
-def test_sq_distances_to_columns_match_scipy(rng):
-    X = rng.normal(size=(40, 7))
-    XT = np.ascontiguousarray(X.T)
-    out = np.full(16, np.nan)
-    distances.sq_distances_to_columns(X[3], XT, 20, 15, out)
-    np.testing.assert_allclose(out[:15], cdist(X[3:4], X[20:35], "sqeuclidean")[0], rtol=1e-12)
-    assert np.isnan(out[15])
-    # A strided point (a column of a transposed array) gives the same bits as a row.
-    strided = np.full(15, np.nan)
-    distances.sq_distances_to_columns(XT[:, 3], XT, 20, 15, strided)
-    np.testing.assert_array_equal(strided, out[:15])

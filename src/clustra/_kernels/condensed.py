@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.distances import SQEUCLIDEAN, rdist, sq_distances_to_columns
+from clustra._kernels.distances import SQEUCLIDEAN, rdist
 
 
 @njit(cache=True, inline="always")
@@ -46,13 +46,20 @@ def _sqeuclidean_rows(X, XT, take_sqrt, lo, hi, out):
     loop vectorises; each pair still sums its squared differences in feature
     order, exactly as :func:`clustra._kernels.distances.rdist_sqeuclidean`.
     """
-    n = X.shape[0]
+    n, d = X.shape
     partial = np.empty(_CHUNK, dtype=np.float64)
     for i in range(lo, hi):
         row = n * i - (i * (i + 1)) // 2 - i - 1
         for first in range(i + 1, n, _CHUNK):
             width = min(_CHUNK, n - first)
-            sq_distances_to_columns(X[i], XT, first, width, partial)
+            for c in range(width):
+                partial[c] = 0.0
+            for f in range(d):
+                x_f = X[i, f]
+                column = XT[f]
+                for c in range(width):
+                    diff = x_f - column[first + c]
+                    partial[c] += diff * diff
             if take_sqrt:
                 for c in range(width):
                     out[row + first + c] = math.sqrt(partial[c])

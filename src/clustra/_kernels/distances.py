@@ -35,25 +35,6 @@ def rdist_sqeuclidean(x, y, p):
 
 
 @njit(cache=True, inline="always")
-def sq_distances_to_columns(x, XT, first, width, out):
-    """``out[c]``: squared Euclidean distance from ``x`` ((d,) float64) to column
-    ``first + c`` of ``XT`` ((d, m) float64, C-contiguous), for every ``c < width``.
-
-    Features outside, columns inside, so the inner loop runs over contiguous
-    memory and vectorises; each distance still sums its terms in feature order,
-    as :func:`rdist_sqeuclidean` does.
-    """
-    for c in range(width):
-        out[c] = 0.0
-    for f in range(XT.shape[0]):
-        x_f = x[f]
-        column = XT[f]
-        for c in range(width):
-            diff = x_f - column[first + c]
-            out[c] += diff * diff
-
-
-@njit(cache=True, inline="always")
 def rdist_manhattan(x, y, p):
     total = 0.0
     for j in range(x.shape[0]):
