@@ -127,7 +127,7 @@ def grid_cell_components(grid, core, rradius, code, p):
                                  cell_start[other], cell_start[other + 1], rradius, code, p):
                     union(parent, cell, other)
     # dbscan.sparse_components lists its core points' roots with this same loop; as a
-    # shared njit helper it measured about 2% slower here, so each kernel keeps it inline.
+    # shared njit helper it measured slower (benchmarks/results/shared-helpers.md).
     roots = np.full(n_cells, -1, dtype=np.int64)
     for cell in range(n_cells):
         if has_core[cell]:
