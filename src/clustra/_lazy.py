@@ -3,7 +3,8 @@
 ``import clustra`` (and ``clustra.metrics``, ``clustra.selection``,
 ``clustra.plot``) must stay cheap: numba, scikit-learn and matplotlib load
 only when a name that needs them is first used. Each package lists its
-names and where they live; :func:`lazy_exports` makes the module-level
+names and where they live (:func:`by_module` writes the list module by module);
+:func:`lazy_exports` makes the module-level
 ``__getattr__`` and ``__dir__`` that resolve them (PEP 562), caching each
 in the package's namespace so that the lookup runs once.
 """
@@ -12,6 +13,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+
+
+def by_module(groups: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """``{name: module}`` from ``{module: names}``, in the order given."""
+    return {name: module for module, names in groups.items() for name in names}
 
 
 def lazy_exports(package: str, names: dict[str, str], submodules: tuple[str, ...] = ()):

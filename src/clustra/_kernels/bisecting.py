@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from clustra._kernels.kmeans_data import add_chunks
+
 CHUNK = 1024
 
 
@@ -38,11 +40,7 @@ def inertia_per_cluster(X, weights, centers, labels):
                 by_feature[label, f] += weight * (diff * diff)
         for j in range(n_clusters):
             partial[chunk, j] = by_feature[j].sum()
-    result = np.zeros(n_clusters)
-    for chunk in range(total_chunks):
-        for j in range(n_clusters):
-            result[j] += partial[chunk, j]
-    return result
+    return add_chunks(partial)
 
 
 @njit(parallel=True, cache=True)

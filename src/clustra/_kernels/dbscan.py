@@ -37,8 +37,8 @@ from numba import njit, prange
 from clustra._kernels.distances import closer, rdist
 from clustra._kernels.kdtree import (
     QUERY_BLOCK,
-    box_min_rdist,
     push_children,
+    push_root,
     traversal_arrays,
     tree_fields,
 )
@@ -95,9 +95,7 @@ def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, nod
     # The walk of clustra._kernels.kdtree_radius again, with a component test: numba
     # cannot take the leaf visit as an argument and keep the kernel cached.
     n_nodes = node_start.shape[0]
-    stack[0] = 0
-    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
-    top = 1
+    top = push_root(x, lower, upper, stack, stack_bound, scratch, code, p)
     while top > 0:
         top -= 1
         node = stack[top]

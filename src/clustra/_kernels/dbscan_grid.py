@@ -126,6 +126,8 @@ def grid_cell_components(grid, core, rradius, code, p):
                 if _cells_linked(grid.data, core, cell_start[cell], cell_start[cell + 1],
                                  cell_start[other], cell_start[other + 1], rradius, code, p):
                     union(parent, cell, other)
+    # dbscan.sparse_components lists its core points' roots with this same loop; as a
+    # shared njit helper it measured slower (benchmarks/results/shared-helpers.md).
     roots = np.full(n_cells, -1, dtype=np.int64)
     for cell in range(n_cells):
         if has_core[cell]:

@@ -40,7 +40,8 @@ Entry points
 - Building blocks for traversals in other kernels (all njit):
   :func:`tree_fields`, :func:`traversal_arrays` (per-thread work arrays),
   :func:`box_min_rdist`, :func:`box_max_rdist` (node bounds),
-  :func:`push_children` (nearer child popped first, with its bound).
+  :func:`push_root` (a walk's start) and :func:`push_children` (nearer child
+  popped first, with its bound).
 
 Kernels take the :class:`KDTree` whole; the per-query functions inside them
 take its arrays one by one, which measured faster than reading them through
@@ -292,6 +293,14 @@ def box_max_rdist(x, lower, upper, node, scratch, code, p):
     return rdist(x, scratch, code, p)
 
 
+@njit(cache=True, inline="always")
+def push_root(x, lower, upper, stack, stack_bound, scratch, code, p):
+    """Start a walk: the root alone on the stack, with its box bound; return the stack top."""
+    stack[0] = 0
+    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
+    return 1
+
+
 @njit(cache=True)
 def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p):
     """Push ``node``'s two children, the nearer one on top (popped first), with their
@@ -354,9 +363,7 @@ def knn_one(x, self_row, data, index, node_start, node_end, lower, upper, heap_r
     # The walk of every query kind (kdtree_radius, dbscan): numba cannot take the leaf
     # visit as an argument and keep the kernel in its on-disk cache.
     n_nodes = node_start.shape[0]
-    stack[0] = 0
-    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
-    top = 1
+    top = push_root(x, lower, upper, stack, stack_bound, scratch, code, p)
     while top > 0:
         top -= 1
         node = stack[top]

@@ -24,6 +24,7 @@ from clustra._kernels.kdtree import (
     box_max_rdist,
     box_min_rdist,
     push_children,
+    push_root,
     traversal_arrays,
     tree_fields,
 )
@@ -45,9 +46,7 @@ def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rr
     # The walk of every query kind (module docstring: numba forces the copies).
     n_nodes = node_start.shape[0]
     total = 0.0
-    stack[0] = 0
-    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
-    top = 1
+    top = push_root(x, lower, upper, stack, stack_bound, scratch, code, p)
     while top > 0:
         top -= 1
         node = stack[top]
@@ -172,9 +171,7 @@ def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask,
     best_value = rradius
     best_row = np.iinfo(np.int64).max
     n_nodes = node_start.shape[0]
-    stack[0] = 0
-    stack_bound[0] = box_min_rdist(x, lower, upper, 0, scratch, code, p)
-    top = 1
+    top = push_root(x, lower, upper, stack, stack_bound, scratch, code, p)
     while top > 0:
         top -= 1
         node = stack[top]
@@ -201,6 +198,8 @@ def nearest_masked(tree, mask, queries, rradius, code, p):
     ``mask`` (n,) bool in tree order; ``queries`` (m, d) float64. Returns (m,)
     int64, -1 where no masked point lies within the radius.
     """
+    # count_within's block loop: numba cannot take the per-query walk as an argument and
+    # keep the kernel cached (module docstring).
     n_queries = queries.shape[0]
     out = np.empty(n_queries, dtype=np.int64)
     n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK

@@ -114,10 +114,16 @@ def column_sums(X):
         for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
             for f in range(n_features):
                 partial[chunk, f] += X[i, f]
-    out = np.zeros(n_features)
-    for chunk in range(total_chunks):
-        for f in range(n_features):
-            out[f] += partial[chunk, f]
+    return add_chunks(partial)
+
+
+@njit(cache=True)
+def add_chunks(partial):
+    """(m,) float64: the rows of ``partial`` ((n_chunks, m) float64) added in chunk order."""
+    out = np.zeros(partial.shape[1])
+    for chunk in range(partial.shape[0]):
+        for j in range(partial.shape[1]):
+            out[j] += partial[chunk, j]
     return out
 
 

@@ -309,6 +309,8 @@ def labels_from_rows(Z, n, keep):
         representative[n + k] = a
         if keep[k]:
             union(parent, a, representative[np.int64(Z[k, 1])])
+    # Genie's cuts (clustra._kernels.genie) number their sets with this same loop; as a
+    # shared njit helper it measured slower (benchmarks/results/shared-helpers.md).
     labels = np.full(n, -1, dtype=np.int64)
     root_label = np.full(n, -1, dtype=np.int64)
     next_label = 0

@@ -22,6 +22,8 @@ def _ward_scan(packed, packed_size, n_packed, px, gap, current_min, y):
     index order, so the inner loop runs over contiguous memory and vectorises.
     Returns (half the squared height, packed column) of the first minimum.
     """
+    # condensed._sqeuclidean_rows runs this same features-outside loop; as a shared njit
+    # helper it measured slower (benchmarks/results/shared-helpers.md).
     n_features = packed.shape[0]
     for t in range(n_packed):
         gap[t] = 0.0

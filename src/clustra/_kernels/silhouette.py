@@ -190,6 +190,8 @@ def silhouette_a_b_euclidean(XT, starts, queries):
     cancellation), square-rooted in a separate vectorisable loop and summed in
     a fixed lane order. The self-distance is exactly 0, so needs no special case.
     """
+    # silhouette_a_b's block loop again: numba cannot take the per-cluster sum as an
+    # argument and keep the kernel in its on-disk cache (numba issues #6972, #9237).
     n_features = XT.shape[0]
     n_queries = queries.shape[0]
     n_clusters = starts.shape[0] - 1

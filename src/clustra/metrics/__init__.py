@@ -9,30 +9,18 @@ use, so ``import clustra.metrics`` stays cheap.
 
 from __future__ import annotations
 
-from clustra._lazy import lazy_exports
+from clustra._lazy import by_module, lazy_exports
 
-_NAMES = {
-    "silhouette_score": ".internal",
-    "silhouette_samples": ".internal",
-    "silhouette_estimate": ".internal",
-    "SilhouetteEstimate": ".internal",
-    "calinski_harabasz_score": ".internal",
-    "davies_bouldin_score": ".internal",
-    "dunn_index": ".internal",
-    "inertia": ".internal",
-    "adjusted_rand_score": ".external",
-    "rand_score": ".external",
-    "adjusted_mutual_info_score": ".external",
-    "normalized_mutual_info_score": ".external",
-    "mutual_info_score": ".external",
-    "fowlkes_mallows_score": ".external",
-    "homogeneity_completeness_v_measure": ".external",
-    "homogeneity_score": ".external",
-    "completeness_score": ".external",
-    "v_measure_score": ".external",
-    "contingency_matrix": ".external",
-    "dbcv_score": ".density",
-}
+_NAMES = by_module({
+    ".internal": ("silhouette_score", "silhouette_samples", "silhouette_estimate",
+                  "SilhouetteEstimate", "calinski_harabasz_score", "davies_bouldin_score",
+                  "dunn_index", "inertia"),
+    ".external": ("adjusted_rand_score", "rand_score", "adjusted_mutual_info_score",
+                  "normalized_mutual_info_score", "mutual_info_score", "fowlkes_mallows_score",
+                  "homogeneity_completeness_v_measure", "homogeneity_score", "completeness_score",
+                  "v_measure_score", "contingency_matrix"),
+    ".density": ("dbcv_score",),
+})
 
 __all__ = sorted(_NAMES)
 __getattr__, __dir__ = lazy_exports(__name__, _NAMES)

@@ -8,24 +8,19 @@ the Axes; ``ax.figure`` is the Figure.
 
 from __future__ import annotations
 
-from clustra._lazy import lazy_exports
+from clustra._lazy import by_module, lazy_exports
 
-_NAMES = {
-    "plot_projection": ".projection",
-    "project_2d": ".projection",
-    "plot_cluster_sizes": ".sizes",
-    "plot_cluster_profiles": ".profiles",
-    "cluster_profiles": ".profiles",
-    "plot_selection": ".selection",
-    "plot_k_distance": ".selection",
-    "plot_silhouette": ".silhouette",
-    "plot_dendrogram": ".dendrogram",
-    "plot_auto": ".auto",
-    "plot_auto_scores": ".auto",
-    "plot_condensed_tree": ".condensed_tree",
-    "plot_outlier_scores": ".density",
-    "plot_memberships": ".density",
-}
+_NAMES = by_module({
+    ".projection": ("plot_projection", "project_2d"),
+    ".sizes": ("plot_cluster_sizes",),
+    ".profiles": ("plot_cluster_profiles", "cluster_profiles"),
+    ".selection": ("plot_selection", "plot_k_distance"),
+    ".silhouette": ("plot_silhouette",),
+    ".dendrogram": ("plot_dendrogram",),
+    ".auto": ("plot_auto", "plot_auto_scores"),
+    ".condensed_tree": ("plot_condensed_tree",),
+    ".density": ("plot_outlier_scores", "plot_memberships"),
+})
 
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_exports(__name__, _NAMES)

@@ -7,19 +7,15 @@ imported on first use, so ``import clustra.selection`` stays cheap.
 
 from __future__ import annotations
 
-from clustra._lazy import lazy_exports
+from clustra._lazy import by_module, lazy_exports
 
-_NAMES = {
-    "find_knee": ".knee",
-    "Knee": ".knee",
-    "suggest_eps": ".eps",
-    "gap_statistic": ".gap",
-    "GapResult": ".gap",
-    "stability": ".stability",
-    "StabilityResult": ".stability",
-    "choose_k": ".sweep",
-    "KSelection": ".sweep",
-}
+_NAMES = by_module({
+    ".knee": ("find_knee", "Knee"),
+    ".eps": ("suggest_eps",),
+    ".gap": ("gap_statistic", "GapResult"),
+    ".stability": ("stability", "StabilityResult"),
+    ".sweep": ("choose_k", "KSelection"),
+})
 
 __all__ = sorted(_NAMES)
 __getattr__, __dir__ = lazy_exports(__name__, _NAMES)

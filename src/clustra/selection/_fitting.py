@@ -65,6 +65,20 @@ def prepare_estimator(estimator, random_state):
     return estimator
 
 
+def fit_counter(progress: Progress | None, total: int) -> Callable[[int, str], None]:
+    """``on_fit(k, message)`` for :func:`labels_for_k`: counts the fits and, when
+    ``progress`` is given, calls ``progress(done, total, message)`` after each."""
+    done = 0
+
+    def on_fit(k: int, message: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, message)
+
+    return on_fit
+
+
 def labels_for_k(
     X: np.ndarray,
     k_values: Sequence[int],

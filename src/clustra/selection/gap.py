@@ -23,6 +23,7 @@ import numpy as np
 from clustra.selection._fitting import (
     Progress,
     check_k_values,
+    fit_counter,
     labels_for_k,
     prepare_estimator,
 )
@@ -225,13 +226,7 @@ def gap_statistic(
                          undefined.copy(), ONE_POINT_REASON, labels)
     estimator = prepare_estimator(estimator, random_state)
     rng = np.random.default_rng(random_state)
-    total = len(k_values) * (n_refs + 1)
-    done = [0]
-
-    def on_fit(k, message):
-        done[0] += 1
-        if progress is not None:
-            progress(done[0], total, message)
+    on_fit = fit_counter(progress, len(k_values) * (n_refs + 1))
 
     labels = labels_for_k(X, k_values, estimator, on_fit=on_fit)
     log_w = np.log(np.array([within_ss(X, labels[int(k)]) for k in k_values]))

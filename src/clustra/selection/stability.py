@@ -15,7 +15,13 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from clustra.selection._fitting import Progress, check_k_values, labels_for_k, prepare_estimator
+from clustra.selection._fitting import (
+    Progress,
+    check_k_values,
+    fit_counter,
+    labels_for_k,
+    prepare_estimator,
+)
 
 __all__ = ["StabilityResult", "stability"]
 
@@ -107,13 +113,7 @@ def stability(
     k_values = check_k_values(k_range, max(2, int(round(fraction * X.shape[0]))))
     estimator = prepare_estimator(estimator, random_state)
     rng = np.random.default_rng(random_state)
-    total = n_resamples * len(k_values)
-    done = [0]
-
-    def on_fit(k, message):
-        done[0] += 1
-        if progress is not None:
-            progress(done[0], total, message)
+    on_fit = fit_counter(progress, n_resamples * len(k_values))
 
     resamples = [_resample(X.shape[0], method, fraction, rng) for _ in range(n_resamples)]
     clusterings = [labels_for_k(X[rows], k_values, estimator, on_fit=on_fit) for rows in resamples]

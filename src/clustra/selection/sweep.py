@@ -37,7 +37,13 @@ from numbers import Integral
 
 import numpy as np
 
-from clustra.selection._fitting import Progress, check_k_values, labels_for_k, prepare_estimator
+from clustra.selection._fitting import (
+    Progress,
+    check_k_values,
+    fit_counter,
+    labels_for_k,
+    prepare_estimator,
+)
 from clustra.selection.gap import ONE_POINT_REASON, one_point
 
 __all__ = ["CRITERIA", "KSelection", "choose_k"]
@@ -333,13 +339,7 @@ def choose_k(
         reference_size = _check_gap_options(n_refs, "uniform", reference_size, X.shape[0])
     estimator = prepare_estimator(estimator, random_state)
     rng = np.random.default_rng(random_state)
-    total = len(k_values) * (1 + (n_refs if use_gap else 0))
-    done = [0]
-
-    def on_fit(k, message):
-        done[0] += 1
-        if progress is not None:
-            progress(done[0], total, message)
+    on_fit = fit_counter(progress, len(k_values) * (1 + (n_refs if use_gap else 0)))
 
     labels = labels_for_k(X, k_values, estimator, on_fit=on_fit)
     sample_rows = None

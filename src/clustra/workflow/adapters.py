@@ -52,10 +52,11 @@ def _check_k(k: int, n_rows: int) -> None:
         raise DataError(f"k={k} is larger than the {n_rows} rows to cluster; choose k <= {n_rows}.")
 
 
-def _fit_centroids(X, opts, progress, estimator_class, name, n_init="auto") -> Fit:
-    def make(k):
-        return estimator_class(n_clusters=k, random_state=opts.seed, n_init=n_init)
+def _fit_k(X, opts, progress, make, name, params) -> Fit:
+    """Choose k (``opts.k == "auto"``) or take the given k, fit ``make(k)`` and return the Fit.
 
+    ``make(k)`` builds the estimator; ``params(model, k)`` is what the Fit reports.
+    """
     choices, selection = [], None
     if opts.k == "auto":
         k, selection, choice = choose_k_for(X, opts, make(2), progress)
@@ -66,8 +67,17 @@ def _fit_centroids(X, opts, progress, estimator_class, name, n_init="auto") -> F
     progress(0, 1, f"fitting {name} (k={k})")
     model = make(k).fit(X)
     progress(1, 1, f"fitted {name}")
-    return Fit(model, np.asarray(model.labels_), {"n_clusters": k, "n_init": n_init,
-                                                   "random_state": opts.seed}, choices, selection)
+    return Fit(model, np.asarray(model.labels_), params(model, k), choices, selection)
+
+
+def _fit_centroids(X, opts, progress, estimator_class, name, n_init="auto") -> Fit:
+    def make(k):
+        return estimator_class(n_clusters=k, random_state=opts.seed, n_init=n_init)
+
+    def params(model, k):
+        return {"n_clusters": k, "n_init": n_init, "random_state": opts.seed}
+
+    return _fit_k(X, opts, progress, make, name, params)
 
 
 def fit_kmeans(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
@@ -130,19 +140,12 @@ def fit_genie(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
     def make(k):
         return clustra.Genie(n_clusters=k)
 
-    choices, selection = [], None
-    if opts.k == "auto":
-        # One Genie fit gives every k (cut_range), as one tree does for the hierarchies.
-        k, selection, choice = choose_k_for(X, opts, make(2), progress)
-        choices.append(choice)
-    else:
-        k = opts.k
-        _check_k(k, X.shape[0])
-    progress(0, 1, f"fitting Genie (k={k})")
-    model = make(k).fit(X)
-    progress(1, 1, "fitted Genie")
-    return Fit(model, np.asarray(model.labels_),
-               {"n_clusters": k, "gini_threshold": model.gini_threshold}, choices, selection)
+    def params(model, k):
+        return {"n_clusters": k, "gini_threshold": model.gini_threshold}
+
+    # With k="auto", one Genie fit gives every k (cut_range), as one tree does for the
+    # hierarchies.
+    return _fit_k(X, opts, progress, make, "Genie", params)
 
 
 def fit_hierarchical(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
@@ -152,25 +155,17 @@ def fit_hierarchical(X, opts: RunOptions, progress: Progress = _silent) -> Fit:
     def make(k):
         return clustra.AgglomerativeClustering(n_clusters=k, linkage=opts.linkage)
 
-    choices, selection = [], None
-    if opts.k == "auto":
-        k, selection, choice = choose_k_for(X, opts, make(2), progress)
-        choices.append(choice)
-    else:
-        k = opts.k
-        _check_k(k, X.shape[0])
-    progress(0, 1, f"fitting {opts.linkage} linkage (k={k})")
+    def params(model, k):
+        return {"n_clusters": k, "linkage": opts.linkage}
+
     try:
-        model = make(k).fit(X)
+        return _fit_k(X, opts, progress, make, f"{opts.linkage} linkage", params)
     except LinkageMemoryError as exc:
         # The estimator's own message names its keyword arguments and ways out in
         # Python; here the way out is another method of the run.
         need = str(exc).split(" Ways out:")[0]
         raise DataError(f"{need} Use {scalable_alternatives(opts.linkage)}, or cluster a "
                         "sample of the rows.") from None
-    progress(1, 1, "fitted hierarchical clustering")
-    return Fit(model, np.asarray(model.labels_), {"n_clusters": k, "linkage": opts.linkage},
-               choices, selection)
 
 
 def fit_one_point(X, opts: RunOptions) -> tuple[str, Fit]:

@@ -12,14 +12,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    ClusterMixin,
-    TransformerMixin,
-)
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 import clustra.cluster.bisecting._kmeans_steps as steps
 from clustra.cluster._common import (
@@ -43,8 +36,7 @@ from clustra.cluster.bisecting._tree import BisectingTree
 __all__ = ["BisectingKMeans", "bisecting_k_means"]
 
 
-class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
-                      BaseEstimator):
+class BisectingKMeans(steps.CentroidEstimator):
     """Bisecting K-Means: split the cluster with the largest inertia (or most rows) in two,
     until there are ``n_clusters``.
 
@@ -220,10 +212,6 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         self._n_features_out = n_clusters
         return self
 
-    def _check_test_data(self, X):
-        check_is_fitted(self)
-        return writeable(validate_X(self, X, reset=False, dtype=FLOAT_DTYPES, order="C"))
-
     def predict(self, X):
         """The cluster of each sample, going down the tree as scikit-learn's does.
 
@@ -257,20 +245,6 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
                 pending.append((left + 1, rows[side == 1]))
         return labels
 
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit, then return ``labels_``."""
-        return self.fit(X, sample_weight=sample_weight).labels_
-
-    def transform(self, X):
-        """Euclidean distance of each sample to each final centre, shape (n_samples, n_clusters)."""
-        X = self._check_test_data(X)
-        with self._threads(X.shape[0]):
-            return steps.distances(X, np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype))
-
-    def fit_transform(self, X, y=None, sample_weight=None):
-        """Fit, then return the distances of X to the final centres (see :meth:`transform`)."""
-        return self.fit(X, sample_weight=sample_weight).transform(X)
-
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the (weighted) inertia of X against the nearest final centres
         (as scikit-learn's score: the nearest centre, not the tree's descent)."""
@@ -283,7 +257,6 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

@@ -10,8 +10,10 @@ met in one module:
   a callable's centres, drawing from the random state in scikit-learn's order;
 - ``single.assign_labels``: the nearest centre of every row;
 - ``single.threads_for``: no more threads than chunks of rows;
-- the kernels ``inertia`` and ``distances`` (and this family's own
-  ``inertia_per_cluster``, ``partition_rows`` and ``take_rows``).
+- the kernel ``inertia`` (and this family's own ``inertia_per_cluster``,
+  ``partition_rows`` and ``take_rows``);
+- ``CentroidEstimator``: the estimator methods every centroid estimator shares
+  (checks of new data, ``transform``, the ``fit_*`` shortcuts).
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ import numpy as np
 import clustra.cluster.kmeans._single as single
 from clustra._config import kernel_threads
 from clustra._kernels.bisecting import inertia_per_cluster, partition_rows, take_rows
-from clustra._kernels.kmeans_data import distances, inertia
-from clustra.cluster.kmeans._base import initial_centers
+from clustra._kernels.kmeans_data import inertia
+from clustra.cluster.kmeans._base import CentroidEstimator, initial_centers
 
 __all__ = [
+    "CentroidEstimator",
     "assign_labels",
     "best_two_means",
-    "distances",
     "inertia",
     "inertia_per_cluster",
     "partition_rows",

@@ -1,4 +1,5 @@
-"""What KMeans and MiniBatchKMeans share: parameters, initialisation, predict/transform."""
+"""What KMeans and MiniBatchKMeans share: parameters, initialisation, predict/transform
+(and what BisectingKMeans shares with them: :class:`CentroidEstimator`)."""
 
 from __future__ import annotations
 
@@ -132,10 +133,54 @@ def initial_centers(X, n_clusters, init, kind, random_state, weights, init_size=
     return np.ascontiguousarray(centers, dtype=X.dtype)
 
 
-class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class CentroidEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
+                        BaseEstimator):
+    """What every centroid estimator (KMeans, MiniBatchKMeans, BisectingKMeans) does alike:
+    check new data, the distances to the centres, the ``fit_*`` shortcuts. Subclasses set
+    ``cluster_centers_`` and give ``_threads(n_rows)``, the kernels' thread context."""
+
+    def _check_test_data(self, X):
+        check_is_fitted(self)
+        return writeable(validate_X(self, X, reset=False, dtype=FLOAT_DTYPES, order="C"))
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return ``labels_`` (the cluster of each training sample)."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def transform(self, X):
+        """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
+        X = self._check_test_data(X)
+        with self._threads(X.shape[0]):
+            centers = np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
+            return data_kernels.distances(X, centers)
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of X to the centres (see :meth:`transform`)."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+class BaseKMeans(CentroidEstimator):
     """Shared behaviour. Subclasses set ``cluster_centers_`` and the private
     ``_x_shift`` (the vector subtracted from X during fit, zeros when none)
     and ``_centers_internal`` (the centres in that shifted frame)."""
+
+    def __init__(self, n_clusters, *, init, n_init, max_iter, tol, verbose, random_state, n_jobs,
+                 n_threads):
+        # The parameters of COMMON_CONSTRAINTS; each subclass stores its own after these.
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.n_threads = n_threads
 
     def _check_params(self) -> None:
         """Check every parameter against the table (and warn of a deprecated name)."""
@@ -181,10 +226,6 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
             with single.threads_for(n_rows):
                 yield
 
-    def _check_test_data(self, X):
-        check_is_fitted(self)
-        return writeable(validate_X(self, X, reset=False, dtype=FLOAT_DTYPES, order="C"))
-
     def predict(self, X):
         """Index of the nearest cluster centre for each sample.
 
@@ -201,21 +242,6 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
             Xf, centers = self._frame(X)
             return single.assign_labels(np.ascontiguousarray(Xf), centers)
 
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit, then return ``labels_`` (the cluster of each training sample)."""
-        return self.fit(X, sample_weight=sample_weight).labels_
-
-    def transform(self, X):
-        """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
-        X = self._check_test_data(X)
-        with self._threads(X.shape[0]):
-            centers = np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
-            return data_kernels.distances(X, centers)
-
-    def fit_transform(self, X, y=None, sample_weight=None):
-        """Fit, then return the distances of X to the centres (see :meth:`transform`)."""
-        return self.fit(X, sample_weight=sample_weight).transform(X)
-
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the (weighted) inertia of X against the fitted centres."""
         X = self._check_test_data(X)
@@ -225,8 +251,3 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
             Xf = np.ascontiguousarray(Xf)
             labels = single.assign_labels(Xf, centers)
             return -data_kernels.inertia(Xf, weights, centers, labels)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        return tags

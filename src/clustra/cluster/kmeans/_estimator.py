@@ -157,17 +157,11 @@ class KMeans(BaseKMeans):
         n_jobs=None,
         n_threads="deprecated",
     ):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
+        super().__init__(n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+                         verbose=verbose, random_state=random_state, n_jobs=n_jobs,
+                         n_threads=n_threads)
         self.copy_x = copy_x
         self.algorithm = algorithm
-        self.n_jobs = n_jobs
-        self.n_threads = n_threads
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute the clustering: :meth:`prepare`, then :meth:`fit_prepared`.

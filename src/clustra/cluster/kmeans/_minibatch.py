@@ -142,20 +142,14 @@ class MiniBatchKMeans(BaseKMeans):
         n_jobs=None,
         n_threads="deprecated",
     ):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.max_iter = max_iter
+        super().__init__(n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+                         verbose=verbose, random_state=random_state, n_jobs=n_jobs,
+                         n_threads=n_threads)
         self.batch_size = batch_size
-        self.verbose = verbose
         self.compute_labels = compute_labels
-        self.random_state = random_state
-        self.tol = tol
         self.max_no_improvement = max_no_improvement
         self.init_size = init_size
-        self.n_init = n_init
         self.reassignment_ratio = reassignment_ratio
-        self.n_jobs = n_jobs
-        self.n_threads = n_threads
 
     # -- parameters ---------------------------------------------------------------------
 
@@ -262,11 +256,15 @@ class MiniBatchKMeans(BaseKMeans):
             self.n_steps_ = step + 1
             self.n_iter_ = int(np.ceil((step + 1) * self._batch_size / n_samples))
             if self.compute_labels:
-                self.labels_ = single.assign_labels(X, centers)
-                self.inertia_ = float(data_kernels.inertia(X, weights, centers, self.labels_))
+                self._label(X, weights, centers)
             else:
                 self.inertia_ = float(self._ewa_inertia * weights.sum(dtype=np.float64))
         return self
+
+    def _label(self, X, weights, centers):
+        """``labels_`` and ``inertia_`` of X against ``centers`` (``compute_labels``)."""
+        self.labels_ = single.assign_labels(X, centers)
+        self.inertia_ = float(data_kernels.inertia(X, weights, centers, self.labels_))
 
     def _best_init(self, X, weights, init, kind, random_state, n_clusters):
         """The initialisation with the lowest inertia on a random validation sample."""
@@ -319,10 +317,7 @@ class MiniBatchKMeans(BaseKMeans):
                 self._random_reassign(), self.reassignment_ratio,
             )
             if self.compute_labels:
-                self.labels_ = single.assign_labels(X, self.cluster_centers_)
-                self.inertia_ = float(
-                    data_kernels.inertia(X, weights, self.cluster_centers_, self.labels_)
-                )
+                self._label(X, weights, self.cluster_centers_)
         self.n_steps_ += 1
         self._n_features_out = self.cluster_centers_.shape[0]
         return self
