@@ -15,8 +15,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from clustra.cluster._common import FLOAT_DTYPES, check_sample_weight, validate_X
+from clustra.cluster._params import Kind
 
 CHUNK = 1024  # the K-Means kernels' unit of rows (see _kmeans_steps.CHUNK)
+
+
+# The ``client`` parameter of every estimator here: None for the active Client.
+CLIENT = [None, Kind(lambda v: hasattr(v, "submit"), "a distributed Client")]
 
 
 class _Holder(BaseEstimator):

@@ -40,13 +40,12 @@ from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin
 
 from clustra.cluster._params import (
-    DICT,
     RANDOM_STATE,
     Interval,
-    Kind,
     Options,
     check_params,
 )
+from clustra.cluster.dbscan._estimator import DBSCAN as MemoryDBSCAN
 from clustra.dask import _data
 from clustra.dask import _space as space
 
@@ -82,8 +81,6 @@ def _cell(*pieces):
 
 
 def _estimator(params, min_samples):
-    from clustra.cluster.dbscan import DBSCAN as MemoryDBSCAN
-
     return MemoryDBSCAN(params["eps"], min_samples=min_samples, metric=params["metric"],
                         p=params["p"], algorithm=params["algorithm"],
                         leaf_size=params["leaf_size"], n_jobs=1)
@@ -245,18 +242,15 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.client = client
 
+    # The in-memory estimator's declarations, where the parameter means the same here.
     _parameter_constraints = {
-        "eps": [Interval(Real, 0.0, None, closed="neither")],
-        "min_samples": [Interval(Integral, 1, None)],
+        **{name: MemoryDBSCAN._parameter_constraints[name]
+           for name in ("eps", "min_samples", "metric_params", "algorithm", "leaf_size", "p")},
         "metric": [Options(*METRICS)],
-        "metric_params": [DICT, None],
-        "algorithm": [Options("auto", "grid", "kdtree", "brute")],
-        "leaf_size": [Interval(Integral, 1, None)],
-        "p": [Interval(Real, 1.0, None), None],
         "n_partitions": [Interval(Integral, 1, None), None],
         "sample_size": [Interval(Integral, 1, None)],
         "random_state": [RANDOM_STATE],
-        "client": [None, Kind(lambda v: hasattr(v, "submit"), "a distributed Client")],
+        "client": _data.CLIENT,
     }
     _parameter_hints = {
         "eps": "eps is the neighbourhood radius.",

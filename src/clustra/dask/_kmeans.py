@@ -32,22 +32,19 @@ import numpy as np
 from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted
 
 from clustra.cluster._params import (
     ARRAY_LIKE,
-    BOOLEAN,
     CALLABLE,
-    RANDOM_STATE,
     Interval,
-    Kind,
     Options,
     check_params,
 )
-from clustra.cluster.kmeans._base import check_centers
+from clustra.cluster.kmeans._base import COMMON_CONSTRAINTS, check_centers
 from clustra.dask import _data
 from clustra.dask import _init as init_methods
 from clustra.dask import _kmeans_steps as steps
+from clustra.dask._predict import InMemoryModel
 
 logger = logging.getLogger("clustra.dask")
 
@@ -109,7 +106,7 @@ def _relocate(offers, empty, sums, weight_sums):
         weight_sums[labels[i]] -= weight
 
 
-class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
     """K-Means (Lloyd) on a Dask cluster, with the labels of in-memory ``clustra.KMeans``.
 
     Parameters
@@ -177,20 +174,17 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.client = client
 
     _parameter_constraints = {
-        "n_clusters": [Interval(Integral, 1, None)],
+        **{name: COMMON_CONSTRAINTS[name]
+           for name in ("n_clusters", "max_iter", "tol", "verbose", "random_state")},
         "init": [Options(*INITS), ARRAY_LIKE],
         "n_init": [Options("auto", 1)],
-        "max_iter": [Interval(Integral, 1, None)],
-        "tol": [Interval(Real, 0.0, None)],
-        "verbose": [Interval(Integral, 0, None), BOOLEAN],
-        "random_state": [RANDOM_STATE],
         "algorithm": [Options("lloyd", "auto")],
         "oversampling_factor": [Interval(Real, 0.0, None, closed="neither")],
         "init_max_iter": [Interval(Integral, 1, None)],
         "init_sample_size": [Interval(Integral, 1, None)],
         "persist": [Options("auto", True, False)],
         "callback": [CALLABLE, None],
-        "client": [None, Kind(lambda v: hasattr(v, "submit"), "a distributed Client")],
+        "client": _data.CLIENT,
     }
     _parameter_hints = {
         "algorithm": "clustra.dask.KMeans runs Lloyd's algorithm only.",
@@ -364,23 +358,6 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_features_in_ = d
         if blocks.feature_names is not None:
             self.feature_names_in_ = blocks.feature_names
-
-    def to_memory(self):
-        """The fit as an in-memory ``clustra.KMeans`` (predicts the same labels)."""
-        check_is_fitted(self, "cluster_centers_")
-        return self._memory
-
-    def predict(self, X):
-        """Nearest centre of every row: a lazy dask array (int32)."""
-        from clustra.dask._predict import predict
-
-        return predict(self.to_memory(), X)
-
-    def transform(self, X):
-        """Distances to the centres: a lazy dask array (n_samples, n_clusters)."""
-        from clustra.dask._predict import apply_blocks
-
-        return apply_blocks(self.to_memory(), X, "transform", self.n_clusters)
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the inertia of X: a lazy dask scalar (``.compute()`` it)."""

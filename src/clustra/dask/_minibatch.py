@@ -15,17 +15,16 @@ from numbers import Integral, Real
 import numpy as np
 from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from clustra.cluster._params import (
     ARRAY_LIKE,
     RANDOM_STATE,
     Interval,
-    Kind,
     Options,
     check_params,
 )
 from clustra.dask import _data
+from clustra.dask._predict import InMemoryModel
 
 
 def _stream(model, block, weights, index, start, batch_size, seed, epoch):
@@ -45,7 +44,7 @@ def _stream(model, block, weights, index, start, batch_size, seed, epoch):
     return model
 
 
-class MiniBatchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+class MiniBatchKMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
     """Mini-batch K-Means over dask data that need not fit in the workers' memory.
 
     Parameters
@@ -88,7 +87,7 @@ class MiniBatchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         "random_state": [RANDOM_STATE],
         "reassignment_ratio": [Interval(Real, 0.0, None)],
         "window": [Interval(Integral, 1, None), None],
-        "client": [None, Kind(lambda v: hasattr(v, "submit"), "a distributed Client")],
+        "client": _data.CLIENT,
     }
 
     def fit(self, X, y=None, sample_weight=None):
@@ -127,17 +126,3 @@ class MiniBatchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.labels_ = predict(self._memory, X)
         return self
 
-    def to_memory(self):
-        """The fitted in-memory ``clustra.MiniBatchKMeans``."""
-        check_is_fitted(self, "cluster_centers_")
-        return self._memory
-
-    def predict(self, X):
-        from clustra.dask._predict import predict
-
-        return predict(self.to_memory(), X)
-
-    def transform(self, X):
-        from clustra.dask._predict import apply_blocks
-
-        return apply_blocks(self.to_memory(), X, "transform", self.n_clusters)

@@ -105,3 +105,24 @@ def score(model, X, sample_weight=None):
                                                         weights[i]), shape=(), dtype=np.float64)
              for i, b in enumerate(X.to_delayed().ravel())]
     return da.stack(parts).sum()
+
+
+class InMemoryModel:
+    """Mixin for a distributed fit that keeps its result as a fitted in-memory clustra
+    model (``self._memory``): ``predict`` and ``transform`` on dask data run that
+    model block by block, lazily."""
+
+    def to_memory(self):
+        """The fit as a fitted in-memory clustra model (predicts the same labels)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "cluster_centers_")
+        return self._memory
+
+    def predict(self, X):
+        """Nearest centre of every row: a lazy dask array (int32)."""
+        return predict(self.to_memory(), X)
+
+    def transform(self, X):
+        """Distances to the centres: a lazy dask array (n_samples, n_clusters)."""
+        return apply_blocks(self.to_memory(), X, "transform", self.n_clusters)

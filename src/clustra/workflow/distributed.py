@@ -228,13 +228,15 @@ def run_distributed(path, out, *, scheduler: str | None = None, progress=None,
     folder (created; it must not hold a previous run's files). ``scheduler``
     is a ``dask.distributed`` scheduler address; without it a LocalCluster
     sized to the machine is started (and stopped at the end). ``options`` are
-    :func:`clustra.run`'s, limited to what the engine offers (algorithm kmeans
-    or dbscan, impute mean or drop, scale standard, minmax or none).
+    :func:`clustra.run`'s, limited to what the engine offers (algorithm kmeans,
+    the default, or dbscan; impute mean or drop; scale standard, minmax or none).
     """
     from distributed import Client, LocalCluster
 
     import clustra.dask
 
+    if options.get("algorithm") is None:  # the engine has no automatic mode yet
+        options["algorithm"] = "dbscan" if options.get("eps", "auto") != "auto" else "kmeans"
     opts = RunOptions(**options)
     _check_options(opts)
     out_dir = Path(out)
