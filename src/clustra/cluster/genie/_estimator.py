@@ -162,15 +162,17 @@ class Genie(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Build the spanning tree of ``X``, run the Genie merges, and cut; returns self."""
         from clustra._kernels.genie import genie_merges
-        from clustra._kernels.spanning import mst_edges, mst_edges_precomputed
+        from clustra._kernels.mst import mst_edges, mst_edges_precomputed
 
         data = self._prepare(X)
         n = data.shape[0]
         with kernel_threads(self._threads(), limit_blas=False):
+            # Genie's M-th nearest other point is the engine's (M+1)-th counting itself.
+            k = int(self.M) + 1 if self.M > 1 else 1
             if self.metric == "precomputed":
-                tree = mst_edges_precomputed(data, int(self.M))
+                tree = mst_edges_precomputed(data, k)
             else:
-                tree = mst_edges(data, self.metric, int(self.M))
+                tree = mst_edges(data, self.metric, k)
             stop = 1 if self.compute_full_tree else int(self.n_clusters)
             merges = genie_merges(tree.low, tree.high, n, float(self.gini_threshold), stop)
         self._fit_X = data
