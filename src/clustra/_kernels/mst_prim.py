@@ -48,6 +48,19 @@ def _picks_before(w, parent, row, pick_w, pick_parent, pick_row, scipy_order):
 
 
 @njit(cache=True, inline="always")
+def _add_vertex(step, position, last, remaining, best, best_from, parent_out, child_out,
+                weight_out):
+    """Record the edge of vertex ``remaining[position]`` as edge ``step``, move
+    ``remaining[last]`` into its place, and return the vertex."""
+    y = remaining[position]
+    parent_out[step] = best_from[y]
+    child_out[step] = y
+    weight_out[step] = best[y]
+    remaining[position] = remaining[last]
+    return y
+
+
+@njit(cache=True, inline="always")
 def _relax_pick(w, x, i, t, position, remaining, best, best_from, scipy_order):
     """Relax vertex ``i`` (at ``remaining[t]``) with edge weight ``w`` from ``x``; return the
     position of the pick among ``remaining[:t + 1]``."""
@@ -90,13 +103,9 @@ def prim_metric(X, core, code, p, alpha_r, scipy_order):
                 w = max(w, core[x], core[i])
             position = _relax_pick(w, x, i, t, position, remaining, best, best_from,
                                    scipy_order)
-        y = remaining[position]
-        parent_out[step] = best_from[y]
-        child_out[step] = y
-        weight_out[step] = best[y]
         m -= 1
-        remaining[position] = remaining[m]
-        x = y
+        x = _add_vertex(step, position, m, remaining, best, best_from, parent_out, child_out,
+                        weight_out)
     return parent_out, child_out, weight_out
 
 
@@ -128,10 +137,11 @@ def _scan_block(XT, row, x, start, end, scratch, core_x, core_of, best, best_fro
         block_core = core_of[start:end]
         for t in range(width):
             work[t] = max(work[t], core_x, block_core[t])
-    for t in range(width):  # branch-free select: vectorises
-        better = work[t] < block_best[t] or (work[t] == block_best[t] and x < block_from[t])
-        block_best[t] = work[t] if better else block_best[t]
-        block_from[t] = x if better else block_from[t]
+    for t in range(width):  # stores only where better: masked stores, vectorises
+        w = work[t]
+        if w < block_best[t] or (w == block_best[t] and x < block_from[t]):
+            block_best[t] = w
+            block_from[t] = x
     position = start
     for t in range(start + 1, end):
         if _picks_before(best[t], best_from[t], order[t], best[position], best_from[position],
@@ -242,11 +252,7 @@ def prim_dense(D, n, core, alpha, scipy_order):
                     w = max(w, core[x], core[i])
                 position = _relax_pick(w, x, i, t, position, remaining, best, best_from,
                                        scipy_order)
-        y = remaining[position]
-        parent_out[step] = best_from[y]
-        child_out[step] = y
-        weight_out[step] = best[y]
         m -= 1
-        remaining[position] = remaining[m]
-        x = y
+        x = _add_vertex(step, position, m, remaining, best, best_from, parent_out, child_out,
+                        weight_out)
     return parent_out, child_out, weight_out
