@@ -142,11 +142,17 @@ def _scan_block(XT, row, x, start, end, scratch, core_x, core_of, best, best_fro
         if w < block_best[t] or (w == block_best[t] and x < block_from[t]):
             block_best[t] = w
             block_from[t] = x
+    # The pick stays in registers; most vertices fail the first comparison.
     position = start
+    pick_w = best[start]
     for t in range(start + 1, end):
-        if _picks_before(best[t], best_from[t], order[t], best[position], best_from[position],
-                         order[position], scipy_order):
+        w = best[t]
+        if w > pick_w:
+            continue
+        if w < pick_w or _picks_before(w, best_from[t], order[t], pick_w, best_from[position],
+                                       order[position], scipy_order):
             position = t
+            pick_w = w
     return position
 
 

@@ -94,16 +94,19 @@ class Genie(ClusterMixin, BaseEstimator):
 
     Notes
     -----
-    The spanning tree takes about O(n log n) for low-dimensional Euclidean
-    data (Boruvka on a KD-tree) and O(n^2 d) otherwise (Prim with distances
-    on the fly), O(n) memory; ``M > 1`` uses Prim on the mutual reachability
-    distance. The merges take O(n sqrt(n)) at worst.
+    The spanning tree comes from clustra's one engine
+    (:func:`clustra._kernels.mst.mst_edges`, shared with single linkage and
+    HDBSCAN): about O(n log n) for low-dimensional Euclidean data (Boruvka on
+    a KD-tree; for ``M > 1`` up to 16 features, with the mutual reachability
+    distance) and O(n^2 d) otherwise (Prim with distances on the fly), O(n)
+    memory. The merges take O(n sqrt(n)) at worst.
 
     When several spanning trees are minimal (tied distances, duplicate
     points, and very often for ``M > 1``, where many mutual reachability
-    distances equal a core distance), this one may differ from genieclust's
-    (whose own choice varies from run to run with its threads), and so may
-    the labels; on the same tree the labels are always the same.
+    distances equal a core distance), clustra takes the one tree of the
+    order (weight, lower row, higher row); genieclust's may differ (its own
+    choice varies from run to run with its threads), and so may the labels;
+    on the same tree the labels are always the same.
 
     ``predict`` gives a new point the label of its nearest training point
     (the rule by which Genie itself attaches a point to a cluster: along its
