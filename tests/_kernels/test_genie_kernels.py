@@ -11,8 +11,8 @@ from scipy.spatial.distance import pdist, squareform
 
 from clustra._kernels.distances import metric_code
 from clustra._kernels.genie import genie_merges, merge_children, partitions
-from clustra._kernels.prim_tree import prim_tree_metric, prim_tree_sqeuclidean
-from clustra._kernels.spanning import mst_edges, sorted_edge_order
+from clustra._kernels.mst import mst_edges, sorted_edge_order
+from clustra._kernels.mst_prim import prim_metric, prim_sqeuclidean
 
 
 def _random_tree(n, rng):
@@ -67,12 +67,12 @@ def _is_spanning_tree(source, target, n):
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "cityblock", "chebyshev", "cosine"])
-def test_prim_tree_edges_are_a_minimum_spanning_tree(metric):
+def test_prim_edges_are_a_minimum_spanning_tree(metric):
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 4)) + 1.0
     name = {"cityblock": "manhattan"}.get(metric, metric)
     code, p = metric_code(name)
-    source, target, _ = prim_tree_metric(X, np.zeros(300), code, p)
+    source, target, _ = prim_metric(X, np.empty(0), code, p, 1.0, False)
     assert _is_spanning_tree(source, target, 300)
     weights = pdist(X, metric)
     D = squareform(weights)
@@ -85,7 +85,7 @@ def test_prim_tree_edges_are_a_minimum_spanning_tree(metric):
 def test_prim_sqeuclidean_and_mutual_reachability_against_a_dense_tree():
     rng = np.random.default_rng(4)
     X = rng.normal(size=(400, 3))
-    source, target, weight = prim_tree_sqeuclidean(X, np.zeros(400))
+    source, target, weight = prim_sqeuclidean(X, np.empty(0), 1.0, False)
     assert _is_spanning_tree(source, target, 400)
     np.testing.assert_allclose(np.sqrt(weight).sum(), _scipy_weight(X, "euclidean"), rtol=1e-12)
     M = 5
@@ -93,7 +93,7 @@ def test_prim_sqeuclidean_and_mutual_reachability_against_a_dense_tree():
     core = np.sort(D, axis=1)[:, M]  # the M-th nearest other point (column 0 is itself)
     mutual = np.maximum(D, np.maximum(core[:, None], core[None, :]))
     np.fill_diagonal(mutual, 0.0)
-    tree = mst_edges(X, "euclidean", M)
+    tree = mst_edges(X, "euclidean", M + 1)  # Genie's M-th other point: k = M + 1
     np.testing.assert_allclose(tree.core, core, rtol=1e-12)
     np.testing.assert_allclose(tree.weight.sum(), minimum_spanning_tree(mutual).sum(), rtol=1e-12)
     np.testing.assert_allclose(mutual[tree.low, tree.high], tree.weight, rtol=1e-12)
@@ -110,8 +110,8 @@ def test_sorted_edge_order_breaks_ties_by_rows():
 @pytest.mark.parametrize(("metric", "d"), [("euclidean", 2), ("manhattan", 3), ("cosine", 2)])
 def test_core_distances_tree_and_brute_paths(metric, d):
     """Above 2,000 points the KD-tree answers for box-bounded metrics; brute force otherwise."""
-    from clustra._kernels.distances import rdist_to_dist
-    from clustra._kernels.spanning import core_distances
+    from clustra._kernels.core_distances import core_distances
+    from clustra._kernels.distances import metric_code, rdist_to_dist
 
     rng = np.random.default_rng(8)
     X = rng.normal(size=(2500, d)) + 0.5
@@ -119,5 +119,6 @@ def test_core_distances_tree_and_brute_paths(metric, d):
     M = 4
     expected = np.sort(squareform(pdist(X, {"manhattan": "cityblock"}.get(metric, metric))),
                        axis=1)[:, M]
-    got = rdist_to_dist(core_distances(X, M, metric), metric)
+    # Genie's M-th nearest other point is the M+1-th counting the point itself.
+    got = rdist_to_dist(core_distances(X, M + 1, *metric_code(metric)), metric)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

@@ -323,20 +323,26 @@ def test_a_heavy_point_can_be_a_cluster_and_every_point_is_labelled():
     assert model.labels_[3] >= 0 and model.labels_[0] == model.labels_[1] == model.labels_[2]
 
 
-def test_the_three_spanning_tree_kernels_give_the_same_edges():
+def test_boruvka_and_both_prims_give_the_same_edges():
     from clustra._kernels import core_distances as cd
-    from clustra._kernels import mst_reachability as mr
-    from clustra._kernels import mst_reachability_prim as prim
-    from clustra._kernels.kdtree import build_kdtree, tree_arrays
+    from clustra._kernels.kdtree import build_kdtree
+    from clustra._kernels.mst import mst_edges, sorted_edge_order
+    from clustra._kernels.mst_prim import prim_metric
 
     X = _blobs_noise(500, d=3)
     X = np.vstack([X, X[:20], np.round(X[:40])])
     tree = build_kdtree(X, 8)
-    core, neighbours, complete = cd.core_and_neighbours(tree, 4, 1.0)
+    core, _, _ = cd.core_and_neighbours(tree, 4, 1.0)
     np.testing.assert_array_equal(core, cd.core_distances_kdtree(tree, X, 4, 0, 2.0))
-    edges = [mr.boruvka_reachability(tree_arrays(tree), core, 1.0, neighbours, complete),
-             prim.prim_reachability_sqeuclidean(X, core, 1.0),
-             prim.prim_reachability(X, core, 0, 2.0, 1.0)]
-    keyed = [np.stack(e)[:, np.lexsort((e[1], e[0], e[2]))] for e in edges]
-    np.testing.assert_array_equal(keyed[0], keyed[1])
-    np.testing.assert_array_equal(keyed[0], keyed[2])
+    edges = [mst_edges(X, "euclidean", 4, algorithm="boruvka", kdtree=tree),
+             mst_edges(X, "euclidean", 4, algorithm="prim")]
+    np.testing.assert_array_equal(edges[0].core, np.sqrt(core))
+    for name in ("low", "high", "weight"):
+        np.testing.assert_array_equal(getattr(edges[0], name), getattr(edges[1], name))
+    # The generic Prim (any metric code), here on squared Euclidean: the same tree.
+    source, target, weight = prim_metric(X, core, 0, 2.0, 1.0, False)
+    low, high = np.minimum(source, target), np.maximum(source, target)
+    order = sorted_edge_order(low, high, weight)
+    np.testing.assert_array_equal(low[order], edges[0].low)
+    np.testing.assert_array_equal(high[order], edges[0].high)
+    np.testing.assert_array_equal(np.sqrt(weight[order]), edges[0].weight)

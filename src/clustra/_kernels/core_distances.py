@@ -13,6 +13,13 @@ the hdbscan package excludes the point (its ``min_samples`` is ours minus one).
   With integer weights this is the core distance of the data with every row
   repeated ``weight`` times.
 - :func:`core_distances_matrix` from a dense square distance matrix.
+- :func:`core_rdist_brute` by brute force, for metrics the KD-tree cannot
+  bound (cosine, haversine) and for many features;
+  :func:`core_distances` chooses between it and the KD-tree.
+
+Genie and genieclust count differently: their ``M`` is the M-th nearest
+*other* point, which is ``k = M + 1`` here (the callers translate; with
+duplicates the two agree, as the point itself is one of the zeros).
 
 All values come back in *reduced* units of the metric (squared for Euclidean),
 float64 of shape (n,), in original row order.
@@ -23,7 +30,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.kdtree import KDTree, kneighbors
+from clustra._kernels.distances import rdist
+from clustra._kernels.kdtree import BOX_BOUNDED, KDTree, build_kdtree, kneighbors
+
+# The KD-tree's kNN beats brute force for box-bounded metrics in up to this many
+# features once n is past a few thousand (see benchmarks/results/genie.md).
+KDTREE_MAX_FEATURES = 16
+KDTREE_MIN_N = 2000
+_KDTREE_LEAF_SIZE = 16
+_BRUTE_BLOCK = 64
 
 
 def core_distances_kdtree(tree: KDTree, X: np.ndarray, k: int, code: int,
@@ -64,7 +79,8 @@ def core_and_neighbours(tree: KDTree, k: int, alpha_r: float) -> tuple:
     core = np.empty(n, dtype=np.float64)
     core[tree.index] = rdist[:, k - 1]
     if m > k:
-        complete = rdist[:, k] > rdist[:, k - 1] * alpha_r
+        # In the units of the weights (rdist / alpha_r), so rounding cannot hide a tie.
+        complete = rdist[:, k] * (1.0 / alpha_r) > rdist[:, k - 1]
     else:
         complete = np.ones(n, dtype=bool)  # every point is in the list
     return core, np.ascontiguousarray(neighbours), complete
@@ -223,3 +239,53 @@ def knn_self_sqeuclidean(data, index, node_start, node_end, lower, upper, k):
                 if out_dist[q, k - 1] > worst:
                     worst = out_dist[q, k - 1]
     return out_dist, out_pos
+
+
+@njit(cache=True)
+def _insert_smallest(values, value):
+    """Keep ``values`` (ascending, fixed length) the smallest seen: insert ``value``."""
+    k = values.shape[0]
+    if value >= values[k - 1]:
+        return
+    t = k - 1
+    while t > 0 and values[t - 1] > value:
+        values[t] = values[t - 1]
+        t -= 1
+    values[t] = value
+
+
+@njit(cache=True, parallel=True)
+def core_rdist_brute(X, k, code, p):
+    """Reduced distance from each row of ``X`` to its ``k``-th nearest row, itself included.
+
+    ``X``: float64 (n, d) C-contiguous; ``1 <= k <= n``. Returns float64 (n,).
+    O(n^2 d) time, parallel over fixed blocks of rows (thread-count independent).
+    """
+    n = X.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    n_blocks = (n + _BRUTE_BLOCK - 1) // _BRUTE_BLOCK
+    for block in prange(n_blocks):
+        best = np.empty(k, dtype=np.float64)
+        for i in range(block * _BRUTE_BLOCK, min(n, (block + 1) * _BRUTE_BLOCK)):
+            best[:] = np.inf
+            best[0] = 0.0  # itself, at distance 0 whatever rounding gives (cosine)
+            for j in range(n):
+                if j != i:
+                    _insert_smallest(best, rdist(X[i], X[j], code, p))
+            out[i] = best[k - 1]
+    return out
+
+
+def core_distances(X: np.ndarray, k: int, code: int, p: float,
+                   tree: KDTree | None = None) -> np.ndarray:
+    """Reduced distance of every row of ``X`` to its ``k``-th nearest point, itself included.
+
+    From the KD-tree's kNN (``tree``, or one built here) for box-bounded
+    metrics in few dimensions; by brute force otherwise. float64 (n,).
+    """
+    n, d = X.shape
+    if tree is None and code in BOX_BOUNDED and d <= KDTREE_MAX_FEATURES and n > KDTREE_MIN_N:
+        tree = build_kdtree(X, leaf_size=_KDTREE_LEAF_SIZE)
+    if tree is not None:
+        return core_distances_kdtree(tree, X, k, code, p)
+    return core_rdist_brute(X, int(k), int(code), float(p))

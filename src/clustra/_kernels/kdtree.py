@@ -32,7 +32,7 @@ Entry points
 - :func:`build_kdtree` ``(X, leaf_size) -> KDTree``. Kernels take the named
   tuple whole and read its fields by name; :func:`tree_arrays` gives
   ``(data, index, node_start, node_end, lower, upper)`` for kernels that take
-  them one by one (:func:`clustra._kernels.mst.boruvka_tree`).
+  them one by one (:func:`clustra._kernels.core_distances.knn_self_sqeuclidean`).
 - :func:`knn` / :func:`kneighbors` the k nearest (``exclude_self`` for
   queries that are the tree's own points in row order).
 - Radius queries (weighted counts, neighbour lists, nearest masked point) are
@@ -428,7 +428,7 @@ def knn(tree, queries, k, exclude_self, code, p):
 
 def tree_arrays(tree: KDTree) -> tuple:
     """``(data, index, node_start, node_end, lower, upper)``, for kernels that take the
-    tree's arrays one by one (:func:`clustra._kernels.mst.boruvka_tree`)."""
+    tree's arrays one by one (:func:`clustra._kernels.core_distances.knn_self_sqeuclidean`)."""
     return tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper
 
 

@@ -94,16 +94,19 @@ class Genie(ClusterMixin, BaseEstimator):
 
     Notes
     -----
-    The spanning tree takes about O(n log n) for low-dimensional Euclidean
-    data (Boruvka on a KD-tree) and O(n^2 d) otherwise (Prim with distances
-    on the fly), O(n) memory; ``M > 1`` uses Prim on the mutual reachability
-    distance. The merges take O(n sqrt(n)) at worst.
+    The spanning tree comes from clustra's one engine
+    (:func:`clustra._kernels.mst.mst_edges`, shared with single linkage and
+    HDBSCAN): about O(n log n) for low-dimensional Euclidean data (Boruvka on
+    a KD-tree; for ``M > 1`` up to 16 features, with the mutual reachability
+    distance) and O(n^2 d) otherwise (Prim with distances on the fly), O(n)
+    memory. The merges take O(n sqrt(n)) at worst.
 
     When several spanning trees are minimal (tied distances, duplicate
     points, and very often for ``M > 1``, where many mutual reachability
-    distances equal a core distance), this one may differ from genieclust's
-    (whose own choice varies from run to run with its threads), and so may
-    the labels; on the same tree the labels are always the same.
+    distances equal a core distance), clustra takes the one tree of the
+    order (weight, lower row, higher row); genieclust's may differ (its own
+    choice varies from run to run with its threads), and so may the labels;
+    on the same tree the labels are always the same.
 
     ``predict`` gives a new point the label of its nearest training point
     (the rule by which Genie itself attaches a point to a cluster: along its
@@ -162,15 +165,17 @@ class Genie(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Build the spanning tree of ``X``, run the Genie merges, and cut; returns self."""
         from clustra._kernels.genie import genie_merges
-        from clustra._kernels.spanning import mst_edges, mst_edges_precomputed
+        from clustra._kernels.mst import mst_edges, mst_edges_precomputed
 
         data = self._prepare(X)
         n = data.shape[0]
         with kernel_threads(self._threads(), limit_blas=False):
+            # Genie's M-th nearest other point is the engine's (M+1)-th counting itself.
+            k = int(self.M) + 1 if self.M > 1 else 1
             if self.metric == "precomputed":
-                tree = mst_edges_precomputed(data, int(self.M))
+                tree = mst_edges_precomputed(data, k)
             else:
-                tree = mst_edges(data, self.metric, int(self.M))
+                tree = mst_edges(data, self.metric, k)
             stop = 1 if self.compute_full_tree else int(self.n_clusters)
             merges = genie_merges(tree.low, tree.high, n, float(self.gini_threshold), stop)
         self._fit_X = data

@@ -16,15 +16,7 @@ ALGORITHMS = ("auto", "matrix", "observations", "kdtree")
 # Below this many features the O(nd) versions (centres and sizes) beat the
 # matrix: a centre fits in a cache line or two, the matrix never fits in cache.
 _VECTOR_MAX_FEATURES = 64
-# Boruvka's pruning fades with the dimension: Prim (no index) wins above a few
-# features unless n is so large that O(n^2) is out of reach.
-_KDTREE_MAX_FEATURES = 6
-_KDTREE_MAX_FEATURES_LARGE_N = 16
-_LARGE_N = 100_000
-_KDTREE_LEAF_SIZE = 16
-# Prim's Euclidean scan meets its threads at every one of its n steps: on a
-# loaded machine one descheduled thread stalls them all, so it runs on one.
-_PRIM_MAX_THREADS = 1
+# Single linkage's spanning tree (Boruvka or Prim) is chosen by clustra._kernels.mst.
 # Fixed blocks of rows for the distance kernel (results do not depend on threads).
 _DISTANCE_BLOCKS = 64
 _FINISH_KIND = {"euclidean": 1, "minkowski": 2, "haversine": 3}
@@ -138,51 +130,23 @@ def _row_blocks(n, n_blocks=_DISTANCE_BLOCKS):
 
 
 def _single(data, is_condensed, n, metric, algorithm):
-    from clustra._config import get_num_threads, kernel_threads
-    from clustra._kernels import mst
-    from clustra._kernels.distances import (
-        SQEUCLIDEAN,
-        canonical_metric,
-        metric_code,
-        rdist_to_dist,
-    )
+    from clustra._kernels.distances import canonical_metric
+    from clustra._kernels.mst import mst_edges, mst_edges_precomputed
 
+    # order="scipy": Prim takes its vertices as SciPy does, so the stable sort by
+    # weight in _mst_linkage gives SciPy's matrix bit for bit.
     if is_condensed:
-        source, target, weight = mst.prim_condensed(data, n)
-        return _mst_linkage(source, target, weight, n)
-    if algorithm == "matrix":
-        D = _condensed(data, False, n, "single", metric)
-        source, target, weight = mst.prim_condensed(D, n)
-        return _mst_linkage(source, target, weight, n)
-    name, _ = canonical_metric(metric)
-    d = data.shape[1]
-    use_tree = algorithm == "kdtree" or (
-        algorithm == "auto" and name == "euclidean" and n > 2000 and (
-            d <= _KDTREE_MAX_FEATURES or (n > _LARGE_N and d <= _KDTREE_MAX_FEATURES_LARGE_N)
-        )
-    )
-    if use_tree:
-        if name != "euclidean":
+        tree = mst_edges_precomputed(data, order="scipy")
+    elif algorithm == "matrix":
+        tree = mst_edges_precomputed(_condensed(data, False, n, "single", metric), order="scipy")
+    else:
+        if algorithm == "kdtree" and canonical_metric(metric)[0] != "euclidean":
             raise ValueError(
                 f'algorithm="kdtree" works with metric="euclidean" only, got {metric!r}.'
             )
-        source, target, weight = _boruvka(data)
-    else:
-        code, p = metric_code(metric)
-        if code == SQEUCLIDEAN:
-            with kernel_threads(min(get_num_threads(), _PRIM_MAX_THREADS), limit_blas=False):
-                source, target, weight = mst.prim_sqeuclidean(data)
-        else:
-            source, target, weight = mst.prim_observations(data, code, p)
-    return _mst_linkage(source, target, rdist_to_dist(weight, metric), n)
-
-
-def _boruvka(data):
-    """Minimum spanning tree edges by Boruvka on the shared KD-tree (squared weights)."""
-    from clustra._kernels.kdtree import build_kdtree, tree_arrays
-    from clustra._kernels.mst import boruvka_tree
-
-    return boruvka_tree(*tree_arrays(build_kdtree(data, leaf_size=_KDTREE_LEAF_SIZE)))
+        engine = {"kdtree": "boruvka", "observations": "prim"}.get(algorithm, "auto")
+        tree = mst_edges(data, metric, algorithm=engine, order="scipy")
+    return _mst_linkage(tree.low, tree.high, tree.weight, n)
 
 
 def compute_linkage(X, method: str = "single", metric: str = "euclidean",

@@ -1,33 +1,48 @@
-"""Minimum spanning trees of mutual reachability distances (the graph of HDBSCAN).
+"""Boruvka's minimum spanning tree on the shared KD-tree, plain or mutual reachability.
 
-The mutual reachability distance of points ``i`` and ``j`` is
-``max(core[i], core[j], d(i, j) / alpha)`` (core distances as in
-:mod:`clustra._kernels.core_distances`; ``alpha`` scales the pair distance
-only, as in robust single linkage and in the KD-tree paths of scikit-learn
-and the hdbscan package). Here every weight is in the metric's *reduced*
-units: ``core`` is reduced and ``alpha_r`` is ``alpha`` in reduced units
-(``alpha**2`` for Euclidean), so ``max(core_i, core_j, rdist / alpha_r)`` is
-the reduced mutual reachability distance.
+Weights are ``max(core[i], core[j], rdist(i, j) / alpha_r)`` in squared
+Euclidean units: ``core`` reduced core distances (all zeros: the plain
+Euclidean tree, as single linkage and Genie with ``M = 1`` want) and
+``alpha_r = alpha**2`` (HDBSCAN's ``alpha``; 1 otherwise).
 
-Ties. Mutual reachability has many equal weights (every edge of a point
-within its core distance weighs its core distance), so the tree is not
-unique. Both kernels return the one minimum spanning tree of the strict
-order on edges ``(weight, min(i, j), max(i, j))``: the same edges from
-either algorithm and for any thread count, as ``(low, high, weight)`` with
-``low < high`` (int64, int64, float64; n-1 each), in no particular order.
+Ties. The result is the one minimum spanning tree of the strict order on
+edges ``(weight, min(i, j), max(i, j))`` (original rows): every component
+keeps its lightest edge under that order in every round, so row order inside
+the tree and the thread count never change it. Prim in
+:mod:`clustra._kernels.mst_prim` gives the same tree. Edges come back as
+``(low, high, weight)`` with ``low < high`` (int64, int64, float64; n-1 each),
+in no particular order.
 
-- Prim (distances on the fly, any metric; vectorised for Euclidean; on a
-  dense matrix) lives in :mod:`clustra._kernels.mst_reachability_prim`.
-- :func:`boruvka_reachability`: Boruvka on the shared KD-tree (squared
-  Euclidean), pruning with box distances and each node's smallest core distance.
+Each round, every point asks for its lightest edge to another component:
+subtrees of its own component are skipped, nodes are bounded by their box
+distance, the query's core distance and the node's smallest core distance,
+and a point may start from its nearest neighbours (the k-nearest list the
+core distances came from), which often settles it without a walk.
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
 
 from clustra._kernels.unionfind import find, make_sets, union
+
+Reach = namedtuple("Reach", ["core_pos", "min_core", "inv_alpha_r", "neighbours", "complete",
+                             "plain"])
+Reach.__doc__ = (
+    "Read-only inputs of the queries: core distances in tree order (float64 (n,)), the "
+    "smallest core distance of each node (float64 (n_nodes,)), 1/alpha_r, the tree positions "
+    "of every position's nearest points (int32 (n, m), m may be 0; -1 pads) and whether "
+    "that list holds every point within alpha_r times the core distance (bool (n,)); "
+    "``plain``: no core distances and alpha 1 (the checks for them are skipped)."
+)
+
+_QUERY_BLOCK = 256
+_NO_ROW = np.int64(2**62)
+_LOCAL_COMPONENTS = 8
+_SLACK = 1.0 + 1e-12
 
 
 @njit(cache=True, inline="always")
@@ -40,15 +55,8 @@ def edge_less(w, low, high, best_w, best_low, best_high):
     return high < best_high
 
 
-# --- Boruvka on the KD-tree (squared Euclidean) ---
-
-_QUERY_BLOCK = 256
-_NO_ROW = np.int64(2**62)
-_LOCAL_COMPONENTS = 8
-
-
 @njit(cache=True)
-def node_min_core(core_pos, node_start, node_end):
+def _node_min_core(core_pos, node_start, node_end):
     """Smallest core distance of every node (``core_pos`` in tree position order)."""
     n_nodes = node_start.shape[0]
     out = np.empty(n_nodes, dtype=np.float64)
@@ -66,8 +74,9 @@ def node_min_core(core_pos, node_start, node_end):
 
 
 @njit(cache=True)
-def _node_components(component_of_position, node_start, node_end, n_nodes):
+def _node_components(component_of_position, node_start, node_end):
     """Component shared by all points of each node, or -1 when mixed (bottom-up)."""
+    n_nodes = node_start.shape[0]
     node_component = np.empty(n_nodes, dtype=np.int64)
     first_leaf = n_nodes // 2
     for node in range(n_nodes - 1, -1, -1):
@@ -88,8 +97,8 @@ def _node_components(component_of_position, node_start, node_end, n_nodes):
 
 
 @njit(cache=True, inline="always")
-def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r):
-    """Lower bound of the mutual reachability from ``x`` to any point of ``node``."""
+def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r, plain):
+    """Lower bound of the weight of any edge from ``x`` to a point of ``node``."""
     total = 0.0
     for j in range(x.shape[0]):
         value = x[j]
@@ -100,6 +109,8 @@ def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r):
         else:
             continue
         total += diff * diff
+    if plain:
+        return total
     total *= inv_alpha_r
     if core_q > total:
         total = core_q
@@ -108,24 +119,27 @@ def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r):
     return total
 
 
-@njit(cache=True)
-def _nearest_other(q, data, index, node_start, node_end, lower, upper, core_pos, min_core,
-                   inv_alpha_r, component_of_position, node_component, best_dist, best_row,
+@njit(cache=True, inline="always")
+def _nearest_other(q, tree, reach, component_of_position, node_component, best_dist, best_row,
                    stack, stack_bound):
-    """Lightest (mutual reachability, row) from tree position ``q`` to another component.
+    """Lightest (weight, row) from tree position ``q`` to another component.
 
     Starts from ``(best_dist, best_row)`` and improves it; ties go to the
-    lower original row. Nodes of q's own component, or whose bound exceeds
-    the current best, are pruned.
+    lower original row (for a fixed ``q`` that is the lower edge under the
+    strict order). Nodes of q's own component, or whose bound exceeds the
+    current best, are pruned.
     """
+    data, index, node_start, node_end, lower, upper = (
+        tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper)
+    core_pos, min_core, inv_alpha_r = reach.core_pos, reach.min_core, reach.inv_alpha_r
+    plain = reach.plain
     x = data[q]
     own = component_of_position[q]
     core_q = core_pos[q]
     alpha_r = 1.0 / inv_alpha_r
     if core_q > best_dist:
         return best_dist, best_row
-    n_nodes = node_start.shape[0]
-    first_leaf = n_nodes // 2
+    first_leaf = node_start.shape[0] // 2
     depth = 1
     stack[0] = 0
     stack_bound[0] = core_q
@@ -136,30 +150,41 @@ def _nearest_other(q, data, index, node_start, node_end, lower, upper, core_pos,
             continue
         if node >= first_leaf:
             for k in range(node_start[node], node_end[node]):
-                if component_of_position[k] == own or core_pos[k] > best_dist:
+                if component_of_position[k] == own:
                     continue
                 total = 0.0
-                limit = best_dist * alpha_r
-                for j in range(x.shape[0]):
-                    diff = x[j] - data[k, j]
-                    total += diff * diff
-                    if total > limit:  # partial sums only grow: already too far
-                        break
-                if total > limit:
-                    continue
-                total *= inv_alpha_r
-                if core_q > total:
-                    total = core_q
-                if core_pos[k] > total:
-                    total = core_pos[k]
+                if plain:
+                    # No early exit here: it stops the loop from vectorising, measured
+                    # slower at 2 and 10 features.
+                    for j in range(x.shape[0]):
+                        diff = x[j] - data[k, j]
+                        total += diff * diff
+                else:
+                    if core_pos[k] > best_dist:
+                        continue
+                    # A little above the exact limit: the early exit must never drop a
+                    # pair whose weight rounds to a tie after the division by alpha_r.
+                    limit = best_dist * alpha_r * _SLACK
+                    for j in range(x.shape[0]):
+                        diff = x[j] - data[k, j]
+                        total += diff * diff
+                        if total > limit:  # partial sums only grow: already too far
+                            break
+                    if total > limit:
+                        continue
+                    total *= inv_alpha_r
+                    if core_q > total:
+                        total = core_q
+                    if core_pos[k] > total:
+                        total = core_pos[k]
                 if total < best_dist or (total == best_dist and index[k] < best_row):
                     best_dist = total
                     best_row = index[k]
             continue
         left = 2 * node + 1
         right = left + 1
-        left_bound = _node_bound(x, lower, upper, left, core_q, min_core, inv_alpha_r)
-        right_bound = _node_bound(x, lower, upper, right, core_q, min_core, inv_alpha_r)
+        left_bound = _node_bound(x, lower, upper, left, core_q, min_core, inv_alpha_r, plain)
+        right_bound = _node_bound(x, lower, upper, right, core_q, min_core, inv_alpha_r, plain)
         if left_bound <= right_bound:  # the nearer child is popped first
             stack[depth] = right
             stack_bound[depth] = right_bound
@@ -174,14 +199,11 @@ def _nearest_other(q, data, index, node_start, node_end, lower, upper, core_pos,
     return best_dist, best_row
 
 
-@njit(cache=True)
-def _seed(q, neighbours, data, core_pos, inv_alpha_r, index, component_of_position, best_dist,
-          best_row):
-    """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components.
-
-    ``neighbours`` (int32, (n, m)) holds the tree positions of the m nearest
-    points of each position (itself among them). Returns the improved pair.
-    """
+@njit(cache=True, inline="always")
+def _seed(q, tree, reach, component_of_position, best_dist, best_row):
+    """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components."""
+    data, index = tree.data, tree.index
+    core_pos, inv_alpha_r, neighbours = reach.core_pos, reach.inv_alpha_r, reach.neighbours
     own = component_of_position[q]
     core_q = core_pos[q]
     x = data[q]
@@ -205,8 +227,10 @@ def _seed(q, neighbours, data, core_pos, inv_alpha_r, index, component_of_positi
 
 
 @njit(cache=True)
-def _component_bounds(component_of_position, position_of_row, point_dist, point_row, n):
-    """Per component, the lightest still-valid edge found last round (an upper bound)."""
+def _component_bounds(component_of_position, position_of_row, point_dist, point_row):
+    """Per component, the lightest still-valid edge found last round (an upper bound);
+    answers that now lead into the point's own component are dropped."""
+    n = component_of_position.shape[0]
     bound = np.full(n, np.inf)
     for q in range(n):
         previous = point_row[q]
@@ -220,26 +244,27 @@ def _component_bounds(component_of_position, position_of_row, point_dist, point_
 
 
 @njit(cache=True, parallel=True)
-def _boruvka_queries(tree, core_pos, min_core, inv_alpha_r, component_of_position,
-                     node_component, component_bound, point_dist, point_row, point_lower,
-                     neighbours, ball_complete):
+def _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
+                     point_dist, point_row, point_lower):
     """For every tree position, its lightest edge to another component (in place).
 
-    ``tree`` is the tuple (data, index, node_start, node_end, lower, upper).
     A previous answer still leading to another component is still exact (the
     candidates only shrink). Other searches start from the component's bound
     and what earlier queries of the same fixed block found; a point whose
     lower bound (answers never shrink) exceeds that is skipped. A search
     starts from the best edge to q's nearest neighbours; when that edge
-    weighs ``core_q`` (the least any edge of q can) and ``ball_complete[q]``
-    says the neighbours include every point that close, it is the answer. The
+    weighs ``core_q`` (the least any edge of q can) and ``complete[q]`` says
+    the neighbours include every point that close, it is the answer. The
     lightest edge of every component is found exactly, ties included, and the
     work depends only on the block, never on the thread count.
     """
-    data, index, node_start, node_end, lower, upper = tree
-    n = data.shape[0]
+    # Outputs are plain array arguments: writes through a named tuple's field inside
+    # prange are lost. Read-only fields are copied to locals before the loop.
+    n = component_of_position.shape[0]
+    n_nodes = tree.node_start.shape[0]
+    core_pos, complete, neighbours = reach.core_pos, reach.complete, reach.neighbours
     n_levels = 1
-    while (1 << n_levels) - 1 < node_start.shape[0]:
+    while (1 << n_levels) - 1 < n_nodes:
         n_levels += 1
     n_blocks = (n + _QUERY_BLOCK - 1) // _QUERY_BLOCK
     for block in prange(n_blocks):
@@ -263,13 +288,13 @@ def _boruvka_queries(tree, core_pos, min_core, inv_alpha_r, component_of_positio
             elif point_lower[q] > bound:
                 continue
             else:
-                best_dist, best_row = _seed(q, neighbours, data, core_pos, inv_alpha_r, index,
-                                            component_of_position, bound, _NO_ROW)
-                if not (ball_complete[q] and best_row != _NO_ROW
-                        and best_dist == core_pos[q]):
+                best_dist, best_row = bound, _NO_ROW
+                if neighbours.shape[1] > 0:
+                    best_dist, best_row = _seed(q, tree, reach, component_of_position, bound,
+                                                _NO_ROW)
+                if not (complete[q] and best_row != _NO_ROW and best_dist == core_pos[q]):
                     best_dist, best_row = _nearest_other(
-                        q, data, index, node_start, node_end, lower, upper, core_pos, min_core,
-                        inv_alpha_r, component_of_position, node_component, best_dist,
+                        q, tree, reach, component_of_position, node_component, best_dist,
                         best_row, stack, stack_bound)
             if best_row == _NO_ROW:
                 point_dist[q] = np.inf
@@ -289,23 +314,19 @@ def _boruvka_queries(tree, core_pos, min_core, inv_alpha_r, component_of_positio
 
 
 @njit(cache=True)
-def boruvka_reachability(tree, core, alpha_r, neighbours, ball_complete):
-    """Boruvka MST of mutual reachability on a built KD-tree (squared Euclidean).
+def boruvka(tree, core, alpha_r, neighbours, complete):
+    """Boruvka minimum spanning tree on a built KD-tree (squared Euclidean weights).
 
-    ``tree``: the tuple ``(data, index, node_start, node_end, lower, upper)``
-    of :func:`clustra._kernels.kdtree.tree_arrays`; ``core``: float64 (n,)
-    squared core distances in original row order; ``alpha_r = alpha**2``;
-    ``neighbours`` (int32, (n, m)): tree positions of the m nearest points of
-    each tree position (-1 pads); ``ball_complete`` (bool, (n,)): the list holds
-    every point within ``sqrt(alpha_r * core)`` of that position.
-    Each round every component keeps its lightest edge under the strict order
-    ``(weight, low, high)``, so the result is the unique tree of that order.
-    Returns ``(low, high, weight)`` with squared weights.
+    ``tree``: a :class:`clustra._kernels.kdtree.KDTree`; ``core``: float64 (n,)
+    squared core distances in original row order (zeros for the plain tree);
+    ``alpha_r = alpha**2``; ``neighbours`` (int32, (n, m), m >= 0): tree
+    positions of the m nearest points of each tree position (-1 pads);
+    ``complete`` (bool, (n,)): the list holds every point within
+    ``alpha_r * core`` (squared) of that position. Returns ``(low, high,
+    weight)``, the unique tree of the strict order ``(weight, low, high)``.
     """
-    data, index, node_start, node_end, lower, upper = tree
-    n = data.shape[0]
-    n_nodes = node_start.shape[0]
-    inv_alpha_r = 1.0 / alpha_r
+    index, node_start, node_end = tree.index, tree.node_start, tree.node_end
+    n = index.shape[0]
     low_out = np.empty(n - 1, dtype=np.int64)
     high_out = np.empty(n - 1, dtype=np.int64)
     weight_out = np.empty(n - 1, dtype=np.float64)
@@ -314,7 +335,9 @@ def boruvka_reachability(tree, core, alpha_r, neighbours, ball_complete):
     for k in range(n):
         core_pos[k] = core[index[k]]
         position_of_row[index[k]] = k
-    min_core = node_min_core(core_pos, node_start, node_end)
+    plain = alpha_r == 1.0 and not np.any(core != 0.0)
+    reach = Reach(core_pos, _node_min_core(core_pos, node_start, node_end), 1.0 / alpha_r,
+                  neighbours, complete, plain)
     parent = make_sets(n)
     component_of_position = np.empty(n, dtype=np.int64)
     point_dist = np.full(n, np.inf)
@@ -327,12 +350,11 @@ def boruvka_reachability(tree, core, alpha_r, neighbours, ball_complete):
     while n_edges < n - 1:
         for k in range(n):
             component_of_position[k] = find(parent, index[k])
-        node_component = _node_components(component_of_position, node_start, node_end, n_nodes)
+        node_component = _node_components(component_of_position, node_start, node_end)
         component_bound = _component_bounds(component_of_position, position_of_row, point_dist,
-                                            point_row, n)
-        _boruvka_queries(tree, core_pos, min_core, inv_alpha_r, component_of_position,
-                         node_component, component_bound, point_dist, point_row, point_lower,
-                         neighbours, ball_complete)
+                                            point_row)
+        _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
+                         point_dist, point_row, point_lower)
         best_weight[:] = np.inf
         for k in range(n):
             v = point_row[k]
@@ -355,4 +377,3 @@ def boruvka_reachability(tree, core, alpha_r, neighbours, ball_complete):
                 weight_out[n_edges] = best_weight[c]
                 n_edges += 1
     return low_out, high_out, weight_out
-
