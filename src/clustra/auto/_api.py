@@ -31,7 +31,7 @@ def _check(X, k_max, sample_size, score_size, n_refs):
 
 def _score(X, candidates, rows=None) -> None:
     """Both criteria of every candidate on the rows ``rows`` of ``X`` (all rows if None)."""
-    from clustra._kernels.spanning import mst_edges
+    from clustra._kernels.mst import mst_edges
 
     scored = X if rows is None else np.ascontiguousarray(X[rows])
     tree = mst_edges(scored, "euclidean", 1)
@@ -44,7 +44,7 @@ def _score(X, candidates, rows=None) -> None:
 
 def _build(X, k_values, random_state, score_rows=None):
     """Candidates for ``X`` (float64 (m, d)), scored on ``score_rows`` (all rows if None)."""
-    from clustra._kernels.spanning import mst_edges
+    from clustra._kernels.mst import mst_edges
 
     tree = mst_edges(np.ascontiguousarray(X), "euclidean", 1)
     candidates = cands.all_candidates(X, tree, k_values=k_values, thresholds=THRESHOLDS,
