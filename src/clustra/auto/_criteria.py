@@ -34,14 +34,6 @@ SampleTree.__doc__ = "The sample's Euclidean MST: edge endpoints (int64, (m-1,))
 WITHIN_QUANTILE = 0.9
 
 
-def sample_tree(X: np.ndarray) -> SampleTree:
-    """Euclidean MST of ``X`` (float64 (m, d), C-contiguous), O(m^2 d) by Prim."""
-    from clustra._kernels.mst import prim_sqeuclidean
-
-    low, high, squared = prim_sqeuclidean(X)
-    return SampleTree(low, high, np.sqrt(np.maximum(squared, 0.0)))
-
-
 def separation(tree: SampleTree, labels: np.ndarray) -> float:
     """Mean of the K-1 shortest cut tree edges over the within-edge spacing (NaN for K < 2).
 
