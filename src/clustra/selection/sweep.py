@@ -365,7 +365,11 @@ def choose_k(
             knee = find_knee(k_values, values["inertia"], curve="convex", direction="decreasing")
             picks["elbow"] = int(k_values[knee.index]) if knee.found else None
         elif criterion == "gap":
-            gap = summarise_gap(k_values, np.log(values["inertia"]), ref, labels)
+            # An inertia of 0 (no more distinct points than clusters) has log -inf: a
+            # perfect fit, whose gap is then infinite, not a numerical accident.
+            with np.errstate(divide="ignore"):
+                log_inertia = np.log(values["inertia"])
+            gap = summarise_gap(k_values, log_inertia, ref, labels)
             values["gap"], values["gap_se"] = gap.gaps, gap.s_k
             picks["gap"] = _gap_pick(k_values, gap.gaps, gap.s_k)
         elif criterion == "davies_bouldin":
