@@ -56,6 +56,12 @@ def group_size(n_clusters: int, n_features: int) -> int:
     return int(max(4, min(1 << 20, _GROUP_BUDGET_BYTES // max(per_chunk, 1))))
 
 
+def few_features(X: np.ndarray, blas: bool):
+    """The tile kernels' ``few`` argument: True to score at most 4 features by
+    :func:`clustra._kernels.kmeans_tiles.nearest_few_features`, else None (not compiled)."""
+    return True if X.shape[1] <= 4 and not blas else None
+
+
 def no_columns(X: np.ndarray) -> np.ndarray:
     """The empty stand-in for :func:`lloyd_move_pass`'s ``x_cols``: score gathered tiles."""
     return np.empty((0, 0), dtype=X.dtype)
@@ -116,7 +122,7 @@ def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weight
 
 @njit(cache=True)
 def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights,
-                 first, blas):
+                 first, blas, few):
     """Assign the rows of one chunk; with ``first`` sum every row into the chunk's sums,
     else move only the rows that change cluster between them.
 
@@ -134,7 +140,7 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
         chunk_weights[:] = 0.0
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = tile_rows(work.rows, start, end)
-        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False)
+        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few)
         n_changed += _take_tile(X, weights, labels, start, n_rows, work.best, chunk_sums,
                                 chunk_weights, moved, first)
     return n_changed
@@ -171,7 +177,7 @@ def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk
 
 
 @njit(cache=True)
-def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas):
+def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas, few):
     """Nearest centre of the rows of one chunk into labels; returns how many changed."""
     n_samples, n_features = X.shape
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
@@ -179,7 +185,7 @@ def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas):
     end = min((chunk + 1) * CHUNK, n_samples)
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = tile_rows(work.rows, start, end)
-        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False)
+        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few)
         for r in range(n_rows):
             n_changed += labels[start + r] != work.best[r]
             labels[start + r] = work.best[r]
@@ -188,12 +194,12 @@ def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas):
 
 @njit(nogil=True, cache=True)
 def _lloyd_group(X, weights, centers, neg_half_norms, labels, first_chunk, partial_sums,
-                 partial_weights, changed, blas, begin, end):
+                 partial_weights, changed, blas, few, begin, end):
     """Chunks ``first_chunk + g`` for g in [begin, end) of a :func:`lloyd_pass` group."""
     for g in range(begin, end):
         changed[first_chunk + g] = _lloyd_chunk(
             X, weights, centers, neg_half_norms, labels, np.int64(first_chunk + g),
-            partial_sums[g], partial_weights[g], True, blas,
+            partial_sums[g], partial_weights[g], True, blas, few,
         )
     return 0
 
@@ -244,18 +250,22 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     for first in range(0, total_chunks, n_per_group):
         n_here = min(n_per_group, total_chunks - first)
         run_blocks(_lloyd_group, n_here, X, weights, centers, neg_half_norms, labels,
-                   np.int64(first), partial_sums, partial_weights, changed, blas)
+                   np.int64(first), partial_sums, partial_weights, changed, blas,
+                   few_features(X, blas))
         _add_group(partial_sums, partial_weights, n_here, sums, weight_sums)
     return int(changed.sum())
 
 
 @njit(nogil=True, cache=True)
 def _lloyd_move_chunks(X, x_cols, weights, centers, neg_half_norms, labels, sums, first, blas,
-                       changed, begin, end):
-    """Chunks [begin, end) of :func:`lloyd_move_pass`."""
-    columns = x_cols.shape[0] > 0
+                       columns, changed, begin, end):
+    """Chunks [begin, end) of :func:`lloyd_move_pass`.
+
+    ``columns``: True to score ``x_cols`` in place, None to gather tiles of X
+    (None drops the other path at compile time: a fit compiles one of them).
+    """
     for chunk in range(begin, end):
-        if columns:
+        if columns is not None:
             changed[chunk] = _lloyd_columns_chunk(
                 x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
                 sums.partial_sums[chunk], sums.partial_weights[chunk], first,
@@ -263,7 +273,7 @@ def _lloyd_move_chunks(X, x_cols, weights, centers, neg_half_norms, labels, sums
         else:
             changed[chunk] = _lloyd_chunk(
                 X, weights, centers, neg_half_norms, labels, np.int64(chunk),
-                sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas,
+                sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas, None,
             )
     return 0
 
@@ -295,17 +305,19 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     """
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
+    columns = True if x_cols.shape[0] > 0 else None
     run_blocks(_lloyd_move_chunks, total_chunks, X, x_cols, weights, centers, neg_half_norms,
-               labels, sums, bool(first), bool(blas), changed)
+               labels, sums, bool(first), bool(blas), columns, changed)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
     return int(changed.sum())
 
 
 @njit(nogil=True, cache=True)
-def _assign_chunks(X, centers, neg_half_norms, labels, blas, changed, begin, end):
+def _assign_chunks(X, centers, neg_half_norms, labels, blas, few, changed, begin, end):
     """Chunks [begin, end) of :func:`assign`."""
     for chunk in range(begin, end):
-        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, np.int64(chunk), blas)
+        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, np.int64(chunk), blas,
+                                       few)
     return 0
 
 
@@ -317,5 +329,5 @@ def assign(X, centers, neg_half_norms, labels, blas):
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
     run_blocks(_assign_chunks, total_chunks, X, centers, neg_half_norms, labels, bool(blas),
-               changed)
+               few_features(X, blas), changed)
     return int(changed.sum())

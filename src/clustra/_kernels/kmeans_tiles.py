@@ -313,7 +313,7 @@ def _take_best_of_products(products, neg_half_norms, width, best_score, second_s
 
 
 @njit(cache=True)
-def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
+def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few=None):
     """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
 
     ``work`` is the :class:`TileWork` of :func:`tile_buffers`. On return ``best[r]`` is
@@ -322,14 +322,18 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
     ``second_score`` holds the runner-up's score. With ``work.blas`` the products come from one
     BLAS matrix product per tile (``centers @ x_t``, then the constant term is
     added); otherwise from :func:`_score_quad` (which always keeps the
-    runner-up: folding it costs little next to the scores). Every kernel of a
-    fit uses the same path, so they agree on every score to the last bit.
+    runner-up: folding it costs little next to the scores), or, when ``few``
+    is given (not None) and there are at most 4 features and no runner-up, from
+    :func:`nearest_few_features` (the same scores). Every kernel of a fit
+    uses the same scores, so they agree on every score to the last bit.
     """
     x_t, scores, best_score, second_score, best = (work.x_t, work.scores, work.best_score,
                                                    work.second_score, work.best)
     n_features = X.shape[1]
     width = gather_tile(X, rows, n_rows, x_t)
-    if not work.blas and not runner_up and n_features <= 4:
+    # ``few is None`` (the default) drops this branch at compile time: a caller
+    # with more than 4 features never compiles nearest_few_features.
+    if few is not None and not work.blas and not runner_up and n_features <= 4:
         nearest_few_features(x_t[:n_features], np.int64(0), width, centers, neg_half_norms,
                              best_score, best)
         return n_rows
