@@ -62,6 +62,12 @@ def few_features(X: np.ndarray, blas: bool):
     return True if X.shape[1] <= 4 and not blas else None
 
 
+def blas_path(blas: bool):
+    """The chunk kernels' ``blas`` argument: True to score by BLAS, None to leave that
+    path out of the compiled kernel (see :func:`clustra._kernels.kmeans_tiles.tile_best`)."""
+    return True if blas else None
+
+
 def no_columns(X: np.ndarray) -> np.ndarray:
     """The empty stand-in for :func:`lloyd_move_pass`'s ``x_cols``: score gathered tiles."""
     return np.empty((0, 0), dtype=X.dtype)
@@ -131,7 +137,7 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
     Returns how many labels changed.
     """
     n_samples, n_features = X.shape
-    work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    work = tile_buffers(n_features, centers.shape[0], X.dtype, blas is not None)
     moved = np.empty(TILE, dtype=np.int64)
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
@@ -140,7 +146,7 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
         chunk_weights[:] = 0.0
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = tile_rows(work.rows, start, end)
-        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few)
+        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few, blas)
         n_changed += _take_tile(X, weights, labels, start, n_rows, work.best, chunk_sums,
                                 chunk_weights, moved, first)
     return n_changed
@@ -180,12 +186,12 @@ def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk
 def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas, few):
     """Nearest centre of the rows of one chunk into labels; returns how many changed."""
     n_samples, n_features = X.shape
-    work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    work = tile_buffers(n_features, centers.shape[0], X.dtype, blas is not None)
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = tile_rows(work.rows, start, end)
-        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few)
+        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few, blas)
         for r in range(n_rows):
             n_changed += labels[start + r] != work.best[r]
             labels[start + r] = work.best[r]
@@ -250,7 +256,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     for first in range(0, total_chunks, n_per_group):
         n_here = min(n_per_group, total_chunks - first)
         run_blocks(_lloyd_group, n_here, X, weights, centers, neg_half_norms, labels,
-                   np.int64(first), partial_sums, partial_weights, changed, blas,
+                   np.int64(first), partial_sums, partial_weights, changed, blas_path(blas),
                    few_features(X, blas))
         _add_group(partial_sums, partial_weights, n_here, sums, weight_sums)
     return int(changed.sum())
@@ -307,7 +313,7 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     changed = np.zeros(total_chunks, dtype=np.int64)
     columns = True if x_cols.shape[0] > 0 else None
     run_blocks(_lloyd_move_chunks, total_chunks, X, x_cols, weights, centers, neg_half_norms,
-               labels, sums, bool(first), bool(blas), columns, changed)
+               labels, sums, bool(first), blas_path(blas), columns, changed)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
     return int(changed.sum())
 
@@ -328,6 +334,6 @@ def assign(X, centers, neg_half_norms, labels, blas):
     """
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
-    run_blocks(_assign_chunks, total_chunks, X, centers, neg_half_norms, labels, bool(blas),
+    run_blocks(_assign_chunks, total_chunks, X, centers, neg_half_norms, labels, blas_path(blas),
                few_features(X, blas), changed)
     return int(changed.sum())

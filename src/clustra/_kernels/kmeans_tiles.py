@@ -313,7 +313,7 @@ def _take_best_of_products(products, neg_half_norms, width, best_score, second_s
 
 
 @njit(cache=True)
-def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few=None):
+def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few=None, blas=True):
     """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
 
     ``work`` is the :class:`TileWork` of :func:`tile_buffers`. On return ``best[r]`` is
@@ -324,7 +324,9 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few=Non
     added); otherwise from :func:`_score_quad` (which always keeps the
     runner-up: folding it costs little next to the scores), or, when ``few``
     is given (not None) and there are at most 4 features and no runner-up, from
-    :func:`nearest_few_features` (the same scores). Every kernel of a fit
+    :func:`nearest_few_features` (the same scores). ``blas=None`` leaves the
+    BLAS path out of the compiled kernel (``work.blas`` must then be False).
+    Every kernel of a fit
     uses the same scores, so they agree on every score to the last bit.
     """
     x_t, scores, best_score, second_score, best = (work.x_t, work.scores, work.best_score,
@@ -342,7 +344,8 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few=Non
         second_score[r] = -np.inf
         best[r] = 0
     n_clusters = centers.shape[0]
-    if work.blas:
+    # ``blas is None`` drops the BLAS path at compile time (a caller that never uses it).
+    if blas is not None and work.blas:
         np.dot(centers, x_t[:n_features], work.products)
         _take_best_of_products(work.products, neg_half_norms, width, best_score, second_score,
                                best, runner_up)
