@@ -19,36 +19,13 @@ TILE = 128  # rows gathered and scored together (a divisor of CHUNK)
 
 
 @njit(cache=True)
-def _sq_distance_to(X, i, point):
-    total = 0.0
-    for f in range(X.shape[1]):
-        diff = np.float64(X[i, f]) - np.float64(point[f])
-        total += diff * diff
-    return total
-
-
-@njit(nogil=True, cache=True)
-def _sq_distance_chunks(X, point, out, begin, end):
-    for i in range(begin * CHUNK, min(end * CHUNK, X.shape[0])):
-        out[i] = _sq_distance_to(X, i, point)
-    return 0
-
-
-def sq_distances_to_point(X, point):
-    """(n,) float64: squared distance of every row of X to ``point`` ((d,), X's dtype)."""
-    out = np.empty(X.shape[0], dtype=np.float64)
-    run_blocks(_sq_distance_chunks, (X.shape[0] + CHUNK - 1) // CHUNK, X, point, out)
-    return out
-
-
-@njit(cache=True)
 def _tile_sq_distances(X, start, stop, candidates, x_t, acc, out):
     """out[t, start:stop] = squared distances of rows start..stop-1 to candidate t.
 
     The rows are gathered transposed into ``x_t`` ((d, TILE) float64) so the
     loops run over rows without a reduction and vectorise, two features per
     pass over the (TILE,) float64 accumulator ``acc``; the terms are added in
-    feature order, as in :func:`_sq_distance_to`.
+    feature order, one after another (a plain sum of the squared differences).
     """
     n_rows = stop - start
     n_features = X.shape[1]
@@ -122,3 +99,17 @@ def candidate_potentials(X, weights, closest_sq, candidates, distances):
     if total_chunks == 0:
         return np.zeros(candidates.shape[0])
     return np.cumsum(partial, axis=0)[-1]  # chunk partials added in chunk order
+
+
+def sq_distances_to_point(X, weights, point):
+    """(n,) float64: squared distance of every row of X to ``point`` ((d,), X's dtype).
+
+    The distances :func:`candidate_potentials` computes for one candidate
+    (the same terms in the same order), so that seeding compiles one distance
+    kernel rather than two; ``weights`` as there (the potential is not used).
+    """
+    n_samples = X.shape[0]
+    distances = np.empty((1, n_samples))
+    candidate_potentials(X, weights, np.full(n_samples, np.inf), point.reshape(1, -1),
+                         distances)
+    return distances[0]
