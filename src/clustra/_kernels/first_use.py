@@ -72,7 +72,9 @@ class _FirstCompile(event.Listener):
             return
         key = (family, dtype_of(ev.data["args"]))
         with self.lock:
-            if key in self.said:
+            # A kernel without float arrays (labels only) adds nothing to a
+            # note already given for its family.
+            if key in self.said or (not key[1] and any(f == family for f, _ in self.said)):
                 return
             self.said.add(key)
         for_dtype = f" for {key[1]}" if key[1] else ""
