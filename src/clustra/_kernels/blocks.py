@@ -18,9 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
-# Tasks per thread: a few, so that a thread slowed by another process on a
-# busy machine leaves its share of the work to the others.
-TASKS_PER_THREAD = 4
+# One task per thread, the calling thread taking the first: each task handed
+# to the pool costs a thread wake-up (0.1-0.2 ms on this machine), as much as a
+# whole pass over a small X (benchmarks/results/coldstart.md).
+TASKS_PER_THREAD = 1
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -55,5 +56,7 @@ def run_blocks(kernel, n_blocks: int, *args) -> list:
     if n_threads <= 1:
         return [kernel(*args, 0, n_blocks)]
     parts = spans(n_blocks, n_threads * TASKS_PER_THREAD)
-    pool = _executor(n_threads)
-    return list(pool.map(lambda part: kernel(*args, part[0], part[1]), parts))
+    pool = _executor(n_threads - 1)
+    others = [pool.submit(kernel, *args, begin, end) for begin, end in parts[1:]]
+    first = kernel(*args, parts[0][0], parts[0][1])
+    return [first] + [future.result() for future in others]

@@ -115,11 +115,16 @@ def distances(X, centers):
 
 @njit(nogil=True, cache=True)
 def _column_sum_chunks(X, partial, begin, end):
+    # A local accumulator: one the compiler can keep in registers (an
+    # argument's rows might alias X as far as it knows), the same additions.
     n_samples, n_features = X.shape
+    acc = np.empty(n_features)
     for chunk in range(begin, end):
+        acc[:] = 0.0
         for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
             for f in range(n_features):
-                partial[chunk, f] += X[i, f]
+                acc[f] += X[i, f]
+        partial[chunk] = acc
     return 0
 
 
@@ -139,13 +144,19 @@ def column_sums(X):
 @njit(nogil=True, cache=True)
 def _centre_chunks(X, shift, out, sums, squares, begin, end):
     n_samples, n_features = X.shape
+    acc = np.empty(n_features)  # local accumulators, as in _column_sum_chunks
+    acc_sq = np.empty(n_features)
     for chunk in range(begin, end):
+        acc[:] = 0.0
+        acc_sq[:] = 0.0
         for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
             for f in range(n_features):
                 value = X[i, f] - shift[f]
                 out[i, f] = value
-                sums[chunk, f] += value
-                squares[chunk, f] += np.float64(value) * np.float64(value)
+                acc[f] += value
+                acc_sq[f] += np.float64(value) * np.float64(value)
+        sums[chunk] = acc
+        squares[chunk] = acc_sq
     return 0
 
 
