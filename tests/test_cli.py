@@ -548,3 +548,44 @@ def test_bad_sep_and_decimal_exit_2(customers, capsys, args, message):
     path, _ = customers
     assert main(["run", str(path), *args]) == 2
     assert message in _one_line_error(capsys)
+
+
+def test_warmup_runs_every_task_and_says_where_the_cache_is(monkeypatch, capsys):
+    import clustra.warmup
+
+    ran = []
+    monkeypatch.setattr(clustra.warmup, "TASKS", {"tiny": lambda dtype: ran.append(dtype)})
+    assert main(["warmup", "--jobs", "1"]) == 0
+    # One process: each task once for each dtype, in this process.
+    assert ran == ["float64", "float32"]
+    err = capsys.readouterr().err
+    assert "compiled tiny kernels for float64" in err
+    assert "compiled tiny kernels for float32" in err
+    assert "numba's cache:" in err
+
+
+def test_warmup_bad_jobs_exit_2(capsys):
+    assert main(["warmup", "--jobs", "0"]) == 2
+    assert "--jobs" in _one_line_error(capsys)
+
+
+def test_python_dash_m_clustra_runs_the_command():
+    env = dict(os.environ, PYTHONPATH=SRC)
+    done = subprocess.run([sys.executable, "-m", "clustra", "warmup", "--help"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Compile every kernel" in done.stdout
+
+
+def test_first_compile_notes_are_shown_unless_quiet(capsys):
+    import logging
+
+    from clustra.cli import _compile_notes
+
+    with _compile_notes(quiet=False):
+        logging.getLogger("clustra").info("compiling clustra's K-Means kernels for float64: "
+                                          "first use only")
+    with _compile_notes(quiet=True):
+        logging.getLogger("clustra").info("not shown")
+    err = capsys.readouterr().err
+    assert err == "clustra: compiling clustra's K-Means kernels for float64: first use only\n"

@@ -1,4 +1,4 @@
-"""The ``clustra`` command: ``run``, ``suggest`` and ``demo``.
+"""The ``clustra`` command: ``run``, ``suggest``, ``demo`` and ``warmup``.
 
 Thin on purpose: it parses options, calls :mod:`clustra.workflow`, writes files
 and prints. Exit codes: 0 success, 2 usage error (a bad option), 1 data error
@@ -12,6 +12,7 @@ the labelled rows as CSV when neither ``--out`` nor ``--json`` is given.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import threading
@@ -373,6 +374,45 @@ def demo(out_dir: Path, quiet: bool) -> None:
     _say(f"open {out_dir / 'report.html'} in a browser", quiet)
 
 
+@cli.command()
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes compiling side by side (default: one per CPU).")
+@click.option("--quiet", "-q", is_flag=True)
+def warmup(jobs: int | None, quiet: bool) -> None:
+    """Compile every kernel for float32 and float64 now (Docker images, CI caches)."""
+    import numba
+
+    from clustra.warmup import warmup as compile_all
+
+    seconds = compile_all(jobs, report=lambda line: _say(line, quiet))
+    where = numba.config.CACHE_DIR or "next to the installed package (__pycache__)"
+    _say(f"clustra's kernels compiled in {seconds:.0f} s; numba's cache: {where}", quiet)
+
+
+class _SayFirstCompile(logging.Handler):
+    """Shows the library's "compiling ... first use only" notes (logger "clustra") on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "clustra" and record.levelno == logging.INFO:
+            click.echo(f"clustra: {record.getMessage()}", err=True)
+
+
+@contextmanager
+def _compile_notes(quiet: bool):
+    logger = logging.getLogger("clustra")
+    if quiet:
+        yield
+        return
+    handler, level = _SayFirstCompile(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code (0, 1 data error, 2 usage error).
 
@@ -380,12 +420,12 @@ def main(argv: list[str] | None = None) -> int:
     filters) becomes one ``clustra: warning:`` line after a success, and is
     dropped after a failure, whose one line is the error.
     """
-    with warnings.catch_warnings(record=True) as stray:
+    words = sys.argv[1:] if argv is None else argv
+    quiet = "--quiet" in words or "-q" in words
+    with warnings.catch_warnings(record=True) as stray, _compile_notes(quiet):
         code = _main(argv)
     if code == 0:
-        words = sys.argv[1:] if argv is None else argv
-        _warn((in_command_words(w.message) for w in stray),
-              quiet="--quiet" in words or "-q" in words)
+        _warn((in_command_words(w.message) for w in stray), quiet=quiet)
     return code
 
 

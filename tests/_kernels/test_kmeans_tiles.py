@@ -54,8 +54,9 @@ def test_tile_best_takes_the_best_and_runner_up_scores_in_centre_order(
         rows = np.sort(rng.choice(400, n_rows, replace=False)).astype(np.int64)
         expected = _scores_one_by_one(X, rows, centers, neg_half_norms)
         ordered = np.sort(expected, axis=1)
-        for runner_up in (True, False):
-            tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up)
+        # few=True: at most 4 features score by nearest_few_features (the same bits).
+        for runner_up, few in ((True, None), (False, None), (False, True)):
+            tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few)
             np.testing.assert_array_equal(work.best[:n_rows], expected.argmax(axis=1))
             np.testing.assert_array_equal(work.best_score[:n_rows], ordered[:, -1])
             if runner_up:

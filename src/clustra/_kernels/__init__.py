@@ -11,3 +11,8 @@ from clustra._config import _prefer_sleeping_waits
 # Before numba starts its threads (see _prefer_sleeping_waits): every kernel
 # module is imported through this package.
 _prefer_sleeping_waits()
+
+from clustra._kernels.first_use import install as _install_first_use_log  # noqa: E402
+
+# Log the first compilation of each kernel family (see first_use).
+_install_first_use_log()

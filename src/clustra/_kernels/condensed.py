@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from clustra._kernels.blocks import run_blocks
 from clustra._kernels.distances import SQEUCLIDEAN, rdist
 
 
@@ -78,7 +79,17 @@ def _distance_rows(X, code, p, kind, lo, hi, out):
             out[row + j] = _finish_rdist(rdist(X[i], X[j], code, p), kind, p)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _condensed_blocks(X, XT, code, p, kind, bounds, out, begin, end):
+    """Blocks [begin, end) of :func:`condensed_distances`."""
+    for block in range(begin, end):
+        if code == SQEUCLIDEAN:
+            _sqeuclidean_rows(X, XT, kind == 1, bounds[block], bounds[block + 1], out)
+        else:
+            _distance_rows(X, code, p, kind, bounds[block], bounds[block + 1], out)
+    return 0
+
+
 def condensed_distances(X, XT, code, p, kind, bounds, out):
     """Fill ``out`` (float64, length n(n-1)/2) with the condensed distances of the rows of ``X``.
 
@@ -91,11 +102,7 @@ def condensed_distances(X, XT, code, p, kind, bounds, out):
     threads. ``out`` is best allocated by NumPy, which asks the kernel for huge
     pages: the linkage that follows reads it with long strides.
     """
-    for block in prange(bounds.shape[0] - 1):
-        if code == SQEUCLIDEAN:
-            _sqeuclidean_rows(X, XT, kind == 1, bounds[block], bounds[block + 1], out)
-        else:
-            _distance_rows(X, code, p, kind, bounds[block], bounds[block + 1], out)
+    run_blocks(_condensed_blocks, bounds.shape[0] - 1, X, XT, code, p, kind, bounds, out)
     return out
 
 

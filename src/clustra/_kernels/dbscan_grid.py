@@ -9,8 +9,9 @@ arrays indexed by point are in grid order (``grid.index`` maps back to rows).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from clustra._kernels.blocks import run_blocks
 from clustra._kernels.distances import closer, rdist
 from clustra._kernels.grid import lookup_cell
 from clustra._kernels.unionfind import find, make_sets, union
@@ -32,7 +33,6 @@ def _neighbour_cells(grid, cell, out):
     return found
 
 
-@njit(cache=True, parallel=True)
 def grid_core_points(grid, cum_weight, rradius, min_samples, code, p):
     """Core flags (n,) bool in grid order.
 
@@ -40,14 +40,23 @@ def grid_core_points(grid, cum_weight, rradius, min_samples, code, p):
     A cell whose own weight reaches ``min_samples`` makes all its points core
     without a distance computed; otherwise neighbour cells are looked up
     lazily, nearest first, so that the count usually stops after a few cells.
+    Blocks of ``CELL_BLOCK`` cells run on :func:`clustra._kernels.blocks.run_blocks`'s
+    threads.
     """
+    core = np.zeros(grid.data.shape[0], dtype=np.bool_)
+    n_blocks = (grid.cell_keys.shape[0] + CELL_BLOCK - 1) // CELL_BLOCK
+    run_blocks(_core_blocks, n_blocks, grid, cum_weight, rradius, min_samples, code, p, core)
+    return core
+
+
+@njit(nogil=True, cache=True)
+def _core_blocks(grid, cum_weight, rradius, min_samples, code, p, core, begin, end):
+    """Blocks [begin, end) of :func:`grid_core_points` into ``core``."""
     data = grid.data
     cell_start = grid.cell_start
     n_offsets = grid.offsets.shape[0]
     n_cells = grid.cell_keys.shape[0]
-    core = np.zeros(data.shape[0], dtype=np.bool_)
-    n_blocks = (n_cells + CELL_BLOCK - 1) // CELL_BLOCK
-    for block in prange(n_blocks):
+    for block in range(begin, end):
         neighbours = np.empty(n_offsets, dtype=np.int64)
         for cell in range(block * CELL_BLOCK, min(n_cells, (block + 1) * CELL_BLOCK)):
             start = cell_start[cell]
@@ -74,7 +83,7 @@ def grid_core_points(grid, cum_weight, rradius, min_samples, code, p):
                         if rdist(data[i], data[k], code, p) <= rradius:
                             total += cum_weight[k + 1] - cum_weight[k]
                 core[i] = total >= min_samples
-    return core
+    return 0
 
 
 @njit(cache=True)
@@ -135,20 +144,26 @@ def grid_cell_components(grid, core, rradius, code, p):
     return roots
 
 
-@njit(cache=True, parallel=True)
 def grid_nearest_core(grid, core, rradius, code, p):
     """For every non-core point, the grid position of its nearest core point within eps.
 
     Returns (n,) int64 in grid order: -1 for core points and for noise. Ties go
     to the lowest original row (``grid.index``).
     """
+    nearest = np.full(grid.data.shape[0], -1, dtype=np.int64)
+    n_blocks = (grid.cell_keys.shape[0] + CELL_BLOCK - 1) // CELL_BLOCK
+    run_blocks(_nearest_core_blocks, n_blocks, grid, core, rradius, code, p, nearest)
+    return nearest
+
+
+@njit(nogil=True, cache=True)
+def _nearest_core_blocks(grid, core, rradius, code, p, nearest, begin, end):
+    """Blocks [begin, end) of :func:`grid_nearest_core` into ``nearest``."""
     data = grid.data
     index = grid.index
     cell_start = grid.cell_start
     n_cells = grid.cell_keys.shape[0]
-    nearest = np.full(data.shape[0], -1, dtype=np.int64)
-    n_blocks = (n_cells + CELL_BLOCK - 1) // CELL_BLOCK
-    for block in prange(n_blocks):
+    for block in range(begin, end):
         neighbours = np.empty(grid.offsets.shape[0], dtype=np.int64)
         for cell in range(block * CELL_BLOCK, min(n_cells, (block + 1) * CELL_BLOCK)):
             n_neighbours = -1
@@ -171,4 +186,4 @@ def grid_nearest_core(grid, core, rradius, code, p):
                             best_row = index[k]
                             best = k
                 nearest[i] = best
-    return nearest
+    return 0

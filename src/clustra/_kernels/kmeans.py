@@ -33,8 +33,9 @@ Conventions shared by every kernel here:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from clustra._kernels.blocks import run_blocks
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
 from clustra._kernels.kmeans_tiles import (
     TILE,
@@ -55,12 +56,24 @@ def group_size(n_clusters: int, n_features: int) -> int:
     return int(max(4, min(1 << 20, _GROUP_BUDGET_BYTES // max(per_chunk, 1))))
 
 
+def few_features(X: np.ndarray, blas: bool):
+    """The tile kernels' ``few`` argument: True to score at most 4 features by
+    :func:`clustra._kernels.kmeans_tiles.nearest_few_features`, else None (not compiled)."""
+    return True if X.shape[1] <= 4 and not blas else None
+
+
+def blas_path(blas: bool):
+    """The chunk kernels' ``blas`` argument: True to score by BLAS, None to leave that
+    path out of the compiled kernel (see :func:`clustra._kernels.kmeans_tiles.tile_best`)."""
+    return True if blas else None
+
+
 def no_columns(X: np.ndarray) -> np.ndarray:
     """The empty stand-in for :func:`lloyd_move_pass`'s ``x_cols``: score gathered tiles."""
     return np.empty((0, 0), dtype=X.dtype)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _take_all(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights):
     """Store a scored tile's labels (``best``) for rows ``start ..`` and add every row's sums.
 
@@ -76,7 +89,7 @@ def _take_all(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights
     return n_changed
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _move_changed(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights, moved):
     """Take a scored tile's labels (``best``) for rows ``start ..``; move the changed rows' sums.
 
@@ -103,7 +116,7 @@ def _move_changed(X, weights, labels, start, n_rows, best, chunk_sums, chunk_wei
     return n_moved
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights, moved, first):
     """Take a scored tile's labels: with ``first`` add every row to the chunk sums
     (:func:`_take_all`), else move the rows that changed (:func:`_move_changed`)."""
@@ -115,7 +128,7 @@ def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weight
 
 @njit(cache=True)
 def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights,
-                 first, blas):
+                 first, blas, few):
     """Assign the rows of one chunk; with ``first`` sum every row into the chunk's sums,
     else move only the rows that change cluster between them.
 
@@ -124,7 +137,7 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
     Returns how many labels changed.
     """
     n_samples, n_features = X.shape
-    work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    work = tile_buffers(n_features, centers.shape[0], X.dtype, blas is not None)
     moved = np.empty(TILE, dtype=np.int64)
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
@@ -133,7 +146,7 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
         chunk_weights[:] = 0.0
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = tile_rows(work.rows, start, end)
-        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False)
+        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few, blas)
         n_changed += _take_tile(X, weights, labels, start, n_rows, work.best, chunk_sums,
                                 chunk_weights, moved, first)
     return n_changed
@@ -170,22 +183,44 @@ def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk
 
 
 @njit(cache=True)
-def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas):
+def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas, few):
     """Nearest centre of the rows of one chunk into labels; returns how many changed."""
     n_samples, n_features = X.shape
-    work = tile_buffers(n_features, centers.shape[0], X.dtype, blas)
+    work = tile_buffers(n_features, centers.shape[0], X.dtype, blas is not None)
     n_changed = 0
     end = min((chunk + 1) * CHUNK, n_samples)
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = tile_rows(work.rows, start, end)
-        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False)
+        tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few, blas)
         for r in range(n_rows):
             n_changed += labels[start + r] != work.best[r]
             labels[start + r] = work.best[r]
     return n_changed
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
+def _lloyd_group(X, weights, centers, neg_half_norms, labels, first_chunk, partial_sums,
+                 partial_weights, changed, blas, few, begin, end):
+    """Chunks ``first_chunk + g`` for g in [begin, end) of a :func:`lloyd_pass` group."""
+    for g in range(begin, end):
+        changed[first_chunk + g] = _lloyd_chunk(
+            X, weights, centers, neg_half_norms, labels, np.int64(first_chunk + g),
+            partial_sums[g], partial_weights[g], True, blas, few,
+        )
+    return 0
+
+
+@njit(cache=True)
+def _add_group(partial_sums, partial_weights, n_here, sums, weight_sums):
+    """Add the first ``n_here`` chunk partials of a group to the totals, in chunk order."""
+    n_clusters, n_features = sums.shape
+    for g in range(n_here):
+        for j in range(n_clusters):
+            weight_sums[j] += partial_weights[g, j]
+            for f in range(n_features):
+                sums[j, f] += partial_sums[g, j, f]
+
+
 def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n_per_group,
                blas):
     """One fused Lloyd pass: assign every row and sum it into its new centre.
@@ -203,6 +238,8 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
         :func:`clustra._kernels.kmeans_tiles.tile_best`); the caller holds
         BLAS to one thread.
 
+    The chunks run on :func:`clustra._kernels.blocks.run_blocks`'s threads.
+
     Returns
     -------
     n_changed : int, how many labels changed.
@@ -210,6 +247,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     n_samples, n_features = X.shape
     n_clusters = centers.shape[0]
     total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    n_per_group = max(1, min(n_per_group, total_chunks))
     partial_sums = np.empty((n_per_group, n_clusters, n_features), dtype=np.float64)
     partial_weights = np.empty((n_per_group, n_clusters), dtype=np.float64)
     changed = np.zeros(total_chunks, dtype=np.int64)
@@ -217,20 +255,35 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     weight_sums[:] = 0.0
     for first in range(0, total_chunks, n_per_group):
         n_here = min(n_per_group, total_chunks - first)
-        for g in prange(n_here):
-            changed[first + g] = _lloyd_chunk(
-                X, weights, centers, neg_half_norms, labels, np.int64(first + g),
-                partial_sums[g], partial_weights[g], True, blas,
+        run_blocks(_lloyd_group, n_here, X, weights, centers, neg_half_norms, labels,
+                   np.int64(first), partial_sums, partial_weights, changed, blas_path(blas),
+                   few_features(X, blas))
+        _add_group(partial_sums, partial_weights, n_here, sums, weight_sums)
+    return int(changed.sum())
+
+
+@njit(nogil=True, cache=True)
+def _lloyd_move_chunks(X, x_cols, weights, centers, neg_half_norms, labels, sums, first, blas,
+                       columns, changed, begin, end):
+    """Chunks [begin, end) of :func:`lloyd_move_pass`.
+
+    ``columns``: True to score ``x_cols`` in place, None to gather tiles of X
+    (None drops the other path at compile time: a fit compiles one of them).
+    """
+    for chunk in range(begin, end):
+        if columns is not None:
+            changed[chunk] = _lloyd_columns_chunk(
+                x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
+                sums.partial_sums[chunk], sums.partial_weights[chunk], first,
             )
-        for g in range(n_here):
-            for j in range(n_clusters):
-                weight_sums[j] += partial_weights[g, j]
-                for f in range(n_features):
-                    sums[j, f] += partial_sums[g, j, f]
-    return changed.sum()
+        else:
+            changed[chunk] = _lloyd_chunk(
+                X, weights, centers, neg_half_norms, labels, np.int64(chunk),
+                sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas, None,
+            )
+    return 0
 
 
-@njit(parallel=True, cache=True)
 def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, first, blas):
     """A Lloyd pass that keeps per-chunk sums and moves only the rows that change cluster.
 
@@ -256,34 +309,31 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     -------
     n_changed : int, how many labels changed.
     """
-    n_samples = X.shape[0]
-    columns = x_cols.shape[0] > 0
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
-    for chunk in prange(total_chunks):
-        if columns:
-            changed[chunk] = _lloyd_columns_chunk(
-                x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
-                sums.partial_sums[chunk], sums.partial_weights[chunk], first,
-            )
-        else:
-            changed[chunk] = _lloyd_chunk(
-                X, weights, centers, neg_half_norms, labels, np.int64(chunk),
-                sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas,
-            )
+    columns = True if x_cols.shape[0] > 0 else None
+    run_blocks(_lloyd_move_chunks, total_chunks, X, x_cols, weights, centers, neg_half_norms,
+               labels, sums, bool(first), blas_path(blas), columns, changed)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
-    return changed.sum()
+    return int(changed.sum())
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
+def _assign_chunks(X, centers, neg_half_norms, labels, blas, few, changed, begin, end):
+    """Chunks [begin, end) of :func:`assign`."""
+    for chunk in range(begin, end):
+        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, np.int64(chunk), blas,
+                                       few)
+    return 0
+
+
 def assign(X, centers, neg_half_norms, labels, blas):
     """Nearest centre of every row into ``labels`` ((n,) int32); no sums. As lloyd_pass.
 
     Returns how many labels changed.
     """
-    n_samples, n_features = X.shape
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
-    for chunk in prange(total_chunks):
-        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, np.int64(chunk), blas)
-    return changed.sum()
+    run_blocks(_assign_chunks, total_chunks, X, centers, neg_half_norms, labels, blas_path(blas),
+               few_features(X, blas), changed)
+    return int(changed.sum())

@@ -89,7 +89,7 @@ def far_movers(shift, top_shift):
     return order[:n_movers], residual
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def up(value):
     """``value`` (>= 0) to store as a float32 upper bound: never below it once stored.
 
@@ -101,7 +101,7 @@ def up(value):
     return value * (1.0 + 2.0**-21) + 2.0**-148
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def down(value):
     """``value`` to store as a float32 lower bound: never above it (see :func:`up`).
 
@@ -113,7 +113,7 @@ def down(value):
     return min(value - (abs(value) * 2.0**-21 + 2.0**-148), FLOAT32_MAX)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def set_bounds(bounds, rows, n_rows, best_score, second_score, err, scratch):
     """Set the bounds of ``rows[:n_rows]`` from their best and runner-up scores, widened by err.
 
@@ -136,7 +136,7 @@ def set_bounds(bounds, rows, n_rows, best_score, second_score, err, scratch):
         lower[i] = down(low[r])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def move_bounds(bounds, plan, start, n_rows, margin_scale, taken):
     """Move the bounds of rows ``start .. start + n_rows`` (at most 64) by the centre shifts.
 
@@ -174,7 +174,7 @@ def move_bounds(bounds, plan, start, n_rows, margin_scale, taken):
     return unproved
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def tightened(X, i, centres, bounds, plan, margin_scale):
     """Set row i's upper bound to its exact distance; whether the bounds then prove its label.
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from clustra._kernels.kmeans_sums import CHUNK
+from clustra._kernels.blocks import run_blocks
+from clustra._kernels.kmeans_sums import CHUNK, n_chunks
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def sq_distance(X, i, centers, j):
     """Squared Euclidean distance (float64) of row i of X to centre j."""
     total = 0.0
@@ -29,17 +30,22 @@ def sq_distance(X, i, centers, j):
     return total
 
 
-@njit(parallel=True, cache=True)
-def transpose(X):
-    """X's rows as columns: a new C-contiguous ``(d, n)`` array of X's dtype."""
+@njit(nogil=True, cache=True)
+def _transpose_chunks(X, out, begin, end):
     n_samples, n_features = X.shape
-    out = np.empty((n_features, n_samples), dtype=X.dtype)
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
-    for chunk in prange(total_chunks):
+    for chunk in range(begin, end):
         for f in range(n_features):
             column = out[f]
             for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
                 column[i] = X[i, f]
+    return 0
+
+
+def transpose(X):
+    """X's rows as columns: a new C-contiguous ``(d, n)`` array of X's dtype."""
+    n_samples, n_features = X.shape
+    out = np.empty((n_features, n_samples), dtype=X.dtype)
+    run_blocks(_transpose_chunks, n_chunks(n_samples), X, out)
     return out
 
 
@@ -62,18 +68,10 @@ def n_distinct_labels(labels, n_clusters):
     return n_seen
 
 
-@njit(parallel=True, cache=True)
-def inertia(X, weights, centers, labels):
-    """Weighted sum of squared distances to the assigned centres, float64, chunk order.
-
-    A chunk adds its rows' terms per feature, in a loop over the features that
-    vectorises (a row's sum of squares, a reduction, does not), then adds its
-    features; the chunks are added in chunk order.
-    """
+@njit(nogil=True, cache=True)
+def _inertia_chunks(X, weights, centers, labels, partial, begin, end):
     n_samples, n_features = X.shape
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
-    partial = np.zeros(total_chunks, dtype=np.float64)
-    for chunk in prange(total_chunks):
+    for chunk in range(begin, end):
         by_feature = np.zeros(n_features)
         for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
             weight = np.float64(weights[i])
@@ -82,25 +80,54 @@ def inertia(X, weights, centers, labels):
                 diff = np.float64(X[i, f]) - np.float64(centers[label, f])
                 by_feature[f] += weight * (diff * diff)
         partial[chunk] = by_feature.sum()
-    result = 0.0
-    for chunk in range(total_chunks):
-        result += partial[chunk]
-    return result
+    return 0
 
 
-@njit(parallel=True, cache=True)
-def distances(X, centers):
-    """(n, k) array of X's dtype: Euclidean distance of every row to every centre."""
+def inertia(X, weights, centers, labels):
+    """Weighted sum of squared distances to the assigned centres, float64, chunk order.
+
+    A chunk adds its rows' terms per feature, in a loop over the features that
+    vectorises (a row's sum of squares, a reduction, does not), then adds its
+    features; the chunks are added in chunk order.
+    """
+    total_chunks = n_chunks(X.shape[0])
+    partial = np.zeros(total_chunks, dtype=np.float64)
+    run_blocks(_inertia_chunks, total_chunks, X, weights, centers, labels, partial)
+    return in_order_total(partial)
+
+
+@njit(nogil=True, cache=True)
+def _distance_chunks(X, centers, out, begin, end):
     n_samples = X.shape[0]
     n_clusters = centers.shape[0]
-    out = np.empty((n_samples, n_clusters), dtype=X.dtype)
-    for i in prange(n_samples):
+    for i in range(begin * CHUNK, min(end * CHUNK, n_samples)):
         for j in range(n_clusters):
             out[i, j] = math.sqrt(sq_distance(X, i, centers, j))
+    return 0
+
+
+def distances(X, centers):
+    """(n, k) array of X's dtype: Euclidean distance of every row to every centre."""
+    out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
+    run_blocks(_distance_chunks, n_chunks(X.shape[0]), X, centers, out)
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
+def _column_sum_chunks(X, partial, begin, end):
+    # A local accumulator: one the compiler can keep in registers (an
+    # argument's rows might alias X as far as it knows), the same additions.
+    n_samples, n_features = X.shape
+    acc = np.empty(n_features)
+    for chunk in range(begin, end):
+        acc[:] = 0.0
+        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+            for f in range(n_features):
+                acc[f] += X[i, f]
+        partial[chunk] = acc
+    return 0
+
+
 def column_sums(X):
     """(d,) float64 sum of every column (chunk partials added in chunk order).
 
@@ -108,26 +135,31 @@ def column_sums(X):
     result also proves the input finite.
     """
     n_samples, n_features = X.shape
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    total_chunks = n_chunks(n_samples)
     partial = np.zeros((total_chunks, n_features))
-    for chunk in prange(total_chunks):
+    run_blocks(_column_sum_chunks, total_chunks, X, partial)
+    return in_order_total(partial)
+
+
+@njit(nogil=True, cache=True)
+def _centre_chunks(X, shift, out, sums, squares, begin, end):
+    n_samples, n_features = X.shape
+    acc = np.empty(n_features)  # local accumulators, as in _column_sum_chunks
+    acc_sq = np.empty(n_features)
+    for chunk in range(begin, end):
+        acc[:] = 0.0
+        acc_sq[:] = 0.0
         for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
             for f in range(n_features):
-                partial[chunk, f] += X[i, f]
-    return add_chunks(partial)
+                value = X[i, f] - shift[f]
+                out[i, f] = value
+                acc[f] += value
+                acc_sq[f] += np.float64(value) * np.float64(value)
+        sums[chunk] = acc
+        squares[chunk] = acc_sq
+    return 0
 
 
-@njit(cache=True)
-def add_chunks(partial):
-    """(m,) float64: the rows of ``partial`` ((n_chunks, m) float64) added in chunk order."""
-    out = np.zeros(partial.shape[1])
-    for chunk in range(partial.shape[0]):
-        for j in range(partial.shape[1]):
-            out[j] += partial[chunk, j]
-    return out
-
-
-@njit(parallel=True, cache=True)
 def centre(X, shift, out):
     """out = X - shift row by row (``out`` may be X itself); returns the column variances.
 
@@ -137,37 +169,53 @@ def centre(X, shift, out):
     nothing cancels).
     """
     n_samples, n_features = X.shape
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
+    total_chunks = n_chunks(n_samples)
     sums = np.zeros((total_chunks, n_features))
     squares = np.zeros((total_chunks, n_features))
-    for chunk in prange(total_chunks):
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            for f in range(n_features):
-                value = X[i, f] - shift[f]
-                out[i, f] = value
-                sums[chunk, f] += value
-                squares[chunk, f] += np.float64(value) * np.float64(value)
-    variances = np.zeros(n_features)
-    for f in range(n_features):
-        total = 0.0
-        total_sq = 0.0
-        for chunk in range(total_chunks):
-            total += sums[chunk, f]
-            total_sq += squares[chunk, f]
-        mean = total / n_samples
-        variances[f] = max(total_sq / n_samples - mean * mean, 0.0)
-    return variances
+    run_blocks(_centre_chunks, total_chunks, X, shift, out, sums, squares)
+    mean = in_order_total(sums) / n_samples
+    return np.maximum(in_order_total(squares) / n_samples - mean * mean, 0.0)
 
 
-@njit(parallel=True, cache=True)
-def row_sq_norms(X):
-    """(n,) float64 squared Euclidean norm of every row."""
+@njit(nogil=True, cache=True)
+def _row_sq_norm_chunks(X, out, begin, end):
     n_samples, n_features = X.shape
-    out = np.empty(n_samples)
-    for i in prange(n_samples):
+    for i in range(begin * CHUNK, min(end * CHUNK, n_samples)):
         total = 0.0
         for f in range(n_features):
             value = np.float64(X[i, f])
             total += value * value
         out[i] = total
+    return 0
+
+
+def row_sq_norms(X):
+    """(n,) float64 squared Euclidean norm of every row."""
+    out = np.empty(X.shape[0])
+    run_blocks(_row_sq_norm_chunks, n_chunks(X.shape[0]), X, out)
+    return out
+
+
+def in_order_total(partial):
+    """The sum of ``partial`` over its first axis, added in order (float64).
+
+    numpy's ``sum`` adds pairwise; the kernels' results are defined by adding
+    the chunk partials one after another, which ``cumsum`` does.
+    """
+    if partial.shape[0] == 0:
+        return np.zeros(partial.shape[1:]) if partial.ndim > 1 else 0.0
+    total = np.cumsum(partial, axis=0)[-1]
+    return float(total) if partial.ndim == 1 else total
+
+
+@njit(cache=True)
+def add_chunks(partial):
+    """(m,) float64: the rows of ``partial`` ((n_chunks, m) float64) added in chunk order.
+
+    The in-kernel form of :func:`in_order_total` (for kernels that finish their own sums).
+    """
+    out = np.zeros(partial.shape[1])
+    for chunk in range(partial.shape[0]):
+        for j in range(partial.shape[1]):
+            out[j] += partial[chunk, j]
     return out

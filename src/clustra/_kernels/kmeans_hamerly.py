@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from clustra._kernels.blocks import run_blocks
 from clustra._kernels.intrinsics import prefetch, trailing_zeros
 from clustra._kernels.kmeans_bounds import move_bounds, set_bounds, tightened
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
@@ -208,7 +209,19 @@ def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, beg
     return n_changed
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
+def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, changed, begin,
+                   end):
+    """Tasks (spans of ``settings.span_chunks`` chunks) [begin, end) of :func:`hamerly_pass`."""
+    n_samples = X.shape[0]
+    span = settings.span_chunks * CHUNK
+    for task in range(begin, end):
+        start = np.int64(task) * span
+        changed[task] = _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan,
+                                      start, min(start + span, n_samples))
+    return 0
+
+
 def hamerly_pass(X, weights, centres, plan, bounds, sums, settings, screen):
     """One exact Hamerly pass: the labels ``kmeans.assign`` would give, and the new sums.
 
@@ -286,9 +299,7 @@ def hamerly_pass(X, weights, centres, plan, bounds, sums, settings, screen):
     span = settings.span_chunks * CHUNK
     n_spans = (n_samples + span - 1) // span
     changed = np.zeros(n_spans, dtype=np.int64)
-    for task in prange(n_spans):
-        begin = np.int64(task) * span
-        changed[task] = _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan,
-                                      begin, min(begin + span, n_samples))
+    run_blocks(_hamerly_tasks, n_spans, X, weights, centres, plan, bounds, sums, settings, screen,
+               changed)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
-    return changed.sum()
+    return int(changed.sum())

@@ -51,13 +51,13 @@ def move_weights(weights: np.ndarray) -> np.ndarray:
     return weights[:0] if bool(np.all(weights == 1)) else weights
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def row_weight(weights, i):
     """Row i's weight as float64; an empty ``weights`` means 1 (see :func:`move_weights`)."""
     return np.float64(weights[i]) if weights.shape[0] else 1.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def add_row(X, i, label, w, sums, weight_sums):
     """Add row i, with weight ``w`` (float64; negative subtracts it), to cluster ``label``'s sums.
 

@@ -30,7 +30,7 @@ TileWork = namedtuple(
 TileWork.__doc__ = """The per-thread work space of the tile kernels (see :func:`tile_buffers`)."""
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _coefficients(centers, j, f):
     """Centre j's values of features ``f .. f + 3`` (zeros past the last feature)."""
     n_features = centers.shape[1]
@@ -41,20 +41,20 @@ def _coefficients(centers, j, f):
             centers[j, f + 3] if f + 3 < n_features else zero)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _add4(y, c, s):
     """``s`` plus the four terms ``y[q] * c[q]``, in order, one fused multiply-add each."""
     return fma(y[3], c[3], fma(y[2], c[2], fma(y[1], c[1], fma(y[0], c[0], s))))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _fold1(top, second, label, s, j):
     """(best, runner-up, label) after centre j's score s: strictly better wins."""
     better = s > top
     return (s if better else top), (top if better else max(second, s)), (j if better else label)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _fold4(s, j, top, second, label):
     """(best, runner-up, label) after the scores ``s`` of centres ``j .. j + 3``, in order."""
     top, second, label = _fold1(top, second, label, s[0], j)
@@ -63,7 +63,7 @@ def _fold4(s, j, top, second, label):
     return _fold1(top, second, label, s[3], j + 3)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _fold4_into(s, j, r, best_score, second_score, best):
     """Fold the scores ``s`` of centres ``j .. j + 3`` into slot r's best and runner-up."""
     top, second, label = _fold4(s, j, best_score[r], second_score[r], best[r])
@@ -134,7 +134,7 @@ def _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, seco
                 a[r], b[r], c[r], d[r] = sa, sb, sc, sd
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _few_score(n_features, init, y, c):
     """``init + y . c`` over the first 1 to 4 features of the 4-tuples y, c, in feature order."""
     s = fma(y[0], c[0], init)
@@ -147,14 +147,14 @@ def _few_score(n_features, init, y, c):
     return s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _fold(score, label, s, j):
     """(score, label) after comparing centre j's score s: strictly better wins (lowest index)."""
     better = s > score
     return (s if better else score), (j if better else label)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _few_coefficients(centers, j, last):
     """Centre j's first four coordinates (the last one repeated when there are fewer)."""
     return (centers[j, 0], centers[j, min(1, last)], centers[j, min(2, last)],
@@ -250,7 +250,7 @@ def gather_tile(X, rows, n_rows, x_t):
     return width
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _take_best2(values, offset, j, width, best_score, second_score, best):
     """Fold centre j's scores (``values[r] + offset``) into the best and runner-up scores.
 
@@ -264,7 +264,7 @@ def _take_best2(values, offset, j, width, best_score, second_score, best):
         best[r] = label
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _take_best(values, offset, j, width, best_score, best):
     """Like :func:`_take_best2` without the runner-up."""
     for r in range(width):
@@ -313,7 +313,7 @@ def _take_best_of_products(products, neg_half_norms, width, best_score, second_s
 
 
 @njit(cache=True)
-def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
+def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few=None, blas=True):
     """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
 
     ``work`` is the :class:`TileWork` of :func:`tile_buffers`. On return ``best[r]`` is
@@ -322,14 +322,20 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
     ``second_score`` holds the runner-up's score. With ``work.blas`` the products come from one
     BLAS matrix product per tile (``centers @ x_t``, then the constant term is
     added); otherwise from :func:`_score_quad` (which always keeps the
-    runner-up: folding it costs little next to the scores). Every kernel of a
-    fit uses the same path, so they agree on every score to the last bit.
+    runner-up: folding it costs little next to the scores), or, when ``few``
+    is given (not None) and there are at most 4 features and no runner-up, from
+    :func:`nearest_few_features` (the same scores). ``blas=None`` leaves the
+    BLAS path out of the compiled kernel (``work.blas`` must then be False).
+    Every kernel of a fit
+    uses the same scores, so they agree on every score to the last bit.
     """
     x_t, scores, best_score, second_score, best = (work.x_t, work.scores, work.best_score,
                                                    work.second_score, work.best)
     n_features = X.shape[1]
     width = gather_tile(X, rows, n_rows, x_t)
-    if not work.blas and not runner_up and n_features <= 4:
+    # ``few is None`` (the default) drops this branch at compile time: a caller
+    # with more than 4 features never compiles nearest_few_features.
+    if few is not None and not work.blas and not runner_up and n_features <= 4:
         nearest_few_features(x_t[:n_features], np.int64(0), width, centers, neg_half_norms,
                              best_score, best)
         return n_rows
@@ -338,7 +344,8 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up):
         second_score[r] = -np.inf
         best[r] = 0
     n_clusters = centers.shape[0]
-    if work.blas:
+    # ``blas is None`` drops the BLAS path at compile time (a caller that never uses it).
+    if blas is not None and work.blas:
         np.dot(centers, x_t[:n_features], work.products)
         _take_best_of_products(work.products, neg_half_norms, width, best_score, second_score,
                                best, runner_up)
@@ -387,7 +394,7 @@ def tile_sq_norms(x_t, n_rows, out):
             out[r] += value * value
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def tile_rows(rows, start, end):
     """rows[:n] = start, start + 1, ... for the next tile of [start, end); returns n."""
     n_rows = min(TILE, end - start)

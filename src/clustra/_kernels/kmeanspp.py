@@ -10,29 +10,12 @@ does not depend on the number of threads.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from clustra._kernels.blocks import run_blocks
 
 CHUNK = 4096
 TILE = 128  # rows gathered and scored together (a divisor of CHUNK)
-
-
-@njit(cache=True, inline="always")
-def _sq_distance_to(X, i, point):
-    total = 0.0
-    for f in range(X.shape[1]):
-        diff = np.float64(X[i, f]) - np.float64(point[f])
-        total += diff * diff
-    return total
-
-
-@njit(parallel=True, cache=True)
-def sq_distances_to_point(X, point):
-    """(n,) float64: squared distance of every row of X to ``point`` ((d,), X's dtype)."""
-    n_samples = X.shape[0]
-    out = np.empty(n_samples, dtype=np.float64)
-    for i in prange(n_samples):
-        out[i] = _sq_distance_to(X, i, point)
-    return out
 
 
 @njit(cache=True)
@@ -42,7 +25,7 @@ def _tile_sq_distances(X, start, stop, candidates, x_t, acc, out):
     The rows are gathered transposed into ``x_t`` ((d, TILE) float64) so the
     loops run over rows without a reduction and vectorise, two features per
     pass over the (TILE,) float64 accumulator ``acc``; the terms are added in
-    feature order, as in :func:`_sq_distance_to`.
+    feature order, one after another (a plain sum of the squared differences).
     """
     n_rows = stop - start
     n_features = X.shape[1]
@@ -74,7 +57,26 @@ def _tile_sq_distances(X, start, stop, candidates, x_t, acc, out):
             out[t, start + r] = acc[r]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
+def _potential_chunks(X, weights, closest_sq, candidates, distances, partial, begin, end):
+    """Chunks [begin, end) of :func:`candidate_potentials`: their partials into ``partial``."""
+    n_samples, n_features = X.shape
+    n_candidates = candidates.shape[0]
+    x_t = np.zeros((n_features, TILE))
+    acc = np.empty(TILE)
+    for chunk in range(begin, end):
+        stop_chunk = min((chunk + 1) * CHUNK, n_samples)
+        for start in range(chunk * CHUNK, stop_chunk, TILE):
+            _tile_sq_distances(X, start, min(start + TILE, stop_chunk), candidates, x_t, acc,
+                               distances)
+        for t in range(n_candidates):
+            total = 0.0
+            for i in range(chunk * CHUNK, stop_chunk):
+                total += np.float64(weights[i]) * min(distances[t, i], closest_sq[i])
+            partial[chunk, t] = total
+    return 0
+
+
 def candidate_potentials(X, weights, closest_sq, candidates, distances):
     """Potential (weighted sum of squared distances to the nearest centre) for each candidate.
 
@@ -90,24 +92,24 @@ def candidate_potentials(X, weights, closest_sq, candidates, distances):
     -------
     (t,) float64: ``sum_i w_i min(closest_sq_i, ||x_i - candidate||^2)``.
     """
-    n_samples, n_features = X.shape
-    n_candidates = candidates.shape[0]
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
-    partial = np.zeros((total_chunks, n_candidates), dtype=np.float64)
-    for chunk in prange(total_chunks):
-        x_t = np.zeros((n_features, TILE))
-        acc = np.empty(TILE)
-        stop_chunk = min((chunk + 1) * CHUNK, n_samples)
-        for start in range(chunk * CHUNK, stop_chunk, TILE):
-            _tile_sq_distances(X, start, min(start + TILE, stop_chunk), candidates, x_t, acc,
-                               distances)
-        for t in range(n_candidates):
-            total = 0.0
-            for i in range(chunk * CHUNK, stop_chunk):
-                total += np.float64(weights[i]) * min(distances[t, i], closest_sq[i])
-            partial[chunk, t] = total
-    out = np.zeros(n_candidates, dtype=np.float64)
-    for chunk in range(total_chunks):
-        for t in range(n_candidates):
-            out[t] += partial[chunk, t]
-    return out
+    total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
+    partial = np.zeros((total_chunks, candidates.shape[0]), dtype=np.float64)
+    run_blocks(_potential_chunks, total_chunks, X, weights, closest_sq, candidates, distances,
+               partial)
+    if total_chunks == 0:
+        return np.zeros(candidates.shape[0])
+    return np.cumsum(partial, axis=0)[-1]  # chunk partials added in chunk order
+
+
+def sq_distances_to_point(X, weights, point):
+    """(n,) float64: squared distance of every row of X to ``point`` ((d,), X's dtype).
+
+    The distances :func:`candidate_potentials` computes for one candidate
+    (the same terms in the same order), so that seeding compiles one distance
+    kernel rather than two; ``weights`` as there (the potential is not used).
+    """
+    n_samples = X.shape[0]
+    distances = np.empty((1, n_samples))
+    candidate_potentials(X, weights, np.full(n_samples, np.inf), point.reshape(1, -1),
+                         distances)
+    return distances[0]

@@ -38,10 +38,13 @@ from clustra._kernels.linkage_vector import (
 
 
 @njit(cache=True)
-def _chain(matrix, packed, n, method, from_centres):
-    """The chain over ``matrix`` (a MatrixChain) or, with ``from_centres``, ``packed`` (a
-    PackedChain); the other is an empty stand-in of the right type, never read."""
-    # The flag, not a function argument: numba would not cache a kernel taking one.
+def _chain(matrix, packed, n, method):
+    """The chain over ``packed`` (a PackedChain; ``matrix`` None) or ``matrix`` (a
+    MatrixChain; ``packed`` None)."""
+    # None, not a flag: numba drops the branches that test a None argument at
+    # compile time (both tests are needed: it prunes only on the None one), so
+    # each linkage compiles only its own steps. (Not a function argument:
+    # numba would not cache a kernel taking one.)
     Z = np.empty((n - 1, 4), dtype=np.float64)
     chain = np.empty(n, dtype=np.int64)
     chain_length = 0
@@ -49,7 +52,10 @@ def _chain(matrix, packed, n, method, from_centres):
     n_dead = 0
     for k in range(n - 1):
         if chain_length == 0:
-            chain[0] = packed_first_live(packed, n_live) if from_centres else matrix.active[0]
+            if packed is not None:
+                chain[0] = packed_first_live(packed, n_live)
+            elif matrix is not None:
+                chain[0] = matrix.active[0]
             chain_length = 1
         x = 0
         y = 0
@@ -57,9 +63,9 @@ def _chain(matrix, packed, n, method, from_centres):
         while True:
             x = chain[chain_length - 1]
             previous = chain[chain_length - 2] if chain_length > 1 else -1
-            if from_centres:
+            if packed is not None:
                 y, current_min = packed_neighbour(packed, n_live, x, previous)
-            else:
+            elif matrix is not None:
                 y, current_min = matrix_neighbour(matrix, n_live, x, previous)
             if y == previous:
                 break
@@ -68,13 +74,13 @@ def _chain(matrix, packed, n, method, from_centres):
         chain_length -= 2
         if x > y:  # packed order is index order
             x, y = y, x
-        if from_centres:
+        if packed is not None:
             Z[k, 0] = packed.slot[x]
             Z[k, 1] = packed.slot[y]
             Z[k, 2] = math.sqrt(2.0 * current_min)
             Z[k, 3] = packed.size[x] + packed.size[y]
             n_live, n_dead = merge_packed(packed, n_live, n_dead, x, y, chain, chain_length)
-        else:
+        elif matrix is not None:
             Z[k, 0] = x
             Z[k, 1] = y
             Z[k, 2] = current_min
@@ -89,8 +95,7 @@ def nn_chain(D, n, method):
 
     ``D``: float64, shape (n(n-1)/2,), overwritten. Returns the raw merges.
     """
-    return _chain(new_matrix_chain(D, n), new_packed_chain(np.empty((0, 1))), n, method,
-                  False)
+    return _chain(new_matrix_chain(D, n), None, n, method)
 
 
 @njit(cache=True)
@@ -104,4 +109,4 @@ def ward_vector(X):
     Returns the raw merges.
     """
     n = X.shape[0]
-    return _chain(new_matrix_chain(np.empty(0), 0), new_packed_chain(X), n, 4, True)
+    return _chain(None, new_packed_chain(X), n, 4)

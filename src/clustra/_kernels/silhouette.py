@@ -17,6 +17,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from clustra._kernels.blocks import run_blocks
 from clustra._kernels.distances import rdist
 
 QUERY_BLOCK = 64  # query rows per parallel task
@@ -82,7 +83,6 @@ def _a_b_from_sums(sums, starts, own):
     return a, b
 
 
-@njit(cache=True, parallel=True)
 def silhouette_a_b(X, starts, queries, code, p, finish):
     """Mean intra-cluster distance ``a`` and nearest-cluster mean distance ``b``.
 
@@ -99,13 +99,24 @@ def silhouette_a_b(X, starts, queries, code, p, finish):
     a, b : float64 arrays (m,). ``a`` is NaN for a singleton cluster. A row's
     distance to itself is not counted (0 by definition).
     """
+    a_out, b_out, n_blocks = _outputs(queries)
+    run_blocks(_a_b_blocks, n_blocks, X, starts, queries, code, p, finish, a_out, b_out)
+    return a_out, b_out
+
+
+def _outputs(queries):
+    n_queries = queries.shape[0]
+    return (np.empty(n_queries, dtype=np.float64), np.empty(n_queries, dtype=np.float64),
+            (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK)
+
+
+@njit(cache=True, nogil=True)
+def _a_b_blocks(X, starts, queries, code, p, finish, a_out, b_out, begin, end):
+    """Query blocks [begin, end) of :func:`silhouette_a_b`."""
     n_queries = queries.shape[0]
     n_clusters = starts.shape[0] - 1
-    a_out = np.empty(n_queries, dtype=np.float64)
-    b_out = np.empty(n_queries, dtype=np.float64)
-    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
-    for block in prange(n_blocks):
-        sums = np.zeros(n_clusters, dtype=np.float64)
+    sums = np.zeros(n_clusters, dtype=np.float64)
+    for block in range(begin, end):
         for q in range(block * QUERY_BLOCK, min((block + 1) * QUERY_BLOCK, n_queries)):
             row = queries[q]
             for c in range(n_clusters):
@@ -116,7 +127,7 @@ def silhouette_a_b(X, starts, queries, code, p, finish):
                 sums[c] = total
             own = _own_cluster(starts, row)
             a_out[q], b_out[q] = _a_b_from_sums(sums, starts, own)
-    return a_out, b_out
+    return 0
 
 
 @njit(cache=True, inline="always")
@@ -175,7 +186,6 @@ def _range_distance_sum(XT, point, lo, hi, tile):
     return total
 
 
-@njit(cache=True, parallel=True)
 def silhouette_a_b_euclidean(XT, starts, queries):
     """Euclidean special case of :func:`silhouette_a_b`, vectorised over columns.
 
@@ -190,18 +200,23 @@ def silhouette_a_b_euclidean(XT, starts, queries):
     cancellation), square-rooted in a separate vectorisable loop and summed in
     a fixed lane order. The self-distance is exactly 0, so needs no special case.
     """
+    a_out, b_out, n_blocks = _outputs(queries)
+    run_blocks(_a_b_euclidean_blocks, n_blocks, XT, starts, queries, a_out, b_out)
+    return a_out, b_out
+
+
+@njit(cache=True, nogil=True)
+def _a_b_euclidean_blocks(XT, starts, queries, a_out, b_out, begin, end):
+    """Query blocks [begin, end) of :func:`silhouette_a_b_euclidean`."""
     # silhouette_a_b's block loop again: numba cannot take the per-cluster sum as an
     # argument and keep the kernel in its on-disk cache (numba issues #6972, #9237).
     n_features = XT.shape[0]
     n_queries = queries.shape[0]
     n_clusters = starts.shape[0] - 1
-    a_out = np.empty(n_queries, dtype=np.float64)
-    b_out = np.empty(n_queries, dtype=np.float64)
-    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
-    for block in prange(n_blocks):
-        sums = np.zeros(n_clusters, dtype=np.float64)
-        tile = np.empty(COLUMN_CHUNK, dtype=np.float64)
-        point = np.empty(n_features, dtype=np.float64)
+    sums = np.zeros(n_clusters, dtype=np.float64)
+    tile = np.empty(COLUMN_CHUNK, dtype=np.float64)
+    point = np.empty(n_features, dtype=np.float64)
+    for block in range(begin, end):
         for q in range(block * QUERY_BLOCK, min((block + 1) * QUERY_BLOCK, n_queries)):
             row = queries[q]
             for k in range(n_features):
@@ -210,7 +225,7 @@ def silhouette_a_b_euclidean(XT, starts, queries):
                 sums[c] = _range_distance_sum(XT, point, starts[c], starts[c + 1], tile)
             own = _own_cluster(starts, row)
             a_out[q], b_out[q] = _a_b_from_sums(sums, starts, own)
-    return a_out, b_out
+    return 0
 
 
 @njit(cache=True, nogil=True)

@@ -424,7 +424,7 @@ def kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials=None):
     first = random_state.choice(n_samples, p=weights64 / weights64.sum())
     centers[0] = X[first]
     indices[0] = first
-    closest_sq = pp_kernels.sq_distances_to_point(X, X[first])
+    closest_sq = pp_kernels.sq_distances_to_point(X, weights, X[first])
     potential = float(np.sum(weights64 * closest_sq))  # numpy's sum: not threaded
     distances = np.empty((n_local_trials, n_samples))  # rows to each candidate, squared
     weighted = np.empty(n_samples)

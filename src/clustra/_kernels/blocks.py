@@ -1,0 +1,62 @@
+"""Run a serial kernel over fixed-size blocks of rows on a small pool of Python threads.
+
+numba's ``parallel=True`` lowering costs seconds of compile time per kernel
+(benchmarks/results/coldstart.md). A serial ``@njit(nogil=True)`` kernel that
+takes a range of blocks ``[begin, end)`` compiles in a fraction of that, and
+releases the GIL, so Python threads run it side by side. Each block writes its
+own partial result, which the caller combines in block order: the results do
+not depend on how the blocks are split among the threads, nor on their number.
+
+The thread count is numba's (``numba.get_num_threads()``, which ``n_jobs``
+sets), so the estimators' ``n_jobs`` holds for these kernels too.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+
+# One task per thread, the calling thread taking the first: each task handed
+# to the pool costs a thread wake-up (0.1-0.2 ms on this machine), as much as a
+# whole pass over a small X (benchmarks/results/coldstart.md).
+TASKS_PER_THREAD = 1
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_lock = threading.Lock()
+
+
+def _executor(n_threads: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < n_threads:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="clustra")
+            _pool_size = n_threads
+        return _pool
+
+
+def spans(n_blocks: int, n_tasks: int) -> list[tuple[int, int]]:
+    """``[begin, end)`` ranges splitting ``range(n_blocks)`` into ``n_tasks`` near-equal runs."""
+    n_tasks = max(1, min(n_tasks, n_blocks))
+    edges = [n_blocks * t // n_tasks for t in range(n_tasks + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def run_blocks(kernel, n_blocks: int, *args) -> list:
+    """``kernel(*args, begin, end)`` over ranges covering blocks ``0 .. n_blocks - 1``.
+
+    Returns the kernels' results in block order. With one thread, or one
+    block, a single call in the calling thread (no pool at all).
+    """
+    n_threads = min(numba.get_num_threads(), n_blocks)
+    if n_threads <= 1:
+        return [kernel(*args, 0, n_blocks)]
+    parts = spans(n_blocks, n_threads * TASKS_PER_THREAD)
+    pool = _executor(n_threads - 1)
+    others = [pool.submit(kernel, *args, begin, end) for begin, end in parts[1:]]
+    first = kernel(*args, parts[0][0], parts[0][1])
+    return [first] + [future.result() for future in others]

@@ -1,0 +1,137 @@
+"""Compile every clustra kernel ahead of time: ``clustra warmup``.
+
+numba compiles a kernel on its first use and keeps the machine code in its
+cache (next to the installed package, or in ``NUMBA_CACHE_DIR``). A fresh
+environment (a Docker image, a CI job, a hosted notebook) pays that on its
+first fit; :func:`warmup` pays it once, ahead of time, by running every
+family on tiny data in both dtypes, the families in parallel processes. Run it
+where the cache is kept: while building the image, or in the CI step whose
+cache directory is saved.
+
+After the parallel step, every task runs once more in this process: what the
+cache already holds only loads (quickly), and a kernel whose cache entry two
+processes wrote at the same moment (so that one entry was lost) is compiled
+again, so the cache ends up complete.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import numpy as np
+
+
+def _data(dtype, n_features: int, n: int = 300) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=6.0, size=(3, n_features))
+    return (centres[rng.integers(0, 3, size=n)] + rng.normal(size=(n, n_features))).astype(dtype)
+
+
+def _kmeans(dtype) -> None:
+    from clustra import BisectingKMeans, KMeans, MiniBatchKMeans
+
+    for n_features in (2, 10):  # the few-features (Lloyd) and many-features (Hamerly) paths
+        X = _data(dtype, n_features, n=3000)
+        for algorithm in ("lloyd", "hamerly"):
+            KMeans(3, algorithm=algorithm, n_init=1, random_state=0).fit(X).predict(X)
+            KMeans(3, algorithm=algorithm, n_init=1, random_state=0).fit(
+                X, sample_weight=np.linspace(0.5, 1.5, X.shape[0]))
+    X = _data(dtype, 3)
+    MiniBatchKMeans(3, n_init=1, random_state=0, batch_size=64).fit(X)
+    BisectingKMeans(3, random_state=0).fit(X)
+
+
+def _density(dtype) -> None:
+    from clustra import DBSCAN, HDBSCAN
+
+    for n_features in (2, 6):
+        X = _data(dtype, n_features)
+        DBSCAN(eps=1.0).fit(X)
+        HDBSCAN(min_cluster_size=10).fit(X)
+
+
+def _hierarchy(dtype) -> None:
+    from clustra import AgglomerativeClustering, Genie, linkage
+
+    X = _data(dtype, 3)
+    for method in ("single", "complete", "average", "weighted", "ward", "centroid", "median"):
+        linkage(X, method=method)
+    AgglomerativeClustering(3).fit(X)
+    Genie(3).fit(X)
+
+
+def _measures(dtype) -> None:
+    from clustra.metrics import silhouette_score
+    from clustra.selection.sweep import choose_k
+
+    X = _data(dtype, 4)
+    labels = np.arange(X.shape[0]) % 3
+    silhouette_score(X, labels)
+    choose_k(X, range(1, 5), random_state=0)
+
+
+def _workflow(dtype) -> None:
+    if dtype != "float64":
+        return  # the command works in float64
+    from importlib.resources import as_file, files
+
+    from clustra.workflow import run
+
+    with as_file(files("clustra") / "data" / "customers.csv") as path:
+        run(path, algorithm="auto", id_column="customer_id", seed=0)
+
+
+TASKS = {
+    "K-Means": _kmeans,
+    "DBSCAN and HDBSCAN": _density,
+    "hierarchy and Genie": _hierarchy,
+    "silhouette and choose_k": _measures,
+    "the clustra command's workflow": _workflow,
+}
+DTYPES = ("float64", "float32")
+
+
+def run_task(name: str, dtype: str) -> float:
+    """Run one task (compiling what it uses); returns the seconds it took."""
+    import warnings
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        TASKS[name](dtype)
+    return time.perf_counter() - start
+
+
+def warmup(n_processes: int | None = None, report=print) -> float:
+    """Compile every kernel for float32 and float64; returns the seconds it took.
+
+    Parameters
+    ----------
+    n_processes : int, optional
+        Processes compiling side by side (default: the CPUs this process may use).
+    report : callable (str) -> None
+        Receives one line per finished task.
+    """
+    start = time.perf_counter()
+    # Every family's float64 first: several families run only float64 kernels
+    # (they convert float32), so their float32 task, started later, finds
+    # them cached instead of compiling them a second time alongside.
+    jobs = [(name, dtype) for dtype in DTYPES for name in TASKS]
+    if n_processes is None:
+        n_processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    n_processes = max(1, min(n_processes, len(jobs)))
+    if n_processes > 1:
+        # "spawn": a fresh interpreter per worker, as a user's first process would be.
+        with ProcessPoolExecutor(n_processes, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(run_task, name, dtype): (name, dtype) for name, dtype in jobs}
+            for future, (name, dtype) in futures.items():
+                report(f"compiled {name} kernels for {dtype} ({future.result():.1f} s)")
+    for name, dtype in jobs:  # loads what is cached; fills any gap
+        seconds = run_task(name, dtype)
+        if n_processes == 1:
+            report(f"compiled {name} kernels for {dtype} ({seconds:.1f} s)")
+    return time.perf_counter() - start
