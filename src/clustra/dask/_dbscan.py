@@ -39,6 +39,8 @@ import numpy as np
 from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin
 
+import clustra.dask._data as _data
+import clustra.dask._space as space
 from clustra.cluster._params import (
     RANDOM_STATE,
     Interval,
@@ -46,8 +48,6 @@ from clustra.cluster._params import (
     check_params,
 )
 from clustra.cluster.dbscan._estimator import DBSCAN as MemoryDBSCAN
-from clustra.dask import _data
-from clustra.dask import _space as space
 
 METRICS = {"euclidean": 2.0, "manhattan": 1.0, "chebyshev": math.inf, "minkowski": None}
 

@@ -33,6 +33,9 @@ from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 
+import clustra.dask._data as _data
+import clustra.dask._init as init_methods
+import clustra.dask._kmeans_steps as steps
 from clustra.cluster._params import (
     ARRAY_LIKE,
     CALLABLE,
@@ -41,9 +44,6 @@ from clustra.cluster._params import (
     check_params,
 )
 from clustra.cluster.kmeans._base import COMMON_CONSTRAINTS, check_centers
-from clustra.dask import _data
-from clustra.dask import _init as init_methods
-from clustra.dask import _kmeans_steps as steps
 from clustra.dask._predict import InMemoryModel
 
 logger = logging.getLogger("clustra.dask")

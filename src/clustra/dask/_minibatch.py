@@ -16,6 +16,7 @@ import numpy as np
 from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
+import clustra.dask._data as _data
 from clustra.cluster._params import (
     ARRAY_LIKE,
     RANDOM_STATE,
@@ -23,7 +24,6 @@ from clustra.cluster._params import (
     Options,
     check_params,
 )
-from clustra.dask import _data
 from clustra.dask._predict import InMemoryModel
 
 
