@@ -128,7 +128,8 @@ def test_choices_are_explained(customers, capsys):
     assert "structureless" in err or "reference" in err or "no cluster structure" in err.lower()
 
 
-@pytest.mark.parametrize("algorithm", ["dbscan", "hierarchical", "minibatch"])
+@pytest.mark.parametrize("algorithm", ["dbscan", "hierarchical", "minibatch", "bisecting",
+                                       "hdbscan", "genie"])
 def test_each_algorithm_runs(customers, tmp_path, capsys, algorithm):
     path, frame = customers
     assert main(["run", str(path), "--algorithm", algorithm, "--k", "3", "--quiet", "--json",
