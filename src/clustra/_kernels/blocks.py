@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 
 # One task per thread, the calling thread taking the first: each task handed
-# to the pool costs a thread wake-up (0.1-0.2 ms on this machine), as much as a
-# whole pass over a small X (benchmarks/results/coldstart.md).
+# to the pool costs a thread wake-up, as much as a whole pass over a small X
+# (figures: benchmarks/results/coldstart.md).
 TASKS_PER_THREAD = 1
 
 _pool: ThreadPoolExecutor | None = None

@@ -47,7 +47,7 @@ def core_distances_kdtree(tree: KDTree, X: np.ndarray, k: int, code: int,
 
     ``X`` (n, d) must be the tree's points in original row order, so that
     each point finds itself first (distance 0). The queries run in tree order
-    (neighbouring queries visit the same nodes: about 3x faster than row order).
+    (neighbouring queries visit the same nodes, so they find them in cache).
     """
     rdist, _ = kneighbors(tree, tree.data, k, code, p, exclude_self=False)
     out = np.empty(X.shape[0], dtype=np.float64)
@@ -55,8 +55,8 @@ def core_distances_kdtree(tree: KDTree, X: np.ndarray, k: int, code: int,
     return out
 
 
-# Leaf-batched queries pay in low dimension (2-D: 0.9 s vs 1.7 s per 200k points);
-# from about 8 features on they do not (see benchmarks/results/).
+# Leaf-batched queries pay in low dimension and from about 8 features on they do not
+# (benchmarks/results/hdbscan_quick.md, "Choices").
 _LEAF_BATCH_MAX_FEATURES = 4
 
 

@@ -36,7 +36,7 @@ from clustra._kernels.unionfind import find, make_sets
 
 # Fenwick nodes sit at power-of-two strides, which all fall into the same cache
 # sets; one padding slot every 16 nodes spreads them, and count and mass share a
-# row, so one cache line (3x faster merges at n = 10**6: benchmarks/results/genie.md).
+# row, so one cache line (the merges' figures: benchmarks/results/genie.md).
 _PAD_SHIFT = 4
 
 
