@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
 from clustra.cli import main
 
@@ -219,6 +220,14 @@ def test_demo_writes_labels_and_report(tmp_path, capsys):
     assert labels["status"].value_counts().get("missing values", 0) == 1
     assert (out_dir / "report.html").stat().st_size > 10_000
     assert "report written to" in capsys.readouterr().err
+    # The automatic mode finds the four segments the table was made from.
+    from clustra.data.make_customers import SEED, SEGMENTS
+
+    shares = np.array([spec[0] for spec in SEGMENTS.values()])
+    segment = np.random.default_rng(SEED).choice(len(SEGMENTS), size=240, p=shares / shares.sum())
+    clustered = labels["status"] == "clustered"
+    assert labels.loc[clustered, "cluster"].nunique() == 4
+    assert adjusted_rand_score(segment[clustered], labels.loc[clustered, "cluster"]) > 0.9
 
 
 def test_console_script_subprocess_no_traceback(tmp_path):

@@ -28,6 +28,10 @@ from clustra.workflow.options import ALGORITHMS, reason_text
 
 DEMO_FILE = "customers.csv"
 DEMO_ID = "customer_id"
+# The demo segments customers on their numeric measurements, as an analyst would: the
+# one-hot region columns would add gaps of their own, which the automatic mode reads as
+# structure (it then splits on region, not on the four segments).
+DEMO_COLUMNS = "age,annual_income_k,spending_score,visits_per_month,online_share"
 
 
 # The library's keyword arguments and the command's flags: library messages name
@@ -370,7 +374,8 @@ def demo(out_dir: Path, quiet: bool) -> None:
         _say(f"example data: {path} (synthetic customers, see clustra/data/customers.txt)", quiet)
         _run_and_write(path, out=out_dir / "labels.csv", report=out_dir / "report.html",
                        as_json=False, quiet=quiet, projection="pca",
-                       options={"algorithm": "auto", "id_column": DEMO_ID, "seed": 0})
+                       options={"algorithm": "auto", "id_column": DEMO_ID, "seed": 0,
+                                "columns": DEMO_COLUMNS})
     _say(f"open {out_dir / 'report.html'} in a browser", quiet)
 
 
