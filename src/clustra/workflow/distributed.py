@@ -200,11 +200,11 @@ def _choose_on_sample(used, n_rows: int, opts: RunOptions) -> tuple[dict, list, 
     return params, [Choice(name, value, reason)], sample.shape[0]
 
 
-def _write_all(frame, complete, labels_, lengths, out_dir: Path, opts: RunOptions) -> dict:
+def _write_all(frame, complete, labels_, lengths, used_lengths, out_dir: Path,
+               opts: RunOptions) -> dict:
     """One Parquet file per input partition; returns the counts by status."""
     import dask
 
-    used_lengths = complete.map_partitions(lambda part: int(part.sum())).compute().to_numpy()
     labels = labels_.rechunk((tuple(int(n) for n in used_lengths),))
     ids = (frame[opts.id_column].to_delayed() if opts.id_column is not None
            else [None] * len(lengths))
@@ -231,6 +231,7 @@ def run_distributed(path, out, *, scheduler: str | None = None, progress=None,
     :func:`clustra.run`'s, limited to what the engine offers (algorithm kmeans,
     the default, or dbscan; impute mean or drop; scale standard, minmax or none).
     """
+    import dask
     from distributed import Client, LocalCluster
 
     import clustra.dask
@@ -253,14 +254,21 @@ def run_distributed(path, out, *, scheduler: str | None = None, progress=None,
         with Client(scheduler if scheduler is not None else cluster):
             frame = _read(files, kind, opts.sep)
             used, complete = _prepare(frame, _feature_columns(frame, opts), opts)
-            lengths = frame.map_partitions(len).compute().to_numpy()
+            # Rows per partition, all and used, in one pass over the files.
+            lengths, used_lengths = (
+                counts.to_numpy() for counts in dask.compute(
+                    frame.map_partitions(len),
+                    complete.map_partitions(lambda part: int(part.sum())))
+            )
             n_rows = int(lengths.sum())
             say(f"read {n_rows} rows in {len(lengths)} partitions from {len(files)} {kind} file(s)")
             params, choices, sample_rows = _choose_on_sample(used, n_rows, opts)
             estimator = clustra.dask.KMeans if opts.algorithm == "kmeans" else clustra.dask.DBSCAN
             say(f"fitting {estimator.__name__} ({params}) on the cluster")
-            model = estimator(**params).fit(used.to_dask_array(lengths=True))
-            counts = _write_all(frame, complete, model.labels_, lengths, out_dir, opts)
+            X = used.to_dask_array(lengths=tuple(int(n) for n in used_lengths))
+            model = estimator(**params).fit(X)
+            counts = _write_all(frame, complete, model.labels_, lengths, used_lengths, out_dir,
+                                opts)
     finally:
         if cluster is not None:
             cluster.close()
