@@ -40,6 +40,7 @@ __all__ = [
     "Options",
     "Kind",
     "check_params",
+    "store_parameters",
     "renamed_parameter",
 ]
 
@@ -176,6 +177,16 @@ def check_params(estimator, names=None) -> None:
             f"{type(estimator).__name__}: {name} must be {allowed_text}; got {value!r}."
             + (f" {hint}" if hint else "")
         )
+
+
+def store_parameters(estimator, arguments: dict) -> None:
+    """Store each parameter of the table as the attribute of its name, from ``arguments``.
+
+    An ``__init__`` calls ``store_parameters(self, locals())`` and does nothing
+    else (scikit-learn's rule); every parameter in the table must be an argument.
+    """
+    for name in type(estimator)._parameter_constraints:
+        setattr(estimator, name, arguments[name])
 
 
 def renamed_parameter(estimator, old: str, new: str, *, unset="deprecated"):

@@ -25,6 +25,7 @@ from clustra.cluster._params import (
     Kind,
     Options,
     check_params,
+    store_parameters,
 )
 from clustra.cluster.dbscan._backends import Settings, fit_backend
 
@@ -129,14 +130,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
 
     def __init__(self, eps=0.5, *, min_samples=5, metric="euclidean", metric_params=None,
                  algorithm="auto", leaf_size=30, p=None, n_jobs=None):
-        self.eps = eps
-        self.min_samples = min_samples
-        self.metric = metric
-        self.metric_params = metric_params
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.n_jobs = n_jobs
+        store_parameters(self, locals())
 
     def fit(self, X, y=None, sample_weight=None):
         """Cluster ``X``.

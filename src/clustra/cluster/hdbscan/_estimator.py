@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 import clustra.cluster.hdbscan._predict as _predict
 from clustra._config import kernel_threads
 from clustra.cluster._common import check_sample_weight, validate_X
-from clustra.cluster._params import BOOLEAN, DICT, Interval, Options, check_params
+from clustra.cluster._params import BOOLEAN, DICT, Interval, Options, check_params, store_parameters
 from clustra.cluster.hdbscan._condensed import CondensedTree
 from clustra.cluster.hdbscan._engine import TREE_METRICS, build_hierarchy
 from clustra.cluster.hdbscan._select import CondensedArrays, select_clusters
@@ -145,20 +145,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
                  max_cluster_size=None, metric="euclidean", metric_params=None, alpha=1.0,
                  algorithm="auto", leaf_size=40, n_jobs=None, cluster_selection_method="eom",
                  allow_single_cluster=False, store_centers=None, copy=False):
-        self.min_cluster_size = min_cluster_size
-        self.min_samples = min_samples
-        self.cluster_selection_epsilon = cluster_selection_epsilon
-        self.max_cluster_size = max_cluster_size
-        self.metric = metric
-        self.metric_params = metric_params
-        self.alpha = alpha
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.n_jobs = n_jobs
-        self.cluster_selection_method = cluster_selection_method
-        self.allow_single_cluster = allow_single_cluster
-        self.store_centers = store_centers
-        self.copy = copy
+        store_parameters(self, locals())
 
     # -- fitting ----------------------------------------------------------------------
     def _resolved(self):

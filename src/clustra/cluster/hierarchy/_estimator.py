@@ -32,6 +32,7 @@ from clustra.cluster._params import (
     Kind,
     Options,
     check_params,
+    store_parameters,
 )
 from clustra.cluster._tree import ClusterTree
 from clustra.cluster.hierarchy._linkage import compute_linkage
@@ -209,15 +210,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     def __init__(self, n_clusters=2, *, metric="euclidean", memory=None, connectivity=None,
                  compute_full_tree="auto", linkage="ward", distance_threshold=None,
                  compute_distances=False, n_jobs=None):
-        self.n_clusters = n_clusters
-        self.metric = metric
-        self.memory = memory
-        self.connectivity = connectivity
-        self.compute_full_tree = compute_full_tree
-        self.linkage = linkage
-        self.distance_threshold = distance_threshold
-        self.compute_distances = compute_distances
-        self.n_jobs = n_jobs
+        store_parameters(self, locals())
 
     def _check_params(self):
         """The table, then the rules that tie parameters together; returns the metric."""
@@ -283,10 +276,6 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         if self.compute_full_tree == "auto":
             return self.distance_threshold is not None or self.n_clusters < max(100, 0.02 * n)
         return bool(self.compute_full_tree)
-
-    def fit_predict(self, X, y=None):
-        """Fit and return ``labels_``."""
-        return self.fit(X).labels_
 
     def predict(self, X):
         """Assign new points to the fitted clusters (rule in the class Notes).
