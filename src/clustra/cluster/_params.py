@@ -27,14 +27,17 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 
 __all__ = [
     "ARRAY_LIKE",
     "BOOLEAN",
     "CALLABLE",
     "DICT",
+    "MEMORY",
     "N_JOBS",
     "RANDOM_STATE",
+    "SPARSE",
     "Interval",
     "InvalidParameterError",
     "Options",
@@ -140,6 +143,9 @@ RANDOM_STATE = Kind(
     "None, an integer in [0, 2**32) or a numpy RandomState",
 )
 DICT = Kind(lambda v: isinstance(v, dict), "a dict")
+MEMORY = Kind(lambda v: isinstance(v, str) or hasattr(v, "cache"),
+              "a cache directory (str) or a joblib.Memory")
+SPARSE = Kind(sparse.issparse, "a sparse matrix")
 ALL_CORES = Kind(
     lambda v: isinstance(v, Integral) and not isinstance(v, bool | np.bool_) and v == -1,
     "-1 (all cores)",

@@ -247,11 +247,4 @@ def bisecting_k_means(X, n_clusters=8, *, sample_weight=None, init="random", n_i
     >>> tree.cut(n_clusters=2)
     array([0, 1, 0, 1, 0, 1, 1, 1, 1], dtype=int32)
     """
-    model = BisectingKMeans(
-        n_clusters=n_clusters, init=init, n_init=n_init, random_state=random_state,
-        max_iter=max_iter, tol=tol, copy_x=copy_x, algorithm=algorithm,
-        bisecting_strategy=bisecting_strategy, n_jobs=n_jobs,
-    ).fit(X, sample_weight=sample_weight)
-    if return_tree:
-        return model.cluster_centers_, model.labels_, model.inertia_, model.tree_
-    return model.cluster_centers_, model.labels_, model.inertia_
+    return steps.functional_fit(BisectingKMeans, locals(), "tree_" if return_tree else None)

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 import clustra.cluster.hdbscan._predict as _predict
 from clustra._config import kernel_threads
+from clustra._kernels.distances import METRIC_ALIASES
 from clustra.cluster._common import check_sample_weight, validate_X
 from clustra.cluster._params import BOOLEAN, DICT, Interval, Options, check_params, store_parameters
 from clustra.cluster.hdbscan._condensed import CondensedTree
@@ -19,7 +20,6 @@ from clustra.cluster.hdbscan._select import CondensedArrays, select_clusters
 __all__ = ["HDBSCAN", "hdbscan"]
 
 METRICS = (*TREE_METRICS, "cityblock", "l1", "l2", "precomputed")
-_ALIASES = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}
 # scikit-learn's encoding of rows it cannot cluster.
 INFINITE_LABEL, MISSING_LABEL = -2, -3
 
@@ -160,7 +160,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         if isinstance(p, bool) or not isinstance(p, Real) or not p >= 1:
             raise ValueError(f"{name}: metric_params['p'] must be a number >= 1 (the "
                              f"Minkowski power); got {p!r}.")
-        metric = _ALIASES.get(self.metric, self.metric)
+        metric = METRIC_ALIASES.get(self.metric, self.metric)
         if metric == "minkowski":
             metric = {1.0: "manhattan", 2.0: "euclidean", np.inf: "chebyshev"}.get(
                 float(p), metric)

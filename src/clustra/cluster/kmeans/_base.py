@@ -133,6 +133,21 @@ def initial_centers(X, n_clusters, init, kind, random_state, weights, init_size=
     return np.ascontiguousarray(centers, dtype=X.dtype)
 
 
+def functional_fit(estimator_class, arguments: dict, extra: str | None):
+    """What a functional form (``k_means``, ``bisecting_k_means``) returns.
+
+    Fits ``estimator_class`` with those of ``arguments`` (the function's
+    ``locals()``) that are its parameters, on ``arguments["X"]`` and
+    ``arguments["sample_weight"]``; returns ``(centers, labels, inertia)``, and the
+    fitted attribute ``extra`` after them unless it is None.
+    """
+    table = estimator_class._parameter_constraints
+    model = estimator_class(**{name: value for name, value in arguments.items() if name in table})
+    model.fit(arguments["X"], sample_weight=arguments["sample_weight"])
+    results = (model.cluster_centers_, model.labels_, model.inertia_)
+    return results if extra is None else (*results, getattr(model, extra))
+
+
 class CentroidEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                         BaseEstimator):
     """What every centroid estimator (KMeans, MiniBatchKMeans, BisectingKMeans) does alike:

@@ -36,6 +36,7 @@ from clustra.cluster.kmeans._base import (
     COMMON_CONSTRAINTS,
     BaseKMeans,
     check_centers,
+    functional_fit,
     init_kind,
     resolve_n_init,
     writeable,
@@ -315,20 +316,7 @@ def k_means(
     >>> float(inertia)
     16.0
     """
-    est = KMeans(
-        n_clusters=n_clusters,
-        init=init,
-        n_init=n_init,
-        max_iter=max_iter,
-        verbose=verbose,
-        tol=tol,
-        random_state=random_state,
-        copy_x=copy_x,
-        algorithm=algorithm,
-    ).fit(X, sample_weight=sample_weight)
-    if return_n_iter:
-        return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
-    return est.cluster_centers_, est.labels_, est.inertia_
+    return functional_fit(KMeans, locals(), "n_iter_" if return_n_iter else None)
 
 
 class _Holder(BaseEstimator):
