@@ -70,6 +70,8 @@ def _shared_labels(rows_a, labels_a, rows_b, labels_b):
     return labels_a[first_a[in_a]], labels_b[first_b[in_b]]
 
 
+# The same leading arguments as gap_statistic's (X, k_range, estimator, a count, a
+# choice): one calling convention for the criteria, not code to share.
 @fill_doc
 def stability(
     X,
