@@ -20,6 +20,8 @@ import numpy as np
 
 # Tail probability beyond which a Gaussian cluster would rarely put a point.
 TAIL = 1e-4
+# Members per dimension a cluster needs before its covariance (its ellipsoid) is trusted.
+ROWS_PER_DIMENSION = 10
 
 
 def outside_every_cluster(X: np.ndarray, members: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -35,8 +37,9 @@ def outside_every_cluster(X: np.ndarray, members: np.ndarray, labels: np.ndarray
     outside = np.ones(X.shape[0], dtype=bool)
     for c in np.unique(labels[labels >= 0]):
         points = members[labels == c]
-        if points.shape[0] <= d:
-            # Too few members to estimate a shape: no ellipsoid to be outside of.
+        if points.shape[0] < ROWS_PER_DIMENSION * d:
+            # Too few members to estimate a shape (a nearly singular covariance would put
+            # every point outside): no background is claimed at all.
             return np.zeros(X.shape[0], dtype=bool)
         centre = points.mean(axis=0)
         cov = np.atleast_2d(np.cov(points, rowvar=False))

@@ -9,7 +9,8 @@ import numpy as np
 # Columns of the candidates table, in order.
 COLUMNS = ("algorithm", "params", "k", "family", "separation", "separation_null",
            "separation_ratio", "calinski_harabasz", "calinski_harabasz_null",
-           "calinski_harabasz_ratio", "weakest_gap", "prominence", "chosen")
+           "calinski_harabasz_ratio", "weakest_gap", "prominence",
+           "prominence_null", "prominence_ratio", "chosen")
 
 
 @dataclass

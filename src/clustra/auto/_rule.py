@@ -37,9 +37,13 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
    wins.
 3. Otherwise, density modes without gaps. Among the Genie and HDBSCAN
    candidates take the largest prominence (:func:`clustra.auto._criteria.prominence`);
-   if it is at least ``MODE_RATIO`` (where each cluster meets the others its
-   points are twice as far apart as at its densest), it wins. Structureless
-   data has one mode, and its prominence stays near 1 whatever the split.
+   it wins if it is at least ``MODE_RATIO`` (where each cluster meets the
+   others its points are twice as far apart as at its densest) and at least
+   ``MODE_NULL_RATIO`` times the largest prominence of any density-based
+   candidate on the reference sets. Structureless data has one mode, and its
+   prominence stays near 1 whatever the split, except where the core
+   distances themselves fluctuate widely (one dimension): the second
+   condition is for those.
 4. Otherwise there is no structure to report: one cluster.
 
 The thresholds are round numbers on the ratio scale, not fitted values; see
@@ -59,6 +63,8 @@ GAP_RATIO = 2.0
 GAP_ABSOLUTE = 1.0
 CH_RATIO = 1.1
 MODE_RATIO = 2.0
+# How much more prominent than the most prominent split of structureless data.
+MODE_NULL_RATIO = 1.5
 # Share of rows a refinement must place inside the coarser partition's clusters.
 NESTED = 0.99
 # Smallest cluster a refinement may split off (the smallest HDBSCAN min_cluster_size tried).
@@ -73,6 +79,11 @@ def reference_means(reference_sets) -> dict:
     """
     values = defaultdict(lambda: defaultdict(list))
     for candidates in reference_sets:
+        # The most prominent split of each structureless set, whatever the method or k.
+        peaks = [c.scores.get("prominence", np.nan) for c in candidates if c.family == DENSITY]
+        peaks = [v for v in peaks if np.isfinite(v)]
+        if peaks:
+            values[("any",)]["prominence"].append(max(peaks))
         for c in candidates:
             for name, value in c.scores.items():
                 if np.isfinite(value):
@@ -94,8 +105,16 @@ def _reference(c, means, name) -> float:
 
 
 def calibrate(candidates, means) -> None:
-    """Add ``<criterion>_null`` and ``<criterion>_ratio`` to each candidate's scores."""
+    """Add ``<criterion>_null`` and ``<criterion>_ratio`` to each candidate's scores.
+
+    The prominence's null is the largest prominence of any density-based
+    candidate on the reference sets (mean over the sets).
+    """
+    top = means.get(("any",), {}).get("prominence", np.nan)
     for c in candidates:
+        value = c.scores.get("prominence", np.nan)
+        c.scores["prominence_null"] = top
+        c.scores["prominence_ratio"] = value / top if np.isfinite(top) and top > 0 else np.nan
         for name in ("separation", "calinski_harabasz"):
             value = c.scores.get(name, np.nan)
             null = _reference(c, means, name)
@@ -186,13 +205,17 @@ def choose(candidates, k_max):
                f"{f'{ch_ratio:.2f}' if np.isfinite(ch_ratio) else 'n/a'} < {CH_RATIO:g})")
     modes = _best(candidates, DENSITY, "prominence", k_max, gaps=False)
     prom = modes.scores["prominence"] if modes is not None else np.nan
-    if modes is not None and prom >= MODE_RATIO:
+    prom_ratio = modes.scores["prominence_ratio"] if modes is not None else np.nan
+    if modes is not None and prom >= MODE_RATIO and prom_ratio >= MODE_NULL_RATIO:
         return modes, (
             f"{describe(modes)}: {gap_text} and {ch_text}, but each of its clusters is a "
             f"density mode of its own: where it meets the others its points are {prom:.1f} "
-            f"times as far apart as at its densest (threshold {MODE_RATIO:g})."), "modes"
-    prom_text = f"{prom:.2f}" if np.isfinite(prom) else "n/a"
+            f"times as far apart as at its densest (threshold {MODE_RATIO:g}), "
+            f"{prom_ratio:.1f} times the most prominent split of structureless data of the "
+            f"same shape (threshold {MODE_NULL_RATIO:g})."), "modes"
+    prom_text = (f"best prominence {prom:.2f}, {prom_ratio:.2f} times that of structureless "
+                 f"data; thresholds {MODE_RATIO:g} and {MODE_NULL_RATIO:g}"
+                 if np.isfinite(prom) and np.isfinite(prom_ratio) else "no prominence")
     return None, (
-        f"No cluster structure: {gap_text}, {ch_text}, and no partition has a density mode "
-        f"per cluster (best prominence {prom_text} < {MODE_RATIO:g}); all rows form one "
-        f"cluster."), "none"
+        f"No cluster structure: {gap_text}, {ch_text}, and no partition has a clear density "
+        f"mode per cluster ({prom_text}); all rows form one cluster."), "none"
