@@ -72,11 +72,11 @@ def prominence(tree: SampleTree, labels: np.ndarray) -> float:
     saddle = np.full(n_clusters, np.inf)
     np.minimum.at(saddle, low[cut], reach[cut])
     np.minimum.at(saddle, high[cut], reach[cut])
-    order = np.argsort(labels, kind="stable")
+    # Each cluster's core distances in increasing order, clusters one after another.
+    order = np.lexsort((tree.core, labels))
     bounds = np.searchsorted(labels[order], np.arange(n_clusters + 1))
-    core = tree.core[order]
-    peaks = np.array([np.quantile(core[a:b], PEAK_QUANTILE)
-                      for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    sizes = np.diff(bounds)
+    peaks = tree.core[order][bounds[:-1] + np.floor(PEAK_QUANTILE * (sizes - 1)).astype(np.int64)]
     # A peak of copies of one point: any positive saddle is infinitely farther apart.
     ratios = np.where(peaks > 0, saddle / np.where(peaks > 0, peaks, 1.0),
                       np.where(saddle > 0, np.inf, 0.0))
