@@ -83,16 +83,20 @@ def prominence(tree: SampleTree, labels: np.ndarray) -> float:
     return float(ratios.min())
 
 
-def _cut_and_spacing(tree: SampleTree, labels: np.ndarray):
-    """Sorted cut tree edge lengths and the within-cluster spacing (None if no edge is inside)."""
+def _gaps(tree: SampleTree, labels: np.ndarray):
+    """``(cut edge lengths sorted, within-cluster spacing, K)``, or None for K < 2 or no
+    edge inside a cluster."""
+    n_clusters = int(labels.max()) + 1 if labels.size else 0
+    if n_clusters < 2:
+        return None
     cut = labels[tree.low] != labels[tree.high]
     within = tree.length[~cut]
     if within.size == 0:
-        return None, None
+        return None
     # Copies of one point (zero-length edges) say nothing about the spacing.
     within = within[within > 0.0]
     spacing = float(np.quantile(within, WITHIN_QUANTILE)) if within.size else 0.0
-    return np.sort(tree.length[cut]), spacing
+    return np.sort(tree.length[cut]), spacing, n_clusters
 
 
 def _over_spacing(gap: float, shortest: float, spacing: float) -> float:
@@ -108,12 +112,10 @@ def separation(tree: SampleTree, labels: np.ndarray) -> float:
 
     ``labels``: int (m,), every row in a cluster (0..K-1).
     """
-    n_clusters = int(labels.max()) + 1 if labels.size else 0
-    if n_clusters < 2:
+    found = _gaps(tree, labels)
+    if found is None:
         return float("nan")
-    gaps, spacing = _cut_and_spacing(tree, labels)
-    if gaps is None:
-        return float("nan")
+    gaps, spacing, n_clusters = found
     return _over_spacing(float(gaps[: n_clusters - 1].mean()), float(gaps[0]), spacing)
 
 
@@ -123,12 +125,10 @@ def weakest_gap(tree: SampleTree, labels: np.ndarray) -> float:
     Above 1, every boundary of the partition crosses a gap; a cut through a
     cluster (a short cut edge) pulls it below 1 however wide the other gaps are.
     """
-    n_clusters = int(labels.max()) + 1 if labels.size else 0
-    if n_clusters < 2:
+    found = _gaps(tree, labels)
+    if found is None:
         return float("nan")
-    gaps, spacing = _cut_and_spacing(tree, labels)
-    if gaps is None:
-        return float("nan")
+    gaps, spacing, _ = found
     return _over_spacing(float(gaps[0]), float(gaps[0]), spacing)
 
 
