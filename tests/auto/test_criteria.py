@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from clustra.auto import _criteria as crit
+from clustra.auto import _rule as rule
+from clustra.auto._candidates import CONVEX, DENSITY, Candidate
 
 
 def _chain(lengths, core):
@@ -45,3 +47,42 @@ def test_core_distances():
     core = crit.core_distances(X)
     # The 10th nearest other point of 0 is 10; of 5 (neighbours on both sides) it is 5.
     assert core[0] == 10 and core[5] == 5
+
+
+def _candidate(algorithm, k, family, **scores):
+    labels = np.repeat(np.arange(k), 20)
+    base = {"separation": 0.5, "separation_ratio": 0.8, "calinski_harabasz_ratio": 0.9,
+            "weakest_gap": 0.4, "prominence": 1.0, "prominence_ratio": 1.0}
+    return Candidate(algorithm, {"n_clusters": k}, algorithm, family, k, labels,
+                     scores={**base, **scores})
+
+
+@pytest.mark.parametrize("prominence, ratio, regime", [
+    (3.0, 2.0, "modes"),   # prominent, and well above noise's most prominent split
+    (3.0, 1.2, "none"),    # prominent, but no more than noise gets (1-D uniform data)
+    (1.5, 2.0, "none"),    # clearly above noise, but no clear mode
+])
+def test_rule_density_modes_need_both_conditions(prominence, ratio, regime):
+    candidates = [_candidate("hdbscan", 2, DENSITY, prominence=prominence,
+                             prominence_ratio=ratio),
+                  _candidate("kmeans", 2, CONVEX)]
+    winner, reason, found = rule.choose(candidates, k_max=12)
+    assert found == regime
+    assert (winner is candidates[0]) == (regime == "modes")
+    assert ("each of its clusters is a density mode" in reason) == (regime == "modes")
+
+
+def test_rule_gaps_come_first_and_nested_gaps_refine():
+    coarse = _candidate("genie", 2, DENSITY, separation=2.0, separation_ratio=2.5)
+    fine = _candidate("kmeans", 4, CONVEX, calinski_harabasz_ratio=8.0, weakest_gap=1.5)
+    fine.labels = np.repeat(np.arange(4), 10)  # clusters 0, 1 in coarse 0; 2, 3 in coarse 1
+    modes = _candidate("hdbscan", 3, DENSITY, prominence=5.0, prominence_ratio=5.0)
+    winner, reason, regime = rule.choose([coarse, fine, modes], k_max=12)
+    assert regime == "gaps" and winner is fine and "splits the clusters of" in reason
+    # A K-Means partition that cuts a cluster (weakest gap below 1) does not refine it.
+    fine.scores["weakest_gap"] = 0.8
+    assert rule.choose([coarse, fine, modes], k_max=12)[0] is coarse
+    # Nor one that straddles the coarse clusters.
+    fine.scores["weakest_gap"] = 1.5
+    fine.labels = np.roll(fine.labels, 5)
+    assert rule.choose([coarse, fine, modes], k_max=12)[0] is coarse

@@ -26,7 +26,7 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
    other): the clearest gap is then the coarse one. When the K-Means
    partition of the largest Calinski-Harabasz ratio (step 2's candidate,
    which must pass step 2's threshold) refines the winner (each of its
-   clusters inside one of the winner's, all but ``1 - NESTED`` of the rows),
+   clusters has all but ``1 - NESTED`` of its rows in one of the winner's),
    has more clusters, all of at least ``MIN_SIZE`` rows (not counting
    those HDBSCAN calls noise), and cuts no
    cluster (its weakest gap, the shortest cut tree edge over the spacing,
@@ -65,7 +65,7 @@ CH_RATIO = 1.1
 MODE_RATIO = 2.0
 # How much more prominent than the most prominent split of structureless data.
 MODE_NULL_RATIO = 1.5
-# Share of rows a refinement must place inside the coarser partition's clusters.
+# Share of each refining cluster's rows that must lie in one of the coarser partition's.
 NESTED = 0.99
 # Smallest cluster a refinement may split off (the smallest HDBSCAN min_cluster_size tried).
 MIN_SIZE = 10
@@ -143,10 +143,12 @@ def describe(c) -> str:
 
 
 def _nested(fine: np.ndarray, coarse: np.ndarray) -> bool:
-    """Whether partition ``fine`` refines ``coarse`` on at least ``NESTED`` of the rows."""
+    """Whether each cluster of ``fine`` has at least ``NESTED`` of its rows in one cluster
+    of ``coarse``."""
     table = np.zeros((int(fine.max()) + 1, int(coarse.max()) + 1), dtype=np.int64)
     np.add.at(table, (fine, coarse), 1)
-    return table.max(axis=1).sum() >= NESTED * fine.shape[0]
+    sizes = table.sum(axis=1)
+    return bool((table.max(axis=1) >= NESTED * sizes).all())
 
 
 def refine(winner, candidates, k_max):
