@@ -144,6 +144,17 @@ def test_algorithm_auto_is_the_default_and_uses_auto_cluster(rng, tmp_path):
     assert "Automatic choice" in html and found.reason.split(":")[0] in html
 
 
+def test_algorithm_auto_warns_about_two_valued_columns(rng):
+    # The one-hot 'colour' columns split the rows in two with a gap of their own.
+    frame, _ = blob_table(rng, n_per=60)
+    with pytest.warns(DataWarning, match="2 of the 5 columns clustered take only two values"):
+        result = clustra.run(frame, columns=["a", "b", "c", "colour"], k_max=6)
+    assert any("take only two values" in m for m in result.warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        clustra.run(frame, columns=["a", "b", "c"], k_max=6)
+
+
 def test_algorithm_auto_says_one_cluster_without_structure():
     X = np.random.default_rng(4).uniform(size=(600, 2))
     result = clustra.run(X, algorithm="auto")

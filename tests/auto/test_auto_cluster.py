@@ -94,6 +94,52 @@ def test_overlapping_gaussians_take_the_convex_branch(global_random_seed):
     assert adjusted_rand_score(y, result.labels) > 0.7
 
 
+def test_touching_density_modes(global_random_seed):
+    # Two clusters whose density rises to a sharp peak at their centres (radius
+    # half-normal, as in the h2mg sets): no gap, but two modes. Whether K-Means' variance
+    # ratio clears its threshold first depends on the sample; either way, two clusters.
+    rng = np.random.default_rng(global_random_seed)
+    angle = rng.uniform(0, 2 * np.pi, 2000)
+    radius = np.abs(rng.normal(0, 1.0, 2000))
+    X = np.c_[radius * np.cos(angle), radius * np.sin(angle)]
+    X[1000:, 0] += 1.5
+    y = np.repeat([0, 1], 1000)
+    result = _auto(X)
+    assert result.regime in ("modes", "convex") and result.k == 2
+    assert adjusted_rand_score(y, result.labels) > 0.4
+
+
+def test_nested_gaps_give_the_finer_partition(global_random_seed):
+    # Two pairs of blobs: the gap between the pairs is the widest, but each pair is
+    # two clusters with a gap of its own.
+    rng = np.random.default_rng(global_random_seed)
+    centres = np.array([[0, 0], [6, 0], [40, 0], [46, 0]], dtype=float)
+    X = np.vstack([rng.normal(c, 1.0, (300, 2)) for c in centres])
+    y = np.repeat(np.arange(4), 300)
+    result = _auto(X)
+    assert result.k == 4
+    assert adjusted_rand_score(y, result.labels) > 0.95
+
+
+def test_background_noise_between_clusters_is_noise(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=float)
+    X, y = make_blobs(1800, centers=centres, cluster_std=0.6, random_state=global_random_seed)
+    X = np.vstack([X, rng.uniform(-2, 12, size=(200, 2))])
+    # The background points far from every blob (the truth is clear for those).
+    far = np.linalg.norm(X[:, None] - centres, axis=2).min(axis=1) > 4
+    far[:1800] = False
+    result = _auto(X)
+    assert result.k == 4 and result.algorithm == "hdbscan"
+    noise = result.labels == -1
+    assert noise[far].mean() > 0.6 and noise[:1800].mean() < 0.01
+    assert "labelled noise (-1)" in result.reason
+    assert adjusted_rand_score(np.r_[y, np.full(200, -1)], result.labels) > 0.87
+    # Clean blobs keep (almost) every row in a cluster: cluster tails are not background.
+    clean = _auto(X[:1800])
+    assert clean.k == 4 and (clean.labels == -1).mean() < 0.005
+
+
 # --- the result -------------------------------------------------------------------------
 
 def test_result_fields_and_table():

@@ -35,11 +35,13 @@ def _score(X, candidates, rows=None) -> None:
 
     scored = X if rows is None else np.ascontiguousarray(X[rows])
     tree = mst_edges(scored, "euclidean", 1)
-    tree = crit.SampleTree(tree.low, tree.high, tree.weight)
+    tree = crit.SampleTree(tree.low, tree.high, tree.weight, crit.core_distances(scored))
     for c in candidates:
         labels = c.labels if rows is None else np.unique(c.labels[rows], return_inverse=True)[1]
         c.scores = {"separation": crit.separation(tree, labels),
-                    "calinski_harabasz": crit.calinski_harabasz(scored, labels)}
+                    "calinski_harabasz": crit.calinski_harabasz(scored, labels),
+                    "weakest_gap": crit.weakest_gap(tree, labels),
+                    "prominence": crit.prominence(tree, labels)}
 
 
 def _build(X, k_values, random_state, score_rows=None):
@@ -88,8 +90,10 @@ def auto_cluster(X, *, k_max: int = 12, random_state=0, n_jobs=None, sample_size
     structureless reference sets of the same size and shape (see
     :mod:`clustra.auto._rule`): a partition with clear gaps wins; failing
     that, a K-Means partition that explains clearly more variance than on
-    noise; failing that, one cluster. Every row is then labelled (nearest
-    K-Means centre, or the label of its nearest sample row).
+    noise; failing that, separate density modes; failing that, one cluster.
+    Every row is then labelled (nearest K-Means centre, or the label of its
+    nearest sample row); an HDBSCAN winner keeps as noise (-1) the scattered
+    points between its clusters (see :mod:`clustra.auto._noise`).
 
     Parameters
     ----------
@@ -150,6 +154,15 @@ def auto_cluster(X, *, k_max: int = 12, random_state=0, n_jobs=None, sample_size
     rule.calibrate(candidates, rule.reference_means(references))
     winner, reason, regime = rule.choose(candidates, k_max)
     labels = _label_all(X, sample, winner, rows)
+    if winner is not None and winner.raw is not None and regime == "gaps":
+        from clustra.auto._noise import background
+
+        labels = background(X, sample, winner.raw, labels, rows)
+        n_noise = int((labels < 0).sum())
+        if n_noise:
+            lie = "row lies" if n_noise == 1 else "rows lie"
+            reason += (f" {n_noise} {lie} between the clusters, outside every cluster's "
+                       f"reach, and are labelled noise (-1).")
     return AutoResult(
         labels=labels,
         algorithm=winner.algorithm if winner else "none",

@@ -3,7 +3,8 @@
 - Genie at several Gini thresholds and every k in 2..k_max: one Euclidean
   minimum spanning tree, one merge sequence per threshold, every k cut from it;
 - HDBSCAN at several ``min_cluster_size`` (its noise points given the label of
-  their nearest clustered point, so that every row belongs to a cluster);
+  their nearest clustered point for scoring; :mod:`clustra.auto._noise` decides
+  which of them stay noise when it wins);
 - K-Means for every k in 2..k_max through :mod:`clustra.selection`'s sweep
   (the same machinery as :func:`clustra.choose_k`).
 
@@ -28,7 +29,8 @@ class Candidate:
 
     ``key`` names the method and setting without k (``"genie g=0.3"``),
     ``family`` is ``"density"`` (Genie, HDBSCAN) or ``"convex"`` (K-Means),
-    ``labels`` int64 (m,) in 0..k-1, ``centers`` the K-Means centres or None.
+    ``labels`` int64 (m,) in 0..k-1, ``centers`` the K-Means centres or None,
+    ``raw`` HDBSCAN's own labels (-1 for noise) or None.
     """
 
     algorithm: str
@@ -38,6 +40,7 @@ class Candidate:
     k: int
     labels: np.ndarray
     centers: np.ndarray | None = None
+    raw: np.ndarray | None = None
     scores: dict = field(default_factory=dict)
 
 
@@ -86,7 +89,7 @@ def hdbscan_candidates(X: np.ndarray, min_cluster_sizes) -> list[Candidate]:
         raw = HDBSCAN(min_cluster_size=int(size)).fit(X).labels_
         labels, k = _dense_codes(fill_noise(X, raw))
         out.append(Candidate("hdbscan", {"min_cluster_size": int(size)},
-                             f"hdbscan mcs={size}", DENSITY, k, labels))
+                             f"hdbscan mcs={size}", DENSITY, k, labels, raw=raw))
     return out
 
 

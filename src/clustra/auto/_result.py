@@ -9,7 +9,8 @@ import numpy as np
 # Columns of the candidates table, in order.
 COLUMNS = ("algorithm", "params", "k", "family", "separation", "separation_null",
            "separation_ratio", "calinski_harabasz", "calinski_harabasz_null",
-           "calinski_harabasz_ratio", "chosen")
+           "calinski_harabasz_ratio", "weakest_gap", "prominence",
+           "prominence_null", "prominence_ratio", "chosen")
 
 
 @dataclass
@@ -19,7 +20,8 @@ class AutoResult:
     Attributes
     ----------
     labels : ndarray of int64, shape (n_samples,)
-        One cluster per row, in the order of the rows (0..k-1; no noise label).
+        One cluster per row, in the order of the rows (0..k-1), or -1 for the
+        background noise an HDBSCAN winner leaves between its clusters.
     algorithm : str
         ``"genie"``, ``"hdbscan"``, ``"kmeans"``, or ``"none"`` (one cluster).
     params : dict
@@ -30,7 +32,7 @@ class AutoResult:
         Why this partition won, in one or two sentences.
     regime : str
         ``"gaps"`` (density-separated clusters), ``"convex"`` (overlapping
-        groups) or ``"none"`` (no structure).
+        groups), ``"modes"`` (density peaks that touch) or ``"none"`` (no structure).
     records : list of dict
         One row per candidate (columns :data:`COLUMNS`), best first within each family.
     sample_rows : ndarray of int64

@@ -22,13 +22,33 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
    absolute condition matters for HDBSCAN, whose reference finds another k
    on noise than on the data: on uniform data its two halves can score twice
    its reference's many small clusters without any gap between them.)
+   Gaps are often nested (two pairs of clusters, each pair far from the
+   other): the clearest gap is then the coarse one. When the K-Means
+   partition of the largest Calinski-Harabasz ratio (step 2's candidate,
+   which must pass step 2's threshold) refines the winner (each of its
+   clusters has all but ``1 - NESTED`` of its rows in one of the winner's),
+   has more clusters, all of at least ``MIN_SIZE`` rows (not counting those
+   HDBSCAN calls noise), and cuts no cluster (its weakest gap, the shortest
+   cut tree edge over the spacing, is above 1), the two criteria agree on
+   the structure and the finer partition wins.
 2. Otherwise, overlapping convex groups. Among the K-Means candidates take
    the largest Calinski-Harabasz ratio; if it is at least ``CH_RATIO``, it
    wins.
-3. Otherwise there is no structure to report: one cluster.
+3. Otherwise, density modes without gaps. Among the Genie and HDBSCAN
+   candidates take the largest prominence (:func:`clustra.auto._criteria.prominence`);
+   it wins if it is at least ``MODE_RATIO`` (where each cluster meets the
+   others its points are twice as far apart as at its densest) and at least
+   ``MODE_NULL_RATIO`` times the largest prominence of any density-based
+   candidate on the reference sets. Structureless data has one mode, and its
+   prominence stays near 1 whatever the split, except where the core
+   distances themselves fluctuate widely (one dimension): the second
+   condition is for those.
+4. Otherwise there is no structure to report: one cluster.
 
-The thresholds are round numbers on the ratio scale, not fitted values; see
-benchmarks/results/auto.md for how the rule does set by set.
+The thresholds are round numbers on their scales; ``MODE_NULL_RATIO`` was
+set between the values seen on structureless data and on the benchmark's
+touching-mode sets. See benchmarks/results/auto.md for how the rule does set
+by set, and what was designed while looking at those sets.
 """
 
 from __future__ import annotations
@@ -43,6 +63,13 @@ GAP_RATIO = 2.0
 # Separation a partition needs before its ratio counts: its gaps longer than the spacing.
 GAP_ABSOLUTE = 1.0
 CH_RATIO = 1.1
+MODE_RATIO = 2.0
+# How much more prominent than the most prominent split of structureless data.
+MODE_NULL_RATIO = 1.5
+# Share of each refining cluster's rows that must lie in one of the coarser partition's.
+NESTED = 0.99
+# Smallest cluster a refinement may split off (the smallest HDBSCAN min_cluster_size tried).
+MIN_SIZE = 10
 
 
 def reference_means(reference_sets) -> dict:
@@ -53,6 +80,11 @@ def reference_means(reference_sets) -> dict:
     """
     values = defaultdict(lambda: defaultdict(list))
     for candidates in reference_sets:
+        # The most prominent split of each structureless set, whatever the method or k.
+        peaks = [c.scores.get("prominence", np.nan) for c in candidates if c.family == DENSITY]
+        peaks = [v for v in peaks if np.isfinite(v)]
+        if peaks:
+            values[("any",)]["prominence"].append(max(peaks))
         for c in candidates:
             for name, value in c.scores.items():
                 if np.isfinite(value):
@@ -74,8 +106,16 @@ def _reference(c, means, name) -> float:
 
 
 def calibrate(candidates, means) -> None:
-    """Add ``<criterion>_null`` and ``<criterion>_ratio`` to each candidate's scores."""
+    """Add ``<criterion>_null`` and ``<criterion>_ratio`` to each candidate's scores.
+
+    The prominence's null is the largest prominence of any density-based
+    candidate on the reference sets (mean over the sets).
+    """
+    top = means.get(("any",), {}).get("prominence", np.nan)
     for c in candidates:
+        value = c.scores.get("prominence", np.nan)
+        c.scores["prominence_null"] = top
+        c.scores["prominence_ratio"] = value / top if np.isfinite(top) and top > 0 else np.nan
         for name in ("separation", "calinski_harabasz"):
             value = c.scores.get(name, np.nan)
             null = _reference(c, means, name)
@@ -84,10 +124,11 @@ def calibrate(candidates, means) -> None:
             c.scores[name + "_ratio"] = np.nan if np.isnan(value) else ratio
 
 
-def _best(candidates, family, score, k_max):
+def _best(candidates, family, score, k_max, gaps=True):
+    """The candidate of ``family`` with the largest ``score`` (density: with gaps if ``gaps``)."""
     pool = [c for c in candidates
             if c.family == family and c.k <= k_max and not np.isnan(c.scores[score])
-            and (family != DENSITY or c.scores["separation"] > GAP_ABSOLUTE)]
+            and (family != DENSITY or not gaps or c.scores["separation"] > GAP_ABSOLUTE)]
     # Equal scores: the larger k (with duplicated points every cut between groups of
     # identical points scores infinity: the finest such cut is the answer); then the
     # earlier candidate (Genie before HDBSCAN), since max keeps the first.
@@ -100,6 +141,30 @@ def describe(c) -> str:
     extra = {k: v for k, v in c.params.items() if k != "n_clusters"}
     setting = "" if not extra else " (" + ", ".join(f"{k}={v:g}" for k, v in extra.items()) + ")"
     return f"{names.get(c.algorithm, c.algorithm)}{setting} with k={c.k}"
+
+
+def _nested(fine: np.ndarray, coarse: np.ndarray) -> bool:
+    """Whether each cluster of ``fine`` has at least ``NESTED`` of its rows in one cluster
+    of ``coarse``."""
+    table = np.zeros((int(fine.max()) + 1, int(coarse.max()) + 1), dtype=np.int64)
+    np.add.at(table, (fine, coarse), 1)
+    sizes = table.sum(axis=1)
+    return bool((table.max(axis=1) >= NESTED * sizes).all())
+
+
+def refine(winner, candidates, k_max):
+    """Step 2's K-Means partition when it refines ``winner`` across gaps only, or None."""
+    convex = _best(candidates, CONVEX, "calinski_harabasz_ratio", k_max)
+    if (convex is None or convex.k <= winner.k
+            or not convex.scores["calinski_harabasz_ratio"] >= CH_RATIO
+            or not convex.scores.get("weakest_gap", np.nan) > GAP_ABSOLUTE):
+        return None
+    # HDBSCAN's noise is no part of its clusters: a group of noise points is no cluster.
+    kept = np.ones(winner.labels.shape[0], bool) if winner.raw is None else winner.raw >= 0
+    fine, coarse = convex.labels[kept], winner.labels[kept]
+    if np.bincount(fine, minlength=convex.k).min() < MIN_SIZE:
+        return None
+    return convex if _nested(fine, coarse) else None
 
 
 def choose(candidates, k_max):
@@ -115,11 +180,20 @@ def choose(candidates, k_max):
             return gap, (
                 f"{describe(gap)}: the rows inside each of its clusters coincide (many "
                 f"duplicated points) while the clusters stand apart."), "gaps"
-        return gap, (
-            f"{describe(gap)}: the gaps between its clusters are {gap_ratio:.1f} times as wide "
-            f"(relative to the spacing inside them) as the same method finds in structureless "
-            f"data of the same shape, the clearest separation among the density-based "
-            f"candidates (threshold {GAP_RATIO:g})."), "gaps"
+        reason = (
+            f"the gaps between its clusters are {gap_ratio:.1f} times as wide (relative to the "
+            f"spacing inside them) as the same method finds in structureless data of the same "
+            f"shape, the clearest separation among the density-based candidates (threshold "
+            f"{GAP_RATIO:g})")
+        finer = refine(gap, candidates, k_max)
+        if finer is None:
+            return gap, f"{describe(gap)}: {reason}.", "gaps"
+        return finer, (
+            f"{describe(finer)}: it splits the clusters of {describe(gap)}, for which {reason}, "
+            f"and it has the largest Calinski-Harabasz ratio among the K-Means partitions "
+            f"({finer.scores['calinski_harabasz_ratio']:.2f}) while each of its boundaries "
+            f"crosses a gap too (the shortest is {finer.scores['weakest_gap']:.1f} times the "
+            f"spacing inside the clusters)."), "gaps"
     convex = _best(candidates, CONVEX, "calinski_harabasz_ratio", k_max)
     ch_ratio = convex.scores["calinski_harabasz_ratio"] if convex is not None else np.nan
     gap_text = (f"no candidate leaves clear gaps (best gap ratio {gap_ratio:.2f} < {GAP_RATIO:g})"
@@ -129,8 +203,22 @@ def choose(candidates, k_max):
             f"{describe(convex)}: {gap_text}, but its Calinski-Harabasz index is {ch_ratio:.2f} "
             f"times that of K-Means on structureless data of the same shape (threshold "
             f"{CH_RATIO:g}): overlapping, roughly convex groups."), "convex"
-    ch_text = f"{ch_ratio:.2f}" if np.isfinite(ch_ratio) else "n/a"
+    ch_text = (f"no K-Means partition explains the variance better than on structureless "
+               f"data (best Calinski-Harabasz ratio "
+               f"{f'{ch_ratio:.2f}' if np.isfinite(ch_ratio) else 'n/a'} < {CH_RATIO:g})")
+    modes = _best(candidates, DENSITY, "prominence", k_max, gaps=False)
+    prom = modes.scores["prominence"] if modes is not None else np.nan
+    prom_ratio = modes.scores["prominence_ratio"] if modes is not None else np.nan
+    if modes is not None and prom >= MODE_RATIO and prom_ratio >= MODE_NULL_RATIO:
+        return modes, (
+            f"{describe(modes)}: {gap_text} and {ch_text}, but each of its clusters is a "
+            f"density mode of its own: where it meets the others its points are {prom:.1f} "
+            f"times as far apart as at its densest (threshold {MODE_RATIO:g}), "
+            f"{prom_ratio:.1f} times the most prominent split of structureless data of the "
+            f"same shape (threshold {MODE_NULL_RATIO:g})."), "modes"
+    prom_text = (f"best prominence {prom:.2f}, {prom_ratio:.2f} times that of structureless "
+                 f"data; thresholds {MODE_RATIO:g} and {MODE_NULL_RATIO:g}"
+                 if np.isfinite(prom) and np.isfinite(prom_ratio) else "no prominence")
     return None, (
-        f"No cluster structure: {gap_text}, and no K-Means partition explains the variance "
-        f"better than on structureless data (best Calinski-Harabasz ratio {ch_text} < "
-        f"{CH_RATIO:g}); all rows form one cluster."), "none"
+        f"No cluster structure: {gap_text}, {ch_text}, and no partition has a clear density "
+        f"mode per cluster ({prom_text}); all rows form one cluster."), "none"

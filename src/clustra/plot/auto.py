@@ -17,18 +17,24 @@ def _scatter(ax, points, labels, title):
 
 
 def plot_auto_scores(result, *, ax=None):
-    """Calibrated scores of every candidate against k, with the two thresholds."""
-    from clustra.auto._rule import CH_RATIO, GAP_RATIO
+    """Calibrated scores of every candidate against k, with the thresholds.
+
+    The density-based candidates show their gap ratio, or their prominence
+    ratio when density modes decided (:mod:`clustra.auto._rule`).
+    """
+    from clustra.auto._rule import CH_RATIO, GAP_RATIO, MODE_NULL_RATIO
 
     ax = new_axes(ax, figsize=(6.0, 4.0))
+    modes = getattr(result, "regime", None) == "modes"
+    density = "prominence_ratio" if modes else "separation_ratio"
     series = {}
     for row in result.records:
         algorithm = row["algorithm"]
         extra = {k: v for k, v in row["params"].items() if k not in ("n_clusters",)}
         if algorithm == "genie":
-            name, score = f"Genie g={extra['gini_threshold']:g}", "separation_ratio"
+            name, score = f"Genie g={extra['gini_threshold']:g}", density
         elif algorithm == "hdbscan":
-            name, score = "HDBSCAN", "separation_ratio"
+            name, score = "HDBSCAN", density
         else:
             name, score = "K-Means (CH ratio)", "calinski_harabasz_ratio"
         series.setdefault(name, []).append((row["k"], row[score], row["chosen"]))
@@ -40,12 +46,14 @@ def plot_auto_scores(result, *, ax=None):
         for k_c, v_c, chosen in points:
             if chosen:
                 ax.plot([k_c], [v_c], "k*", markersize=14, label="chosen")
-    ax.axhline(GAP_RATIO, color="grey", linestyle="--", linewidth=0.8)
+    ax.axhline(MODE_NULL_RATIO if modes else GAP_RATIO, color="grey", linestyle="--",
+               linewidth=0.8)
     ax.axhline(CH_RATIO, color="grey", linestyle=":", linewidth=0.8)
     ax.set_yscale("log")
     ax.set_xlabel("k")
     ax.set_ylabel("criterion / structureless reference")
-    ax.set_title("Candidates (-- gap threshold, : CH threshold)", fontsize="small")
+    first = "-- mode threshold (Genie, HDBSCAN: prominence)" if modes else "-- gap threshold"
+    ax.set_title(f"Candidates ({first}, : CH threshold)", fontsize="small")
     ax.legend(fontsize="x-small")
     return ax
 

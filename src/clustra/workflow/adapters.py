@@ -199,6 +199,22 @@ ADAPTERS: dict[str, Callable[..., Fit]] = {
 }
 
 
+def _warn_two_valued(X) -> None:
+    """Say so when some columns take two values only (one-hot text columns, flags).
+
+    Such a column splits the rows into two groups with nothing between them, a
+    gap that the density-based candidates report as clusters of their own.
+    """
+    two = [j for j in range(X.shape[1]) if np.unique(X[:, j]).shape[0] == 2]
+    if two and len(two) < X.shape[1]:
+        warnings.warn(
+            f"{len(two)} of the {X.shape[1]} columns clustered take only two values "
+            f"(one-hot encoded text columns or flags, for example). Each splits the rows into "
+            f"two groups with a gap between them, which the automatic choice may report as "
+            f"clusters of their own; to group the rows by the other columns, leave these out "
+            f"(columns=...).", DataWarning, stacklevel=3)
+
+
 def fit_auto(X, opts: RunOptions, progress: Progress = _silent) -> tuple[str, Fit, list]:
     """:func:`clustra.auto_cluster`: Genie, HDBSCAN and K-Means candidates, one chosen (or
     one cluster when there is no structure), with the reason.
@@ -210,6 +226,7 @@ def fit_auto(X, opts: RunOptions, progress: Progress = _silent) -> tuple[str, Fi
     """
     from clustra.auto import auto_cluster
 
+    _warn_two_valued(X)
     progress(0, 1, "choosing among Genie, HDBSCAN and K-Means partitions")
     found = auto_cluster(X, k_max=opts.k_max, random_state=opts.seed)
     progress(1, 1, f"chose {found.algorithm} (k={found.k})")
