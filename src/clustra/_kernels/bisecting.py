@@ -1,4 +1,4 @@
-"""Bisecting K-Means kernels: the inertia of every cluster in one pass.
+"""Bisecting K-Means kernels: the Lloyd pass for two centres, the inertia of every cluster.
 
 ``X`` is a C-contiguous ``(n_samples, n_features)`` array of float32 or
 float64, ``weights`` ``(n_samples,)`` of X's dtype, ``centers``
@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from clustra._kernels.blocks import run_blocks
+from clustra._kernels.intrinsics import fma
 from clustra._kernels.kmeans_data import add_chunks
-
-CHUNK = 1024
+from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
 
 
 @njit(parallel=True, cache=True)
@@ -92,3 +93,113 @@ def partition_rows(labels, rows, weights):
             right[i_right] = rows[i]
             i_right += 1
     return left, right, left_weight
+
+
+@njit(fastmath={"reassoc", "contract"}, cache=True)
+def _side(X, i, diff, offset):
+    """``offset + X[i] . diff`` in any order of the terms (rounded as the compiler likes).
+
+    The side of the two centres' bisector row i is on; only its sign is used,
+    and only where it is farther from zero than :func:`two_means_margin`
+    says the rounding can move it. Free order lets the loop vectorise.
+    """
+    t = offset
+    for f in range(X.shape[1]):
+        t += X[i, f] * diff[f]
+    return t
+
+
+@njit(cache=True)
+def _exact_label(X, i, centers, neg_half_norms):
+    """Row i's label as the K-Means tile kernels give it (clustra._kernels.kmeans_tiles).
+
+    Both scores start from ``neg_half_norms[j]`` and add the terms in feature
+    order, one fused multiply-add each: the same bits as those kernels, hence
+    the same decision on ties (to centre 0).
+    """
+    s0 = neg_half_norms[0]
+    s1 = neg_half_norms[1]
+    for f in range(X.shape[1]):
+        s0 = fma(X[i, f], centers[0, f], s0)
+        s1 = fma(X[i, f], centers[1, f], s1)
+    return np.int32(1) if s1 > s0 else np.int32(0)
+
+
+@njit(nogil=True, cache=True)
+def _two_means_chunks(X, weights, centers, neg_half_norms, diff, offset, margin, labels,
+                      partial_sums, partial_weights, first, changed, begin, end):
+    """Chunks [begin, end) of :func:`two_means_pass`."""
+    n_samples = X.shape[0]
+    for chunk in range(begin, end):
+        sums = partial_sums[chunk]
+        weight_sums = partial_weights[chunk]
+        if first:
+            sums[:] = 0.0
+            weight_sums[:] = 0.0
+        n_changed = 0
+        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+            t = _side(X, i, diff, offset)
+            label = np.int32(1) if t > 0 else np.int32(0)
+            if not abs(t) > margin:  # a near-tie (or NaN): decide as the general kernel
+                label = _exact_label(X, i, centers, neg_half_norms)
+            old = labels[i]
+            if first:
+                labels[i] = label
+                n_changed += old != label
+                add_row(X, i, label, row_weight(weights, i), sums, weight_sums)
+            elif old != label:
+                w = row_weight(weights, i)
+                add_row(X, i, old, -w, sums, weight_sums)
+                add_row(X, i, label, w, sums, weight_sums)
+                labels[i] = label
+                n_changed += 1
+        changed[chunk] = n_changed
+    return 0
+
+
+def two_means_margin(centers, neg_half_norms, row_norm_max):
+    """How far from zero :func:`_side` must be for its sign to be the general kernel's.
+
+    The general kernel labels a row 1 when its score against centre 1 beats
+    the one against centre 0, each rounded along a chain of ``d`` fused
+    multiply-adds; ``_side`` is their difference, rounded differently (the
+    centres' difference too). Each of the three is within ``gamma_(d+1)``
+    (``(d + 1) u / (1 - (d + 1) u)``) of its exact value relative to the sum
+    of its terms' magnitudes, which ``|c0|^2/2 + |c1|^2/2 + max|x| (|c0| + |c1|)``
+    bounds (Cauchy-Schwarz); the margin is twice the sum of those bounds.
+    """
+    d = centers.shape[1]
+    u = float(np.finfo(centers.dtype).eps) / 2
+    norms = np.sqrt(np.einsum("ij,ij->i", centers.astype(np.float64), centers.astype(np.float64)))
+    scale = (abs(float(neg_half_norms[0])) + abs(float(neg_half_norms[1]))
+             + float(row_norm_max) * float(norms.sum()))
+    gamma = (d + 1) * u / (1 - (d + 1) * u)
+    return 2.0 * (3 * gamma + 2 * u) * scale
+
+
+def two_means_pass(X, weights, centers, neg_half_norms, labels, sums, first, row_norm_max):
+    """:func:`clustra._kernels.kmeans.lloyd_move_pass` for two centres: the same labels
+    and sums, one dot product per row.
+
+    A row's label is the sign of ``x . (c1 - c0) - (|c1|^2 - |c0|^2) / 2``;
+    the rows too near the bisector for that sign to be trusted (see
+    :func:`two_means_margin`) are scored against both centres exactly as the
+    general kernel scores them. The chunk sums move as in ``lloyd_move_pass``
+    (rows in the same order, the same additions), so the centres are its
+    centres to the last bit.
+
+    ``row_norm_max`` is at least the largest Euclidean norm of a row of X;
+    ``weights`` may be empty for unit weights (as for ``lloyd_move_pass``);
+    ``sums`` a :class:`clustra._kernels.kmeans_sums.ChunkSums` for two
+    clusters. Returns how many labels changed.
+    """
+    total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
+    changed = np.zeros(total_chunks, dtype=np.int64)
+    diff = centers[1] - centers[0]
+    offset = neg_half_norms[1] - neg_half_norms[0]
+    margin = X.dtype.type(two_means_margin(centers, neg_half_norms, row_norm_max))
+    run_blocks(_two_means_chunks, total_chunks, X, weights, centers, neg_half_norms, diff,
+               offset, margin, labels, sums.partial_sums, sums.partial_weights, bool(first),
+               changed)
+    add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
+    return int(changed.sum())
