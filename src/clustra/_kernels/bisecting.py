@@ -15,8 +15,10 @@ from numba import njit, prange
 
 from clustra._kernels.blocks import run_blocks
 from clustra._kernels.intrinsics import fma
+from clustra._kernels.kmeans import _take_tile as take_tile
 from clustra._kernels.kmeans_data import add_chunks
-from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
+from clustra._kernels.kmeans_sums import CHUNK, add_in_order
+from clustra._kernels.kmeans_tiles import TILE
 
 
 @njit(parallel=True, cache=True)
@@ -125,11 +127,48 @@ def _exact_label(X, i, centers, neg_half_norms):
     return np.int32(1) if s1 > s0 else np.int32(0)
 
 
+@njit(cache=True, inline="always")
+def _sides_fixed(n_features, X, start, n_rows, diff, offset, margin, side, best):
+    """:func:`_sides` with a constant ``n_features`` (inlined): the loop over the
+    features unrolls, and the loop over the rows vectorises."""
+    n_near = 0
+    for r in range(n_rows):
+        t = offset
+        for f in range(n_features):
+            t = fma(X[start + r, f], diff[f], t)
+        side[r] = t
+        best[r] = 1 if t > 0 else 0
+        n_near += not abs(t) > margin
+    return n_near
+
+
+@njit(cache=True)
+def _sides(X, start, n_rows, diff, offset, margin, side, best):
+    """Rows ``start .. start + n_rows``: ``side[r]`` (see :func:`_side`), ``best[r]`` its sign
+    as a label; returns how many are near-ties (within ``margin`` of zero, or NaN)."""
+    n_features = X.shape[1]
+    if n_features == 1:
+        return _sides_fixed(1, X, start, n_rows, diff, offset, margin, side, best)
+    if n_features == 2:
+        return _sides_fixed(2, X, start, n_rows, diff, offset, margin, side, best)
+    n_near = 0
+    for r in range(n_rows):
+        t = _side(X, start + r, diff, offset)
+        side[r] = t
+        best[r] = 1 if t > 0 else 0
+        n_near += not abs(t) > margin
+    return n_near
+
+
 @njit(nogil=True, cache=True)
 def _two_means_chunks(X, weights, centers, neg_half_norms, diff, offset, margin, labels,
                       partial_sums, partial_weights, first, changed, begin, end):
-    """Chunks [begin, end) of :func:`two_means_pass`."""
+    """Chunks [begin, end) of :func:`two_means_pass`, a tile of rows at a time: label them
+    (branch-free), score the near-ties exactly, then take the labels as Lloyd's pass does."""
     n_samples = X.shape[0]
+    side = np.empty(TILE, dtype=X.dtype)
+    best = np.empty(TILE, dtype=np.int32)
+    moved = np.empty(TILE, dtype=np.int64)
     for chunk in range(begin, end):
         sums = partial_sums[chunk]
         weight_sums = partial_weights[chunk]
@@ -137,22 +176,15 @@ def _two_means_chunks(X, weights, centers, neg_half_norms, diff, offset, margin,
             sums[:] = 0.0
             weight_sums[:] = 0.0
         n_changed = 0
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            t = _side(X, i, diff, offset)
-            label = np.int32(1) if t > 0 else np.int32(0)
-            if not abs(t) > margin:  # a near-tie (or NaN): decide as the general kernel
-                label = _exact_label(X, i, centers, neg_half_norms)
-            old = labels[i]
-            if first:
-                labels[i] = label
-                n_changed += old != label
-                add_row(X, i, label, row_weight(weights, i), sums, weight_sums)
-            elif old != label:
-                w = row_weight(weights, i)
-                add_row(X, i, old, -w, sums, weight_sums)
-                add_row(X, i, label, w, sums, weight_sums)
-                labels[i] = label
-                n_changed += 1
+        stop = min((chunk + 1) * CHUNK, n_samples)
+        for start in range(chunk * CHUNK, stop, TILE):
+            n_rows = min(TILE, stop - start)
+            if _sides(X, start, n_rows, diff, offset, margin, side, best):
+                for r in range(n_rows):
+                    if not abs(side[r]) > margin:  # decide as the general kernel
+                        best[r] = _exact_label(X, start + r, centers, neg_half_norms)
+            n_changed += take_tile(X, weights, labels, start, n_rows, best, sums, weight_sums,
+                                   moved, first)
         changed[chunk] = n_changed
     return 0
 
