@@ -29,34 +29,39 @@ def _near_tie_rows(dtype, n_features, n_rows, seed):
     return np.ascontiguousarray(X), centers
 
 
-def _two_centre_labels(X, centers):
+def _two_centre_labels(X, centers, copy=False):
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     sums = kmeans_sums.chunk_sums(X.shape[0], 2, X.shape[1])
+    norm_bound = steps.row_norm_max(X)
+    x_sides = steps.sides_copy(X, norm_bound) if copy else None
+    assert (x_sides is not None) == (copy and X.dtype == np.float64 and X.shape[1] >= 8)
     bisecting_kernels.two_means_pass(X, X[:0, 0], centers, single.neg_half_norms(centers),
-                                     labels, sums, True, steps.row_norm_max(X))
+                                     labels, sums, True, norm_bound, x_sides)
     return labels
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n_features", [1, 2, 3, 16])
-def test_near_ties_labelled_as_the_general_kernel(dtype, n_features):
+@pytest.mark.parametrize("copy", [False, True])  # sides from a float32 copy (float64, d >= 8)
+def test_near_ties_labelled_as_the_general_kernel(dtype, n_features, copy):
     X, centers = _near_tie_rows(dtype, n_features, 5000, n_features)
     expected = single.assign_labels(X, centers)
-    np.testing.assert_array_equal(_two_centre_labels(X, centers), expected)
+    np.testing.assert_array_equal(_two_centre_labels(X, centers, copy), expected)
     assert 0.3 < expected.mean() < 0.7
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_the_sign_alone_gets_near_ties_wrong(dtype, monkeypatch):
+@pytest.mark.parametrize("copy", [False, True])
+def test_the_sign_alone_gets_near_ties_wrong(dtype, copy, monkeypatch):
     # The data above has rows the margin must catch: with none, some labels change.
     X, centers = _near_tie_rows(dtype, 16, 5000, 16)
     monkeypatch.setattr(bisecting_kernels, "two_means_margin", lambda *args: 0.0)
-    assert (_two_centre_labels(X, centers) != single.assign_labels(X, centers)).any()
+    assert (_two_centre_labels(X, centers, copy) != single.assign_labels(X, centers)).any()
 
 
 def _tie_data(kind, dtype, rng):
     if kind == "symmetric":
-        half = rng.normal(size=(700, 5))
+        half = rng.normal(size=(700, 8)) * 100
         X = np.concatenate([half, -half, half[:, ::-1], -half[:, ::-1]])
     elif kind == "lattice":
         X = rng.integers(-3, 4, size=(3000, 3)).astype(np.float64)
@@ -78,8 +83,10 @@ def test_two_means_run_is_lloyds_run(dtype, kind):
             if start == 0:
                 centers = np.stack([X[0], -X[0]])  # mirror centres: every row of x . c0 = 0 ties
             labels, inertia, new_centers, n_iter = single.lloyd(X, w, centers)
+            norm_bound = steps.row_norm_max(X)
             ours = steps.two_means_lloyd(X, w, centers, max_iter=300, tol=1e-4,
-                                         row_norm_max=steps.row_norm_max(X))
+                                         row_norm_max=norm_bound,
+                                         x_sides=steps.sides_copy(X, norm_bound))
             np.testing.assert_array_equal(ours[0], labels)
             np.testing.assert_array_equal(ours[2], new_centers)
             assert ours[3] == n_iter

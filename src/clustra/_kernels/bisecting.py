@@ -161,12 +161,12 @@ def _sides(X, start, n_rows, diff, offset, margin, side, best):
 
 
 @njit(nogil=True, cache=True)
-def _two_means_chunks(X, weights, centers, neg_half_norms, diff, offset, margin, labels,
+def _two_means_chunks(X, x_sides, weights, centers, neg_half_norms, diff, offset, margin, labels,
                       partial_sums, partial_weights, first, changed, begin, end):
     """Chunks [begin, end) of :func:`two_means_pass`, a tile of rows at a time: label them
     (branch-free), score the near-ties exactly, then take the labels as Lloyd's pass does."""
     n_samples = X.shape[0]
-    side = np.empty(TILE, dtype=X.dtype)
+    side = np.empty(TILE, dtype=x_sides.dtype)
     best = np.empty(TILE, dtype=np.int32)
     moved = np.empty(TILE, dtype=np.int64)
     for chunk in range(begin, end):
@@ -179,7 +179,7 @@ def _two_means_chunks(X, weights, centers, neg_half_norms, diff, offset, margin,
         stop = min((chunk + 1) * CHUNK, n_samples)
         for start in range(chunk * CHUNK, stop, TILE):
             n_rows = min(TILE, stop - start)
-            if _sides(X, start, n_rows, diff, offset, margin, side, best):
+            if _sides(x_sides, start, n_rows, diff, offset, margin, side, best):
                 for r in range(n_rows):
                     if not abs(side[r]) > margin:  # decide as the general kernel
                         best[r] = _exact_label(X, start + r, centers, neg_half_norms)
@@ -189,7 +189,7 @@ def _two_means_chunks(X, weights, centers, neg_half_norms, diff, offset, margin,
     return 0
 
 
-def two_means_margin(centers, neg_half_norms, row_norm_max):
+def two_means_margin(centers, neg_half_norms, row_norm_max, dtype=None):
     """How far from zero :func:`_side` must be for its sign to be the general kernel's.
 
     The general kernel labels a row 1 when its score against centre 1 beats
@@ -199,17 +199,53 @@ def two_means_margin(centers, neg_half_norms, row_norm_max):
     (``(d + 1) u / (1 - (d + 1) u)``) of its exact value relative to the sum
     of its terms' magnitudes, which ``|c0|^2/2 + |c1|^2/2 + max|x| (|c0| + |c1|)``
     bounds (Cauchy-Schwarz); the margin is twice the sum of those bounds.
+
+    ``dtype`` float32 for sides computed from a float32 copy of float64 X
+    (:func:`sides_copy`): the copy's, the centres' difference's and the
+    offset's rounding to float32 each stay within ``u`` of the terms, well
+    inside float32's ``gamma_(d+1)``; a last term covers values too small
+    for float32's relative rounding.
     """
     d = centers.shape[1]
-    u = float(np.finfo(centers.dtype).eps) / 2
+    u = float(np.finfo(dtype or centers.dtype).eps) / 2
     norms = np.sqrt(np.einsum("ij,ij->i", centers.astype(np.float64), centers.astype(np.float64)))
     scale = (abs(float(neg_half_norms[0])) + abs(float(neg_half_norms[1]))
              + float(row_norm_max) * float(norms.sum()))
     gamma = (d + 1) * u / (1 - (d + 1) * u)
-    return 2.0 * (3 * gamma + 2 * u) * scale
+    tiny = 1e-44 * float(np.abs(centers[1].astype(np.float64) - centers[0]).sum())
+    return 2.0 * (3 * gamma + 2 * u) * scale + tiny
 
 
-def two_means_pass(X, weights, centers, neg_half_norms, labels, sums, first, row_norm_max):
+# A float32 copy of float64 X halves what the passes read, from this many features
+# (benchmarks/results/bisecting.md); below, the copy costs more than it saves.
+SIDES_COPY_MIN_FEATURES = 8
+
+
+def sides_copy(X, row_norm_max):
+    """A float32 copy of float64 X to compute the sides from, or None where there is no gain
+    (float32 X, few features) or float32 cannot hold X's values."""
+    if X.dtype != np.float64 or X.shape[1] < SIDES_COPY_MIN_FEATURES or row_norm_max > 1e37:
+        return None
+    return to_float32(X)
+
+
+@njit(nogil=True, cache=True)
+def _to_float32_chunks(X, out, begin, end):
+    for i in range(begin * CHUNK, min(end * CHUNK, X.shape[0])):
+        for f in range(X.shape[1]):
+            out[i, f] = np.float32(X[i, f])
+    return 0
+
+
+def to_float32(X):
+    """X rounded to float32 (C-contiguous), on the block threads."""
+    out = np.empty(X.shape, dtype=np.float32)
+    run_blocks(_to_float32_chunks, (X.shape[0] + CHUNK - 1) // CHUNK, X, out)
+    return out
+
+
+def two_means_pass(X, weights, centers, neg_half_norms, labels, sums, first, row_norm_max,
+                   x_sides=None):
     """:func:`clustra._kernels.kmeans.lloyd_move_pass` for two centres: the same labels
     and sums, one dot product per row.
 
@@ -223,14 +259,18 @@ def two_means_pass(X, weights, centers, neg_half_norms, labels, sums, first, row
     ``row_norm_max`` is at least the largest Euclidean norm of a row of X;
     ``weights`` may be empty for unit weights (as for ``lloyd_move_pass``);
     ``sums`` a :class:`clustra._kernels.kmeans_sums.ChunkSums` for two
-    clusters. Returns how many labels changed.
+    clusters. ``x_sides``, if given, is :func:`sides_copy` of X: the sides
+    are computed from it, and only the near-ties and the sums read X.
+    Returns how many labels changed.
     """
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
-    diff = centers[1] - centers[0]
-    offset = neg_half_norms[1] - neg_half_norms[0]
-    margin = X.dtype.type(two_means_margin(centers, neg_half_norms, row_norm_max))
-    run_blocks(_two_means_chunks, total_chunks, X, weights, centers, neg_half_norms, diff,
+    x_sides = X if x_sides is None else x_sides
+    side_type = x_sides.dtype.type
+    diff = (centers[1] - centers[0]).astype(x_sides.dtype)
+    offset = side_type(neg_half_norms[1] - neg_half_norms[0])
+    margin = side_type(two_means_margin(centers, neg_half_norms, row_norm_max, x_sides.dtype))
+    run_blocks(_two_means_chunks, total_chunks, X, x_sides, weights, centers, neg_half_norms, diff,
                offset, margin, labels, sums.partial_sums, sums.partial_weights, bool(first),
                changed)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)

@@ -30,6 +30,7 @@ from clustra._kernels import kmeans_sums as sums_kernels
 from clustra._kernels.bisecting import (
     inertia_per_cluster,
     partition_rows,
+    sides_copy,
     take_rows,
     two_means_pass,
 )
@@ -79,7 +80,7 @@ def row_norm_max(X: np.ndarray) -> float:
     return float(np.sqrt(row_sq_norms(X).max(initial=0.0)))
 
 
-def two_means_lloyd(X, weights, centers, *, max_iter, tol, row_norm_max):
+def two_means_lloyd(X, weights, centers, *, max_iter, tol, row_norm_max, x_sides=None):
     """:func:`single.lloyd` with two centres, by the two-centre pass: the same run.
 
     Lloyd's moving chunk sums, passes that label by one dot product per row
@@ -87,7 +88,7 @@ def two_means_lloyd(X, weights, centers, *, max_iter, tol, row_norm_max):
     Lloyd's iteration: the same labels and centres, bit for bit. The inertia
     it returns is each cluster's ((2,) float64, ``inertia_per_cluster``),
     measured in the pass Lloyd measures its total in. ``row_norm_max``
-    bounds the norm of X's rows.
+    bounds the norm of X's rows; ``x_sides`` is ``sides_copy(X)`` or None.
     """
     n_samples, n_features = X.shape
     labels = np.full(n_samples, -1, dtype=np.int32)
@@ -96,7 +97,7 @@ def two_means_lloyd(X, weights, centers, *, max_iter, tol, row_norm_max):
 
     def run_pass(centers, shift, first):
         return two_means_pass(X, row_weights, centers, single.neg_half_norms(centers), labels,
-                              sums, first, row_norm_max)
+                              sums, first, row_norm_max, x_sides)
 
     def settle(centers, shift):
         run_pass(centers, shift, False)  # the sums it updates are not used again
@@ -116,7 +117,8 @@ def _two_centre_runner(run, X, row_norm_max):
     if (run == "lloyd" and row_norm_max is not None
             and not single.use_blas(n_samples, 2, n_features)
             and single.chunk_sums_fit(n_samples, 2, n_features)):
-        return two_means_lloyd, {"row_norm_max": row_norm_max}
+        return two_means_lloyd, {"row_norm_max": row_norm_max,
+                                 "x_sides": sides_copy(X, row_norm_max)}
     return single.RUNNERS[run], single.shared_data(run, X)
 
 
