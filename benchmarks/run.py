@@ -3,7 +3,8 @@
 Usage (from the repository root)::
 
     python -m benchmarks.run                 # every workload
-    python -m benchmarks.run --only kmeans   # one family, or a name substring
+    python -m benchmarks.run --family dbscan # one family exactly (not hdbscan, dask dbscan)
+    python -m benchmarks.run --only kmeans   # a family, or any workload name containing it
     python -m benchmarks.run --list
     python -m benchmarks.run --out benchmarks/results/latest.md
 
@@ -35,6 +36,8 @@ def discover():
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], help="family or name substring")
+    parser.add_argument("--family", action="append", default=[],
+                        help="exactly this family (benchmarks/workloads/<family>.py)")
     parser.add_argument("--list", action="store_true", help="list workloads and exit")
     parser.add_argument("--out", help="also write the Markdown report to this file")
     parser.add_argument("--repeat", type=int, help="override every workload's repeat count")
@@ -45,11 +48,17 @@ def main(argv: list[str] | None = None) -> int:
 
     selected = []
     extra_reports = []
-    for family, module in discover().items():
+    families = discover()
+    unknown = sorted(set(args.family) - set(families))
+    if unknown:
+        parser.error(f"unknown family {', '.join(unknown)}; choose from {', '.join(families)}")
+    everything = not args.only and not args.family
+    for family, module in families.items():
+        whole = everything or family in args.family or family in args.only
         for workload in getattr(module, "WORKLOADS", []):
-            if not args.only or any(s == family or s in workload.name for s in args.only):
+            if whole or any(s in workload.name for s in args.only):
                 selected.append(workload)
-        if not args.only or family in args.only:
+        if whole:
             extra_reports.extend(getattr(module, "EXTRA_REPORTS", []))
     if args.list:
         for workload in selected:

@@ -109,6 +109,14 @@ def test_every_estimator_declares_every_parameter(cls):
     assert set(cls._parameter_constraints) == signature
 
 
+@pytest.mark.parametrize("cls", list(_estimators()), ids=lambda cls: cls.__name__)
+def test_init_stores_every_argument_as_given(cls):
+    # store_parameters: each __init__ argument, unchecked and unchanged, under its name.
+    given = {name: object() for name in cls._parameter_constraints}
+    model = cls(**given)
+    assert all(model.get_params(deep=False)[name] is given[name] for name in given)
+
+
 @pytest.mark.parametrize(("cls", "name"), list(_cases()))
 def test_every_parameter_rejects_a_bad_value_by_name(cls, name):
     bad = _bad_value(cls, name)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy.cluster import hierarchy as scipy_hierarchy
 from scipy.spatial.distance import pdist
+from sklearn.metrics import adjusted_rand_score
 
 from clustra.cluster.hierarchy import ClusterTree, linkage, tree_from_linkage
 
@@ -157,6 +158,28 @@ def test_dendrogram_colours_match_the_cut(rng):
         members = np.flatnonzero(labels == labels[leaves[0]])
         assert set(leaves) == set(members)
         assert all(np.allclose(tick_colours[f"p{i}"], colour) for i in members)
+    plt.close("all")
+
+
+def test_genie_dendrogram_colours_match_its_labels():
+    # Genie's k clusters undo its last k - 1 merges, which is not a cut by height: on
+    # these 60 points the height cut at k=5 differs from labels_, so the leaf colours
+    # must come from the merge order.
+    import matplotlib.pyplot as plt
+    from sklearn.datasets import make_blobs
+
+    from clustra import Genie
+
+    X, _ = make_blobs(60, centers=6, random_state=5)
+    model = Genie(5).fit(X)
+    assert adjusted_rand_score(model.labels_, model.tree_.cut(n_clusters=5)) < 1.0
+    ax = model.tree_.plot_dendrogram(n_clusters=5, labels=[f"p{i}" for i in range(60)])
+    colours = [matplotlib.colors.to_rgba(t.get_color()) for t in ax.get_xticklabels()]
+    rows = [int(t.get_text()[1:]) for t in ax.get_xticklabels()]
+    colour_ids = {colour: i for i, colour in enumerate(dict.fromkeys(colours))}
+    by_colour = np.array([colour_ids[c] for c in colours])
+    assert len(colour_ids) == 5
+    assert adjusted_rand_score(model.labels_[rows], by_colour) == 1.0
     plt.close("all")
 
 

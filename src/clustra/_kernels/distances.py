@@ -22,6 +22,8 @@ import numpy as np
 from numba import njit
 
 METRICS = ("euclidean", "sqeuclidean", "manhattan", "chebyshev", "minkowski", "cosine", "haversine")
+# Other names (SciPy's, scikit-learn's) for two of them.
+METRIC_ALIASES = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}
 
 
 @njit(cache=True, inline="always")
@@ -150,7 +152,7 @@ def canonical_metric(metric: str, p: float | None = None) -> tuple[str, float]:
         raise ValueError(
             f"Unknown metric {metric!r}; choose one of {', '.join(sorted(_RDIST))}."
         )
-    name = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}.get(metric, metric)
+    name = METRIC_ALIASES.get(metric, metric)
     p_value = 2.0 if p is None else float(p)
     if name == "minkowski":
         if not p_value >= 1:

@@ -147,6 +147,20 @@ def _lane_sum(values, width):
 
 
 @njit(cache=True, inline="always")
+def _add_squares_and_root(XT, point, first, j0, width, tile):
+    """Add ``(XT[k, j0 + jj] - point[k]) ** 2`` for the dimensions ``k >= first`` to
+    ``tile[jj]`` (``jj < width``), one dimension at a time, then square-root ``tile[:width]``."""
+    for k in range(first, XT.shape[0]):
+        xk = point[k]
+        column = XT[k, j0 : j0 + width]
+        for jj in range(width):
+            diff = column[jj] - xk
+            tile[jj] += diff * diff
+    for jj in range(width):
+        tile[jj] = math.sqrt(tile[jj])
+
+
+@njit(cache=True, inline="always")
 def _range_distance_sum(XT, point, lo, hi, tile):
     """Sum of the Euclidean distances from ``point`` ((d,)) to the columns ``lo:hi`` of ``XT``.
 
@@ -174,14 +188,7 @@ def _range_distance_sum(XT, point, lo, hi, tile):
                 d2 = column2[jj] - x2
                 d3 = column3[jj] - x3
                 tile[jj] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)
-        for k in range(n_fours, n_features):
-            xk = point[k]
-            column = XT[k, j0 : j0 + width]
-            for jj in range(width):
-                diff = column[jj] - xk
-                tile[jj] += diff * diff
-        for jj in range(width):
-            tile[jj] = math.sqrt(tile[jj])
+        _add_squares_and_root(XT, point, n_fours, j0, width, tile)
         total += _lane_sum(tile, width)
     return total
 
@@ -314,14 +321,7 @@ SYMMETRIC_BLOCK = 256  # rows per block of the symmetric (all-rows) euclidean ke
 def _distance_row(XT, row, j0, width, tile):
     """``tile[:width]`` = Euclidean distances from column ``row`` to columns ``j0:j0+width``."""
     tile[:width] = 0.0
-    for k in range(XT.shape[0]):
-        xk = XT[k, row]
-        column = XT[k, j0 : j0 + width]
-        for jj in range(width):
-            diff = column[jj] - xk
-            tile[jj] += diff * diff
-    for jj in range(width):
-        tile[jj] = math.sqrt(tile[jj])
+    _add_squares_and_root(XT, XT[:, row], 0, j0, width, tile)
 
 
 @njit(cache=True)

@@ -27,19 +27,23 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 
 __all__ = [
     "ARRAY_LIKE",
     "BOOLEAN",
     "CALLABLE",
     "DICT",
+    "MEMORY",
     "N_JOBS",
     "RANDOM_STATE",
+    "SPARSE",
     "Interval",
     "InvalidParameterError",
     "Options",
     "Kind",
     "check_params",
+    "store_parameters",
     "renamed_parameter",
 ]
 
@@ -139,6 +143,9 @@ RANDOM_STATE = Kind(
     "None, an integer in [0, 2**32) or a numpy RandomState",
 )
 DICT = Kind(lambda v: isinstance(v, dict), "a dict")
+MEMORY = Kind(lambda v: isinstance(v, str) or hasattr(v, "cache"),
+              "a cache directory (str) or a joblib.Memory")
+SPARSE = Kind(sparse.issparse, "a sparse matrix")
 ALL_CORES = Kind(
     lambda v: isinstance(v, Integral) and not isinstance(v, bool | np.bool_) and v == -1,
     "-1 (all cores)",
@@ -176,6 +183,16 @@ def check_params(estimator, names=None) -> None:
             f"{type(estimator).__name__}: {name} must be {allowed_text}; got {value!r}."
             + (f" {hint}" if hint else "")
         )
+
+
+def store_parameters(estimator, arguments: dict) -> None:
+    """Store each parameter of the table as the attribute of its name, from ``arguments``.
+
+    An ``__init__`` calls ``store_parameters(self, locals())`` and does nothing
+    else (scikit-learn's rule); every parameter in the table must be an argument.
+    """
+    for name in type(estimator)._parameter_constraints:
+        setattr(estimator, name, arguments[name])
 
 
 def renamed_parameter(estimator, old: str, new: str, *, unset="deprecated"):

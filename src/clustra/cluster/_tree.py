@@ -4,6 +4,7 @@ export and drawing."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -75,8 +76,6 @@ class ClusterTree:
         self.labels = labels
         self._data = data
         self._metric = metric
-        self._max_heights = None
-        self._sorted_max_heights = None
 
     # -- basic views ------------------------------------------------------------
     @property
@@ -110,20 +109,24 @@ class ClusterTree:
         )
 
     # -- flat cuts ---------------------------------------------------------------
+    @functools.cached_property
+    def _max_heights(self) -> np.ndarray:
+        from clustra._kernels.linkage import max_heights
+
+        return max_heights(self._Z, self.n_leaves)
+
+    @functools.cached_property
+    def _sorted_max_heights(self) -> np.ndarray:
+        return np.sort(self._max_heights)
+
     def _monotone_heights(self) -> np.ndarray:
         """Largest height inside each merge's subtree (equal to the height if monotone)."""
-        if self._max_heights is None:
-            from clustra._kernels.linkage import max_heights
-
-            self._max_heights = max_heights(self._Z, self.n_leaves)
-            self._sorted_max_heights = np.sort(self._max_heights)
         return self._max_heights
 
     def _threshold_for(self, n_clusters) -> float:
         from clustra.cluster._common import check_n_clusters
 
         k = check_n_clusters(n_clusters, self.n_leaves)
-        self._monotone_heights()
         if k >= self.n_leaves:
             return -np.inf
         return self._sorted_max_heights[self.n_leaves - k - 1]

@@ -82,7 +82,8 @@ def draw_tree(tree, ax=None, n_clusters: int | None = None, truncate: int | None
     ax : matplotlib Axes, optional
         Where to draw (a new figure when omitted).
     n_clusters : int, optional
-        Colour the branches and leaves by the labels of ``tree.cut(n_clusters)``.
+        Colour the branches and leaves by the labels of ``tree.cut_exact(n_clusters)``
+        (the last ``n_clusters - 1`` merges undone: an estimator's ``labels_``).
     truncate : int, optional
         Show only the last ``truncate - 1`` merges: ``truncate`` leaves, each a
         point (labelled with its name) or a collapsed cluster (labelled with
@@ -115,16 +116,21 @@ def draw_tree(tree, ax=None, n_clusters: int | None = None, truncate: int | None
     max_heights = tree._monotone_heights()
     node_color = {}
     if n_clusters is not None or color_threshold is not None:
-        threshold = (tree._threshold_for(n_clusters) if n_clusters is not None
-                     else float(color_threshold))
-        point_labels = tree._labels_at(threshold)
+        if n_clusters is not None:
+            # The last n_clusters - 1 merges undone, as labels_ are (also where heights
+            # tie or are not monotone, as in Genie's tree), not a cut by height.
+            point_labels = tree.cut_exact(n_clusters)
+            below = np.arange(n - 1) < n - int(n_clusters)
+        else:
+            point_labels = tree.cut(height=color_threshold)
+            below = max_heights <= float(color_threshold)
         palette = cluster_colors(int(point_labels.max()) + 1)
         representative = np.empty(2 * n - 1, dtype=np.int64)
         representative[:n] = np.arange(n)
         for k in range(n - 1):
             representative[n + k] = representative[int(Z[k, 0])]
         for node in position:
-            below_cut = node < n or max_heights[node - n] <= threshold
+            below_cut = node < n or below[node - n]
             node_color[node] = (palette[point_labels[representative[node]]]
                                 if below_cut else above_color)
         default = above_color

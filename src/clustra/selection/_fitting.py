@@ -79,6 +79,20 @@ def fit_counter(progress: Progress | None, total: int) -> Callable[[int, str], N
     return on_fit
 
 
+class Fits:
+    """The fits of one call of a criterion: a fresh, seeded copy of ``estimator``
+    (:func:`prepare_estimator`) and the count of fits reported to ``progress``
+    (``total`` expected)."""
+
+    def __init__(self, estimator, random_state, progress: Progress | None, total: int):
+        self.estimator = prepare_estimator(estimator, random_state)
+        self.on_fit = fit_counter(progress, total)
+
+    def labels(self, X: np.ndarray, k_values: Sequence[int]) -> dict[int, np.ndarray]:
+        """:func:`labels_for_k` of X with this estimator, counting the fits."""
+        return labels_for_k(X, k_values, self.estimator, on_fit=self.on_fit)
+
+
 def labels_for_k(
     X: np.ndarray,
     k_values: Sequence[int],

@@ -177,7 +177,7 @@ def k_distances(X: np.ndarray, k: int, metric: str, p: float | None = None) -> n
     from clustra._kernels import kdtree
 
     X = np.ascontiguousarray(X, dtype=np.float64)
-    name = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}.get(metric, metric)
+    name = metric_distances.METRIC_ALIASES.get(metric, metric)
     if name in ("cosine", "haversine"):
         embedded, ok = kdtree.angular_embedding(X, name)
         if ok:

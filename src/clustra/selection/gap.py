@@ -14,19 +14,13 @@ point) answers k = 1 at once, with that reason: every ``log W_k`` would be
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
 
-from clustra.selection._fitting import (
-    Progress,
-    check_k_values,
-    fit_counter,
-    labels_for_k,
-    prepare_estimator,
-)
+from clustra._docs import fill_doc
+from clustra.selection._fitting import Fits, Progress, check_k_values
 
 __all__ = ["GapResult", "gap_statistic", "reference_log_w", "one_standard_error_k"]
 
@@ -109,13 +103,12 @@ def draw_reference(X: np.ndarray, size: int, reference: str, rng: np.random.Gene
 def reference_log_w(
     X,
     k_values,
-    estimator,
+    fits: Fits,
     *,
     n_refs: int,
     reference: str,
     reference_size: int,
     rng: np.random.Generator,
-    on_fit: Callable[[int, str], None] | None = None,
 ) -> np.ndarray:
     """``log W*_k`` of ``n_refs`` reference sets: array (n_refs, len(k_values)).
 
@@ -128,7 +121,7 @@ def reference_log_w(
     draw = reference_sampler(X, reference)
     for b in range(n_refs):
         Z = draw(reference_size, rng)
-        labels = labels_for_k(Z, k_values, estimator, on_fit=on_fit)
+        labels = fits.labels(Z, k_values)
         for column, k in enumerate(k_values):
             out[b, column] = np.log(within_ss(Z, labels[int(k)]) * n_samples / reference_size)
     return out
@@ -171,6 +164,7 @@ def _check_gap_options(n_refs, reference, reference_size, n_samples) -> int:
     return int(min(reference_size, n_samples))
 
 
+@fill_doc
 def gap_statistic(
     X,
     k_range=range(1, 11),
@@ -186,24 +180,24 @@ def gap_statistic(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    %(selection_X)s
     k_range : iterable of int, default=range(1, 11)
         Consecutive values are compared by the 1-SE rule; include 1 to allow
         the answer "no cluster structure".
-    estimator : clusterer with ``n_clusters``, default clustra.KMeans
-        Refitted per k (or, with a ``tree_``, fitted once and cut).
+    %(selection_estimator)s
     n_refs : int, default=10
         Number of reference data sets B.
     reference : {"uniform", "pca"}, default="uniform"
     random_state : int, Generator or None
     reference_size : int, optional
         Rows per reference set (default: as many as X); smaller is faster.
-    progress : callable(done, total, message), optional
-        Called after each fit.
+    %(selection_progress)s
 
     Returns
     -------
     GapResult
+        The chosen ``k`` and why, and per k the gap, its standard error and
+        the data's and references' ``log W_k``.
 
     Examples
     --------
@@ -224,15 +218,14 @@ def gap_statistic(
         labels = {int(k): np.zeros(X.shape[0], dtype=np.int64) for k in k_values}
         return GapResult(1, np.asarray(k_values), undefined, undefined.copy(), undefined.copy(),
                          undefined.copy(), ONE_POINT_REASON, labels)
-    estimator = prepare_estimator(estimator, random_state)
+    fits = Fits(estimator, random_state, progress, len(k_values) * (n_refs + 1))
     rng = np.random.default_rng(random_state)
-    on_fit = fit_counter(progress, len(k_values) * (n_refs + 1))
 
-    labels = labels_for_k(X, k_values, estimator, on_fit=on_fit)
+    labels = fits.labels(X, k_values)
     log_w = np.log(np.array([within_ss(X, labels[int(k)]) for k in k_values]))
     ref = reference_log_w(
-        X, k_values, estimator, n_refs=n_refs, reference=reference,
-        reference_size=reference_size, rng=rng, on_fit=on_fit,
+        X, k_values, fits, n_refs=n_refs, reference=reference,
+        reference_size=reference_size, rng=rng,
     )
     return summarise_gap(k_values, log_w, ref, labels)
 

@@ -15,13 +15,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from clustra.selection._fitting import (
-    Progress,
-    check_k_values,
-    fit_counter,
-    labels_for_k,
-    prepare_estimator,
-)
+from clustra._docs import fill_doc
+from clustra.selection._fitting import Fits, Progress, check_k_values
 
 __all__ = ["StabilityResult", "stability"]
 
@@ -75,6 +70,9 @@ def _shared_labels(rows_a, labels_a, rows_b, labels_b):
     return labels_a[first_a[in_a]], labels_b[first_b[in_b]]
 
 
+# The same leading arguments as gap_statistic's (X, k_range, estimator, a count, a
+# choice): one calling convention for the criteria, not code to share.
+@fill_doc
 def stability(
     X,
     k_range=range(2, 11),
@@ -88,18 +86,22 @@ def stability(
 ) -> StabilityResult:
     """Mean and standard deviation of the ARI between clusterings of resamples, per k.
 
+    Each resample is clustered at every k, and each pair of resamples is
+    compared by the adjusted Rand index on the points both hold; the k whose
+    clusterings agree best (the larger among equals) is the most reproducible.
+
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    %(selection_X)s
     k_range : iterable of int, default=range(2, 11)
-    estimator : clusterer with ``n_clusters``, default clustra.KMeans
+    %(selection_estimator)s
     n_resamples : int, default=10
         Resamples per k; all ``n_resamples * (n_resamples - 1) / 2`` pairs are compared.
     method : {"subsample", "bootstrap"}, default="subsample"
         Draw ``fraction * n`` rows without replacement, or with replacement.
     fraction : float, default=0.8
     random_state : int, Generator or None
-    progress : callable(done, total, message), optional
+    %(selection_progress)s
 
     Returns
     -------
@@ -111,12 +113,11 @@ def stability(
     X = check_data(X)
     _check_options(n_resamples, method, fraction)
     k_values = check_k_values(k_range, max(2, int(round(fraction * X.shape[0]))))
-    estimator = prepare_estimator(estimator, random_state)
+    fits = Fits(estimator, random_state, progress, n_resamples * len(k_values))
     rng = np.random.default_rng(random_state)
-    on_fit = fit_counter(progress, n_resamples * len(k_values))
 
     resamples = [_resample(X.shape[0], method, fraction, rng) for _ in range(n_resamples)]
-    clusterings = [labels_for_k(X[rows], k_values, estimator, on_fit=on_fit) for rows in resamples]
+    clusterings = [fits.labels(X[rows], k_values) for rows in resamples]
     pairs = [(a, b) for a in range(n_resamples) for b in range(a + 1, n_resamples)]
     scores = np.empty((len(k_values), len(pairs)))
     for row, k in enumerate(k_values):

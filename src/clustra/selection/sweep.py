@@ -37,13 +37,8 @@ from numbers import Integral
 
 import numpy as np
 
-from clustra.selection._fitting import (
-    Progress,
-    check_k_values,
-    fit_counter,
-    labels_for_k,
-    prepare_estimator,
-)
+from clustra._docs import fill_doc
+from clustra.selection._fitting import Fits, Progress, check_k_values
 from clustra.selection.gap import ONE_POINT_REASON, one_point
 
 __all__ = ["CRITERIA", "KSelection", "choose_k"]
@@ -268,6 +263,7 @@ def _one_point_selection(X, criteria, k_values) -> KSelection:
                       {criterion: None for criterion in criteria}, labels, values, k_values)
 
 
+@fill_doc
 def choose_k(
     X,
     k_range=range(1, 11),
@@ -285,19 +281,15 @@ def choose_k(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    %(selection_X)s
     k_range : iterable of int, default=range(1, 11)
         Include 1 (with ``"gap"``) to allow the answer "no cluster structure".
-    estimator : clusterer with ``n_clusters``, default clustra.KMeans
-        Any scikit-learn compatible clusterer, cloned and refitted per k; one
-        whose fitted object has ``tree_`` (clustra.AgglomerativeClustering) is
-        fitted once and its tree cut at every k.
+    %(selection_estimator)s
     criteria : tuple of str, default=all of CRITERIA
     random_state : int or None
         Seeds the estimator (when it has no seed), the gap references and the
         silhouette sample.
-    progress : callable(done: int, total: int, message: str), optional
-        Called after each fit (data and gap reference fits).
+    %(selection_progress)s
     n_refs : int, default=10
         Gap reference sets.
     reference_size : int, default=1000
@@ -313,6 +305,8 @@ def choose_k(
     Returns
     -------
     KSelection
+        The recommended ``k`` with the reason, each criterion's pick and its
+        curve over ``k_range``, and the labels of every fit.
 
     Examples
     --------
@@ -337,11 +331,10 @@ def choose_k(
     use_gap = "gap" in criteria
     if use_gap:
         reference_size = _check_gap_options(n_refs, "uniform", reference_size, X.shape[0])
-    estimator = prepare_estimator(estimator, random_state)
+    fits = Fits(estimator, random_state, progress, len(k_values) * (1 + (n_refs if use_gap else 0)))
     rng = np.random.default_rng(random_state)
-    on_fit = fit_counter(progress, len(k_values) * (1 + (n_refs if use_gap else 0)))
 
-    labels = labels_for_k(X, k_values, estimator, on_fit=on_fit)
+    labels = fits.labels(X, k_values)
     sample_rows = None
     if X.shape[0] > exact_limit:
         size = min(int(silhouette_sample_size), X.shape[0])
@@ -353,8 +346,8 @@ def choose_k(
         finish_silhouettes = _start_silhouettes(X, len(k_values), scored, sample_rows, use_gap)
     if use_gap:
         ref = reference_log_w(
-            X, k_values, estimator, n_refs=n_refs, reference="uniform",
-            reference_size=reference_size, rng=rng, on_fit=on_fit,
+            X, k_values, fits, n_refs=n_refs, reference="uniform",
+            reference_size=reference_size, rng=rng,
         )
     if "silhouette" in criteria:
         scores["silhouette"] = finish_silhouettes()

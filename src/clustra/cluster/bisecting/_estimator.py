@@ -9,12 +9,13 @@ is public as ``tree_``.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
 
 import clustra.cluster.bisecting._kmeans_steps as steps
+from clustra._docs import fill_doc
 from clustra.cluster._common import (
     FLOAT_DTYPES,
     check_n_clusters,
@@ -25,10 +26,10 @@ from clustra.cluster._common import (
 from clustra.cluster._params import (
     BOOLEAN,
     CALLABLE,
-    RANDOM_STATE,
     Interval,
     Options,
     check_params,
+    store_parameters,
 )
 from clustra.cluster.bisecting._bisect import STRATEGIES, SplitSettings, bisect
 from clustra.cluster.bisecting._tree import BisectingTree
@@ -127,46 +128,29 @@ class BisectingKMeans(steps.CentroidEstimator):
     _tree_up_to_n_clusters = True
 
     _parameter_constraints = {
-        "n_clusters": [Interval(Integral, 1, None)],
+        **{name: steps.COMMON_CONSTRAINTS[name]
+           for name in ("n_clusters", "random_state", "max_iter", "verbose", "tol", "n_jobs")},
+        # No explicit centres (each split draws its own) and no n_init="auto".
         "init": [Options("k-means++", "random"), CALLABLE],
         "n_init": [Interval(Integral, 1, None)],
-        "random_state": [RANDOM_STATE],
-        "max_iter": [Interval(Integral, 1, None)],
-        "verbose": [Interval(Integral, 0, None), BOOLEAN],
-        "tol": [Interval(Real, 0.0, None)],
         "copy_x": [BOOLEAN],
         "algorithm": [Options("auto", "lloyd", "elkan", "hamerly")],
         "bisecting_strategy": [Options(*STRATEGIES)],
-        "n_jobs": [Interval(Integral, 1, None), Options(-1), None],
     }
 
     def __init__(self, n_clusters=8, *, init="random", n_init=1, random_state=None, max_iter=300,
                  verbose=0, tol=1e-4, copy_x=True, algorithm="auto",
                  bisecting_strategy="biggest_inertia", n_jobs=None):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.random_state = random_state
-        self.max_iter = max_iter
-        self.verbose = verbose
-        self.tol = tol
-        self.copy_x = copy_x
-        self.algorithm = algorithm
-        self.bisecting_strategy = bisecting_strategy
-        self.n_jobs = n_jobs
+        store_parameters(self, locals())
 
     def _threads(self, n_rows: int):
         return steps.threads(None if self.n_jobs in (None, -1) else int(self.n_jobs), n_rows)
 
+    @fill_doc
     def fit(self, X, y=None, sample_weight=None):
         """Compute the bisecting K-Means clustering.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; float32 stays float32, anything else becomes float64.
-        y : ignored
-        sample_weight : array-like of shape (n_samples,), default=None
+        %(fit_parameters)s
             Non-negative weight of each sample (not used by a callable ``init``).
 
         Returns
@@ -212,48 +196,28 @@ class BisectingKMeans(steps.CentroidEstimator):
         self._n_features_out = n_clusters
         return self
 
-    def predict(self, X):
+    def _predict(self, X):
         """The cluster of each sample, going down the tree as scikit-learn's does.
 
         At each split a sample goes to the child whose centre is nearer, until
         it reaches a final cluster (which need not hold the nearest final centre).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,), int32
         """
-        X = self._check_test_data(X)
         tree = self.tree_
         centers = np.ascontiguousarray(tree.node_centers, dtype=X.dtype)
         split_step = {int(node): step for step, node in enumerate(tree.split_nodes)}
         leaf_label = {int(node): label for label, node in enumerate(tree.leaf_nodes)}
         labels = np.empty(X.shape[0], dtype=np.int32)
         pending = [(0, np.arange(X.shape[0]))]
-        with self._threads(X.shape[0]):
-            while pending:
-                node, rows = pending.pop()
-                if node in leaf_label:
-                    labels[rows] = leaf_label[node]
-                    continue
-                left = 2 * split_step[node] + 1
-                side = steps.assign_labels(np.ascontiguousarray(X[rows]), centers[left:left + 2])
-                pending.append((left, rows[side == 0]))
-                pending.append((left + 1, rows[side == 1]))
+        while pending:
+            node, rows = pending.pop()
+            if node in leaf_label:
+                labels[rows] = leaf_label[node]
+                continue
+            left = 2 * split_step[node] + 1
+            side = steps.assign_labels(np.ascontiguousarray(X[rows]), centers[left:left + 2])
+            pending.append((left, rows[side == 0]))
+            pending.append((left + 1, rows[side == 1]))
         return labels
-
-    def score(self, X, y=None, sample_weight=None):
-        """Opposite of the (weighted) inertia of X against the nearest final centres
-        (as scikit-learn's score: the nearest centre, not the tree's descent)."""
-        X = self._check_test_data(X)
-        weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
-        centers = np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
-        with self._threads(X.shape[0]):
-            labels = steps.assign_labels(X, centers)
-            return -steps.inertia(X, weights, centers, labels)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -266,33 +230,21 @@ def bisecting_k_means(X, n_clusters=8, *, sample_weight=None, init="random", n_i
                       bisecting_strategy="biggest_inertia", n_jobs=None, return_tree=False):
     """Functional bisecting K-Means: fit :class:`BisectingKMeans` and return its results.
 
-    Parameters are those of :class:`BisectingKMeans`.
-
-    Returns
-    -------
-    centers : ndarray of shape (n_clusters, n_features)
-    labels : ndarray of shape (n_samples,), int32
-    inertia : float
-    tree : BisectingTree
-        Only when ``return_tree`` is True.
+    Parameters are those of :class:`BisectingKMeans`; the results are those of
+    :func:`clustra.k_means` (``centers``, ``labels``, ``inertia``), followed by
+    the fitted :class:`BisectingTree` when ``return_tree`` is True.
 
     Examples
     --------
-    >>> import numpy as np
     >>> from clustra import bisecting_k_means
-    >>> X = np.array([[1, 1], [10, 1], [3, 1], [10, 0], [2, 1], [10, 2],
-    ...               [10, 8], [10, 9], [10, 10]])
-    >>> centers, labels, inertia = bisecting_k_means(X, n_clusters=3, random_state=0)
+    >>> X = [[1, 1], [10, 1], [3, 1], [10, 0], [2, 1], [10, 2], [10, 8], [10, 9], [10, 10]]
+    >>> centers, labels, inertia, tree = bisecting_k_means(X, n_clusters=3, random_state=0,
+    ...                                                    return_tree=True)
     >>> labels
     array([0, 2, 0, 2, 0, 2, 1, 1, 1], dtype=int32)
     >>> float(inertia)
     6.0
+    >>> tree.cut(n_clusters=2)
+    array([0, 1, 0, 1, 0, 1, 1, 1, 1], dtype=int32)
     """
-    model = BisectingKMeans(
-        n_clusters=n_clusters, init=init, n_init=n_init, random_state=random_state,
-        max_iter=max_iter, tol=tol, copy_x=copy_x, algorithm=algorithm,
-        bisecting_strategy=bisecting_strategy, n_jobs=n_jobs,
-    ).fit(X, sample_weight=sample_weight)
-    if return_tree:
-        return model.cluster_centers_, model.labels_, model.inertia_, model.tree_
-    return model.cluster_centers_, model.labels_, model.inertia_
+    return steps.functional_fit(BisectingKMeans, locals(), "tree_" if return_tree else None)

@@ -15,7 +15,9 @@ met in one module:
 - the kernel ``inertia`` (and this family's own ``inertia_per_cluster``,
   ``partition_rows`` and ``take_rows``);
 - ``CentroidEstimator``: the estimator methods every centroid estimator shares
-  (checks of new data, ``transform``, the ``fit_*`` shortcuts).
+  (checks of new data, ``predict``, ``score``, ``transform``, the ``fit_*`` shortcuts);
+- ``COMMON_CONSTRAINTS``: the allowed values of the parameters shared with KMeans;
+- ``functional_fit``: the results of a functional form (``bisecting_k_means``).
 """
 
 from __future__ import annotations
@@ -35,12 +37,19 @@ from clustra._kernels.bisecting import (
     two_means_pass,
 )
 from clustra._kernels.kmeans_data import inertia, row_sq_norms
-from clustra.cluster.kmeans._base import CentroidEstimator, initial_centers
+from clustra.cluster.kmeans._base import (
+    COMMON_CONSTRAINTS,
+    CentroidEstimator,
+    functional_fit,
+    initial_centers,
+)
 
 __all__ = [
+    "COMMON_CONSTRAINTS",
     "CentroidEstimator",
     "assign_labels",
     "best_two_means",
+    "functional_fit",
     "inertia",
     "inertia_per_cluster",
     "partition_rows",

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
 from clustra._config import kernel_threads
+from clustra._kernels.distances import METRIC_ALIASES
 from clustra.cluster._common import check_sample_weight, validate_X
 from clustra.cluster._params import (
     DICT,
@@ -25,6 +26,7 @@ from clustra.cluster._params import (
     Kind,
     Options,
     check_params,
+    store_parameters,
 )
 from clustra.cluster.dbscan._backends import Settings, fit_backend
 
@@ -32,7 +34,6 @@ __all__ = ["DBSCAN", "dbscan", "DegenerateClusteringWarning"]
 
 METRICS = ("euclidean", "manhattan", "chebyshev", "minkowski", "cosine", "haversine",
            "precomputed")
-_ALIASES = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}
 ALGORITHMS = ("auto", "grid", "kdtree", "brute")
 # A Minkowski power: any number >= 1, infinity (Chebyshev) included.
 _POWER = Kind(lambda v: isinstance(v, Real) and not isinstance(v, bool | np.bool_) and v >= 1,
@@ -116,7 +117,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     _parameter_constraints = {
         "eps": [Interval(Real, 0.0, None, closed="neither")],
         "min_samples": [Interval(Integral, 1, None)],
-        "metric": [Options(*METRICS, *_ALIASES)],
+        "metric": [Options(*METRICS, *METRIC_ALIASES)],
         "metric_params": [DICT, None],
         "algorithm": [Options(*ALGORITHMS)],
         "leaf_size": [Interval(Integral, 1, None)],
@@ -129,14 +130,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
 
     def __init__(self, eps=0.5, *, min_samples=5, metric="euclidean", metric_params=None,
                  algorithm="auto", leaf_size=30, p=None, n_jobs=None):
-        self.eps = eps
-        self.min_samples = min_samples
-        self.metric = metric
-        self.metric_params = metric_params
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.n_jobs = n_jobs
+        store_parameters(self, locals())
 
     def fit(self, X, y=None, sample_weight=None):
         """Cluster ``X``.
@@ -236,7 +230,7 @@ def _settings(model: DBSCAN) -> Settings:
             f"DBSCAN: p must be a number >= 1 (the Minkowski power); got {power!r} in "
             "metric_params."
         )
-    metric = _ALIASES.get(model.metric, model.metric)
+    metric = METRIC_ALIASES.get(model.metric, model.metric)
     power = 2.0 if power is None else float(power)
     if metric == "minkowski":
         metric = {1.0: "manhattan", 2.0: "euclidean", math.inf: "chebyshev"}.get(power, metric)

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from clustra._config import kernel_threads
 from clustra.cluster._common import check_n_clusters, validate_X, writeable
-from clustra.cluster._params import BOOLEAN, Interval, Options, check_params
+from clustra.cluster._params import BOOLEAN, Interval, Options, check_params, store_parameters
 
 __all__ = ["Genie", "genie"]
 
@@ -132,12 +132,7 @@ class Genie(ClusterMixin, BaseEstimator):
 
     def __init__(self, n_clusters=2, *, gini_threshold=0.3, M=1, metric="euclidean",
                  compute_full_tree=True, n_jobs=None):
-        self.n_clusters = n_clusters
-        self.gini_threshold = gini_threshold
-        self.M = M
-        self.metric = metric
-        self.compute_full_tree = compute_full_tree
-        self.n_jobs = n_jobs
+        store_parameters(self, locals())
 
     def _prepare(self, X):
         """Check the settings and return the data as float64, C-contiguous."""
@@ -261,10 +256,6 @@ class Genie(ClusterMixin, BaseEstimator):
                     f"cannot give k={k}; refit with compute_full_tree=True."
                 )
         return self._partitions(k_values)
-
-    def fit_predict(self, X, y=None):
-        """Fit and return ``labels_``."""
-        return self.fit(X).labels_
 
     def predict(self, X):
         """Label of the nearest training point for each new point.

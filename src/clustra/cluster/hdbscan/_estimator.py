@@ -10,8 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 
 import clustra.cluster.hdbscan._predict as _predict
 from clustra._config import kernel_threads
+from clustra._kernels.distances import METRIC_ALIASES
 from clustra.cluster._common import check_sample_weight, validate_X
-from clustra.cluster._params import BOOLEAN, DICT, Interval, Options, check_params
+from clustra.cluster._params import BOOLEAN, DICT, Interval, Options, check_params, store_parameters
 from clustra.cluster.hdbscan._condensed import CondensedTree
 from clustra.cluster.hdbscan._engine import TREE_METRICS, build_hierarchy
 from clustra.cluster.hdbscan._select import CondensedArrays, select_clusters
@@ -19,7 +20,6 @@ from clustra.cluster.hdbscan._select import CondensedArrays, select_clusters
 __all__ = ["HDBSCAN", "hdbscan"]
 
 METRICS = (*TREE_METRICS, "cityblock", "l1", "l2", "precomputed")
-_ALIASES = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}
 # scikit-learn's encoding of rows it cannot cluster.
 INFINITE_LABEL, MISSING_LABEL = -2, -3
 
@@ -145,20 +145,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
                  max_cluster_size=None, metric="euclidean", metric_params=None, alpha=1.0,
                  algorithm="auto", leaf_size=40, n_jobs=None, cluster_selection_method="eom",
                  allow_single_cluster=False, store_centers=None, copy=False):
-        self.min_cluster_size = min_cluster_size
-        self.min_samples = min_samples
-        self.cluster_selection_epsilon = cluster_selection_epsilon
-        self.max_cluster_size = max_cluster_size
-        self.metric = metric
-        self.metric_params = metric_params
-        self.alpha = alpha
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.n_jobs = n_jobs
-        self.cluster_selection_method = cluster_selection_method
-        self.allow_single_cluster = allow_single_cluster
-        self.store_centers = store_centers
-        self.copy = copy
+        store_parameters(self, locals())
 
     # -- fitting ----------------------------------------------------------------------
     def _resolved(self):
@@ -173,7 +160,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         if isinstance(p, bool) or not isinstance(p, Real) or not p >= 1:
             raise ValueError(f"{name}: metric_params['p'] must be a number >= 1 (the "
                              f"Minkowski power); got {p!r}.")
-        metric = _ALIASES.get(self.metric, self.metric)
+        metric = METRIC_ALIASES.get(self.metric, self.metric)
         if metric == "minkowski":
             metric = {1.0: "manhattan", 2.0: "euclidean", np.inf: "chebyshev"}.get(
                 float(p), metric)

@@ -15,23 +15,25 @@ import contextlib
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from clustra._config import kernel_threads, thread_limit
+from clustra._kernels.distances import METRIC_ALIASES
 from clustra._kernels.distances import METRICS as _KERNEL_METRICS
 from clustra.cluster._common import check_n_clusters, validate_X
 from clustra.cluster._params import (
     ARRAY_LIKE,
     BOOLEAN,
     CALLABLE,
+    MEMORY,
     N_JOBS,
+    SPARSE,
     Interval,
     InvalidParameterError,
-    Kind,
     Options,
     check_params,
+    store_parameters,
 )
 from clustra.cluster._tree import ClusterTree
 from clustra.cluster.hierarchy._linkage import compute_linkage
@@ -39,11 +41,7 @@ from clustra.cluster.hierarchy._linkage import compute_linkage
 __all__ = ["AgglomerativeClustering", "linkage"]
 
 _SKLEARN_LINKAGES = ("ward", "complete", "average", "single")
-_METRIC_ALIASES = {"l2": "euclidean", "l1": "manhattan", "cityblock": "manhattan"}
-_METRICS = (*_KERNEL_METRICS, *_METRIC_ALIASES, "precomputed")
-_MEMORY = Kind(lambda v: isinstance(v, str) or hasattr(v, "cache"),
-               "a cache directory (str) or a joblib.Memory")
-_SPARSE = Kind(sparse.issparse, "a sparse matrix")
+_METRICS = (*_KERNEL_METRICS, *METRIC_ALIASES, "precomputed")
 
 
 def linkage(X, method: str = "single", metric: str = "euclidean", *,
@@ -194,8 +192,8 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None), None],
         "metric": [Options(*_METRICS)],
-        "memory": [_MEMORY, None],
-        "connectivity": [ARRAY_LIKE, _SPARSE, CALLABLE, None],
+        "memory": [MEMORY, None],
+        "connectivity": [ARRAY_LIKE, SPARSE, CALLABLE, None],
         "compute_full_tree": [Options("auto"), BOOLEAN],
         "linkage": [Options(*_SKLEARN_LINKAGES)],
         "distance_threshold": [Interval(Real, 0.0, None), None],
@@ -209,15 +207,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     def __init__(self, n_clusters=2, *, metric="euclidean", memory=None, connectivity=None,
                  compute_full_tree="auto", linkage="ward", distance_threshold=None,
                  compute_distances=False, n_jobs=None):
-        self.n_clusters = n_clusters
-        self.metric = metric
-        self.memory = memory
-        self.connectivity = connectivity
-        self.compute_full_tree = compute_full_tree
-        self.linkage = linkage
-        self.distance_threshold = distance_threshold
-        self.compute_distances = compute_distances
-        self.n_jobs = n_jobs
+        store_parameters(self, locals())
 
     def _check_params(self):
         """The table, then the rules that tie parameters together; returns the metric."""
@@ -233,7 +223,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
                 "AgglomerativeClustering: compute_full_tree must be True (or 'auto') when "
                 "distance_threshold is set."
             )
-        metric = _METRIC_ALIASES.get(self.metric, self.metric)
+        metric = METRIC_ALIASES.get(self.metric, self.metric)
         if self.linkage == "ward" and metric != "euclidean":
             raise InvalidParameterError(
                 f"AgglomerativeClustering: {self.metric!r} was provided as metric. Ward can only "
@@ -284,10 +274,6 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
             return self.distance_threshold is not None or self.n_clusters < max(100, 0.02 * n)
         return bool(self.compute_full_tree)
 
-    def fit_predict(self, X, y=None):
-        """Fit and return ``labels_``."""
-        return self.fit(X).labels_
-
     def predict(self, X):
         """Assign new points to the fitted clusters (rule in the class Notes).
 
@@ -300,7 +286,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         from clustra.cluster.hierarchy._predict import assign
 
         return assign(X, self._fit_X, self.labels_, self.n_clusters_, self.linkage,
-                      _METRIC_ALIASES.get(self.metric, self.metric))
+                      METRIC_ALIASES.get(self.metric, self.metric))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -133,11 +133,27 @@ def initial_centers(X, n_clusters, init, kind, random_state, weights, init_size=
     return np.ascontiguousarray(centers, dtype=X.dtype)
 
 
+def functional_fit(estimator_class, arguments: dict, extra: str | None):
+    """What a functional form (``k_means``, ``bisecting_k_means``) returns.
+
+    Fits ``estimator_class`` with those of ``arguments`` (the function's
+    ``locals()``) that are its parameters, on ``arguments["X"]`` and
+    ``arguments["sample_weight"]``; returns ``(centers, labels, inertia)``, and the
+    fitted attribute ``extra`` after them unless it is None.
+    """
+    table = estimator_class._parameter_constraints
+    model = estimator_class(**{name: value for name, value in arguments.items() if name in table})
+    model.fit(arguments["X"], sample_weight=arguments["sample_weight"])
+    results = (model.cluster_centers_, model.labels_, model.inertia_)
+    return results if extra is None else (*results, getattr(model, extra))
+
+
 class CentroidEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                         BaseEstimator):
     """What every centroid estimator (KMeans, MiniBatchKMeans, BisectingKMeans) does alike:
-    check new data, the distances to the centres, the ``fit_*`` shortcuts. Subclasses set
-    ``cluster_centers_`` and give ``_threads(n_rows)``, the kernels' thread context."""
+    check new data, predict and score, the distances to the centres, the ``fit_*``
+    shortcuts. Subclasses set ``cluster_centers_`` and give ``_threads(n_rows)``, the
+    kernels' thread context."""
 
     def _check_test_data(self, X):
         check_is_fitted(self)
@@ -146,6 +162,40 @@ class CentroidEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit, then return ``labels_`` (the cluster of each training sample)."""
         return self.fit(X, sample_weight=sample_weight).labels_
+
+    def _frame(self, X):
+        """X and the centres in the frame in which to compare them (here: as they are)."""
+        return X, np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
+
+    def predict(self, X):
+        """The cluster of each sample: its nearest centre (BisectingKMeans: down the tree).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+        """
+        X = self._check_test_data(X)
+        with self._threads(X.shape[0]):
+            return self._predict(X)
+
+    def _predict(self, X):
+        """Index of the nearest cluster centre for each sample (X checked, threads set)."""
+        Xf, centers = self._frame(X)
+        return single.assign_labels(np.ascontiguousarray(Xf), centers)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the (weighted) inertia of X against the nearest fitted centres."""
+        X = self._check_test_data(X)
+        weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
+        with self._threads(X.shape[0]):
+            Xf, centers = self._frame(X)
+            Xf = np.ascontiguousarray(Xf)
+            labels = single.assign_labels(Xf, centers)
+            return -data_kernels.inertia(Xf, weights, centers, labels)
 
     def transform(self, X):
         """Euclidean distance of each sample to each centre, shape (n_samples, n_clusters)."""
@@ -168,19 +218,6 @@ class BaseKMeans(CentroidEstimator):
     """Shared behaviour. Subclasses set ``cluster_centers_`` and the private
     ``_x_shift`` (the vector subtracted from X during fit, zeros when none)
     and ``_centers_internal`` (the centres in that shifted frame)."""
-
-    def __init__(self, n_clusters, *, init, n_init, max_iter, tol, verbose, random_state, n_jobs,
-                 n_threads):
-        # The parameters of COMMON_CONSTRAINTS; each subclass stores its own after these.
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-        self.n_threads = n_threads
 
     def _check_params(self) -> None:
         """Check every parameter against the table (and warn of a deprecated name)."""
@@ -225,29 +262,3 @@ class BaseKMeans(CentroidEstimator):
         with kernel_threads(self._thread_count(), limit_blas=False):
             with single.threads_for(n_rows):
                 yield
-
-    def predict(self, X):
-        """Index of the nearest cluster centre for each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,), int32
-        """
-        X = self._check_test_data(X)
-        with self._threads(X.shape[0]):
-            Xf, centers = self._frame(X)
-            return single.assign_labels(np.ascontiguousarray(Xf), centers)
-
-    def score(self, X, y=None, sample_weight=None):
-        """Opposite of the (weighted) inertia of X against the fitted centres."""
-        X = self._check_test_data(X)
-        weights = writeable(check_sample_weight(sample_weight, X.shape[0], X.dtype))
-        with self._threads(X.shape[0]):
-            Xf, centers = self._frame(X)
-            Xf = np.ascontiguousarray(Xf)
-            labels = single.assign_labels(Xf, centers)
-            return -data_kernels.inertia(Xf, weights, centers, labels)

@@ -18,17 +18,25 @@ from sklearn.utils import check_random_state
 
 import clustra.cluster.kmeans._single as single
 from clustra._config import kernel_threads
+from clustra._docs import fill_doc
 from clustra.cluster._common import (
     FLOAT_DTYPES,
     check_n_clusters,
     check_sample_weight,
     validate_X,
 )
-from clustra.cluster._params import BOOLEAN, Interval, InvalidParameterError, Options
+from clustra.cluster._params import (
+    BOOLEAN,
+    Interval,
+    InvalidParameterError,
+    Options,
+    store_parameters,
+)
 from clustra.cluster.kmeans._base import (
     COMMON_CONSTRAINTS,
     BaseKMeans,
     check_centers,
+    functional_fit,
     init_kind,
     resolve_n_init,
     writeable,
@@ -157,21 +165,13 @@ class KMeans(BaseKMeans):
         n_jobs=None,
         n_threads="deprecated",
     ):
-        super().__init__(n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
-                         verbose=verbose, random_state=random_state, n_jobs=n_jobs,
-                         n_threads=n_threads)
-        self.copy_x = copy_x
-        self.algorithm = algorithm
+        store_parameters(self, locals())
 
+    @fill_doc
     def fit(self, X, y=None, sample_weight=None):
         """Compute the clustering: :meth:`prepare`, then :meth:`fit_prepared`.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; float32 stays float32, anything else becomes float64.
-        y : ignored
-        sample_weight : array-like of shape (n_samples,), default=None
+        %(fit_parameters)s
             Non-negative weight of each sample (not used by an array or
             callable ``init``).
 
@@ -316,20 +316,7 @@ def k_means(
     >>> float(inertia)
     16.0
     """
-    est = KMeans(
-        n_clusters=n_clusters,
-        init=init,
-        n_init=n_init,
-        max_iter=max_iter,
-        verbose=verbose,
-        tol=tol,
-        random_state=random_state,
-        copy_x=copy_x,
-        algorithm=algorithm,
-    ).fit(X, sample_weight=sample_weight)
-    if return_n_iter:
-        return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
-    return est.cluster_centers_, est.labels_, est.inertia_
+    return functional_fit(KMeans, locals(), "n_iter_" if return_n_iter else None)
 
 
 class _Holder(BaseEstimator):

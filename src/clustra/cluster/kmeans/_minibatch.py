@@ -8,10 +8,11 @@ from numbers import Real
 import numpy as np
 
 import clustra.cluster.kmeans._single as single
+from clustra._docs import fill_doc
 from clustra._kernels import kmeans as kernels
 from clustra._kernels import kmeans_data as data_kernels
 from clustra.cluster._common import FLOAT_DTYPES, check_sample_weight, validate_X
-from clustra.cluster._params import BOOLEAN, Interval
+from clustra.cluster._params import BOOLEAN, Interval, store_parameters
 from clustra.cluster.kmeans._base import (
     COMMON_CONSTRAINTS,
     POSITIVE_INT,
@@ -142,14 +143,7 @@ class MiniBatchKMeans(BaseKMeans):
         n_jobs=None,
         n_threads="deprecated",
     ):
-        super().__init__(n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
-                         verbose=verbose, random_state=random_state, n_jobs=n_jobs,
-                         n_threads=n_threads)
-        self.batch_size = batch_size
-        self.compute_labels = compute_labels
-        self.max_no_improvement = max_no_improvement
-        self.init_size = init_size
-        self.reassignment_ratio = reassignment_ratio
+        store_parameters(self, locals())
 
     # -- parameters ---------------------------------------------------------------------
 
@@ -210,14 +204,11 @@ class MiniBatchKMeans(BaseKMeans):
 
     # -- fitting --------------------------------------------------------------------------
 
+    @fill_doc
     def fit(self, X, y=None, sample_weight=None):
         """Compute the centres on random mini-batches of X.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : ignored
-        sample_weight : array-like of shape (n_samples,), default=None
+        %(fit_parameters)s
             Batches are drawn with probability proportional to the weights.
 
         Returns
@@ -281,14 +272,11 @@ class MiniBatchKMeans(BaseKMeans):
                 best, best_inertia = centers, inertia
         return np.array(best, dtype=X.dtype, order="C")
 
+    @fill_doc
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the centres with one mini-batch X.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : ignored
-        sample_weight : array-like of shape (n_samples,), default=None
+        %(fit_parameters)s
 
         Returns
         -------
