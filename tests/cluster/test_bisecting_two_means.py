@@ -34,7 +34,8 @@ def _two_centre_labels(X, centers, copy=False):
     sums = kmeans_sums.chunk_sums(X.shape[0], 2, X.shape[1])
     norm_bound = steps.row_norm_max(X)
     x_sides = steps.sides_copy(X, norm_bound) if copy else None
-    assert (x_sides is not None) == (copy and X.dtype == np.float64 and X.shape[1] >= 8)
+    wide64 = X.dtype == np.float64 and X.shape[1] >= 8
+    assert (x_sides is not None) == (copy and (X.shape[1] <= 4 or wide64))
     bisecting_kernels.two_means_pass(X, X[:0, 0], centers, single.neg_half_norms(centers),
                                      labels, sums, True, norm_bound, x_sides)
     return labels

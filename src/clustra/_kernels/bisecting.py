@@ -16,7 +16,7 @@ from numba import njit, prange
 from clustra._kernels.blocks import run_blocks
 from clustra._kernels.intrinsics import fma
 from clustra._kernels.kmeans import _take_tile as take_tile
-from clustra._kernels.kmeans_data import add_chunks
+from clustra._kernels.kmeans_data import add_chunks, transpose
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order
 from clustra._kernels.kmeans_tiles import TILE
 
@@ -142,10 +142,36 @@ def _sides_fixed(n_features, X, start, n_rows, diff, offset, margin, side, best)
     return n_near
 
 
+@njit(cache=True, inline="always")
+def _sides_columns(n_features, x_cols, start, n_rows, diff, offset, margin, side, best):
+    """:func:`_sides_fixed` on X transposed (``(d, n)``): contiguous loads per feature."""
+    n_near = 0
+    for r in range(n_rows):
+        t = offset
+        for f in range(n_features):
+            t = fma(x_cols[f, start + r], diff[f], t)
+        side[r] = t
+        best[r] = 1 if t > 0 else 0
+        n_near += not abs(t) > margin
+    return n_near
+
+
 @njit(cache=True)
-def _sides(X, start, n_rows, diff, offset, margin, side, best):
+def _sides(X, columns, start, n_rows, diff, offset, margin, side, best):
     """Rows ``start .. start + n_rows``: ``side[r]`` (see :func:`_side`), ``best[r]`` its sign
-    as a label; returns how many are near-ties (within ``margin`` of zero, or NaN)."""
+    as a label; returns how many are near-ties (within ``margin`` of zero, or NaN).
+
+    With ``columns``, X is transposed (``(d, n)``, at most 4 features).
+    """
+    if columns:
+        n_features = X.shape[0]
+        if n_features == 1:
+            return _sides_columns(1, X, start, n_rows, diff, offset, margin, side, best)
+        if n_features == 2:
+            return _sides_columns(2, X, start, n_rows, diff, offset, margin, side, best)
+        if n_features == 3:
+            return _sides_columns(3, X, start, n_rows, diff, offset, margin, side, best)
+        return _sides_columns(4, X, start, n_rows, diff, offset, margin, side, best)
     n_features = X.shape[1]
     if n_features == 1:
         return _sides_fixed(1, X, start, n_rows, diff, offset, margin, side, best)
@@ -161,8 +187,8 @@ def _sides(X, start, n_rows, diff, offset, margin, side, best):
 
 
 @njit(nogil=True, cache=True)
-def _two_means_chunks(X, x_sides, weights, centers, neg_half_norms, diff, offset, margin, labels,
-                      partial_sums, partial_weights, first, changed, begin, end):
+def _two_means_chunks(X, x_sides, columns, weights, centers, neg_half_norms, diff, offset, margin,
+                      labels, partial_sums, partial_weights, first, changed, begin, end):
     """Chunks [begin, end) of :func:`two_means_pass`, a tile of rows at a time: label them
     (branch-free), score the near-ties exactly, then take the labels as Lloyd's pass does."""
     n_samples = X.shape[0]
@@ -179,7 +205,7 @@ def _two_means_chunks(X, x_sides, weights, centers, neg_half_norms, diff, offset
         stop = min((chunk + 1) * CHUNK, n_samples)
         for start in range(chunk * CHUNK, stop, TILE):
             n_rows = min(TILE, stop - start)
-            if _sides(x_sides, start, n_rows, diff, offset, margin, side, best):
+            if _sides(x_sides, columns, start, n_rows, diff, offset, margin, side, best):
                 for r in range(n_rows):
                     if not abs(side[r]) > margin:  # decide as the general kernel
                         best[r] = _exact_label(X, start + r, centers, neg_half_norms)
@@ -219,11 +245,20 @@ def two_means_margin(centers, neg_half_norms, row_norm_max, dtype=None):
 # A float32 copy of float64 X halves what the passes read, from this many features
 # (benchmarks/results/bisecting.md); below, the copy costs more than it saves.
 SIDES_COPY_MIN_FEATURES = 8
+# Up to this many features the sides are computed from X transposed: strided
+# loads of a few features per row cost more than the copy.
+SIDES_COLUMNS_MAX_FEATURES = 4
 
 
 def sides_copy(X, row_norm_max):
-    """A float32 copy of float64 X to compute the sides from, or None where there is no gain
-    (float32 X, few features) or float32 cannot hold X's values."""
+    """The copy of X :func:`two_means_pass` computes the sides from, or None for X itself.
+
+    X transposed (``(d, n)``, X's dtype) up to ``SIDES_COLUMNS_MAX_FEATURES``
+    features; a float32 copy of float64 X from ``SIDES_COPY_MIN_FEATURES``
+    on, unless float32 cannot hold X's values.
+    """
+    if X.shape[1] <= SIDES_COLUMNS_MAX_FEATURES:
+        return transpose(X)
     if X.dtype != np.float64 or X.shape[1] < SIDES_COPY_MIN_FEATURES or row_norm_max > 1e37:
         return None
     return to_float32(X)
@@ -270,8 +305,10 @@ def two_means_pass(X, weights, centers, neg_half_norms, labels, sums, first, row
     diff = (centers[1] - centers[0]).astype(x_sides.dtype)
     offset = side_type(neg_half_norms[1] - neg_half_norms[0])
     margin = side_type(two_means_margin(centers, neg_half_norms, row_norm_max, x_sides.dtype))
-    run_blocks(_two_means_chunks, total_chunks, X, x_sides, weights, centers, neg_half_norms, diff,
-               offset, margin, labels, sums.partial_sums, sums.partial_weights, bool(first),
-               changed)
+    # A copy of X's dtype is the transposed one (sides_copy).
+    columns = x_sides is not X and x_sides.dtype == X.dtype
+    run_blocks(_two_means_chunks, total_chunks, X, x_sides, columns, weights, centers,
+               neg_half_norms, diff, offset, margin, labels, sums.partial_sums,
+               sums.partial_weights, bool(first), changed)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
     return int(changed.sum())
