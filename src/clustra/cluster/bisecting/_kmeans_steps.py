@@ -12,8 +12,9 @@ met in one module:
   two-centre run (:func:`two_means_lloyd`) shares with Lloyd's;
 - ``single.assign_labels``: the nearest centre of every row;
 - ``single.threads_for``: no more threads than chunks of rows;
-- the kernel ``inertia`` (and this family's own ``inertia_per_cluster``,
-  ``partition_rows`` and ``take_rows``);
+- the kernels ``inertia`` and ``row_sq_norms``, the chunk sums (``kmeans_sums``),
+  and this family's own kernels (``inertia_per_cluster``, ``partition_rows``,
+  ``take_rows``, the two-centre pass ``two_means_pass`` and its ``sides_copy``);
 - ``CentroidEstimator``: the estimator methods every centroid estimator shares
   (checks of new data, ``predict``, ``score``, ``transform``, the ``fit_*`` shortcuts);
 - ``COMMON_CONSTRAINTS``: the allowed values of the parameters shared with KMeans;
