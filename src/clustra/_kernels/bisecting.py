@@ -229,21 +229,24 @@ def two_means_margin(centers, neg_half_norms, row_norm_max, dtype=None):
     ``dtype`` float32 for sides computed from a float32 copy of float64 X
     (:func:`sides_copy`): the copy's, the centres' difference's and the
     offset's rounding to float32 each stay within ``u`` of the terms, well
-    inside float32's ``gamma_(d+1)``; a last term covers values too small
-    for float32's relative rounding.
+    inside float32's ``gamma_(d+1)``. A last term covers values below the
+    dtype's smallest normal number, whose rounding is absolute, not relative.
     """
     d = centers.shape[1]
-    u = float(np.finfo(dtype or centers.dtype).eps) / 2
+    info = np.finfo(dtype or centers.dtype)
+    u = float(info.eps) / 2
     norms = np.sqrt(np.einsum("ij,ij->i", centers.astype(np.float64), centers.astype(np.float64)))
     scale = (abs(float(neg_half_norms[0])) + abs(float(neg_half_norms[1]))
              + float(row_norm_max) * float(norms.sum()))
     gamma = (d + 1) * u / (1 - (d + 1) * u)
-    tiny = 1e-44 * float(np.abs(centers[1].astype(np.float64) - centers[0]).sum())
-    return 2.0 * (3 * gamma + 2 * u) * scale + tiny
+    spread = float(np.abs(centers[1].astype(np.float64) - centers[0]).sum())
+    underflow = float(info.tiny) * (d + 2) * (spread + d * float(row_norm_max) + 1.0)
+    return 2.0 * (3 * gamma + 2 * u) * scale + underflow
 
 
-# A float32 copy of float64 X halves what the passes read, from this many features
-# (benchmarks/results/bisecting.md); below, the copy costs more than it saves.
+# A float32 copy of float64 X halves what the passes read (measured at 16 features:
+# benchmarks/results/bisecting.md); with fewer features the copy, made once per split,
+# has less to save, and up to 4 the transposed copy serves instead.
 SIDES_COPY_MIN_FEATURES = 8
 # Up to this many features the sides are computed from X transposed: strided
 # loads of a few features per row cost more than the copy.
