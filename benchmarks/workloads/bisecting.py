@@ -65,9 +65,11 @@ def _compile():
 
     rng = np.random.default_rng(0)
     for dtype in (np.float64, np.float32):
-        X = rng.normal(size=(3000, 3)).astype(dtype)
-        for algorithm in ("lloyd", "hamerly"):
-            model = BisectingKMeans(4, random_state=0, algorithm=algorithm).fit(X)
+        # 3 and 9 features: the two-centre pass's copies differ (transposed; float32)
+        for n_features in (3, 9):
+            X = rng.normal(size=(3000, n_features)).astype(dtype)
+            for algorithm in ("lloyd", "hamerly"):
+                model = BisectingKMeans(4, random_state=0, algorithm=algorithm).fit(X)
         model.predict(X[:5])
         model.transform(X[:5])
 

@@ -87,6 +87,8 @@ def bisect(X, weights, n_clusters: int, settings: SplitSettings, random_state) -
     inertia[0] = steps.inertia_per_cluster(X, weights, centers[:1], labels)[0]
     rows: dict[int, np.ndarray] = {0: np.arange(n_samples, dtype=np.int64)}
     leaves = [0]  # depth-first order
+    norm_bound = steps.row_norm_max(X)  # bounds every node's rows too
+    unit_weights = bool(np.all(weights == 1))
     split_nodes = np.empty(n_clusters - 1, dtype=np.int64)
     for step in range(n_clusters - 1):
         position = _leaf_to_split(leaves, score)
@@ -94,16 +96,15 @@ def bisect(X, weights, n_clusters: int, settings: SplitSettings, random_state) -
         left, right = 2 * step + 1, 2 * step + 2
         node_rows = rows.pop(node)
         X_node = X if node == 0 else steps.take_rows(X, node_rows)
-        w_node = weights if node == 0 else weights[node_rows]
+        # Unit weights: any slice of them is the node's weights, no gather needed.
+        w_node = weights[:node_rows.size] if unit_weights or node == 0 else weights[node_rows]
         _check_splittable(X_node.shape[0], settings.kind, node, n_clusters)
-        split_labels, split_centers = steps.best_two_means(
+        split_labels, split_centers, inertia[left:right + 1] = steps.best_two_means(
             X_node, w_node, init=settings.init, kind=settings.kind, n_init=settings.n_init,
             random_state=random_state, max_iter=settings.max_iter, tol=settings.tol,
-            run=settings.run,
+            run=settings.run, row_norm_max=norm_bound,
         )
         centers[left:right + 1] = split_centers
-        inertia[left:right + 1] = steps.inertia_per_cluster(X_node, w_node, split_centers,
-                                                            split_labels)
         left_rows, right_rows, weight[left] = steps.partition_rows(split_labels, node_rows,
                                                                    w_node)
         rows[left], rows[right] = left_rows, right_rows

@@ -243,7 +243,7 @@ def chunk_sums_fit(n_samples: int, n_clusters: int, n_features: int) -> bool:
 
 
 def _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle, *, max_iter, tol,
-             history, settled_inertia=None):
+             history, settled_inertia=None, measure=None):
     """The iteration Lloyd and Hamerly share; returns (labels, inertia, centers, n_iter).
 
     ``run_pass(centers, shift, first)`` assigns every row against ``centers``
@@ -253,7 +253,9 @@ def _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle, *
     centres after a tolerance stop. Convergence follows scikit-learn's Lloyd
     (see the module docstring). ``settled_inertia(centers)``, if given, is
     the inertia after ``settle`` without a pass over X, or None where it
-    cannot be had that way.
+    cannot be had that way. ``measure(X, weights, centers, labels)``, if
+    given, takes the inertia's pass over X instead of ``data_kernels.inertia``
+    (bisecting K-Means measures each cluster's inertia in that pass).
     """
     shift = np.zeros(centers.shape[0])
     strict = False
@@ -273,7 +275,7 @@ def _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle, *
         if settled_inertia is not None:
             inertia = settled_inertia(centers)
     if inertia is None:
-        inertia = data_kernels.inertia(X, weights, centers, labels)
+        inertia = (measure or data_kernels.inertia)(X, weights, centers, labels)
     return labels, inertia, centers, iteration + 1
 
 
