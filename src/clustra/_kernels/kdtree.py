@@ -322,6 +322,46 @@ def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code,
     return top + 2
 
 
+@njit(cache=True, inline="always")
+def box_gap(x, lower, upper, node):
+    """Squared Euclidean distance from ``x`` to ``node``'s box (:func:`box_min_rdist`
+    for that metric, without the scratch array)."""
+    total = 0.0
+    for j in range(x.shape[0]):
+        gap = max(lower[node, j] - x[j], x[j] - upper[node, j], 0.0)
+        total += gap * gap
+    return total
+
+
+@njit(cache=True, inline="always")
+def leaf_rdist(x, columns, start, width, work):
+    """Squared Euclidean distances from ``x`` to tree positions ``start:start + width``
+    into ``work[:width]``; ``columns`` is the tree's ``data`` transposed (float64 (d, n)).
+
+    Feature by feature over contiguous columns, so the loop vectorises over the
+    points; each sum runs over the features in order from 0.0, the bits of
+    :func:`clustra._kernels.distances.rdist`.
+    """
+    w = work[:width]
+    w[:] = 0.0
+    for j in range(columns.shape[0]):
+        value = x[j]
+        column = columns[j, start:start + width]
+        for t in range(width):
+            diff = column[t] - value
+            w[t] += diff * diff
+
+
+@njit(cache=True)
+def leaf_width(node_start, node_end):
+    """The most points any leaf holds (the length of a :func:`leaf_rdist` work array)."""
+    n_nodes = node_start.shape[0]
+    width = 0
+    for leaf in range(n_nodes // 2, n_nodes):
+        width = max(width, node_end[leaf] - node_start[leaf])
+    return width
+
+
 @njit(cache=True)
 def _sift_down(heap_rdist, heap_row, size, value, row):
     """Put ``(value, row)`` at the root of the max-heap prefix ``[:size]`` and sift it down."""
