@@ -58,6 +58,7 @@ BORUVKA_MAX_FEATURES_WIDE = 16
 BORUVKA_LARGE_N = 90_000
 BORUVKA_MIN_N = 2000
 KDTREE_LEAF_SIZE = 16
+PLAIN_NEIGHBOURS = 8
 ORDERS = ("weight", "scipy")
 
 
@@ -127,7 +128,7 @@ def mst_edges(X: np.ndarray, metric: str = "euclidean", k: int = 1, *, p: float 
     SpanningTree
     """
     from clustra._kernels import core_distances as cd
-    from clustra._kernels.kdtree import build_kdtree
+    from clustra._kernels.kdtree import build_kdtree, tree_arrays
     from clustra._kernels.mst_boruvka import boruvka
     from clustra._kernels.mst_prim import prim_metric, prim_sqeuclidean
 
@@ -146,10 +147,16 @@ def mst_edges(X: np.ndarray, metric: str = "euclidean", k: int = 1, *, p: float 
             kdtree = build_kdtree(X, leaf_size=KDTREE_LEAF_SIZE)
         core_r = cd.weighted_core_distances(kdtree, X, sample_weight, float(k), code, p_value)
     if algorithm == "boruvka":
-        neighbours = np.empty((n, 0), dtype=np.int32)
         complete = np.zeros(n, dtype=bool)
         if core_r is None and with_core:
             core_r, neighbours, complete = cd.core_and_neighbours(kdtree, int(k), alpha_r)
+        elif core_r is None and alpha_r == 1.0:
+            # The first other-component point of each list answers most queries of the
+            # first rounds without a walk.
+            _, neighbours = cd.knn_self_sqeuclidean(*tree_arrays(kdtree),
+                                                    min(n, PLAIN_NEIGHBOURS))
+        else:
+            neighbours = np.empty((n, 0), dtype=np.int32)
         core_used = np.zeros(n) if core_r is None else core_r
         source, target, weight = boruvka(kdtree, core_used, alpha_r, neighbours, complete)
     else:

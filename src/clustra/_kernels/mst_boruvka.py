@@ -27,7 +27,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.kdtree import leaf_rdist, leaf_width
+from clustra._kernels.kdtree import box_gap, leaf_rdist, leaf_width
 from clustra._kernels.unionfind import find, make_sets, union
 
 Reach = namedtuple("Reach", ["core_pos", "min_core", "inv_alpha_r", "neighbours", "complete",
@@ -41,7 +41,7 @@ Reach.__doc__ = (
     "``columns``: the tree's points transposed, float64 (d, n) (:func:`leaf_rdist`)."
 )
 
-_QUERY_BLOCK = 256
+_LEAF_BLOCK = 16
 _NO_ROW = np.int64(2**62)
 _LOCAL_COMPONENTS = 8
 
@@ -187,9 +187,18 @@ def _nearest_other(q, tree, reach, component_of_position, node_component, best_d
 
 @njit(cache=True, inline="always")
 def _seed(q, tree, reach, component_of_position, best_dist, best_row):
-    """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components."""
+    """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components;
+    also return whether that settles q (no walk needed).
+
+    Plain tree: the list is the nearest points in the order (distance, row),
+    so its first member in another component is q's answer. Mutual
+    reachability: an edge of weight ``core_q`` (the least any edge of q can
+    weigh) settles q when ``complete[q]`` says the list holds every point
+    that close.
+    """
     data, index = tree.data, tree.index
     core_pos, inv_alpha_r, neighbours = reach.core_pos, reach.inv_alpha_r, reach.neighbours
+    plain = reach.plain
     own = component_of_position[q]
     core_q = core_pos[q]
     x = data[q]
@@ -201,6 +210,11 @@ def _seed(q, tree, reach, component_of_position, best_dist, best_row):
         for j in range(x.shape[0]):
             diff = x[j] - data[k, j]
             total += diff * diff
+        if plain:
+            if total < best_dist or (total == best_dist and index[k] < best_row):
+                best_dist = total
+                best_row = index[k]
+            return best_dist, best_row, True
         total *= inv_alpha_r
         if core_q > total:
             total = core_q
@@ -209,7 +223,8 @@ def _seed(q, tree, reach, component_of_position, best_dist, best_row):
         if total < best_dist or (total == best_dist and index[k] < best_row):
             best_dist = total
             best_row = index[k]
-    return best_dist, best_row
+    settled = not plain and reach.complete[q] and best_row != _NO_ROW and best_dist == core_q
+    return best_dist, best_row, settled
 
 
 @njit(cache=True)
@@ -229,6 +244,100 @@ def _component_bounds(component_of_position, position_of_row, point_dist, point_
     return bound
 
 
+@njit(cache=True, inline="always")
+def _box_box(lower, upper, a, b):
+    """Squared distance between the boxes of nodes ``a`` and ``b``."""
+    total = 0.0
+    for j in range(lower.shape[1]):
+        gap = max(lower[a, j] - upper[b, j], lower[b, j] - upper[a, j], 0.0)
+        total += gap * gap
+    return total
+
+
+@njit(cache=True, inline="always")
+def _leaf_nearest_other(leaf, tree, reach, component_of_position, node_component, best_w,
+                        stack, stack_bound, work):
+    """Lightest edge ``(weight, low, high, position)`` from any point of ``leaf`` (all of
+    one component) to another component, lighter than or tied with ``best_w``.
+
+    One walk for the whole leaf, pruned with the box-to-box distance and the
+    smallest core distances on both sides; ``position`` is the leaf's end of the
+    edge (-1 and ``_NO_ROW`` ends when none is found). Ties follow :func:`edge_less`.
+    """
+    data, index, node_start, node_end, lower, upper = (
+        tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper)
+    core_pos, min_core, inv_alpha_r = reach.core_pos, reach.min_core, reach.inv_alpha_r
+    plain, columns = reach.plain, reach.columns
+    own = node_component[leaf]
+    start = node_start[leaf]
+    end = node_end[leaf]
+    leaf_core = min_core[leaf]
+    first_leaf = node_start.shape[0] // 2
+    best_low = _NO_ROW
+    best_high = _NO_ROW
+    best_q = -1
+    depth = 1
+    stack[0] = 0
+    stack_bound[0] = 0.0 if plain else leaf_core
+    while depth > 0:
+        depth -= 1
+        node = stack[depth]
+        if stack_bound[depth] > best_w or node_component[node] == own:
+            continue
+        if node >= first_leaf:
+            other_start = node_start[node]
+            width = node_end[node] - other_start
+            for q in range(start, end):
+                core_q = core_pos[q]
+                if core_q > best_w:
+                    continue
+                x = data[q]
+                if box_gap(x, lower, upper, node) * inv_alpha_r > best_w:
+                    continue
+                leaf_rdist(x, columns, other_start, width, work)
+                row_q = index[q]
+                for t in range(width):
+                    k = other_start + t
+                    if component_of_position[k] == own:
+                        continue
+                    total = work[t]
+                    if not plain:
+                        total *= inv_alpha_r
+                        if core_q > total:
+                            total = core_q
+                        if core_pos[k] > total:
+                            total = core_pos[k]
+                    if total > best_w:
+                        continue
+                    low = min(row_q, index[k])
+                    high = max(row_q, index[k])
+                    if edge_less(total, low, high, best_w, best_low, best_high):
+                        best_w, best_low, best_high, best_q = total, low, high, q
+            continue
+        for child in (2 * node + 1, 2 * node + 2):
+            bound = _box_box(lower, upper, leaf, child)
+            if not plain:
+                bound = max(bound * inv_alpha_r, leaf_core, min_core[child])
+            stack[depth] = child
+            stack_bound[depth] = bound
+            depth += 1
+        if stack_bound[depth - 1] > stack_bound[depth - 2]:  # the nearer child is popped first
+            stack[depth - 1], stack[depth - 2] = stack[depth - 2], stack[depth - 1]
+            stack_bound[depth - 1], stack_bound[depth - 2] = (stack_bound[depth - 2],
+                                                              stack_bound[depth - 1])
+    return best_w, best_low, best_high, best_q
+
+
+@njit(cache=True, inline="always")
+def _local_slot(local_component, n_local, c):
+    """Where component ``c`` sits among a block's first ``n_local`` components, or -1."""
+    slot = -1
+    for t in range(n_local):
+        if local_component[t] == c:
+            slot = t
+    return slot
+
+
 @njit(cache=True, parallel=True)
 def _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
                      point_dist, point_row, point_lower):
@@ -236,24 +345,28 @@ def _boruvka_queries(tree, reach, component_of_position, node_component, compone
 
     A previous answer still leading to another component is still exact (the
     candidates only shrink). Other searches start from the component's bound
-    and what earlier queries of the same fixed block found; a point whose
-    lower bound (answers never shrink) exceeds that is skipped. A search
+    and what earlier queries of the same fixed block of leaves found; a point
+    whose lower bound (answers never shrink) exceeds that is skipped. A search
     starts from the best edge to q's nearest neighbours; when that edge
     weighs ``core_q`` (the least any edge of q can) and ``complete[q]`` says
-    the neighbours include every point that close, it is the answer. The
-    lightest edge of every component is found exactly, ties included, and the
-    work depends only on the block, never on the thread count.
+    the neighbours include every point that close, it is the answer. A leaf
+    whose points are all of one component is searched as one (only its lightest
+    edge counts): that point keeps the edge, the others get it as their lower
+    bound. The lightest edge of every component is found exactly, ties
+    included, and the work depends only on the block, never on the thread count.
     """
     # Outputs are plain array arguments: writes through a named tuple's field inside
     # prange are lost. Read-only fields are copied to locals before the loop.
-    n = component_of_position.shape[0]
-    n_nodes = tree.node_start.shape[0]
-    core_pos, complete, neighbours = reach.core_pos, reach.complete, reach.neighbours
+    node_start, node_end = tree.node_start, tree.node_end
+    n_nodes = node_start.shape[0]
+    first_leaf = n_nodes // 2
+    n_leaves = n_nodes - first_leaf
+    neighbours = reach.neighbours
     n_levels = 1
     while (1 << n_levels) - 1 < n_nodes:
         n_levels += 1
-    max_width = max(1, leaf_width(tree.node_start, tree.node_end))
-    n_blocks = (n + _QUERY_BLOCK - 1) // _QUERY_BLOCK
+    max_width = max(1, leaf_width(node_start, node_end))
+    n_blocks = (n_leaves + _LEAF_BLOCK - 1) // _LEAF_BLOCK
     for block in prange(n_blocks):
         stack = np.empty(2 * n_levels + 2, dtype=np.int64)
         stack_bound = np.empty(2 * n_levels + 2, dtype=np.float64)
@@ -261,44 +374,76 @@ def _boruvka_queries(tree, reach, component_of_position, node_component, compone
         local_component = np.full(_LOCAL_COMPONENTS, -1, dtype=np.int64)
         local_bound = np.full(_LOCAL_COMPONENTS, np.inf)
         n_local = 0
-        for q in range(block * _QUERY_BLOCK, min(n, (block + 1) * _QUERY_BLOCK)):
-            c = component_of_position[q]
-            slot = -1
-            for t in range(n_local):
-                if local_component[t] == c:
-                    slot = t
-            bound = component_bound[c]
-            if slot >= 0 and local_bound[slot] < bound:
-                bound = local_bound[slot]
-            if point_row[q] >= 0:
-                best_dist = point_dist[q]
-                best_row = point_row[q]
-            elif point_lower[q] > bound:
+        for leaf in range(first_leaf + block * _LEAF_BLOCK,
+                          first_leaf + min(n_leaves, (block + 1) * _LEAF_BLOCK)):
+            start = node_start[leaf]
+            end = node_end[leaf]
+            c = node_component[leaf]
+            if c >= 0 and end - start > 1:
+                slot = _local_slot(local_component, n_local, c)
+                bound = component_bound[c]
+                if slot >= 0 and local_bound[slot] < bound:
+                    bound = local_bound[slot]
+                leaf_lower = np.inf
+                for q in range(start, end):
+                    leaf_lower = min(leaf_lower, point_lower[q])
+                if leaf_lower > bound:
+                    continue
+                best_dist, best_low, best_high, best_q = _leaf_nearest_other(
+                    leaf, tree, reach, component_of_position, node_component, bound, stack,
+                    stack_bound, work)
+                for q in range(start, end):
+                    point_row[q] = -1
+                    point_dist[q] = np.inf
+                    point_lower[q] = max(point_lower[q], best_dist)
+                if best_q < 0:
+                    continue
+                point_dist[best_q] = best_dist
+                point_row[best_q] = best_low if best_high == tree.index[best_q] else best_high
+                if slot < 0 and n_local < _LOCAL_COMPONENTS:
+                    slot = n_local
+                    local_component[slot] = c
+                    n_local += 1
+                if slot >= 0 and best_dist < local_bound[slot]:
+                    local_bound[slot] = best_dist
                 continue
-            else:
-                best_dist, best_row = bound, _NO_ROW
-                if neighbours.shape[1] > 0:
-                    best_dist, best_row = _seed(q, tree, reach, component_of_position, bound,
-                                                _NO_ROW)
-                if not (complete[q] and best_row != _NO_ROW and best_dist == core_pos[q]):
-                    best_dist, best_row = _nearest_other(
-                        q, tree, reach, component_of_position, node_component, best_dist,
-                        best_row, stack, stack_bound, work)
-            if best_row == _NO_ROW:
-                point_dist[q] = np.inf
-                point_row[q] = -1
-                if bound > point_lower[q]:
-                    point_lower[q] = bound
-                continue
-            point_lower[q] = best_dist
-            point_dist[q] = best_dist
-            point_row[q] = best_row
-            if slot < 0 and n_local < _LOCAL_COMPONENTS:
-                slot = n_local
-                local_component[slot] = c
-                n_local += 1
-            if slot >= 0 and best_dist < local_bound[slot]:
-                local_bound[slot] = best_dist
+            for q in range(start, end):
+                c = component_of_position[q]
+                slot = _local_slot(local_component, n_local, c)
+                bound = component_bound[c]
+                if slot >= 0 and local_bound[slot] < bound:
+                    bound = local_bound[slot]
+                if point_row[q] >= 0:
+                    best_dist = point_dist[q]
+                    best_row = point_row[q]
+                elif point_lower[q] > bound:
+                    continue
+                else:
+                    best_dist, best_row = bound, _NO_ROW
+                    settled = False
+                    if neighbours.shape[1] > 0:
+                        best_dist, best_row, settled = _seed(q, tree, reach,
+                                                             component_of_position, bound,
+                                                             _NO_ROW)
+                    if not settled:
+                        best_dist, best_row = _nearest_other(
+                            q, tree, reach, component_of_position, node_component, best_dist,
+                            best_row, stack, stack_bound, work)
+                if best_row == _NO_ROW:
+                    point_dist[q] = np.inf
+                    point_row[q] = -1
+                    if bound > point_lower[q]:
+                        point_lower[q] = bound
+                    continue
+                point_lower[q] = best_dist
+                point_dist[q] = best_dist
+                point_row[q] = best_row
+                if slot < 0 and n_local < _LOCAL_COMPONENTS:
+                    slot = n_local
+                    local_component[slot] = c
+                    n_local += 1
+                if slot >= 0 and best_dist < local_bound[slot]:
+                    local_bound[slot] = best_dist
 
 
 @njit(cache=True)
