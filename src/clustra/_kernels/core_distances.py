@@ -39,6 +39,7 @@ from clustra._kernels.kdtree import (
     kneighbors,
     leaf_rdist,
     leaf_width,
+    push_pair,
     tree_arrays,
 )
 
@@ -210,16 +211,8 @@ def knn_self_sqeuclidean(data, index, node_start, node_end, lower, upper, k):
                                    dist, pos, rows)
                     continue
                 left = 2 * node + 1
-                right = left + 1
-                left_bound = box_gap(x, lower, upper, left)
-                right_bound = box_gap(x, lower, upper, right)
-                if left_bound <= right_bound:  # the nearer child is popped first
-                    stack[top], bound[top] = right, right_bound
-                    stack[top + 1], bound[top + 1] = left, left_bound
-                else:
-                    stack[top], bound[top] = left, left_bound
-                    stack[top + 1], bound[top + 1] = right, right_bound
-                top += 2
+                top = push_pair(stack, bound, top, left, box_gap(x, lower, upper, left),
+                                box_gap(x, lower, upper, left + 1))
     return out_dist, out_pos
 
 

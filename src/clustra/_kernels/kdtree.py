@@ -306,18 +306,24 @@ def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code,
     """Push ``node``'s two children, the nearer one on top (popped first), with their
     box bounds; return the new stack top. The traversal order every query here uses."""
     left = 2 * node + 1
-    right = left + 1
     bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
-    bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
+    bound_right = box_min_rdist(x, lower, upper, left + 1, scratch, code, p)
+    return push_pair(stack, stack_bound, top, left, bound_left, bound_right)
+
+
+@njit(cache=True, inline="always")
+def push_pair(stack, stack_bound, top, left, bound_left, bound_right):
+    """Push the children ``left`` and ``left + 1`` with their bounds, the nearer one on
+    top (popped first; the left one when tied); return the new stack top."""
     if bound_left <= bound_right:
-        stack[top] = right
+        stack[top] = left + 1
         stack_bound[top] = bound_right
         stack[top + 1] = left
         stack_bound[top + 1] = bound_left
     else:
         stack[top] = left
         stack_bound[top] = bound_left
-        stack[top + 1] = right
+        stack[top + 1] = left + 1
         stack_bound[top + 1] = bound_right
     return top + 2
 

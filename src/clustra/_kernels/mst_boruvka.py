@@ -27,7 +27,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.kdtree import box_gap, leaf_rdist, leaf_width
+from clustra._kernels.kdtree import box_gap, leaf_rdist, leaf_width, push_pair
 from clustra._kernels.unionfind import find, make_sets, union
 
 Reach = namedtuple("Reach", ["core_pos", "min_core", "inv_alpha_r", "neighbours", "complete",
@@ -56,45 +56,41 @@ def edge_less(w, low, high, best_w, best_low, best_high):
     return high < best_high
 
 
+@njit(cache=True, inline="always")
+def _combine(a, b, same):
+    """Two values of points under one node: the smaller, or (``same``) the shared one or -1."""
+    if same:
+        return a if a == b else -1
+    return min(a, b)
+
+
 @njit(cache=True)
-def _node_min_core(core_pos, node_start, node_end):
-    """Smallest core distance of every node (``core_pos`` in tree position order)."""
+def _node_reduce(values, node_start, node_end, same):
+    """Bottom-up per node: the smallest value of its points (``same`` False: the smallest
+    core distance, ``values`` float64 in tree position order) or the value all of them
+    share, -1 when mixed (``same`` True: the component, int64). -1 for an empty node is a
+    safe answer for both."""
     n_nodes = node_start.shape[0]
-    out = np.empty(n_nodes, dtype=np.float64)
+    out = np.empty(n_nodes, dtype=values.dtype)
     first_leaf = n_nodes // 2
     for node in range(n_nodes - 1, -1, -1):
-        if node >= first_leaf:
-            value = np.inf
-            for k in range(node_start[node], node_end[node]):
-                if core_pos[k] < value:
-                    value = core_pos[k]
-            out[node] = value
-        else:
-            out[node] = min(out[2 * node + 1], out[2 * node + 2])
+        if node < first_leaf:
+            out[node] = _combine(out[2 * node + 1], out[2 * node + 2], same)
+            continue
+        start = node_start[node]
+        value = values[start] if node_end[node] > start else -1
+        for k in range(start + 1, node_end[node]):
+            value = _combine(value, values[k], same)
+        out[node] = value
     return out
 
 
-@njit(cache=True)
-def _node_components(component_of_position, node_start, node_end):
-    """Component shared by all points of each node, or -1 when mixed (bottom-up)."""
-    n_nodes = node_start.shape[0]
-    node_component = np.empty(n_nodes, dtype=np.int64)
-    first_leaf = n_nodes // 2
-    for node in range(n_nodes - 1, -1, -1):
-        if node >= first_leaf:
-            start = node_start[node]
-            end = node_end[node]
-            value = component_of_position[start] if end > start else -1
-            for k in range(start + 1, end):
-                if component_of_position[k] != value:
-                    value = -1
-                    break
-            node_component[node] = value
-        else:
-            left = node_component[2 * node + 1]
-            right = node_component[2 * node + 2]
-            node_component[node] = left if left == right else -1
-    return node_component
+@njit(cache=True, inline="always")
+def _weight(rdist, core_q, core_k, inv_alpha_r, plain):
+    """Edge weight from a reduced distance: ``max(core_q, core_k, rdist / alpha_r)``."""
+    if plain:
+        return rdist
+    return max(rdist * inv_alpha_r, core_q, core_k)
 
 
 @njit(cache=True, inline="always")
@@ -156,32 +152,16 @@ def _nearest_other(q, tree, reach, component_of_position, node_component, best_d
                 k = start + t
                 if component_of_position[k] == own:
                     continue
-                total = work[t]
-                if not plain:
-                    total *= inv_alpha_r
-                    if core_q > total:
-                        total = core_q
-                    if core_pos[k] > total:
-                        total = core_pos[k]
+                total = _weight(work[t], core_q, core_pos[k], inv_alpha_r, plain)
                 if total < best_dist or (total == best_dist and index[k] < best_row):
                     best_dist = total
                     best_row = index[k]
             continue
         left = 2 * node + 1
-        right = left + 1
         left_bound = _node_bound(x, lower, upper, left, core_q, min_core, inv_alpha_r, plain)
-        right_bound = _node_bound(x, lower, upper, right, core_q, min_core, inv_alpha_r, plain)
-        if left_bound <= right_bound:  # the nearer child is popped first
-            stack[depth] = right
-            stack_bound[depth] = right_bound
-            stack[depth + 1] = left
-            stack_bound[depth + 1] = left_bound
-        else:
-            stack[depth] = left
-            stack_bound[depth] = left_bound
-            stack[depth + 1] = right
-            stack_bound[depth + 1] = right_bound
-        depth += 2
+        right_bound = _node_bound(x, lower, upper, left + 1, core_q, min_core, inv_alpha_r,
+                                  plain)
+        depth = push_pair(stack, stack_bound, depth, left, left_bound, right_bound)
     return best_dist, best_row
 
 
@@ -210,19 +190,12 @@ def _seed(q, tree, reach, component_of_position, best_dist, best_row):
         for j in range(x.shape[0]):
             diff = x[j] - data[k, j]
             total += diff * diff
-        if plain:
-            if total < best_dist or (total == best_dist and index[k] < best_row):
-                best_dist = total
-                best_row = index[k]
-            return best_dist, best_row, True
-        total *= inv_alpha_r
-        if core_q > total:
-            total = core_q
-        if core_pos[k] > total:
-            total = core_pos[k]
+        total = _weight(total, core_q, core_pos[k], inv_alpha_r, plain)
         if total < best_dist or (total == best_dist and index[k] < best_row):
             best_dist = total
             best_row = index[k]
+        if plain:
+            return best_dist, best_row, True
     settled = not plain and reach.complete[q] and best_row != _NO_ROW and best_dist == core_q
     return best_dist, best_row, settled
 
@@ -276,6 +249,8 @@ def _leaf_nearest_other(leaf, tree, reach, component_of_position, node_component
     best_low = _NO_ROW
     best_high = _NO_ROW
     best_q = -1
+    # The walk of _nearest_other with a leaf as the query: numba cannot take the leaf
+    # visit as an argument and keep the kernel in its on-disk cache.
     depth = 1
     stack[0] = 0
     stack_bound[0] = 0.0 if plain else leaf_core
@@ -300,13 +275,7 @@ def _leaf_nearest_other(leaf, tree, reach, component_of_position, node_component
                     k = other_start + t
                     if component_of_position[k] == own:
                         continue
-                    total = work[t]
-                    if not plain:
-                        total *= inv_alpha_r
-                        if core_q > total:
-                            total = core_q
-                        if core_pos[k] > total:
-                            total = core_pos[k]
+                    total = _weight(work[t], core_q, core_pos[k], inv_alpha_r, plain)
                     if total > best_w:
                         continue
                     low = min(row_q, index[k])
@@ -314,17 +283,13 @@ def _leaf_nearest_other(leaf, tree, reach, component_of_position, node_component
                     if edge_less(total, low, high, best_w, best_low, best_high):
                         best_w, best_low, best_high, best_q = total, low, high, q
             continue
-        for child in (2 * node + 1, 2 * node + 2):
-            bound = _box_box(lower, upper, leaf, child)
-            if not plain:
-                bound = max(bound * inv_alpha_r, leaf_core, min_core[child])
-            stack[depth] = child
-            stack_bound[depth] = bound
-            depth += 1
-        if stack_bound[depth - 1] > stack_bound[depth - 2]:  # the nearer child is popped first
-            stack[depth - 1], stack[depth - 2] = stack[depth - 2], stack[depth - 1]
-            stack_bound[depth - 1], stack_bound[depth - 2] = (stack_bound[depth - 2],
-                                                              stack_bound[depth - 1])
+        left = 2 * node + 1
+        left_bound = _box_box(lower, upper, leaf, left)
+        right_bound = _box_box(lower, upper, leaf, left + 1)
+        if not plain:
+            left_bound = max(left_bound * inv_alpha_r, leaf_core, min_core[left])
+            right_bound = max(right_bound * inv_alpha_r, leaf_core, min_core[left + 1])
+        depth = push_pair(stack, stack_bound, depth, left, left_bound, right_bound)
     return best_w, best_low, best_high, best_q
 
 
@@ -469,7 +434,7 @@ def boruvka(tree, core, alpha_r, neighbours, complete):
         core_pos[k] = core[index[k]]
         position_of_row[index[k]] = k
     plain = alpha_r == 1.0 and not np.any(core != 0.0)
-    reach = Reach(core_pos, _node_min_core(core_pos, node_start, node_end), 1.0 / alpha_r,
+    reach = Reach(core_pos, _node_reduce(core_pos, node_start, node_end, False), 1.0 / alpha_r,
                   neighbours, complete, plain, np.ascontiguousarray(tree.data.T))
     parent = make_sets(n)
     component_of_position = np.empty(n, dtype=np.int64)
@@ -483,7 +448,7 @@ def boruvka(tree, core, alpha_r, neighbours, complete):
     while n_edges < n - 1:
         for k in range(n):
             component_of_position[k] = find(parent, index[k])
-        node_component = _node_components(component_of_position, node_start, node_end)
+        node_component = _node_reduce(component_of_position, node_start, node_end, True)
         component_bound = _component_bounds(component_of_position, position_of_row, point_dist,
                                             point_row)
         _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
