@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.distances import rdist
+from clustra._kernels.distances import SQEUCLIDEAN, rdist
 from clustra._kernels.kdtree import (
     BOX_BOUNDED,
     KDTree,
@@ -59,7 +59,10 @@ def core_distances_kdtree(tree: KDTree, X: np.ndarray, k: int, code: int,
     each point finds itself first (distance 0). The queries run in tree order
     (neighbouring queries visit the same nodes, so they find them in cache).
     """
-    rdist, _ = kneighbors(tree, tree.data, k, code, p, exclude_self=False)
+    if code == SQEUCLIDEAN:
+        rdist, _ = knn_self_sqeuclidean(*tree_arrays(tree), k)
+    else:
+        rdist, _ = kneighbors(tree, tree.data, k, code, p, exclude_self=False)
     out = np.empty(X.shape[0], dtype=np.float64)
     out[tree.index] = rdist[:, k - 1]
     return out

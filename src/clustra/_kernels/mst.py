@@ -52,9 +52,11 @@ SpanningTree.__doc__ = (
 
 # Boruvka's pruning fades with the dimension while Prim's n^2 grows: at 10 features
 # they cross near 90,000 points (benchmarks/results/genie.md, "10-D"). With core
-# distances Boruvka's bounds stay tight longer (HDBSCAN's measurements).
+# distances Boruvka's bounds stay tight longer: it beat Prim up to 64 features
+# (benchmarks/results/new-families.md, "Boruvka or Prim").
 BORUVKA_MAX_FEATURES = 6
 BORUVKA_MAX_FEATURES_WIDE = 16
+BORUVKA_MAX_FEATURES_CORE = 64
 BORUVKA_LARGE_N = 90_000
 BORUVKA_MIN_N = 2000
 KDTREE_LEAF_SIZE = 16
@@ -66,8 +68,9 @@ def use_boruvka(name: str, n: int, d: int, with_core: bool) -> bool:
     """Whether ``algorithm="auto"`` runs Boruvka on the KD-tree (Euclidean only)."""
     if name != "euclidean" or n <= BORUVKA_MIN_N:
         return False
-    return d <= BORUVKA_MAX_FEATURES or (
-        d <= BORUVKA_MAX_FEATURES_WIDE and (with_core or n > BORUVKA_LARGE_N))
+    if with_core:
+        return d <= BORUVKA_MAX_FEATURES_CORE
+    return d <= BORUVKA_MAX_FEATURES or (d <= BORUVKA_MAX_FEATURES_WIDE and n > BORUVKA_LARGE_N)
 
 
 def sorted_edge_order(low, high, weight) -> np.ndarray:
