@@ -6,8 +6,10 @@ counting ``x`` itself (so ``k = 1`` gives 0). scikit-learn counts the same way;
 the hdbscan package excludes the point (its ``min_samples`` is ours minus one).
 
 - :func:`core_distances_kdtree` from the shared KD-tree's k nearest neighbours
-  (parallel over fixed blocks of queries in :func:`clustra._kernels.kdtree.knn`;
-  exact, the same bits for any thread count).
+  (Euclidean: :func:`knn_self_sqeuclidean`, leaves scanned feature by feature;
+  other metrics: :func:`clustra._kernels.kdtree.knn`); parallel, exact, the
+  same bits for any thread count. :func:`core_and_neighbours` also keeps the
+  lists, which Boruvka starts its searches from.
 - :func:`weighted_core_distances` with sample weights: the smallest radius whose
   ball holds a total weight of at least ``min_samples`` (the point included).
   With integer weights this is the core distance of the data with every row

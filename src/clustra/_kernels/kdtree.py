@@ -41,7 +41,10 @@ Entry points
   :func:`tree_fields`, :func:`traversal_arrays` (per-thread work arrays),
   :func:`box_min_rdist`, :func:`box_max_rdist` (node bounds),
   :func:`push_root` (a walk's start) and :func:`push_children` (nearer child
-  popped first, with its bound).
+  popped first, with its bound; :func:`push_pair` with bounds worked out by
+  the caller), :func:`box_gap` (squared Euclidean box bound) and
+  :func:`leaf_rdist` / :func:`leaf_width` (squared distances from a point to
+  a leaf's points over the transposed data, vectorised).
 
 Kernels take the :class:`KDTree` whole; the per-query functions inside them
 take its arrays one by one, which measured faster than reading them through

@@ -17,7 +17,11 @@ Each round, every point asks for its lightest edge to another component:
 subtrees of its own component are skipped, nodes are bounded by their box
 distance, the query's core distance and the node's smallest core distance,
 and a point may start from its nearest neighbours (the k-nearest list the
-core distances came from), which often settles it without a walk.
+core distances came from, or a short one for the plain tree), which often
+settles it without a walk. A leaf whose points all share one component needs
+only its lightest edge: it is searched once for all its points. Leaves are
+scanned feature by feature over a transposed copy of the points
+(:func:`clustra._kernels.kdtree.leaf_rdist`), which vectorises.
 """
 
 from __future__ import annotations
