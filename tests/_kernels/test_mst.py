@@ -89,6 +89,23 @@ def test_dense_prim_on_condensed_and_square_equals_prim_on_observations(rng, sci
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("k", [1, 4])
+@pytest.mark.parametrize("d", [2, 6])
+def test_seeded_and_leaf_searches_keep_prims_tree_with_ties(rng, d, k):
+    # Rounded coordinates: many tied distances and duplicates. The engine's Boruvka
+    # seeds from the kNN lists and searches one-component leaves as one; neither may
+    # change the tree of the strict order, on 1 or 2 threads.
+    X = np.round(rng.normal(size=(1500, d)) * 2.0)
+    one = _in_threads(1, lambda: mst_edges(X, "euclidean", k, algorithm="boruvka"))
+    two = _in_threads(2, lambda: mst_edges(X, "euclidean", k, algorithm="boruvka"))
+    prim_tree = mst_edges(X, "euclidean", k, algorithm="prim")
+    for a, b in zip(one[:3], two[:3], strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one.low, prim_tree.low)
+    np.testing.assert_array_equal(one.high, prim_tree.high)
+    np.testing.assert_array_equal(one.weight, prim_tree.weight)
+
+
 @pytest.mark.parametrize("alpha", [1.0, 1.5])
 def test_mutual_reachability_one_tree_from_every_kernel(rng, alpha):
     X = np.vstack([rng.normal(size=(500, 3)), np.round(rng.normal(size=(60, 3)))])

@@ -142,7 +142,7 @@ def test_boruvka_prim_threads_and_row_order_give_the_same_tree():
 
 
 def test_high_dimension_prim_matches_sklearn():
-    X = _blobs_noise(600, d=24)
+    X = _blobs_noise(600, d=72)
     ours = HDBSCAN(min_cluster_size=10, min_samples=2).fit(X)
     assert ours._algorithm == "prims"
     _same_partition(ours.labels_, _sklearn(X, min_cluster_size=10, min_samples=2).labels_)

@@ -6,8 +6,10 @@ counting ``x`` itself (so ``k = 1`` gives 0). scikit-learn counts the same way;
 the hdbscan package excludes the point (its ``min_samples`` is ours minus one).
 
 - :func:`core_distances_kdtree` from the shared KD-tree's k nearest neighbours
-  (parallel over fixed blocks of queries in :func:`clustra._kernels.kdtree.knn`;
-  exact, the same bits for any thread count).
+  (Euclidean: :func:`knn_self_sqeuclidean`, leaves scanned feature by feature;
+  other metrics: :func:`clustra._kernels.kdtree.knn`); parallel, exact, the
+  same bits for any thread count. :func:`core_and_neighbours` also keeps the
+  lists, which Boruvka starts its searches from.
 - :func:`weighted_core_distances` with sample weights: the smallest radius whose
   ball holds a total weight of at least ``min_samples`` (the point included).
   With integer weights this is the core distance of the data with every row
@@ -30,8 +32,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.distances import rdist
-from clustra._kernels.kdtree import BOX_BOUNDED, KDTree, build_kdtree, kneighbors
+from clustra._kernels.distances import SQEUCLIDEAN, rdist
+from clustra._kernels.kdtree import (
+    BOX_BOUNDED,
+    KDTree,
+    box_gap,
+    build_kdtree,
+    kneighbors,
+    leaf_rdist,
+    leaf_width,
+    push_pair,
+    tree_arrays,
+)
 
 # The KD-tree's kNN beats brute force for box-bounded metrics in up to this many
 # features once n is past a few thousand (see benchmarks/results/genie.md).
@@ -49,15 +61,13 @@ def core_distances_kdtree(tree: KDTree, X: np.ndarray, k: int, code: int,
     each point finds itself first (distance 0). The queries run in tree order
     (neighbouring queries visit the same nodes, so they find them in cache).
     """
-    rdist, _ = kneighbors(tree, tree.data, k, code, p, exclude_self=False)
+    if code == SQEUCLIDEAN:
+        rdist, _ = knn_self_sqeuclidean(*tree_arrays(tree), k)
+    else:
+        rdist, _ = kneighbors(tree, tree.data, k, code, p, exclude_self=False)
     out = np.empty(X.shape[0], dtype=np.float64)
     out[tree.index] = rdist[:, k - 1]
     return out
-
-
-# Leaf-batched queries pay in low dimension and from about 8 features on they do not
-# (benchmarks/results/hdbscan_quick.md, "Choices").
-_LEAF_BATCH_MAX_FEATURES = 4
 
 
 def core_and_neighbours(tree: KDTree, k: int, alpha_r: float) -> tuple:
@@ -67,15 +77,7 @@ def core_and_neighbours(tree: KDTree, k: int, alpha_r: float) -> tuple:
     """
     n = tree.data.shape[0]
     m = min(k + 1, n)
-    if tree.data.shape[1] <= _LEAF_BATCH_MAX_FEATURES:
-        rdist, neighbours = knn_self_sqeuclidean(tree.data, tree.index, tree.node_start,
-                                                 tree.node_end, tree.lower, tree.upper, m)
-    else:
-        rdist, rows = kneighbors(tree, tree.data, m, 0, 2.0, exclude_self=False)
-        position_of_row = np.empty(n, dtype=np.int32)
-        position_of_row[tree.index] = np.arange(n, dtype=np.int32)
-        neighbours = np.where(rows >= 0, position_of_row[np.maximum(rows, 0)], -1)
-        neighbours = neighbours.astype(np.int32)
+    rdist, neighbours = knn_self_sqeuclidean(*tree_arrays(tree), m)
     core = np.empty(n, dtype=np.float64)
     core[tree.index] = rdist[:, k - 1]
     if m > k:
@@ -141,16 +143,6 @@ def core_distances_matrix(D: np.ndarray, k: int, weight: np.ndarray | None = Non
 
 
 @njit(cache=True, inline="always")
-def _box_box(lower, upper, a, b):
-    """Squared distance between the boxes of nodes ``a`` and ``b``."""
-    total = 0.0
-    for j in range(lower.shape[1]):
-        gap = max(lower[a, j] - upper[b, j], lower[b, j] - upper[a, j], 0.0)
-        total += gap * gap
-    return total
-
-
-@njit(cache=True, inline="always")
 def _insert(dist, pos, rows, value, position, row):
     """Insert into the ascending list ``dist``/``pos`` (ties by original row) if it fits."""
     k = dist.shape[0]
@@ -167,77 +159,65 @@ def _insert(dist, pos, rows, value, position, row):
     rows[t] = row
 
 
+@njit(cache=True, inline="always")
+def _scan_leaf(x, columns, index, start, end, work, dist, pos, rows):
+    """Offer the points of tree positions ``start:end`` to x's list."""
+    leaf_rdist(x, columns, start, end - start, work)
+    k = dist.shape[0]
+    for t in range(end - start):
+        if work[t] <= dist[k - 1]:
+            _insert(dist, pos, rows, work[t], start + t, index[start + t])
+
+
 @njit(cache=True, parallel=True)
 def knn_self_sqeuclidean(data, index, node_start, node_end, lower, upper, k):
-    """The ``k`` nearest tree points of every tree point (itself included), leaf by leaf.
+    """The ``k`` nearest tree points of every tree point (itself included).
 
     Arrays as :func:`clustra._kernels.kdtree.tree_arrays` (``data`` float64
-    (n, d)); one traversal per leaf serves all its points (pruned with the
-    box-to-box distance against the leaf's worst current k-th distance), which
-    is several times faster than one traversal per point. Returns squared
-    distances (n, k) float64 ascending and tree positions (n, k) int32, in
-    tree order; ties go to the lower original row, as :func:`kdtree.knn`.
-    Each leaf writes only its own rows, so threads never change the result.
+    (n, d)). Each point scans its own leaf first (a tight k-th distance before
+    the walk), then walks the tree nearer child first; leaves are scanned
+    feature by feature over a transposed copy (:func:`kdtree.leaf_rdist`),
+    which vectorises. Returns squared distances (n, k) float64 ascending and
+    tree positions (n, k) int32, in tree order; ties go to the lower original
+    row, as :func:`kdtree.knn`. Every answer depends on its point alone, so
+    threads never change the result.
     """
     n = data.shape[0]
     n_nodes = node_start.shape[0]
     first_leaf = n_nodes // 2
+    columns = np.ascontiguousarray(data.T)
     out_dist = np.full((n, k), np.inf)
     out_pos = np.full((n, k), -1, dtype=np.int32)
     depth = 2 * (int(np.log2(n_nodes + 1)) + 2)
+    width = max(1, leaf_width(node_start, node_end))
+    sentinel = np.iinfo(np.int64).max
     for leaf in prange(first_leaf, n_nodes):
-        start = node_start[leaf]
-        end = node_end[leaf]
-        if end <= start:
-            continue
-        rows = np.full((end - start, k), np.iinfo(np.int64).max, dtype=np.int64)
+        rows = np.empty(k, dtype=np.int64)
         stack = np.empty(depth, dtype=np.int64)
         bound = np.empty(depth, dtype=np.float64)
-        stack[0] = 0
-        bound[0] = 0.0
-        top = 1
-        worst = np.inf
-        while top > 0:
-            top -= 1
-            node = stack[top]
-            if bound[top] > worst:
-                continue
-            if node < first_leaf:
-                left = 2 * node + 1
-                right = left + 1
-                lb = _box_box(lower, upper, leaf, left)
-                rb = _box_box(lower, upper, leaf, right)
-                if lb <= rb:
-                    stack[top], bound[top] = right, rb
-                    stack[top + 1], bound[top + 1] = left, lb
-                else:
-                    stack[top], bound[top] = left, lb
-                    stack[top + 1], bound[top + 1] = right, rb
-                top += 2
-                continue
-            for q in range(start, end):
-                x = data[q]
-                gap_total = 0.0
-                for j in range(x.shape[0]):
-                    gap = max(lower[node, j] - x[j], x[j] - upper[node, j], 0.0)
-                    gap_total += gap * gap
-                if gap_total > out_dist[q, k - 1]:
+        work = np.empty(width, dtype=np.float64)
+        for q in range(node_start[leaf], node_end[leaf]):
+            x = data[q]
+            dist = out_dist[q]
+            pos = out_pos[q]
+            rows[:] = sentinel
+            _scan_leaf(x, columns, index, node_start[leaf], node_end[leaf], work, dist, pos, rows)
+            stack[0] = 0
+            bound[0] = 0.0
+            top = 1
+            while top > 0:
+                top -= 1
+                node = stack[top]
+                if bound[top] > dist[k - 1]:
                     continue
-                limit = out_dist[q, k - 1]
-                for t in range(node_start[node], node_end[node]):
-                    total = 0.0
-                    for j in range(x.shape[0]):
-                        diff = x[j] - data[t, j]
-                        total += diff * diff
-                        if total > limit:  # partial sums only grow: cannot enter the list
-                            break
-                    if total <= limit:
-                        _insert(out_dist[q], out_pos[q], rows[q - start], total, t, index[t])
-                        limit = out_dist[q, k - 1]
-            worst = 0.0
-            for q in range(start, end):
-                if out_dist[q, k - 1] > worst:
-                    worst = out_dist[q, k - 1]
+                if node >= first_leaf:
+                    if node != leaf:
+                        _scan_leaf(x, columns, index, node_start[node], node_end[node], work,
+                                   dist, pos, rows)
+                    continue
+                left = 2 * node + 1
+                top = push_pair(stack, bound, top, left, box_gap(x, lower, upper, left),
+                                box_gap(x, lower, upper, left + 1))
     return out_dist, out_pos
 
 

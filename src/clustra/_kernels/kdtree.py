@@ -41,7 +41,10 @@ Entry points
   :func:`tree_fields`, :func:`traversal_arrays` (per-thread work arrays),
   :func:`box_min_rdist`, :func:`box_max_rdist` (node bounds),
   :func:`push_root` (a walk's start) and :func:`push_children` (nearer child
-  popped first, with its bound).
+  popped first, with its bound; :func:`push_pair` with bounds worked out by
+  the caller), :func:`box_gap` (squared Euclidean box bound) and
+  :func:`leaf_rdist` / :func:`leaf_width` (squared distances from a point to
+  a leaf's points over the transposed data, vectorised).
 
 Kernels take the :class:`KDTree` whole; the per-query functions inside them
 take its arrays one by one, which measured faster than reading them through
@@ -306,20 +309,66 @@ def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code,
     """Push ``node``'s two children, the nearer one on top (popped first), with their
     box bounds; return the new stack top. The traversal order every query here uses."""
     left = 2 * node + 1
-    right = left + 1
     bound_left = box_min_rdist(x, lower, upper, left, scratch, code, p)
-    bound_right = box_min_rdist(x, lower, upper, right, scratch, code, p)
+    bound_right = box_min_rdist(x, lower, upper, left + 1, scratch, code, p)
+    return push_pair(stack, stack_bound, top, left, bound_left, bound_right)
+
+
+@njit(cache=True, inline="always")
+def push_pair(stack, stack_bound, top, left, bound_left, bound_right):
+    """Push the children ``left`` and ``left + 1`` with their bounds, the nearer one on
+    top (popped first; the left one when tied); return the new stack top."""
     if bound_left <= bound_right:
-        stack[top] = right
+        stack[top] = left + 1
         stack_bound[top] = bound_right
         stack[top + 1] = left
         stack_bound[top + 1] = bound_left
     else:
         stack[top] = left
         stack_bound[top] = bound_left
-        stack[top + 1] = right
+        stack[top + 1] = left + 1
         stack_bound[top + 1] = bound_right
     return top + 2
+
+
+@njit(cache=True, inline="always")
+def box_gap(x, lower, upper, node):
+    """Squared Euclidean distance from ``x`` to ``node``'s box (:func:`box_min_rdist`
+    for that metric, without the scratch array)."""
+    total = 0.0
+    for j in range(x.shape[0]):
+        gap = max(lower[node, j] - x[j], x[j] - upper[node, j], 0.0)
+        total += gap * gap
+    return total
+
+
+@njit(cache=True, inline="always")
+def leaf_rdist(x, columns, start, width, work):
+    """Squared Euclidean distances from ``x`` to tree positions ``start:start + width``
+    into ``work[:width]``; ``columns`` is the tree's ``data`` transposed (float64 (d, n)).
+
+    Feature by feature over contiguous columns, so the loop vectorises over the
+    points; each sum runs over the features in order from 0.0, the bits of
+    :func:`clustra._kernels.distances.rdist`.
+    """
+    w = work[:width]
+    w[:] = 0.0
+    for j in range(columns.shape[0]):
+        value = x[j]
+        column = columns[j, start:start + width]
+        for t in range(width):
+            diff = column[t] - value
+            w[t] += diff * diff
+
+
+@njit(cache=True)
+def leaf_width(node_start, node_end):
+    """The most points any leaf holds (the length of a :func:`leaf_rdist` work array)."""
+    n_nodes = node_start.shape[0]
+    width = 0
+    for leaf in range(n_nodes // 2, n_nodes):
+        width = max(width, node_end[leaf] - node_start[leaf])
+    return width
 
 
 @njit(cache=True)

@@ -52,12 +52,15 @@ SpanningTree.__doc__ = (
 
 # Boruvka's pruning fades with the dimension while Prim's n^2 grows: at 10 features
 # they cross near 90,000 points (benchmarks/results/genie.md, "10-D"). With core
-# distances Boruvka's bounds stay tight longer (HDBSCAN's measurements).
+# distances Boruvka's bounds stay tight longer: it beat Prim up to 64 features
+# (benchmarks/results/new-families.md, "Boruvka or Prim").
 BORUVKA_MAX_FEATURES = 6
 BORUVKA_MAX_FEATURES_WIDE = 16
+BORUVKA_MAX_FEATURES_CORE = 64
 BORUVKA_LARGE_N = 90_000
 BORUVKA_MIN_N = 2000
 KDTREE_LEAF_SIZE = 16
+PLAIN_NEIGHBOURS = 4
 ORDERS = ("weight", "scipy")
 
 
@@ -65,8 +68,9 @@ def use_boruvka(name: str, n: int, d: int, with_core: bool) -> bool:
     """Whether ``algorithm="auto"`` runs Boruvka on the KD-tree (Euclidean only)."""
     if name != "euclidean" or n <= BORUVKA_MIN_N:
         return False
-    return d <= BORUVKA_MAX_FEATURES or (
-        d <= BORUVKA_MAX_FEATURES_WIDE and (with_core or n > BORUVKA_LARGE_N))
+    if with_core:
+        return d <= BORUVKA_MAX_FEATURES_CORE
+    return d <= BORUVKA_MAX_FEATURES or (d <= BORUVKA_MAX_FEATURES_WIDE and n > BORUVKA_LARGE_N)
 
 
 def sorted_edge_order(low, high, weight) -> np.ndarray:
@@ -127,7 +131,7 @@ def mst_edges(X: np.ndarray, metric: str = "euclidean", k: int = 1, *, p: float 
     SpanningTree
     """
     from clustra._kernels import core_distances as cd
-    from clustra._kernels.kdtree import build_kdtree
+    from clustra._kernels.kdtree import build_kdtree, tree_arrays
     from clustra._kernels.mst_boruvka import boruvka
     from clustra._kernels.mst_prim import prim_metric, prim_sqeuclidean
 
@@ -146,10 +150,16 @@ def mst_edges(X: np.ndarray, metric: str = "euclidean", k: int = 1, *, p: float 
             kdtree = build_kdtree(X, leaf_size=KDTREE_LEAF_SIZE)
         core_r = cd.weighted_core_distances(kdtree, X, sample_weight, float(k), code, p_value)
     if algorithm == "boruvka":
-        neighbours = np.empty((n, 0), dtype=np.int32)
         complete = np.zeros(n, dtype=bool)
         if core_r is None and with_core:
             core_r, neighbours, complete = cd.core_and_neighbours(kdtree, int(k), alpha_r)
+        elif core_r is None and alpha_r == 1.0:
+            # The first other-component point of each list answers most queries of the
+            # first rounds without a walk.
+            _, neighbours = cd.knn_self_sqeuclidean(*tree_arrays(kdtree),
+                                                    min(n, PLAIN_NEIGHBOURS))
+        else:
+            neighbours = np.empty((n, 0), dtype=np.int32)
         core_used = np.zeros(n) if core_r is None else core_r
         source, target, weight = boruvka(kdtree, core_used, alpha_r, neighbours, complete)
     else:

@@ -17,7 +17,11 @@ Each round, every point asks for its lightest edge to another component:
 subtrees of its own component are skipped, nodes are bounded by their box
 distance, the query's core distance and the node's smallest core distance,
 and a point may start from its nearest neighbours (the k-nearest list the
-core distances came from), which often settles it without a walk.
+core distances came from, or a short one for the plain tree), which often
+settles it without a walk. A leaf whose points all share one component needs
+only its lightest edge: it is searched once for all its points. Leaves are
+scanned feature by feature over a transposed copy of the points
+(:func:`clustra._kernels.kdtree.leaf_rdist`), which vectorises.
 """
 
 from __future__ import annotations
@@ -27,22 +31,23 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
+from clustra._kernels.kdtree import box_gap, leaf_rdist, leaf_width, push_pair
 from clustra._kernels.unionfind import find, make_sets, union
 
 Reach = namedtuple("Reach", ["core_pos", "min_core", "inv_alpha_r", "neighbours", "complete",
-                             "plain"])
+                             "plain", "columns"])
 Reach.__doc__ = (
     "Read-only inputs of the queries: core distances in tree order (float64 (n,)), the "
     "smallest core distance of each node (float64 (n_nodes,)), 1/alpha_r, the tree positions "
     "of every position's nearest points (int32 (n, m), m may be 0; -1 pads) and whether "
     "that list holds every point within alpha_r times the core distance (bool (n,)); "
-    "``plain``: no core distances and alpha 1 (the checks for them are skipped)."
+    "``plain``: no core distances and alpha 1 (the checks for them are skipped); "
+    "``columns``: the tree's points transposed, float64 (d, n) (:func:`leaf_rdist`)."
 )
 
-_QUERY_BLOCK = 256
+_LEAF_BLOCK = 16
 _NO_ROW = np.int64(2**62)
 _LOCAL_COMPONENTS = 8
-_SLACK = 1.0 + 1e-12
 
 
 @njit(cache=True, inline="always")
@@ -55,45 +60,41 @@ def edge_less(w, low, high, best_w, best_low, best_high):
     return high < best_high
 
 
+@njit(cache=True, inline="always")
+def _combine(a, b, same):
+    """Two values of points under one node: the smaller, or (``same``) the shared one or -1."""
+    if same:
+        return a if a == b else -1
+    return min(a, b)
+
+
 @njit(cache=True)
-def _node_min_core(core_pos, node_start, node_end):
-    """Smallest core distance of every node (``core_pos`` in tree position order)."""
+def _node_reduce(values, node_start, node_end, same):
+    """Bottom-up per node: the smallest value of its points (``same`` False: the smallest
+    core distance, ``values`` float64 in tree position order) or the value all of them
+    share, -1 when mixed (``same`` True: the component, int64). -1 for an empty node is a
+    safe answer for both."""
     n_nodes = node_start.shape[0]
-    out = np.empty(n_nodes, dtype=np.float64)
+    out = np.empty(n_nodes, dtype=values.dtype)
     first_leaf = n_nodes // 2
     for node in range(n_nodes - 1, -1, -1):
-        if node >= first_leaf:
-            value = np.inf
-            for k in range(node_start[node], node_end[node]):
-                if core_pos[k] < value:
-                    value = core_pos[k]
-            out[node] = value
-        else:
-            out[node] = min(out[2 * node + 1], out[2 * node + 2])
+        if node < first_leaf:
+            out[node] = _combine(out[2 * node + 1], out[2 * node + 2], same)
+            continue
+        start = node_start[node]
+        value = values[start] if node_end[node] > start else -1
+        for k in range(start + 1, node_end[node]):
+            value = _combine(value, values[k], same)
+        out[node] = value
     return out
 
 
-@njit(cache=True)
-def _node_components(component_of_position, node_start, node_end):
-    """Component shared by all points of each node, or -1 when mixed (bottom-up)."""
-    n_nodes = node_start.shape[0]
-    node_component = np.empty(n_nodes, dtype=np.int64)
-    first_leaf = n_nodes // 2
-    for node in range(n_nodes - 1, -1, -1):
-        if node >= first_leaf:
-            start = node_start[node]
-            end = node_end[node]
-            value = component_of_position[start] if end > start else -1
-            for k in range(start + 1, end):
-                if component_of_position[k] != value:
-                    value = -1
-                    break
-            node_component[node] = value
-        else:
-            left = node_component[2 * node + 1]
-            right = node_component[2 * node + 2]
-            node_component[node] = left if left == right else -1
-    return node_component
+@njit(cache=True, inline="always")
+def _weight(rdist, core_q, core_k, inv_alpha_r, plain):
+    """Edge weight from a reduced distance: ``max(core_q, core_k, rdist / alpha_r)``."""
+    if plain:
+        return rdist
+    return max(rdist * inv_alpha_r, core_q, core_k)
 
 
 @njit(cache=True, inline="always")
@@ -121,7 +122,7 @@ def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r, plain):
 
 @njit(cache=True, inline="always")
 def _nearest_other(q, tree, reach, component_of_position, node_component, best_dist, best_row,
-                   stack, stack_bound):
+                   stack, stack_bound, work):
     """Lightest (weight, row) from tree position ``q`` to another component.
 
     Starts from ``(best_dist, best_row)`` and improves it; ties go to the
@@ -132,11 +133,10 @@ def _nearest_other(q, tree, reach, component_of_position, node_component, best_d
     data, index, node_start, node_end, lower, upper = (
         tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper)
     core_pos, min_core, inv_alpha_r = reach.core_pos, reach.min_core, reach.inv_alpha_r
-    plain = reach.plain
+    plain, columns = reach.plain, reach.columns
     x = data[q]
     own = component_of_position[q]
     core_q = core_pos[q]
-    alpha_r = 1.0 / inv_alpha_r
     if core_q > best_dist:
         return best_dist, best_row
     first_leaf = node_start.shape[0] // 2
@@ -149,61 +149,40 @@ def _nearest_other(q, tree, reach, component_of_position, node_component, best_d
         if stack_bound[depth] > best_dist or node_component[node] == own:
             continue
         if node >= first_leaf:
-            for k in range(node_start[node], node_end[node]):
+            start = node_start[node]
+            width = node_end[node] - start
+            leaf_rdist(x, columns, start, width, work)
+            for t in range(width):
+                k = start + t
                 if component_of_position[k] == own:
                     continue
-                total = 0.0
-                if plain:
-                    # No early exit here: it stops the loop from vectorising, measured
-                    # slower at 2 and 10 features.
-                    for j in range(x.shape[0]):
-                        diff = x[j] - data[k, j]
-                        total += diff * diff
-                else:
-                    if core_pos[k] > best_dist:
-                        continue
-                    # A little above the exact limit: the early exit must never drop a
-                    # pair whose weight rounds to a tie after the division by alpha_r.
-                    limit = best_dist * alpha_r * _SLACK
-                    for j in range(x.shape[0]):
-                        diff = x[j] - data[k, j]
-                        total += diff * diff
-                        if total > limit:  # partial sums only grow: already too far
-                            break
-                    if total > limit:
-                        continue
-                    total *= inv_alpha_r
-                    if core_q > total:
-                        total = core_q
-                    if core_pos[k] > total:
-                        total = core_pos[k]
+                total = _weight(work[t], core_q, core_pos[k], inv_alpha_r, plain)
                 if total < best_dist or (total == best_dist and index[k] < best_row):
                     best_dist = total
                     best_row = index[k]
             continue
         left = 2 * node + 1
-        right = left + 1
         left_bound = _node_bound(x, lower, upper, left, core_q, min_core, inv_alpha_r, plain)
-        right_bound = _node_bound(x, lower, upper, right, core_q, min_core, inv_alpha_r, plain)
-        if left_bound <= right_bound:  # the nearer child is popped first
-            stack[depth] = right
-            stack_bound[depth] = right_bound
-            stack[depth + 1] = left
-            stack_bound[depth + 1] = left_bound
-        else:
-            stack[depth] = left
-            stack_bound[depth] = left_bound
-            stack[depth + 1] = right
-            stack_bound[depth + 1] = right_bound
-        depth += 2
+        right_bound = _node_bound(x, lower, upper, left + 1, core_q, min_core, inv_alpha_r,
+                                  plain)
+        depth = push_pair(stack, stack_bound, depth, left, left_bound, right_bound)
     return best_dist, best_row
 
 
 @njit(cache=True, inline="always")
 def _seed(q, tree, reach, component_of_position, best_dist, best_row):
-    """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components."""
+    """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components;
+    also return whether that settles q (no walk needed).
+
+    Plain tree: the list is the nearest points in the order (distance, row),
+    so its first member in another component is q's answer. Mutual
+    reachability: an edge of weight ``core_q`` (the least any edge of q can
+    weigh) settles q when ``complete[q]`` says the list holds every point
+    that close.
+    """
     data, index = tree.data, tree.index
     core_pos, inv_alpha_r, neighbours = reach.core_pos, reach.inv_alpha_r, reach.neighbours
+    plain = reach.plain
     own = component_of_position[q]
     core_q = core_pos[q]
     x = data[q]
@@ -215,15 +194,14 @@ def _seed(q, tree, reach, component_of_position, best_dist, best_row):
         for j in range(x.shape[0]):
             diff = x[j] - data[k, j]
             total += diff * diff
-        total *= inv_alpha_r
-        if core_q > total:
-            total = core_q
-        if core_pos[k] > total:
-            total = core_pos[k]
+        total = _weight(total, core_q, core_pos[k], inv_alpha_r, plain)
         if total < best_dist or (total == best_dist and index[k] < best_row):
             best_dist = total
             best_row = index[k]
-    return best_dist, best_row
+        if plain:
+            return best_dist, best_row, True
+    settled = not plain and reach.complete[q] and best_row != _NO_ROW and best_dist == core_q
+    return best_dist, best_row, settled
 
 
 @njit(cache=True)
@@ -243,6 +221,92 @@ def _component_bounds(component_of_position, position_of_row, point_dist, point_
     return bound
 
 
+@njit(cache=True, inline="always")
+def _box_box(lower, upper, a, b):
+    """Squared distance between the boxes of nodes ``a`` and ``b``."""
+    total = 0.0
+    for j in range(lower.shape[1]):
+        gap = max(lower[a, j] - upper[b, j], lower[b, j] - upper[a, j], 0.0)
+        total += gap * gap
+    return total
+
+
+@njit(cache=True, inline="always")
+def _leaf_nearest_other(leaf, tree, reach, component_of_position, node_component, best_w,
+                        stack, stack_bound, work):
+    """Lightest edge ``(weight, low, high, position)`` from any point of ``leaf`` (all of
+    one component) to another component, lighter than or tied with ``best_w``.
+
+    One walk for the whole leaf, pruned with the box-to-box distance and the
+    smallest core distances on both sides; ``position`` is the leaf's end of the
+    edge (-1 and ``_NO_ROW`` ends when none is found). Ties follow :func:`edge_less`.
+    """
+    data, index, node_start, node_end, lower, upper = (
+        tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper)
+    core_pos, min_core, inv_alpha_r = reach.core_pos, reach.min_core, reach.inv_alpha_r
+    plain, columns = reach.plain, reach.columns
+    own = node_component[leaf]
+    start = node_start[leaf]
+    end = node_end[leaf]
+    leaf_core = min_core[leaf]
+    first_leaf = node_start.shape[0] // 2
+    best_low = _NO_ROW
+    best_high = _NO_ROW
+    best_q = -1
+    # The walk of _nearest_other with a leaf as the query: numba cannot take the leaf
+    # visit as an argument and keep the kernel in its on-disk cache.
+    depth = 1
+    stack[0] = 0
+    stack_bound[0] = 0.0 if plain else leaf_core
+    while depth > 0:
+        depth -= 1
+        node = stack[depth]
+        if stack_bound[depth] > best_w or node_component[node] == own:
+            continue
+        if node >= first_leaf:
+            other_start = node_start[node]
+            width = node_end[node] - other_start
+            for q in range(start, end):
+                core_q = core_pos[q]
+                if core_q > best_w:
+                    continue
+                x = data[q]
+                if box_gap(x, lower, upper, node) * inv_alpha_r > best_w:
+                    continue
+                leaf_rdist(x, columns, other_start, width, work)
+                row_q = index[q]
+                for t in range(width):
+                    k = other_start + t
+                    if component_of_position[k] == own:
+                        continue
+                    total = _weight(work[t], core_q, core_pos[k], inv_alpha_r, plain)
+                    if total > best_w:
+                        continue
+                    low = min(row_q, index[k])
+                    high = max(row_q, index[k])
+                    if edge_less(total, low, high, best_w, best_low, best_high):
+                        best_w, best_low, best_high, best_q = total, low, high, q
+            continue
+        left = 2 * node + 1
+        left_bound = _box_box(lower, upper, leaf, left)
+        right_bound = _box_box(lower, upper, leaf, left + 1)
+        if not plain:
+            left_bound = max(left_bound * inv_alpha_r, leaf_core, min_core[left])
+            right_bound = max(right_bound * inv_alpha_r, leaf_core, min_core[left + 1])
+        depth = push_pair(stack, stack_bound, depth, left, left_bound, right_bound)
+    return best_w, best_low, best_high, best_q
+
+
+@njit(cache=True, inline="always")
+def _local_slot(local_component, n_local, c):
+    """Where component ``c`` sits among a block's first ``n_local`` components, or -1."""
+    slot = -1
+    for t in range(n_local):
+        if local_component[t] == c:
+            slot = t
+    return slot
+
+
 @njit(cache=True, parallel=True)
 def _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
                      point_dist, point_row, point_lower):
@@ -250,67 +314,105 @@ def _boruvka_queries(tree, reach, component_of_position, node_component, compone
 
     A previous answer still leading to another component is still exact (the
     candidates only shrink). Other searches start from the component's bound
-    and what earlier queries of the same fixed block found; a point whose
-    lower bound (answers never shrink) exceeds that is skipped. A search
+    and what earlier queries of the same fixed block of leaves found; a point
+    whose lower bound (answers never shrink) exceeds that is skipped. A search
     starts from the best edge to q's nearest neighbours; when that edge
     weighs ``core_q`` (the least any edge of q can) and ``complete[q]`` says
-    the neighbours include every point that close, it is the answer. The
-    lightest edge of every component is found exactly, ties included, and the
-    work depends only on the block, never on the thread count.
+    the neighbours include every point that close, it is the answer. A leaf
+    whose points are all of one component is searched as one (only its lightest
+    edge counts): that point keeps the edge, the others get it as their lower
+    bound. The lightest edge of every component is found exactly, ties
+    included, and the work depends only on the block, never on the thread count.
     """
     # Outputs are plain array arguments: writes through a named tuple's field inside
     # prange are lost. Read-only fields are copied to locals before the loop.
-    n = component_of_position.shape[0]
-    n_nodes = tree.node_start.shape[0]
-    core_pos, complete, neighbours = reach.core_pos, reach.complete, reach.neighbours
+    node_start, node_end = tree.node_start, tree.node_end
+    n_nodes = node_start.shape[0]
+    first_leaf = n_nodes // 2
+    n_leaves = n_nodes - first_leaf
+    neighbours = reach.neighbours
     n_levels = 1
     while (1 << n_levels) - 1 < n_nodes:
         n_levels += 1
-    n_blocks = (n + _QUERY_BLOCK - 1) // _QUERY_BLOCK
+    max_width = max(1, leaf_width(node_start, node_end))
+    n_blocks = (n_leaves + _LEAF_BLOCK - 1) // _LEAF_BLOCK
     for block in prange(n_blocks):
         stack = np.empty(2 * n_levels + 2, dtype=np.int64)
         stack_bound = np.empty(2 * n_levels + 2, dtype=np.float64)
+        work = np.empty(max_width, dtype=np.float64)
         local_component = np.full(_LOCAL_COMPONENTS, -1, dtype=np.int64)
         local_bound = np.full(_LOCAL_COMPONENTS, np.inf)
         n_local = 0
-        for q in range(block * _QUERY_BLOCK, min(n, (block + 1) * _QUERY_BLOCK)):
-            c = component_of_position[q]
-            slot = -1
-            for t in range(n_local):
-                if local_component[t] == c:
-                    slot = t
-            bound = component_bound[c]
-            if slot >= 0 and local_bound[slot] < bound:
-                bound = local_bound[slot]
-            if point_row[q] >= 0:
-                best_dist = point_dist[q]
-                best_row = point_row[q]
-            elif point_lower[q] > bound:
+        for leaf in range(first_leaf + block * _LEAF_BLOCK,
+                          first_leaf + min(n_leaves, (block + 1) * _LEAF_BLOCK)):
+            start = node_start[leaf]
+            end = node_end[leaf]
+            c = node_component[leaf]
+            if c >= 0 and end - start > 1:
+                slot = _local_slot(local_component, n_local, c)
+                bound = component_bound[c]
+                if slot >= 0 and local_bound[slot] < bound:
+                    bound = local_bound[slot]
+                leaf_lower = np.inf
+                for q in range(start, end):
+                    leaf_lower = min(leaf_lower, point_lower[q])
+                if leaf_lower > bound:
+                    continue
+                best_dist, best_low, best_high, best_q = _leaf_nearest_other(
+                    leaf, tree, reach, component_of_position, node_component, bound, stack,
+                    stack_bound, work)
+                for q in range(start, end):
+                    point_row[q] = -1
+                    point_dist[q] = np.inf
+                    point_lower[q] = max(point_lower[q], best_dist)
+                if best_q < 0:
+                    continue
+                point_dist[best_q] = best_dist
+                point_row[best_q] = best_low if best_high == tree.index[best_q] else best_high
+                if slot < 0 and n_local < _LOCAL_COMPONENTS:
+                    slot = n_local
+                    local_component[slot] = c
+                    n_local += 1
+                if slot >= 0 and best_dist < local_bound[slot]:
+                    local_bound[slot] = best_dist
                 continue
-            else:
-                best_dist, best_row = bound, _NO_ROW
-                if neighbours.shape[1] > 0:
-                    best_dist, best_row = _seed(q, tree, reach, component_of_position, bound,
-                                                _NO_ROW)
-                if not (complete[q] and best_row != _NO_ROW and best_dist == core_pos[q]):
-                    best_dist, best_row = _nearest_other(
-                        q, tree, reach, component_of_position, node_component, best_dist,
-                        best_row, stack, stack_bound)
-            if best_row == _NO_ROW:
-                point_dist[q] = np.inf
-                point_row[q] = -1
-                if bound > point_lower[q]:
-                    point_lower[q] = bound
-                continue
-            point_lower[q] = best_dist
-            point_dist[q] = best_dist
-            point_row[q] = best_row
-            if slot < 0 and n_local < _LOCAL_COMPONENTS:
-                slot = n_local
-                local_component[slot] = c
-                n_local += 1
-            if slot >= 0 and best_dist < local_bound[slot]:
-                local_bound[slot] = best_dist
+            for q in range(start, end):
+                c = component_of_position[q]
+                slot = _local_slot(local_component, n_local, c)
+                bound = component_bound[c]
+                if slot >= 0 and local_bound[slot] < bound:
+                    bound = local_bound[slot]
+                if point_row[q] >= 0:
+                    best_dist = point_dist[q]
+                    best_row = point_row[q]
+                elif point_lower[q] > bound:
+                    continue
+                else:
+                    best_dist, best_row = bound, _NO_ROW
+                    settled = False
+                    if neighbours.shape[1] > 0:
+                        best_dist, best_row, settled = _seed(q, tree, reach,
+                                                             component_of_position, bound,
+                                                             _NO_ROW)
+                    if not settled:
+                        best_dist, best_row = _nearest_other(
+                            q, tree, reach, component_of_position, node_component, best_dist,
+                            best_row, stack, stack_bound, work)
+                if best_row == _NO_ROW:
+                    point_dist[q] = np.inf
+                    point_row[q] = -1
+                    if bound > point_lower[q]:
+                        point_lower[q] = bound
+                    continue
+                point_lower[q] = best_dist
+                point_dist[q] = best_dist
+                point_row[q] = best_row
+                if slot < 0 and n_local < _LOCAL_COMPONENTS:
+                    slot = n_local
+                    local_component[slot] = c
+                    n_local += 1
+                if slot >= 0 and best_dist < local_bound[slot]:
+                    local_bound[slot] = best_dist
 
 
 @njit(cache=True)
@@ -336,8 +438,8 @@ def boruvka(tree, core, alpha_r, neighbours, complete):
         core_pos[k] = core[index[k]]
         position_of_row[index[k]] = k
     plain = alpha_r == 1.0 and not np.any(core != 0.0)
-    reach = Reach(core_pos, _node_min_core(core_pos, node_start, node_end), 1.0 / alpha_r,
-                  neighbours, complete, plain)
+    reach = Reach(core_pos, _node_reduce(core_pos, node_start, node_end, False), 1.0 / alpha_r,
+                  neighbours, complete, plain, np.ascontiguousarray(tree.data.T))
     parent = make_sets(n)
     component_of_position = np.empty(n, dtype=np.int64)
     point_dist = np.full(n, np.inf)
@@ -350,7 +452,7 @@ def boruvka(tree, core, alpha_r, neighbours, complete):
     while n_edges < n - 1:
         for k in range(n):
             component_of_position[k] = find(parent, index[k])
-        node_component = _node_components(component_of_position, node_start, node_end)
+        node_component = _node_reduce(component_of_position, node_start, node_end, True)
         component_bound = _component_bounds(component_of_position, position_of_row, point_dist,
                                             point_row)
         _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,

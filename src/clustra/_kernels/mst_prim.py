@@ -61,9 +61,12 @@ def _add_vertex(step, position, last, remaining, best, best_from, parent_out, ch
 
 
 @njit(cache=True, inline="always")
-def _relax_pick(w, x, i, t, position, remaining, best, best_from, scipy_order):
-    """Relax vertex ``i`` (at ``remaining[t]``) with edge weight ``w`` from ``x``; return the
-    position of the pick among ``remaining[:t + 1]``."""
+def _relax_pick(w, x, i, t, position, remaining, best, best_from, scipy_order, core):
+    """Relax vertex ``i`` (at ``remaining[t]``) with edge weight ``max(w, core[x], core[i])``
+    (``w`` alone when ``core`` is empty) from ``x``; return the position of the pick among
+    ``remaining[:t + 1]``."""
+    if core.shape[0] > 0:
+        w = max(w, core[x], core[i])
     if w < best[i] or (w == best[i] and x < best_from[i]):
         best[i] = w
         best_from[i] = x
@@ -71,6 +74,15 @@ def _relax_pick(w, x, i, t, position, remaining, best, best_from, scipy_order):
     if t > 0 and _picks_before(best[i], best_from[i], i, best[j], best_from[j], j, scipy_order):
         return t
     return position
+
+
+@njit(cache=True, inline="always")
+def _prim_state(n):
+    """Outputs (parent, child, weight; n-1 each) and the vertex state of a Prim growing
+    from row 0: ``remaining`` rows 1..n-1, ``best`` weight (inf) and ``best_from`` row."""
+    return (np.empty(n - 1, dtype=np.int64), np.empty(n - 1, dtype=np.int64),
+            np.empty(n - 1, dtype=np.float64), np.arange(1, n), np.full(n, np.inf),
+            np.zeros(n, dtype=np.int64))
 
 
 @njit(cache=True)
@@ -82,14 +94,8 @@ def prim_metric(X, core, code, p, alpha_r, scipy_order):
     O(n^2 d) time, O(n) extra memory.
     """
     n = X.shape[0]
-    parent_out = np.empty(n - 1, dtype=np.int64)
-    child_out = np.empty(n - 1, dtype=np.int64)
-    weight_out = np.empty(n - 1, dtype=np.float64)
-    has_core = core.shape[0] > 0
+    parent_out, child_out, weight_out, remaining, best, best_from = _prim_state(n)
     inv_alpha_r = 1.0 / alpha_r
-    remaining = np.arange(1, n)
-    best = np.full(n, np.inf)
-    best_from = np.zeros(n, dtype=np.int64)
     m = n - 1
     x = 0
     for step in range(n - 1):
@@ -99,10 +105,8 @@ def prim_metric(X, core, code, p, alpha_r, scipy_order):
             w = rdist(X[x], X[i], code, p)
             if alpha_r != 1.0:
                 w *= inv_alpha_r
-            if has_core:
-                w = max(w, core[x], core[i])
             position = _relax_pick(w, x, i, t, position, remaining, best, best_from,
-                                   scipy_order)
+                                   scipy_order, core)
         m -= 1
         x = _add_vertex(step, position, m, remaining, best, best_from, parent_out, child_out,
                         weight_out)
@@ -221,14 +225,8 @@ def prim_dense(D, n, core, alpha, scipy_order):
     Weights ``max(core[i], core[j], D[i, j] / alpha)`` in D's units (``core``
     float64 (n,) or empty). O(n^2) time, O(n) extra memory.
     """
-    parent_out = np.empty(n - 1, dtype=np.int64)
-    child_out = np.empty(n - 1, dtype=np.int64)
-    weight_out = np.empty(n - 1, dtype=np.float64)
+    parent_out, child_out, weight_out, remaining, best, best_from = _prim_state(n)
     square = D.shape[0] == n * n
-    has_core = core.shape[0] > 0
-    remaining = np.arange(1, n)
-    best = np.full(n, np.inf)
-    best_from = np.zeros(n, dtype=np.int64)
     m = n - 1
     x = 0
     for step in range(n - 1):
@@ -241,10 +239,8 @@ def prim_dense(D, n, core, alpha, scipy_order):
                 w = D[x * n + i]
                 if alpha != 1.0:
                     w /= alpha
-                if has_core:
-                    w = max(w, core[x], core[i])
                 position = _relax_pick(w, x, i, t, position, remaining, best, best_from,
-                                       scipy_order)
+                                       scipy_order, core)
         else:
             for t in range(m):
                 i = remaining[t]
@@ -252,12 +248,12 @@ def prim_dense(D, n, core, alpha, scipy_order):
                     w = D[n * x - (x * (x + 1)) // 2 + (i - x - 1)]
                 else:
                     w = D[n * i - (i * (i + 1)) // 2 + (x - i - 1)]
+                # Divides in the matrix's own units, where prim_metric multiplies in reduced
+                # units: each keeps the bits of its callers' references, so the tails differ.
                 if alpha != 1.0:
                     w /= alpha
-                if has_core:
-                    w = max(w, core[x], core[i])
                 position = _relax_pick(w, x, i, t, position, remaining, best, best_from,
-                                       scipy_order)
+                                       scipy_order, core)
         m -= 1
         x = _add_vertex(step, position, m, remaining, best, best_from, parent_out, child_out,
                         weight_out)

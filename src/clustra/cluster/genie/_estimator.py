@@ -97,7 +97,7 @@ class Genie(ClusterMixin, BaseEstimator):
     The spanning tree comes from clustra's one engine
     (:func:`clustra._kernels.mst.mst_edges`, shared with single linkage and
     HDBSCAN): about O(n log n) for low-dimensional Euclidean data (Boruvka on
-    a KD-tree; for ``M > 1`` up to 16 features, with the mutual reachability
+    a KD-tree; for ``M > 1`` up to 64 features, with the mutual reachability
     distance) and O(n^2 d) otherwise (Prim with distances on the fly), O(n)
     memory. The merges take O(n sqrt(n)) at worst.
 

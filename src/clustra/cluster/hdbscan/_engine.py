@@ -19,8 +19,8 @@ Hierarchy.__doc__ = (
 )
 
 # Boruvka's pruning fades with the dimension; above this many features Prim
-# (distances on the fly, no index) is faster (see benchmarks/results/).
-BORUVKA_MAX_FEATURES = 16
+# (distances on the fly, no index) is faster (see benchmarks/results/new-families.md).
+BORUVKA_MAX_FEATURES = 64
 TREE_METRICS = ("euclidean", "manhattan", "chebyshev", "minkowski")
 _KDTREE_LEAF_SIZE = 16
 

@@ -48,7 +48,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         Pair distances are divided by ``alpha`` in the mutual reachability
         ``max(core_i, core_j, d_ij / alpha)`` (core distances are not).
     algorithm : {"auto", "brute", "kd_tree", "ball_tree"}, default="auto"
-        "auto": Boruvka on a KD-tree for Euclidean data up to 16 features,
+        "auto": Boruvka on a KD-tree for Euclidean data up to 64 features,
         Prim with distances on the fly otherwise; "kd_tree"/"ball_tree":
         Boruvka (Euclidean) or KD-tree core distances and Prim; "brute": Prim.
         Every choice gives the same tree.
