@@ -104,20 +104,7 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
                  tol=1e-4, verbose=0, random_state=None, algorithm="lloyd",
                  oversampling_factor=2.0, init_max_iter=5, init_sample_size=100_000,
                  persist="auto", callback=None, client=None):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
-        self.algorithm = algorithm
-        self.oversampling_factor = oversampling_factor
-        self.init_max_iter = init_max_iter
-        self.init_sample_size = init_sample_size
-        self.persist = persist
-        self.callback = callback
-        self.client = client
+        _data.store_params(self, locals())
 
     _parameter_constraints = {
         **{name: COMMON_CONSTRAINTS[name]
@@ -167,12 +154,18 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
         weights = blocks.weights
         if weights is not None:
             weights = client.compute(weights)  # futures
-        moments = client.gather(client.compute([delayed(steps.block_moments)(b) for b in blocks.x]))
-        mean, tol = self._mean_and_tol(moments, n, dtype)
-        data = [delayed(steps.centred_block)(b, mean, columns) for b in blocks.x]
+        moments = [delayed(steps.block_moments)(b) for b in blocks.x]
+        stats = delayed(steps.mean_and_tol)(moments, n, dtype, self.tol)
         persisted = self._persist(client, n, d, dtype)
         if persisted:
-            data = client.compute(data)  # futures: each pass is submitted directly
+            # One graph: the blocks are read and checked once, each freed as soon
+            # as it is centred, and the client waits once rather than twice.
+            *data, stats = client.compute(
+                [delayed(steps.centred_block)(b, stats, columns) for b in blocks.x] + [stats])
+            mean, tol = stats.result()
+        else:  # the blocks are read again by every pass: centred on a known mean
+            mean, tol = client.compute(stats).result()
+            data = [delayed(steps.centred_block)(b, mean, columns) for b in blocks.x]
         rows = data if not columns else [delayed(steps.rows_of)(b, True) for b in data]
         centers = self._initial_centers(client, rows, weights, n_clusters, d, dtype, mean,
                                         seed, n)
@@ -189,17 +182,6 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
                           ConvergenceWarning, stacklevel=2)
         self._finish(passes.labels(outs, blocks.sizes), blocks, centers, mean, n_iter, inertia, d)
         return self
-
-    def _mean_and_tol(self, moments, n, dtype):
-        total = np.zeros_like(moments[0][0])
-        for sums, _, _ in moments:
-            total += sums
-        mean64 = total / n
-        m2 = np.zeros_like(total)
-        for sums, count, block_m2 in moments:
-            if count:
-                m2 += block_m2 + count * (sums / count - mean64) ** 2
-        return mean64.astype(dtype), float(np.mean(m2 / n) * self.tol)
 
     def _persist(self, client, n, d, dtype) -> bool:
         if self.persist != "auto":

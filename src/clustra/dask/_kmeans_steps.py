@@ -91,8 +91,29 @@ def block_moments(block: np.ndarray):
     return sums, block.shape[0], variances * block.shape[0]
 
 
-def centred_block(block: np.ndarray, shift: np.ndarray, columns: bool) -> np.ndarray:
-    """``block - shift`` in the block's dtype, transposed to ``(d, m)`` when ``columns``."""
+def mean_and_tol(moments, n_samples: int, dtype, tol: float):
+    """``(mean in dtype, tol as a squared shift)`` from the blocks' moments, in block order.
+
+    ``tol`` is relative to the mean feature variance, as in memory.
+    """
+    total = np.zeros_like(moments[0][0])
+    for sums, _, _ in moments:
+        total += sums
+    mean64 = total / n_samples
+    m2 = np.zeros_like(total)
+    for sums, count, block_m2 in moments:
+        if count:
+            m2 += block_m2 + count * (sums / count - mean64) ** 2
+    return mean64.astype(dtype), float(np.mean(m2 / n_samples) * tol)
+
+
+def centred_block(block: np.ndarray, shift, columns: bool) -> np.ndarray:
+    """``block - shift`` in the block's dtype, transposed to ``(d, m)`` when ``columns``.
+
+    ``shift``: the (d,) vector, or the ``(mean, tol)`` pair of :func:`mean_and_tol`.
+    """
+    if isinstance(shift, tuple):
+        shift = shift[0]
     out = np.empty_like(block)
     with one_thread():
         data_kernels.centre(block, shift.astype(block.dtype), out)
