@@ -154,7 +154,7 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
         weights = blocks.weights
         if weights is not None:
             weights = client.compute(weights)  # futures
-        moments = [delayed(steps.block_moments)(b) for b in blocks.x]
+        moments = [delayed(steps.block_moments)(b, self.tol > 0) for b in blocks.x]
         stats = delayed(steps.mean_and_tol)(moments, n, dtype, self.tol)
         persisted = self._persist(client, n, d, dtype)
         if persisted:

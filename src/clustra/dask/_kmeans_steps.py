@@ -76,16 +76,17 @@ def block_column_sums(block: np.ndarray) -> np.ndarray:
         return data_kernels.column_sums(block)
 
 
-def block_moments(block: np.ndarray):
-    """(column sums, rows, sums of squares about the block's own mean), float64.
+def block_moments(block: np.ndarray, spread: bool = True):
+    """(column sums, rows, sums of squares about the block's own mean or None), float64.
 
     The squares come from the centring kernel's variances of the block about
-    its own mean (no cancellation whatever the data's offset).
+    its own mean (no cancellation whatever the data's offset); ``spread=False``
+    skips them (a zero tolerance needs no variance).
     """
     with one_thread():
         sums = data_kernels.column_sums(block)
-        if block.shape[0] == 0:
-            return sums, 0, np.zeros_like(sums)
+        if block.shape[0] == 0 or not spread:
+            return sums, block.shape[0], None
         variances = data_kernels.centre(block, (sums / block.shape[0]).astype(block.dtype),
                                    np.empty_like(block))
     return sums, block.shape[0], variances * block.shape[0]
@@ -102,7 +103,7 @@ def mean_and_tol(moments, n_samples: int, dtype, tol: float):
     mean64 = total / n_samples
     m2 = np.zeros_like(total)
     for sums, count, block_m2 in moments:
-        if count:
+        if count and block_m2 is not None:
             m2 += block_m2 + count * (sums / count - mean64) ** 2
     return mean64.astype(dtype), float(np.mean(m2 / n_samples) * tol)
 
