@@ -1,7 +1,8 @@
 """The distributed Lloyd iterations: one task per worker thread and pass.
 
-The blocks are grouped by the worker thread that holds them (contiguous runs
-when the data are not persisted). Every pass is one task per group, which runs
+Persisted blocks are grouped by the worker thread that holds them (blocks
+read again every pass stay one per task, so a worker never holds more than
+one at a time). Every pass is one task per group, which runs
 clustra's move kernel over the group's blocks in turn and keeps each block's
 state on the worker, plus one small task per group that hands the client the
 per-block totals; the client adds them in block order. The scheduler's and the
@@ -19,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 from dask import delayed
 
-import clustra.dask._data as _data
 import clustra.dask._kmeans_steps as steps
 
 
@@ -30,9 +30,13 @@ def _runs(indices: list[int], n_runs: int) -> list[list[int]]:
 
 
 def group_blocks(client, data, persisted: bool) -> list[list[int]]:
-    """Block indices per group: each worker's blocks split among its threads, in block order."""
+    """Block indices per group: each worker's blocks split among its threads, in block order.
+
+    Blocks that are not persisted are read again by every pass: one block per
+    task then, so that a worker holds one block at a time, not its whole share.
+    """
     if not persisted:
-        return _runs(list(range(len(data))), _data.n_threads(client))
+        return [[i] for i in range(len(data))]
     from distributed import wait
 
     wait(data)
