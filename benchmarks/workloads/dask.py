@@ -8,7 +8,9 @@
     in-memory clustra.DBSCAN; the labels must be equal.
 
 EXTRA_REPORTS add the per-iteration times (clustra.dask against in-memory
-clustra) and clustra.dask.KMeans on 1 worker against 2. ``CLUSTRA_DASK_N``
+clustra), clustra.dask.KMeans on 1 worker against 2, and paired rounds: the
+three K-Means fits back to back, the ratios taken within each round (steadier
+than a ratio of medians on a machine whose load swings). ``CLUSTRA_DASK_N``
 scales the K-Means rows and ``CLUSTRA_DASK_DBSCAN_N`` the DBSCAN points
 (quick runs on a shared machine).
 """
@@ -204,4 +206,37 @@ def per_iteration_report() -> str:
     ])
 
 
-EXTRA_REPORTS = [per_iteration_report]
+def paired_report(rounds: int = 5) -> str:
+    """clustra.dask.KMeans against dask-ml's and in-memory clustra's, the ratios taken within
+    each round (the three fits back to back), so that a busy spell of the shared machine
+    weighs on both sides of a ratio."""
+    inputs = _kmeans_setup(2)()
+    _clustra_dask(inputs)  # warm-up (compiles on the workers)
+    fits = {"clustra.dask": _clustra_dask, "dask-ml": _dask_ml, "in memory": _in_memory}
+    ratios_ml, ratios_memory = [], []
+    load = [os.getloadavg()[0]]
+    for _ in range(rounds):
+        seconds = {}
+        for name, fit in fits.items():
+            began = time.perf_counter()
+            fit(inputs)
+            seconds[name] = time.perf_counter() - began
+        ratios_ml.append(seconds["dask-ml"] / seconds["clustra.dask"])
+        ratios_memory.append(seconds["clustra.dask"] / seconds["in memory"])
+    load.append(os.getloadavg()[0])
+    return "\n".join([
+        f"### clustra.dask.KMeans, paired rounds (n={N_KMEANS}, d={D}, k={K}, {rounds} rounds)",
+        "",
+        "| ratio (within a round) | median | range |",
+        "|---|---:|---:|",
+        f"| dask-ml / clustra.dask | {statistics.median(ratios_ml):.2f}x | "
+        f"{min(ratios_ml):.2f}-{max(ratios_ml):.2f} |",
+        f"| clustra.dask / in-memory clustra (whole fit) | "
+        f"{statistics.median(ratios_memory):.2f} | "
+        f"{min(ratios_memory):.2f}-{max(ratios_memory):.2f} |",
+        "",
+        f"Load average (1 min) {load[0]:.1f} before, {load[1]:.1f} after.",
+    ])
+
+
+EXTRA_REPORTS = [per_iteration_report, paired_report]

@@ -295,7 +295,7 @@ def run(data, out, report, as_json, quiet, projection, engine, scheduler, **opti
     """
     if engine == "dask":
         _run_distributed(data, out=out, report=report, as_json=as_json, quiet=quiet,
-                         scheduler=scheduler, options=options)
+                         scheduler=scheduler, projection=projection, options=options)
         return
     if scheduler is not None:
         raise OptionError("--scheduler goes with --engine dask.")
@@ -303,20 +303,26 @@ def run(data, out, report, as_json, quiet, projection, engine, scheduler, **opti
                    projection=projection, options=options)
 
 
-def _run_distributed(data, *, out, report, as_json, quiet, scheduler, options) -> None:
+def _run_distributed(data, *, out, report, as_json, quiet, scheduler, projection,
+                     options) -> None:
     import json
 
     if out is None:
         raise OptionError("--engine dask writes its labels to a folder: give --out FOLDER.")
-    if report is not None:
-        raise OptionError("--engine dask does not draw the report yet: run the in-memory "
-                          "command on a sample of the rows for one.")
+    _check_outputs(data, None, report)
     try:
-        from clustra.workflow.distributed import run_distributed
+        from clustra.workflow.distributed import SAMPLE_ROWS, run_distributed
     except ImportError as exc:
         raise DataError(f"--engine dask needs clustra's dask extra: {exc}") from None
     done = run_distributed(str(data), out, scheduler=scheduler,
-                           progress=lambda message: _say(f"clustra: {message}", quiet), **options)
+                           progress=lambda message: _say(f"clustra: {message}", quiet),
+                           report_rows=SAMPLE_ROWS if report is not None else 0, **options)
+    if report is not None:
+        from clustra.io import write_text
+        from clustra.report import build_report
+
+        write_text(build_report(done.report, projection=projection), report)
+        _say(f"report (a sample of {len(done.report.table)} rows) written to {report}", quiet)
     for choice in done.choices:
         _say(f"{choice.name} = {choice.value}: {in_command_words(choice.reason)}", quiet)
     _say(f"{done.algorithm} ({done.params}): {done.n_rows} rows in {done.n_partitions} "
@@ -326,6 +332,7 @@ def _run_distributed(data, *, out, report, as_json, quiet, scheduler, options) -
                                "rows": done.n_rows, "partitions": done.n_partitions,
                                "algorithm": done.algorithm, "params": done.params,
                                "counts": done.counts, "sample_rows": done.sample_rows,
+                               "report": None if report is None else str(report),
                                "choices": [c.to_dict() for c in done.choices]}))
 
 

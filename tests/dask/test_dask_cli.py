@@ -67,7 +67,7 @@ def test_dbscan_on_dask_equals_in_memory_on_the_same_scaled_data(client, blobs_f
 
 @pytest.mark.parametrize(("extra", "message"), [
     ([], "give --out FOLDER"),
-    (["--out", "{out}", "--report", "{out}.html"], "does not draw the report yet"),
+    (["--out", "{out}", "--report", "{out}.txt"], "must end in .html"),
     (["--out", "{out}", "--algorithm", "hierarchical"],
      "--algorithm 'hierarchical' is not available with --engine 'dask'"),
 ])
@@ -81,16 +81,36 @@ def test_dask_engine_refuses_what_it_cannot_do(client, blobs_folder, tmp_path, c
     assert message in capsys.readouterr().err
 
 
-def test_k_chosen_on_a_stated_sample(client, blobs_folder, tmp_path, capsys):
+def test_k_chosen_and_report_drawn_on_a_stated_sample(client, blobs_folder, tmp_path, capsys):
     import json
 
-    folder, _, _ = blobs_folder
+    folder, frame, _ = blobs_folder
+    report = tmp_path / "report.html"
     code = main(["run", str(folder), "--engine", "dask", "--scheduler", client.scheduler.address,
                  "--id-column", "key", "--out", str(tmp_path / "labels"), "--k-max", "6",
-                 "--json", "-q"])
+                 "--report", str(report), "--json", "-q"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["params"]["n_clusters"] == 3
     assert summary["choices"][0]["name"] == "k"
     assert f"on a sample of {summary['sample_rows']} rows" in summary["choices"][0]["reason"]
     assert summary["counts"]["clustered"] == 3000 and summary["partitions"] == 3
+    html = report.read_text(encoding="utf-8")
+    # (3,000 rows: the report's sample of at most 20,000 takes every row)
+    assert "a uniform sample of 3000 of the 3000 rows" in html
+    assert "Choosing k" in html and html.count("<img") >= 4
+
+
+def test_report_sample_keeps_each_rows_cluster(client, blobs_folder, tmp_path):
+    from clustra.workflow.distributed import run_distributed
+
+    folder, frame, _ = blobs_folder
+    done = run_distributed(str(folder), tmp_path / "labels", scheduler=client.scheduler.address,
+                           report_rows=500, id_column="key", k=3, impute="drop")
+    sample = done.report.table
+    assert 300 < len(sample) < 700  # about 500 of 3,000, drawn uniformly
+    written = _read_out(tmp_path / "labels").set_index("key").loc[sample["key"]]
+    np.testing.assert_array_equal(sample["cluster"].to_numpy(), written["cluster"].to_numpy())
+    np.testing.assert_array_equal(sample["status"].to_numpy(), written["status"].to_numpy())
+    assert "uniform sample of" in done.report.read_note
+    assert done.report.X.shape[0] == int((sample["status"] == "clustered").sum())

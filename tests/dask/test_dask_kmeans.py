@@ -19,15 +19,15 @@ def blobs(rng, n_per, n_features, n_centres, spread=1.0, dtype=np.float64):
 
 
 @pytest.mark.parametrize(
-    ("n_features", "n_clusters", "dtype", "weighted"),
+    ("n_features", "n_clusters", "dtype", "weighted", "persist"),
     [
-        (3, 5, np.float64, False),  # scored from the transposed block (<= 4 features)
-        (8, 6, np.float32, True),
-        (16, 64, np.float64, False),  # BLAS tiles (k d >= 1024, n k d >= 2^24)
+        (3, 5, np.float64, False, "auto"),  # scored from the transposed block (<= 4 features)
+        (8, 6, np.float32, True, False),  # every pass reads the input again
+        (16, 64, np.float64, False, "auto"),  # BLAS tiles (k d >= 1024, n k d >= 2^24)
     ],
 )
 def test_lloyd_from_given_centres_equals_in_memory(client, rng, n_features, n_clusters, dtype,
-                                                   weighted):
+                                                   weighted, persist):
     X = blobs(rng, 20_000 // n_clusters + 300, n_features, n_clusters, dtype=dtype)
     init = X[rng.choice(X.shape[0], n_clusters, replace=False)]
     w = rng.uniform(0.5, 2.0, X.shape[0]).astype(dtype) if weighted else None
@@ -37,8 +37,8 @@ def test_lloyd_from_given_centres_equals_in_memory(client, rng, n_features, n_cl
     dX = da.from_array(X, chunks=(7_000, n_features))
     dw = None if w is None else da.from_array(w, chunks=5_000)
     seen = []
-    model = KMeans(n_clusters, init=init, max_iter=60, callback=seen.append).fit(
-        dX, sample_weight=dw)
+    model = KMeans(n_clusters, init=init, max_iter=60, persist=persist,
+                   callback=seen.append).fit(dX, sample_weight=dw)
     labels = model.labels_.compute()
     assert isinstance(model.labels_, da.Array)
     np.testing.assert_array_equal(labels, ref.labels_)

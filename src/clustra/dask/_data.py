@@ -24,6 +24,17 @@ CHUNK = 1024  # the K-Means kernels' unit of rows (see _kmeans_steps.CHUNK)
 CLIENT = [None, Kind(lambda v: hasattr(v, "submit"), "a distributed Client")]
 
 
+def store_params(estimator, arguments: dict) -> None:
+    """An ``__init__``'s whole body: each argument kept under its own name, unchanged.
+
+    ``arguments`` is the ``__init__``'s ``locals()``; scikit-learn's
+    ``get_params`` reads the names back from the signature.
+    """
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 class _Holder(BaseEstimator):
     """Stand-in estimator for validate_X on one block (no feature bookkeeping)."""
 

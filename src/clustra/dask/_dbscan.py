@@ -230,17 +230,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     def __init__(self, eps=0.5, *, min_samples=5, metric="euclidean", metric_params=None,
                  algorithm="auto", leaf_size=30, p=None, n_partitions=None,
                  sample_size=100_000, random_state=None, client=None):
-        self.eps = eps
-        self.min_samples = min_samples
-        self.metric = metric
-        self.metric_params = metric_params
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.n_partitions = n_partitions
-        self.sample_size = sample_size
-        self.random_state = random_state
-        self.client = client
+        _data.store_params(self, locals())
 
     # The in-memory estimator's declarations, where the parameter means the same here.
     _parameter_constraints = {

@@ -36,6 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 import clustra.dask._data as _data
 import clustra.dask._init as init_methods
 import clustra.dask._kmeans_steps as steps
+import clustra.dask._lloyd as _lloyd
 from clustra.cluster._params import (
     ARRAY_LIKE,
     CALLABLE,
@@ -49,61 +50,6 @@ from clustra.dask._predict import InMemoryModel
 logger = logging.getLogger("clustra.dask")
 
 INITS = ("k-means||", "k-means++")
-
-
-def _totals(state_and_totals):
-    return state_and_totals[1]
-
-
-def _labels(pass_output):
-    return pass_output[0].labels
-
-
-def _block_weights(weights, n_rows, dtype):
-    return np.ones(n_rows, dtype=dtype) if weights is None else weights
-
-
-def _final(data, weights, pass_output, centers, columns, n_clusters):
-    state = pass_output[0]
-    rows = steps.rows_of(data, columns)
-    w = _block_weights(weights, rows.shape[0], rows.dtype)
-    inertia = steps.block_inertia(rows, w, centers, state.labels, False)
-    return inertia, np.bincount(state.labels, minlength=n_clusters) > 0
-
-
-def _farthest(data, weights, pass_output, centers, columns, n_wanted, start):
-    """The rows a block offers for empty clusters: its ``n_wanted`` farthest (ties kept)."""
-    state = pass_output[0]
-    rows = steps.rows_of(data, columns)
-    diff = rows.astype(np.float64) - centers.astype(np.float64)[state.labels]
-    distances = np.einsum("ij,ij->i", diff, diff)
-    n_wanted = min(n_wanted, rows.shape[0])
-    threshold = np.partition(distances, rows.shape[0] - n_wanted)[rows.shape[0] - n_wanted]
-    keep = np.flatnonzero(distances >= threshold)
-    w = _block_weights(weights, rows.shape[0], rows.dtype)
-    return distances[keep], keep + start, rows[keep], w[keep], state.labels[keep]
-
-
-def _relocate(offers, empty, sums, weight_sums):
-    """Give the empty clusters the farthest rows, by in-memory KMeans's rule (in place)."""
-    distances = np.concatenate([o[0] for o in offers])
-    if distances.size == 0 or distances.max() == 0:
-        return
-    rows = np.concatenate([o[2] for o in offers])
-    weights = np.concatenate([o[3] for o in offers])
-    labels = np.concatenate([o[4] for o in offers])
-    n_empty = min(empty.size, distances.size)
-    # Farthest first, then lexicographic by coordinates, then row order (the
-    # offers come in row order), as clustra.KMeans relocates.
-    keys = [rows[:, f] for f in range(rows.shape[1] - 1, -1, -1)]
-    order = np.lexsort([*keys, -distances])[:n_empty]
-    for new_cluster, i in zip(empty, order, strict=False):
-        weight = np.float64(weights[i])
-        contribution = weight * rows[i].astype(np.float64)
-        sums[labels[i]] -= contribution
-        sums[new_cluster] = contribution
-        weight_sums[new_cluster] = weight
-        weight_sums[labels[i]] -= weight
 
 
 class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
@@ -158,20 +104,7 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
                  tol=1e-4, verbose=0, random_state=None, algorithm="lloyd",
                  oversampling_factor=2.0, init_max_iter=5, init_sample_size=100_000,
                  persist="auto", callback=None, client=None):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
-        self.algorithm = algorithm
-        self.oversampling_factor = oversampling_factor
-        self.init_max_iter = init_max_iter
-        self.init_sample_size = init_sample_size
-        self.persist = persist
-        self.callback = callback
-        self.client = client
+        _data.store_params(self, locals())
 
     _parameter_constraints = {
         **{name: COMMON_CONSTRAINTS[name]
@@ -218,45 +151,37 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
         seed = int(np.random.RandomState(self.random_state).randint(2**31 - 1))
         dtype = blocks.dtype
         blas, columns = steps.layout(n, n_clusters, d)
-        n_blocks = len(blocks.x)
-        starts = blocks.starts
         weights = blocks.weights
         if weights is not None:
             weights = client.compute(weights)  # futures
-        moments = client.gather(client.compute([delayed(steps.block_moments)(b) for b in blocks.x]))
-        mean, tol = self._mean_and_tol(moments, n, dtype)
-        data = [delayed(steps.centred_block)(b, mean, columns) for b in blocks.x]
-        if self._persist(client, n, d, dtype):
-            data = client.compute(data)  # futures: each pass is submitted directly
+        moments = [delayed(steps.block_moments)(b, self.tol > 0) for b in blocks.x]
+        stats = delayed(steps.mean_and_tol)(moments, n, dtype, self.tol)
+        persisted = self._persist(client, n, d, dtype)
+        if persisted:
+            # One graph: the blocks are read and checked once, each freed as soon
+            # as it is centred, and the client waits once rather than twice.
+            *data, stats = client.compute(
+                [delayed(steps.centred_block)(b, stats, columns) for b in blocks.x] + [stats])
+            mean, tol = stats.result()
+        else:  # the blocks are read again by every pass: centred on a known mean
+            mean, tol = client.compute(stats).result()
+            data = [delayed(steps.centred_block)(b, mean, columns) for b in blocks.x]
         rows = data if not columns else [delayed(steps.rows_of)(b, True) for b in data]
         centers = self._initial_centers(client, rows, weights, n_clusters, d, dtype, mean,
                                         seed, n)
-        run = self._lloyd(client, data, weights, centers, tol, blas, columns, starts)
-        states, centers, n_iter, strict = run
-        finals = client.gather(client.compute(
-            [delayed(_final)(data[i], None if weights is None else weights[i], states[i],
-                             centers, columns, n_clusters) for i in range(n_blocks)]))
+        passes = _lloyd.Passes(client, data, weights, blocks.starts, blas=blas, columns=columns,
+                               persisted=persisted)
+        outs, centers, n_iter, finals = self._lloyd(passes, centers, tol)
         inertia = 0.0
-        for value, _ in finals:
-            inertia += value
-        distinct = int(np.logical_or.reduce([seen for _, seen in finals]).sum())
+        for block in finals:  # in block order
+            inertia += block.inertia
+        distinct = int(np.logical_or.reduce([block.seen for block in finals]).sum())
         if distinct < n_clusters:
             warnings.warn(f"Number of distinct clusters ({distinct}) found smaller than "
                           f"n_clusters ({n_clusters}). Possibly due to duplicate points in X.",
                           ConvergenceWarning, stacklevel=2)
-        self._finish(states, blocks, centers, mean, n_iter, inertia, d)
+        self._finish(passes.labels(outs, blocks.sizes), blocks, centers, mean, n_iter, inertia, d)
         return self
-
-    def _mean_and_tol(self, moments, n, dtype):
-        total = np.zeros_like(moments[0][0])
-        for sums, _, _ in moments:
-            total += sums
-        mean64 = total / n
-        m2 = np.zeros_like(total)
-        for sums, count, block_m2 in moments:
-            if count:
-                m2 += block_m2 + count * (sums / count - mean64) ** 2
-        return mean64.astype(dtype), float(np.mean(m2 / n) * self.tol)
 
     def _persist(self, client, n, d, dtype) -> bool:
         if self.persist != "auto":
@@ -283,16 +208,13 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
                                                factor=float(self.oversampling_factor))
         return np.ascontiguousarray(centers, dtype=dtype)
 
-    def _lloyd(self, client, data, weights, centers, tol, blas, columns, starts):
-        """The Lloyd iterations; returns (last pass outputs per block, centres, n_iter, strict)."""
-        n_blocks = len(data)
-        states = [None] * n_blocks
-        w_of = (lambda i: None) if weights is None else (lambda i: weights[i])
-        strict = False
+    def _lloyd(self, passes, centers, tol):
+        """The Lloyd iterations: (last pass's outputs, centres, n_iter, per-block finals)."""
+        outs = None
         self.iteration_seconds_ = []
         for iteration in range(self.max_iter):
             began = time.perf_counter()
-            states, totals = self._pass(client, data, w_of, states, centers, blas, columns)
+            outs, totals, _ = passes.lloyd(outs, centers)
             sums = np.zeros(centers.shape, dtype=np.float64)
             weight_sums = np.zeros(centers.shape[0])
             n_changed = 0
@@ -302,39 +224,19 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
                 n_changed += block_totals.n_changed
             empty = np.flatnonzero(weight_sums == 0)
             if empty.size:
-                offers = client.gather(client.compute(
-                    [delayed(_farthest)(data[i], w_of(i), states[i], centers, columns,
-                                        empty.size, int(starts[i])) for i in range(n_blocks)]))
-                _relocate(offers, empty, sums, weight_sums)
+                passes.relocate(outs, centers, empty, sums, weight_sums)
             centers, shift = steps.new_centers(sums, weight_sums, centers)
             shift2 = float(np.dot(shift, shift))
             seconds = time.perf_counter() - began
             self.iteration_seconds_.append(seconds)
             self._report(iteration + 1, n_changed, shift2, seconds)
-            if n_changed == 0:
-                strict = True
-                break
+            if n_changed == 0:  # strict convergence: the labels match the centres
+                return outs, centers, iteration + 1, passes.finals(outs, centers)
             if shift2 <= tol:
                 break
-        if not strict:  # labels to match the final centres, as in memory
-            states, _ = self._pass(client, data, w_of, states, centers, blas, columns)
-        return states, centers, iteration + 1, strict
-
-    @staticmethod
-    def _pass(client, data, w_of, states, centers, blas, columns):
-        from distributed import Future
-
-        if all(isinstance(x, Future) for x in data):
-            # Persisted blocks: three direct submissions per block cost the
-            # client less than building and optimising a graph every pass.
-            outs = [client.submit(steps.lloyd_block, data[i], w_of(i), states[i], centers, blas,
-                                  columns, pure=False) for i in range(len(data))]
-            return outs, client.gather([client.submit(_totals, o, pure=False) for o in outs])
-        outs = [delayed(steps.lloyd_block, pure=False)(data[i], w_of(i), states[i], centers,
-                                                       blas, columns)
-                for i in range(len(data))]
-        futures = client.compute(outs + [delayed(_totals)(o) for o in outs])
-        return futures[:len(outs)], client.gather(futures[len(outs):])
+        # labels to match the final centres, as in memory, and the result scored
+        outs, _, finals = passes.lloyd(outs, centers, final=True)
+        return outs, centers, iteration + 1, finals
 
     def _report(self, iteration, n_changed, shift2, seconds):
         level = logging.INFO if self.verbose else logging.DEBUG
@@ -344,15 +246,11 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
             self.callback({"iteration": iteration, "n_changed": n_changed, "shift": shift2,
                            "seconds": seconds})
 
-    def _finish(self, states, blocks, centers, mean, n_iter, inertia, d):
-        import dask.array as da
-
+    def _finish(self, labels, blocks, centers, mean, n_iter, inertia, d):
         self._memory = steps.memory_model(centers, mean, n_iter, inertia, d,
                                           blocks.feature_names)
         self.cluster_centers_ = self._memory.cluster_centers_
-        self.labels_ = da.concatenate([
-            da.from_delayed(delayed(_labels)(s), shape=(int(m),), dtype=np.int32)
-            for s, m in zip(states, blocks.sizes, strict=True)])
+        self.labels_ = labels
         self.inertia_ = float(inertia)
         self.n_iter_ = int(n_iter)
         self.n_features_in_ = d

@@ -76,23 +76,45 @@ def block_column_sums(block: np.ndarray) -> np.ndarray:
         return data_kernels.column_sums(block)
 
 
-def block_moments(block: np.ndarray):
-    """(column sums, rows, sums of squares about the block's own mean), float64.
+def block_moments(block: np.ndarray, spread: bool = True):
+    """(column sums, rows, sums of squares about the block's own mean or None), float64.
 
     The squares come from the centring kernel's variances of the block about
-    its own mean (no cancellation whatever the data's offset).
+    its own mean (no cancellation whatever the data's offset); ``spread=False``
+    skips them (a zero tolerance needs no variance).
     """
     with one_thread():
         sums = data_kernels.column_sums(block)
-        if block.shape[0] == 0:
-            return sums, 0, np.zeros_like(sums)
+        if block.shape[0] == 0 or not spread:
+            return sums, block.shape[0], None
         variances = data_kernels.centre(block, (sums / block.shape[0]).astype(block.dtype),
                                    np.empty_like(block))
     return sums, block.shape[0], variances * block.shape[0]
 
 
-def centred_block(block: np.ndarray, shift: np.ndarray, columns: bool) -> np.ndarray:
-    """``block - shift`` in the block's dtype, transposed to ``(d, m)`` when ``columns``."""
+def mean_and_tol(moments, n_samples: int, dtype, tol: float):
+    """``(mean in dtype, tol as a squared shift)`` from the blocks' moments, in block order.
+
+    ``tol`` is relative to the mean feature variance, as in memory.
+    """
+    total = np.zeros_like(moments[0][0])
+    for sums, _, _ in moments:
+        total += sums
+    mean64 = total / n_samples
+    m2 = np.zeros_like(total)
+    for sums, count, block_m2 in moments:
+        if count and block_m2 is not None:
+            m2 += block_m2 + count * (sums / count - mean64) ** 2
+    return mean64.astype(dtype), float(np.mean(m2 / n_samples) * tol)
+
+
+def centred_block(block: np.ndarray, shift, columns: bool) -> np.ndarray:
+    """``block - shift`` in the block's dtype, transposed to ``(d, m)`` when ``columns``.
+
+    ``shift``: the (d,) vector, or the ``(mean, tol)`` pair of :func:`mean_and_tol`.
+    """
+    if isinstance(shift, tuple):
+        shift = shift[0]
     out = np.empty_like(block)
     with one_thread():
         data_kernels.centre(block, shift.astype(block.dtype), out)
@@ -116,11 +138,10 @@ def layout(n_samples: int, n_clusters: int, n_features: int) -> tuple[bool, bool
 def lloyd_block(data, weights, previous, centers, blas, columns):
     """One Lloyd pass over one block: ``(BlockState, PassTotals)``.
 
-    ``previous`` is the previous pass's ``(BlockState, PassTotals)`` (None for
-    the first pass): passing the pair on saves a task per block and pass.
-
     ``data`` is the centred block (transposed when ``columns``), ``weights``
-    its (m,) weights in its dtype (None: all 1), ``centers`` (k, d) in its dtype.
+    its (m,) weights in its dtype (None: all 1), ``previous`` the block's
+    ``BlockState`` after the previous pass (None for the first pass, never
+    modified), ``centers`` (k, d) in its dtype.
     """
     n_rows = data.shape[1] if columns else data.shape[0]
     n_clusters, n_features = centers.shape
@@ -130,10 +151,9 @@ def lloyd_block(data, weights, previous, centers, blas, columns):
         partial_sums = np.zeros((sums_kernels.n_chunks(n_rows), n_clusters, n_features))
         partial_weights = np.zeros((sums_kernels.n_chunks(n_rows), n_clusters))
     else:  # copies: the task stays pure
-        state = previous[0]
-        labels = state.labels.copy()
-        partial_sums = state.partial_sums.copy()
-        partial_weights = state.partial_weights.copy()
+        labels = previous.labels.copy()
+        partial_sums = previous.partial_sums.copy()
+        partial_weights = previous.partial_weights.copy()
     sums = sums_kernels.ChunkSums(partial_sums, partial_weights, np.zeros((n_clusters, n_features)),
                                   np.zeros(n_clusters))
     centers = np.ascontiguousarray(centers, dtype=data.dtype)
@@ -150,6 +170,70 @@ def lloyd_block(data, weights, previous, centers, blas, columns):
         )
     return (BlockState(labels, partial_sums, partial_weights),
             PassTotals(sums.sums, sums.weight_sums, int(n_changed)))
+
+
+class BlockFinal(NamedTuple):
+    """A block's share of the fit's result: its inertia, and which clusters it holds."""
+
+    inertia: float
+    seen: np.ndarray  # (k,) bool
+
+
+class GroupPass(NamedTuple):
+    """One pass over a group of blocks (the blocks one worker thread holds), per block.
+
+    ``finals`` is None but on the last pass, which also scores the result.
+    """
+
+    states: list
+    totals: list
+    finals: list | None
+
+
+def _weights_of(weights, j):
+    return None if weights is None else weights[j]
+
+
+def block_final(data, weights, state, centers, columns) -> BlockFinal:
+    """The block's inertia against ``centers`` with its last labels, and the clusters it holds."""
+    rows = rows_of(data, columns)
+    w = np.ones(rows.shape[0], dtype=rows.dtype) if weights is None else weights
+    inertia = block_inertia(rows, w, centers, state.labels, False)
+    return BlockFinal(inertia, np.bincount(state.labels, minlength=centers.shape[0]) > 0)
+
+
+def lloyd_group(data, weights, previous, centers, blas, columns, final=False) -> GroupPass:
+    """One Lloyd pass over each block of a group, in turn (``data``/``weights`` lists).
+
+    ``previous``: the group's previous ``GroupPass`` (None for the first).
+    ``final``: the last pass, which also gives each block's :class:`BlockFinal`
+    (one visit of the data less than a separate scoring pass).
+    """
+    states, totals, finals = [], [], []
+    for j, block in enumerate(data):
+        state, block_totals = lloyd_block(block, _weights_of(weights, j),
+                                          None if previous is None else previous.states[j],
+                                          centers, blas, columns)
+        states.append(state)
+        totals.append(block_totals)
+        if final:
+            finals.append(block_final(block, _weights_of(weights, j), state, centers, columns))
+    return GroupPass(states, totals, finals if final else None)
+
+
+def group_totals(group_pass: GroupPass):
+    """What the client gathers from a group's pass: its blocks' totals (and finals)."""
+    return group_pass.totals, group_pass.finals
+
+
+def group_finals(data, weights, group_pass, centers, columns) -> list:
+    """The blocks' :class:`BlockFinal` after a pass that was not the last (strict convergence)."""
+    return [block_final(block, _weights_of(weights, j), group_pass.states[j], centers, columns)
+            for j, block in enumerate(data)]
+
+
+def group_labels(group_pass: GroupPass, j: int) -> np.ndarray:
+    return group_pass.states[j].labels
 
 
 def block_inertia(data, weights, centers, labels, columns) -> float:

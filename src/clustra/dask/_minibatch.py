@@ -70,14 +70,7 @@ class MiniBatchKMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimat
 
     def __init__(self, n_clusters=8, *, init="k-means++", batch_size=4096, n_epochs=1,
                  random_state=None, reassignment_ratio=0.01, window=None, client=None):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.batch_size = batch_size
-        self.n_epochs = n_epochs
-        self.random_state = random_state
-        self.reassignment_ratio = reassignment_ratio
-        self.window = window
-        self.client = client
+        _data.store_params(self, locals())
 
     _parameter_constraints = {
         "n_clusters": [Interval(Integral, 1, None)],

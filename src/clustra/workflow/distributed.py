@@ -42,6 +42,7 @@ class DistributedRun:
     choices: list[Choice] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     sample_rows: int = 0
+    report: object = None  # a ClusteringResult of the report's sample, when asked for
 
 
 def _files(path: str) -> tuple[list[str], str]:
@@ -159,8 +160,14 @@ def _sample(used, n_rows: int, seed: int) -> np.ndarray:
     return np.ascontiguousarray(sample.to_numpy(dtype=np.float64))
 
 
-def _write_partition(labels, complete, ids, start, index, out_dir, id_name, noise_label):
-    """Write one input partition's labelled rows; returns its counts by status."""
+def _write_partition(labels, complete, ids, start, index, out_dir, id_name, noise_label,
+                     part=None, fraction=0.0, seed=0):
+    """Write one input partition's labelled rows: ``(counts by status, sample)``.
+
+    ``part``: the partition's rows as read, when the report wants a sample: each
+    row is drawn with probability ``fraction`` (seeded by partition), and the
+    sample keeps its rows with their row number, cluster and status.
+    """
     import pandas as pd
 
     complete = np.asarray(complete, dtype=bool)
@@ -173,12 +180,17 @@ def _write_partition(labels, complete, ids, start, index, out_dir, id_name, nois
     key = np.asarray(ids) if ids is not None else np.arange(start + 1, start + n + 1)
     table = pd.DataFrame({id_name: key, "cluster": cluster, "status": status})
     table.to_parquet(out_dir / f"part-{index:05d}.parquet", index=False)
-    return {s: int((status == s).sum()) for s in ("clustered", "noise", "missing values")}
+    counts = {s: int((status == s).sum()) for s in ("clustered", "noise", "missing values")}
+    if part is None:
+        return counts, None
+    take = np.flatnonzero(np.random.default_rng([seed, index]).random(n) < fraction)
+    sample = part.iloc[take].reset_index(drop=True)
+    return counts, (sample, start + 1 + take, cluster[take], status[take])
 
 
-def _choose_on_sample(used, n_rows: int, opts: RunOptions) -> tuple[dict, list, int]:
+def _choose_on_sample(used, n_rows: int, opts: RunOptions) -> tuple[dict, list, int, object]:
     """The estimator's parameters, choosing k or eps on a sample where asked: ``(params,
-    choices, sample_rows)``."""
+    choices, sample_rows, what chose)``."""
     import clustra
 
     if opts.algorithm == "kmeans":
@@ -188,7 +200,7 @@ def _choose_on_sample(used, n_rows: int, opts: RunOptions) -> tuple[dict, list, 
         params = {"eps": opts.eps, "min_samples": opts.dbscan_min_samples}
         name, asked = "eps", opts.eps == "auto"
     if not asked:
-        return params, [], 0
+        return params, [], 0, None
     sample = _sample(used, n_rows, opts.seed)
     if opts.algorithm == "kmeans":
         found = clustra.choose_k(sample, k_range=range(1, opts.k_max + 1), random_state=opts.seed)
@@ -197,31 +209,53 @@ def _choose_on_sample(used, n_rows: int, opts: RunOptions) -> tuple[dict, list, 
         found = clustra.suggest_eps(sample, min_samples=opts.dbscan_min_samples)
         value = params["eps"] = float(found.eps)
     reason = f"{reason_text(name, found.reason)} (on a sample of {sample.shape[0]} rows)"
-    return params, [Choice(name, value, reason)], sample.shape[0]
+    return params, [Choice(name, value, reason)], sample.shape[0], found
 
 
 def _write_all(frame, complete, labels_, lengths, used_lengths, out_dir: Path,
-               opts: RunOptions) -> dict:
-    """One Parquet file per input partition; returns the counts by status."""
+               opts: RunOptions, report_rows: int = 0) -> tuple[dict, object]:
+    """One Parquet file per input partition: ``(counts by status, sample or None)``.
+
+    ``report_rows``: about how many input rows to draw, uniformly, for the report
+    (0: none); the sample is drawn while the labels are written.
+    """
     import dask
 
     labels = labels_.rechunk((tuple(int(n) for n in used_lengths),))
     ids = (frame[opts.id_column].to_delayed() if opts.id_column is not None
            else [None] * len(lengths))
+    parts = frame.to_delayed() if report_rows else [None] * len(lengths)
+    fraction = min(1.0, report_rows / max(int(np.sum(lengths)), 1))
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     out_dir.mkdir(parents=True, exist_ok=True)
     tasks = [
         dask.delayed(_write_partition)(part_labels, part_complete, part_ids, int(start), index,
-                                       out_dir, opts.id_column or "row", opts.algorithm == "dbscan")
-        for index, (part_labels, part_complete, part_ids, start) in enumerate(
-            zip(labels.to_delayed().ravel(), complete.to_delayed(), ids, starts, strict=True))
+                                       out_dir, opts.id_column or "row", opts.algorithm == "dbscan",
+                                       part, fraction, opts.seed)
+        for index, (part_labels, part_complete, part_ids, part, start) in enumerate(
+            zip(labels.to_delayed().ravel(), complete.to_delayed(), ids, parts, starts,
+                strict=True))
     ]
-    per_partition = dask.compute(*tasks)
-    return {s: sum(p[s] for p in per_partition) for s in per_partition[0]}
+    written = dask.compute(*tasks)
+    counts = {s: sum(c[s] for c, _ in written) for s in written[0][0]}
+    if not report_rows:
+        return counts, None
+    return counts, _join_samples([sample for _, sample in written])
+
+
+def _join_samples(samples):
+    """The partitions' samples as one: ``(rows as read, row numbers, cluster, status)``."""
+    import pandas as pd
+
+    return (pd.concat([s[0] for s in samples], ignore_index=True),
+            np.concatenate([s[1] for s in samples]),
+            pd.array(np.concatenate([np.asarray(s[2], dtype=object) for s in samples]),
+                     dtype="Int64"),
+            np.concatenate([s[3] for s in samples]))
 
 
 def run_distributed(path, out, *, scheduler: str | None = None, progress=None,
-                    **options) -> DistributedRun:
+                    report_rows: int = 0, **options) -> DistributedRun:
     """Cluster the files at ``path`` on Dask and write labelled Parquet files to ``out``.
 
     ``path`` is a file, a folder or a glob of Parquet or CSV files; ``out`` a
@@ -230,6 +264,8 @@ def run_distributed(path, out, *, scheduler: str | None = None, progress=None,
     sized to the machine is started (and stopped at the end). ``options`` are
     :func:`clustra.run`'s, limited to what the engine offers (algorithm kmeans,
     the default, or dbscan; impute mean or drop; scale standard, minmax or none).
+    ``report_rows``: draw a uniform sample of about that many input rows while
+    writing, and return it as a result the report is drawn from (``.report``).
     """
     import dask
     from distributed import Client, LocalCluster
@@ -253,7 +289,8 @@ def run_distributed(path, out, *, scheduler: str | None = None, progress=None,
     try:
         with Client(scheduler if scheduler is not None else cluster):
             frame = _read(files, kind, opts.sep)
-            used, complete = _prepare(frame, _feature_columns(frame, opts), opts)
+            columns = _feature_columns(frame, opts)
+            used, complete = _prepare(frame, columns, opts)
             # Rows per partition, all and used, in one pass over the files.
             lengths, used_lengths = (
                 counts.to_numpy() for counts in dask.compute(
@@ -262,15 +299,23 @@ def run_distributed(path, out, *, scheduler: str | None = None, progress=None,
             )
             n_rows = int(lengths.sum())
             say(f"read {n_rows} rows in {len(lengths)} partitions from {len(files)} {kind} file(s)")
-            params, choices, sample_rows = _choose_on_sample(used, n_rows, opts)
+            params, choices, sample_rows, found = _choose_on_sample(used, n_rows, opts)
             estimator = clustra.dask.KMeans if opts.algorithm == "kmeans" else clustra.dask.DBSCAN
             say(f"fitting {estimator.__name__} ({params}) on the cluster")
             X = used.to_dask_array(lengths=tuple(int(n) for n in used_lengths))
             model = estimator(**params).fit(X)
-            counts = _write_all(frame, complete, model.labels_, lengths, used_lengths, out_dir,
-                                opts)
+            counts, sample = _write_all(frame, complete, model.labels_, lengths, used_lengths,
+                                        out_dir, opts, report_rows)
     finally:
         if cluster is not None:
             cluster.close()
+    report = None
+    if sample is not None:
+        from clustra.workflow.distributed_report import sample_result
+
+        say(f"preparing the report from a sample of {len(sample[0])} rows")
+        report = sample_result(sample, opts, columns, algorithm=opts.algorithm, params=params,
+                               choices=choices, found=found, model=model, n_rows=n_rows,
+                               source=str(path))
     return DistributedRun(out_dir, n_rows, len(lengths), opts.algorithm, params, choices,
-                          counts, sample_rows)
+                          counts, sample_rows, report)

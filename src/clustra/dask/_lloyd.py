@@ -1,0 +1,154 @@
+"""The distributed Lloyd iterations: one task per worker thread and pass.
+
+Persisted blocks are grouped by the worker thread that holds them (blocks
+read again every pass stay one per task, so a worker never holds more than
+one at a time). Every pass is one task per group, which runs
+clustra's move kernel over the group's blocks in turn and keeps each block's
+state on the worker, plus one small task per group that hands the client the
+per-block totals; the client adds them in block order. The scheduler's and the
+client's cost per task is paid per worker thread rather than per block, every
+iteration: it is most of what a pass costs beyond the kernel on a busy
+machine (benchmarks/results/dask-quick.md).
+
+The last pass also scores the result (inertia, clusters present), so the fit
+visits the data once less; only a fit that stops with no label changed needs
+a separate scoring pass, as in memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from dask import delayed
+
+import clustra.dask._kmeans_steps as steps
+
+
+def _runs(indices: list[int], n_runs: int) -> list[list[int]]:
+    n_runs = max(1, min(n_runs, len(indices)))
+    edges = [len(indices) * r // n_runs for r in range(n_runs + 1)]
+    return [indices[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def group_blocks(client, data, persisted: bool) -> list[list[int]]:
+    """Block indices per group: each worker's blocks split among its threads, in block order.
+
+    Blocks that are not persisted are read again by every pass: one block per
+    task then, so that a worker holds one block at a time, not its whole share.
+    """
+    if not persisted:
+        return [[i] for i in range(len(data))]
+    from distributed import wait
+
+    wait(data)
+    who_has = client.who_has(data)
+    nthreads = client.nthreads()
+    by_worker: dict = {}
+    for i, future in enumerate(data):
+        holders = who_has.get(future.key) or [None]
+        by_worker.setdefault(holders[0], []).append(i)
+    groups = [run for worker, blocks in by_worker.items()
+              for run in _runs(blocks, nthreads.get(worker, 1))]
+    return sorted(groups)
+
+
+def _farthest(data, weights, group_pass, starts, centers, columns, n_wanted):
+    """The rows each block of a group offers for empty clusters: its farthest (ties kept)."""
+    offers = []
+    for j, block in enumerate(data):
+        labels = group_pass.states[j].labels
+        rows = steps.rows_of(block, columns)
+        diff = rows.astype(np.float64) - centers.astype(np.float64)[labels]
+        distances = np.einsum("ij,ij->i", diff, diff)
+        n_here = min(n_wanted, rows.shape[0])
+        threshold = np.partition(distances, rows.shape[0] - n_here)[rows.shape[0] - n_here]
+        keep = np.flatnonzero(distances >= threshold)
+        w = np.ones(rows.shape[0], rows.dtype) if weights is None else weights[j]
+        offers.append((distances[keep], keep + starts[j], rows[keep], w[keep], labels[keep]))
+    return offers
+
+
+def _relocate(offers, empty, sums, weight_sums):
+    """Give the empty clusters the farthest rows, by in-memory KMeans's rule (in place)."""
+    distances = np.concatenate([o[0] for o in offers])
+    if distances.size == 0 or distances.max() == 0:
+        return
+    rows = np.concatenate([o[2] for o in offers])
+    weights = np.concatenate([o[3] for o in offers])
+    labels = np.concatenate([o[4] for o in offers])
+    n_empty = min(empty.size, distances.size)
+    # Farthest first, then lexicographic by coordinates, then row order (the
+    # offers come in row order), as clustra.KMeans relocates.
+    keys = [rows[:, f] for f in range(rows.shape[1] - 1, -1, -1)]
+    order = np.lexsort([*keys, -distances])[:n_empty]
+    for new_cluster, i in zip(empty, order, strict=False):
+        weight = np.float64(weights[i])
+        contribution = weight * rows[i].astype(np.float64)
+        sums[labels[i]] -= contribution
+        sums[new_cluster] = contribution
+        weight_sums[new_cluster] = weight
+        weight_sums[labels[i]] -= weight
+
+
+class Passes:
+    """The fit's blocks on the cluster, grouped, and the passes over them.
+
+    ``data``: the centred blocks (futures when persisted, else delayed);
+    ``weights``: futures of the blocks' checked weights, or None.
+    """
+
+    def __init__(self, client, data, weights, starts, *, blas, columns, persisted):
+        self.client = client
+        self.blas = blas
+        self.columns = columns
+        self.persisted = persisted
+        self.groups = group_blocks(client, data, persisted)
+        self.data = [[data[i] for i in g] for g in self.groups]
+        self.weights = [None if weights is None else [weights[i] for i in g]
+                        for g in self.groups]
+        self.starts = [[int(starts[i]) for i in g] for g in self.groups]
+        # position of each block's entry among the groups' outputs, in block order
+        self._order = np.argsort(np.concatenate(self.groups), kind="stable")
+
+    def _in_block_order(self, per_group: list) -> list:
+        flat = [item for group in per_group for item in group]
+        return [flat[i] for i in self._order]
+
+    def _run(self, function, *per_group, **shared):
+        """One task per group: ``function(*group's args, **shared)``; futures."""
+        if self.persisted:  # futures in hand: no graph to build or optimise
+            return self.client.map(function, *per_group, pure=False, **shared)
+        return self.client.compute([delayed(function, pure=False)(*args, **shared)
+                                    for args in zip(*per_group, strict=True)])
+
+    def lloyd(self, previous, centers, final=False):
+        """One pass: (group outputs, per-block PassTotals, per-block BlockFinal or None)."""
+        previous = previous or [None] * len(self.groups)
+        outs = self._run(steps.lloyd_group, self.data, self.weights, previous, centers=centers,
+                         blas=self.blas, columns=self.columns, final=final)
+        gathered = self.client.gather(self.client.map(steps.group_totals, outs, pure=False))
+        totals = self._in_block_order([t for t, _ in gathered])
+        finals = self._in_block_order([f for _, f in gathered]) if final else None
+        return outs, totals, finals
+
+    def finals(self, outs, centers):
+        """Per-block BlockFinal of the last pass, when it was not run as the final pass."""
+        futures = self._run(steps.group_finals, self.data, self.weights, outs, centers=centers,
+                            columns=self.columns)
+        return self._in_block_order(self.client.gather(futures))
+
+    def relocate(self, outs, centers, empty, sums, weight_sums):
+        """Empty clusters take the farthest rows, as in memory (sums changed in place)."""
+        futures = self._run(_farthest, self.data, self.weights, outs, self.starts,
+                            centers=centers, columns=self.columns, n_wanted=empty.size)
+        _relocate(self._in_block_order(self.client.gather(futures)), empty, sums, weight_sums)
+
+    def labels(self, outs, sizes):
+        """The labels of the pass ``outs`` as one dask array, in input order."""
+        import dask.array as da
+
+        parts = [None] * len(sizes)
+        for out, group in zip(outs, self.groups, strict=True):
+            for j, i in enumerate(group):
+                parts[i] = da.from_delayed(delayed(steps.group_labels)(out, j),
+                                           shape=(int(sizes[i]),), dtype=np.int32)
+        return da.concatenate(parts)
