@@ -4,6 +4,9 @@
 (b) n=200,000 d=32 k=256, 10 iterations from given centres
 (c) n=1,000,000 d=2 k=8, 30 iterations from given centres
 (d) default fit (k-means++, n_init="auto"), n=200,000 d=16 k=16
+(e) default fit on make_blobs(200,000, 16 features, 16 centres): mostly k-means++ seeding
+(f) default fit on make_blobs(200,000, 32 features, 50 centres) with k=256: many centres
+    per true cluster, where Hamerly's bounds settle few rows early on
 
 "From given centres" means every implementation starts from the same rows
 and runs exactly the same iterations (``tol=0``, ``max_iter`` fixed; all stop
@@ -153,17 +156,31 @@ def _default_setup():
     return {"X": np.ascontiguousarray(X)}
 
 
-def _default_clustra(inputs):
+def _blobs_setup(n, d, centres, k):
+    def setup():
+        from sklearn.datasets import make_blobs
+
+        X, _ = make_blobs(n, n_features=d, centers=centres, random_state=0)
+        return {"X": np.ascontiguousarray(X), "k": k}
+
+    return setup
+
+
+def _default_clustra(inputs, algorithm="auto"):
     from clustra import KMeans
 
-    return KMeans(16, random_state=0).fit(inputs["X"])
+    return KMeans(inputs.get("k", 16), random_state=0, algorithm=algorithm).fit(inputs["X"])
+
+
+def _default_forced(algorithm):
+    return lambda inputs: _default_clustra(inputs, algorithm)
 
 
 def _default_sklearn(algorithm):
     def run(inputs):
         from sklearn.cluster import KMeans
 
-        return KMeans(16, random_state=0, algorithm=algorithm).fit(inputs["X"])
+        return KMeans(inputs.get("k", 16), random_state=0, algorithm=algorithm).fit(inputs["X"])
 
     return run
 
@@ -202,5 +219,29 @@ WORKLOADS = [
         compile=_compile,
         repeat=5,
         description="n=200k d=16 k=16, k-means++ and n_init='auto', random_state=0",
+    ),
+    Workload(
+        name="kmeans-e blobs default fit",
+        family="kmeans",
+        setup=_blobs_setup(200_000, 16, 16, 16),
+        clustra=_default_clustra,
+        anchors={"sklearn lloyd": _default_sklearn("lloyd")},
+        agree=_agree_default,
+        compile=_compile,
+        repeat=5,
+        description="make_blobs(200k, 16 features, 16 centres), KMeans(16, random_state=0)",
+    ),
+    Workload(
+        name="kmeans-f blobs k=256",
+        family="kmeans",
+        setup=_blobs_setup(200_000, 32, 50, 256),
+        clustra=_default_clustra,
+        anchors={"sklearn lloyd": _default_sklearn("lloyd"),
+                 "clustra lloyd": _default_forced("lloyd"),
+                 "clustra hamerly": _default_forced("hamerly")},
+        agree=_agree_default,
+        compile=_compile,
+        repeat=2,
+        description="make_blobs(200k, 32 features, 50 centres), KMeans(256, random_state=0)",
     ),
 ]

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from clustra._kernels.blocks import run_blocks
+from clustra._kernels.blocks import claim, run_claimed
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
 from clustra._kernels.kmeans_tiles import (
     TILE,
@@ -127,6 +127,15 @@ def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weight
 
 
 @njit(cache=True)
+def _open_chunk(chunk, n_samples, first, chunk_sums, chunk_weights):
+    """The end of ``chunk``'s rows; with ``first``, its sums zeroed (no row added yet)."""
+    if first:
+        chunk_sums[:] = 0.0
+        chunk_weights[:] = 0.0
+    return min((chunk + 1) * CHUNK, n_samples)
+
+
+@njit(cache=True)
 def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights,
                  first, blas, few):
     """Assign the rows of one chunk; with ``first`` sum every row into the chunk's sums,
@@ -140,10 +149,7 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas is not None)
     moved = np.empty(TILE, dtype=np.int64)
     n_changed = 0
-    end = min((chunk + 1) * CHUNK, n_samples)
-    if first:
-        chunk_sums[:] = 0.0
-        chunk_weights[:] = 0.0
+    end = _open_chunk(chunk, n_samples, first, chunk_sums, chunk_weights)
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = tile_rows(work.rows, start, end)
         tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few, blas)
@@ -170,10 +176,7 @@ def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk
     best = np.empty(TILE, dtype=np.int32)
     moved = np.empty(TILE, dtype=np.int64)
     n_changed = 0
-    end = min((chunk + 1) * CHUNK, n_samples)
-    if first:
-        chunk_sums[:] = 0.0
-        chunk_weights[:] = 0.0
+    end = _open_chunk(chunk, n_samples, first, chunk_sums, chunk_weights)
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = min(TILE, end - start)
         nearest_few_features(x_cols, start, n_rows, centers, neg_half_norms, best_score, best)
@@ -200,13 +203,16 @@ def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas, few):
 
 @njit(nogil=True, cache=True)
 def _lloyd_group(X, weights, centers, neg_half_norms, labels, first_chunk, partial_sums,
-                 partial_weights, changed, blas, few, begin, end):
-    """Chunks ``first_chunk + g`` for g in [begin, end) of a :func:`lloyd_pass` group."""
-    for g in range(begin, end):
-        changed[first_chunk + g] = _lloyd_chunk(
-            X, weights, centers, neg_half_norms, labels, np.int64(first_chunk + g),
-            partial_sums[g], partial_weights[g], True, blas, few,
-        )
+                 partial_weights, changed, blas, few, blocks):
+    """Chunks ``first_chunk + g`` (g claimed from ``blocks``) of a :func:`lloyd_pass` group."""
+    begin, end = claim(blocks)
+    while begin < end:
+        for g in range(begin, end):
+            changed[first_chunk + g] = _lloyd_chunk(
+                X, weights, centers, neg_half_norms, labels, np.int64(first_chunk + g),
+                partial_sums[g], partial_weights[g], True, blas, few,
+            )
+        begin, end = claim(blocks)
     return 0
 
 
@@ -238,7 +244,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
         :func:`clustra._kernels.kmeans_tiles.tile_best`); the caller holds
         BLAS to one thread.
 
-    The chunks run on :func:`clustra._kernels.blocks.run_blocks`'s threads.
+    The chunks run on :func:`clustra._kernels.blocks.run_claimed`'s threads.
 
     Returns
     -------
@@ -255,7 +261,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     weight_sums[:] = 0.0
     for first in range(0, total_chunks, n_per_group):
         n_here = min(n_per_group, total_chunks - first)
-        run_blocks(_lloyd_group, n_here, X, weights, centers, neg_half_norms, labels,
+        run_claimed(_lloyd_group, n_here, X, weights, centers, neg_half_norms, labels,
                    np.int64(first), partial_sums, partial_weights, changed, blas_path(blas),
                    few_features(X, blas))
         _add_group(partial_sums, partial_weights, n_here, sums, weight_sums)
@@ -264,23 +270,26 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
 
 @njit(nogil=True, cache=True)
 def _lloyd_move_chunks(X, x_cols, weights, centers, neg_half_norms, labels, sums, first, blas,
-                       columns, changed, begin, end):
-    """Chunks [begin, end) of :func:`lloyd_move_pass`.
+                       columns, changed, blocks):
+    """The chunks of :func:`lloyd_move_pass` claimed from ``blocks``.
 
     ``columns``: True to score ``x_cols`` in place, None to gather tiles of X
     (None drops the other path at compile time: a fit compiles one of them).
     """
-    for chunk in range(begin, end):
-        if columns is not None:
-            changed[chunk] = _lloyd_columns_chunk(
-                x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
-                sums.partial_sums[chunk], sums.partial_weights[chunk], first,
-            )
-        else:
-            changed[chunk] = _lloyd_chunk(
-                X, weights, centers, neg_half_norms, labels, np.int64(chunk),
-                sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas, None,
-            )
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
+            if columns is not None:
+                changed[chunk] = _lloyd_columns_chunk(
+                    x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
+                    sums.partial_sums[chunk], sums.partial_weights[chunk], first,
+                )
+            else:
+                changed[chunk] = _lloyd_chunk(
+                    X, weights, centers, neg_half_norms, labels, np.int64(chunk),
+                    sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas, None,
+                )
+        begin, end = claim(blocks)
     return 0
 
 
@@ -312,18 +321,21 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
     columns = True if x_cols.shape[0] > 0 else None
-    run_blocks(_lloyd_move_chunks, total_chunks, X, x_cols, weights, centers, neg_half_norms,
+    run_claimed(_lloyd_move_chunks, total_chunks, X, x_cols, weights, centers, neg_half_norms,
                labels, sums, bool(first), blas_path(blas), columns, changed)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
     return int(changed.sum())
 
 
 @njit(nogil=True, cache=True)
-def _assign_chunks(X, centers, neg_half_norms, labels, blas, few, changed, begin, end):
-    """Chunks [begin, end) of :func:`assign`."""
-    for chunk in range(begin, end):
-        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, np.int64(chunk), blas,
-                                       few)
+def _assign_chunks(X, centers, neg_half_norms, labels, blas, few, changed, blocks):
+    """The chunks of :func:`assign` claimed from ``blocks``."""
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
+            changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, np.int64(chunk),
+                                           blas, few)
+        begin, end = claim(blocks)
     return 0
 
 
@@ -334,6 +346,6 @@ def assign(X, centers, neg_half_norms, labels, blas):
     """
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
-    run_blocks(_assign_chunks, total_chunks, X, centers, neg_half_norms, labels, blas_path(blas),
+    run_claimed(_assign_chunks, total_chunks, X, centers, neg_half_norms, labels, blas_path(blas),
                few_features(X, blas), changed)
     return int(changed.sum())
