@@ -33,7 +33,7 @@ Conventions shared by every kernel here:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from clustra._kernels.blocks import claim, run_claimed
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
@@ -269,28 +269,32 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
 
 
 @njit(nogil=True, cache=True)
-def _lloyd_move_chunks(X, x_cols, weights, centers, neg_half_norms, labels, sums, first, blas,
-                       columns, changed, blocks):
-    """The chunks of :func:`lloyd_move_pass` claimed from ``blocks``.
-
-    ``columns``: True to score ``x_cols`` in place, None to gather tiles of X
-    (None drops the other path at compile time: a fit compiles one of them).
-    """
+def _lloyd_move_chunks(X, weights, centers, neg_half_norms, labels, sums, first, blas, changed,
+                       blocks):
+    """The chunks of :func:`lloyd_move_pass` claimed from ``blocks`` (gathered tiles of X)."""
     begin, end = claim(blocks)
     while begin < end:
         for chunk in range(begin, end):
-            if columns is not None:
-                changed[chunk] = _lloyd_columns_chunk(
-                    x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
-                    sums.partial_sums[chunk], sums.partial_weights[chunk], first,
-                )
-            else:
-                changed[chunk] = _lloyd_chunk(
-                    X, weights, centers, neg_half_norms, labels, np.int64(chunk),
-                    sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas, None,
-                )
+            changed[chunk] = _lloyd_chunk(
+                X, weights, centers, neg_half_norms, labels, np.int64(chunk),
+                sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas, None,
+            )
         begin, end = claim(blocks)
     return 0
+
+
+# The one parfor of the Lloyd passes: on 1-4 features a chunk has so little work
+# per row that the serial block kernel ran about twice as slow as numba's
+# parallel loop, which compiles its body knowing the arrays do not alias
+# (benchmarks/results/kmeans-choices.md); compiled only by fits on such data.
+@njit(parallel=True, cache=True)
+def _lloyd_columns_pass(x_cols, weights, centers, neg_half_norms, labels, sums, first, changed):
+    """The chunks of :func:`lloyd_move_pass` on ``x_cols``, on numba's threads."""
+    for chunk in prange(changed.shape[0]):
+        changed[chunk] = _lloyd_columns_chunk(
+            x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
+            sums.partial_sums[chunk], sums.partial_weights[chunk], first,
+        )
 
 
 def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, first, blas):
@@ -320,9 +324,12 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     """
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
-    columns = True if x_cols.shape[0] > 0 else None
-    run_claimed(_lloyd_move_chunks, total_chunks, X, x_cols, weights, centers, neg_half_norms,
-               labels, sums, bool(first), blas_path(blas), columns, changed)
+    if x_cols.shape[0] > 0:
+        _lloyd_columns_pass(x_cols, weights, centers, neg_half_norms, labels, sums, bool(first),
+                            changed)
+    else:
+        run_claimed(_lloyd_move_chunks, total_chunks, X, weights, centers, neg_half_norms,
+                    labels, sums, bool(first), blas_path(blas), changed)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
     return int(changed.sum())
 

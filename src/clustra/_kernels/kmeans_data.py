@@ -122,20 +122,45 @@ def distances(X, centers):
     return out
 
 
+# Up to this many features the per-chunk sums of the passes below are kept in
+# scalar variables: an accumulator in an array is loaded and stored at every
+# addition (the compiler cannot rule out that it aliases X), which on 1-4
+# features made the pass 2-3 times slower (benchmarks/results/kmeans-choices.md).
+SCALAR_SUMS_MAX_FEATURES = 4
+
+
+@njit(cache=True)
+def _few_column_sums(X, start, stop, partial, chunk):
+    """partial[chunk] = the sums of the (at most 4) columns of rows ``start .. stop``, in
+    row order, each in a scalar that stays in a register."""
+    n_features = X.shape[1]
+    a0 = a1 = a2 = a3 = 0.0
+    for i in range(start, stop):
+        a0 += X[i, 0]
+        if n_features > 1:
+            a1 += X[i, 1]
+        if n_features > 2:
+            a2 += X[i, 2]
+        if n_features > 3:
+            a3 += X[i, 3]
+    sums = (a0, a1, a2, a3)
+    for f in range(n_features):
+        partial[chunk, f] = sums[f]
+
+
 @njit(nogil=True, cache=True)
 def _column_sum_chunks(X, partial, blocks):
-    # A local accumulator: one the compiler can keep in registers (an
-    # argument's rows might alias X as far as it knows), the same additions.
     n_samples, n_features = X.shape
-    acc = np.empty(n_features)
     begin, end = claim(blocks)
     while begin < end:
         for chunk in range(begin, end):
-            acc[:] = 0.0
-            for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+            start, stop = chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)
+            if n_features <= SCALAR_SUMS_MAX_FEATURES:
+                _few_column_sums(X, start, stop, partial, chunk)
+                continue
+            for i in range(start, stop):
                 for f in range(n_features):
-                    acc[f] += X[i, f]
-            partial[chunk] = acc
+                    partial[chunk, f] += X[i, f]
         begin, end = claim(blocks)
     return 0
 
@@ -153,13 +178,45 @@ def column_sums(X):
     return in_order_total(partial)
 
 
+@njit(cache=True)
+def _centre_feature(X, shift, out, i, f, total, total_sq):
+    """Centre X[i, f] into out[i, f]; returns the running sums with it added (float64)."""
+    value = X[i, f] - shift[f]
+    out[i, f] = value
+    return total + value, total_sq + np.float64(value) * np.float64(value)
+
+
+@njit(cache=True)
+def _few_centre(X, shift, out, start, stop, sums, squares, chunk):
+    """:func:`_centre_chunks` for the rows ``start .. stop`` of at most 4 features, the sums
+    in scalars (see :data:`SCALAR_SUMS_MAX_FEATURES`)."""
+    n_features = X.shape[1]
+    s0 = s1 = s2 = s3 = q0 = q1 = q2 = q3 = 0.0
+    for i in range(start, stop):
+        s0, q0 = _centre_feature(X, shift, out, i, 0, s0, q0)
+        if n_features > 1:
+            s1, q1 = _centre_feature(X, shift, out, i, 1, s1, q1)
+        if n_features > 2:
+            s2, q2 = _centre_feature(X, shift, out, i, 2, s2, q2)
+        if n_features > 3:
+            s3, q3 = _centre_feature(X, shift, out, i, 3, s3, q3)
+    totals, totals_sq = (s0, s1, s2, s3), (q0, q1, q2, q3)
+    for f in range(n_features):
+        sums[chunk, f] = totals[f]
+        squares[chunk, f] = totals_sq[f]
+
+
 @njit(nogil=True, cache=True)
 def _centre_chunks(X, shift, out, sums, squares, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
     while begin < end:
         for chunk in range(begin, end):
-            for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+            start, stop = chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)
+            if n_features <= SCALAR_SUMS_MAX_FEATURES:
+                _few_centre(X, shift, out, start, stop, sums, squares, chunk)
+                continue
+            for i in range(start, stop):
                 for f in range(n_features):
                     value = X[i, f] - shift[f]
                     out[i, f] = value
