@@ -191,6 +191,16 @@ def _agree_default(ours, theirs):
     return verdict if rel < 1e-6 else "DISAGREE " + verdict
 
 
+def _default_fit(name, setup, more_anchors, repeat, description):
+    """A default fit (k-means++, random_state=0) against scikit-learn's, and ``more_anchors``."""
+    anchors = {"sklearn lloyd": _default_sklearn("lloyd")}
+    if not more_anchors:
+        anchors["sklearn elkan"] = _default_sklearn("elkan")
+    return Workload(name=name, family="kmeans", setup=setup, clustra=_default_clustra,
+                    anchors={**anchors, **more_anchors}, agree=_agree_default,
+                    compile=_compile, repeat=repeat, description=description)
+
+
 WORKLOADS = [
     _fixed_start(
         "kmeans-a f64", 500_000, 16, 16, np.float64, 30,
@@ -208,40 +218,12 @@ WORKLOADS = [
         "kmeans-c", 1_000_000, 2, 8, np.float64, 30,
         "n=1M d=2 k=8, 30 iterations from given centres",
     ),
-    Workload(
-        name="kmeans-d default fit",
-        family="kmeans",
-        setup=_default_setup,
-        clustra=_default_clustra,
-        anchors={"sklearn lloyd": _default_sklearn("lloyd"),
-                 "sklearn elkan": _default_sklearn("elkan")},
-        agree=_agree_default,
-        compile=_compile,
-        repeat=5,
-        description="n=200k d=16 k=16, k-means++ and n_init='auto', random_state=0",
-    ),
-    Workload(
-        name="kmeans-e blobs default fit",
-        family="kmeans",
-        setup=_blobs_setup(200_000, 16, 16, 16),
-        clustra=_default_clustra,
-        anchors={"sklearn lloyd": _default_sklearn("lloyd")},
-        agree=_agree_default,
-        compile=_compile,
-        repeat=5,
-        description="make_blobs(200k, 16 features, 16 centres), KMeans(16, random_state=0)",
-    ),
-    Workload(
-        name="kmeans-f blobs k=256",
-        family="kmeans",
-        setup=_blobs_setup(200_000, 32, 50, 256),
-        clustra=_default_clustra,
-        anchors={"sklearn lloyd": _default_sklearn("lloyd"),
-                 "clustra lloyd": _default_forced("lloyd"),
-                 "clustra hamerly": _default_forced("hamerly")},
-        agree=_agree_default,
-        compile=_compile,
-        repeat=2,
-        description="make_blobs(200k, 32 features, 50 centres), KMeans(256, random_state=0)",
-    ),
+    _default_fit("kmeans-d default fit", _default_setup, {}, 5,
+                 "n=200k d=16 k=16, k-means++ and n_init='auto', random_state=0"),
+    _default_fit("kmeans-e blobs default fit", _blobs_setup(200_000, 16, 16, 16), {}, 5,
+                 "make_blobs(200k, 16 features, 16 centres), KMeans(16, random_state=0)"),
+    _default_fit("kmeans-f blobs k=256", _blobs_setup(200_000, 32, 50, 256),
+                 {"clustra lloyd": _default_forced("lloyd"),
+                  "clustra hamerly": _default_forced("hamerly")}, 2,
+                 "make_blobs(200k, 32 features, 50 centres), KMeans(256, random_state=0)"),
 ]

@@ -148,14 +148,20 @@ def _few_column_sums(X, start, stop, partial, chunk):
         partial[chunk, f] = sums[f]
 
 
+def _few(X):
+    """The block kernels' ``few`` argument: True for scalar sums (at most
+    :data:`SCALAR_SUMS_MAX_FEATURES` features), else None (that path is not compiled)."""
+    return True if X.shape[1] <= SCALAR_SUMS_MAX_FEATURES else None
+
+
 @njit(nogil=True, cache=True)
-def _column_sum_chunks(X, partial, blocks):
+def _column_sum_chunks(X, partial, few, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
     while begin < end:
         for chunk in range(begin, end):
             start, stop = chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)
-            if n_features <= SCALAR_SUMS_MAX_FEATURES:
+            if few is not None:
                 _few_column_sums(X, start, stop, partial, chunk)
                 continue
             for i in range(start, stop):
@@ -174,7 +180,7 @@ def column_sums(X):
     n_samples, n_features = X.shape
     total_chunks = n_chunks(n_samples)
     partial = np.zeros((total_chunks, n_features))
-    run_claimed(_column_sum_chunks, total_chunks, X, partial)
+    run_claimed(_column_sum_chunks, total_chunks, X, partial, _few(X))
     return in_order_total(partial)
 
 
@@ -207,13 +213,13 @@ def _few_centre(X, shift, out, start, stop, sums, squares, chunk):
 
 
 @njit(nogil=True, cache=True)
-def _centre_chunks(X, shift, out, sums, squares, blocks):
+def _centre_chunks(X, shift, out, sums, squares, few, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
     while begin < end:
         for chunk in range(begin, end):
             start, stop = chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)
-            if n_features <= SCALAR_SUMS_MAX_FEATURES:
+            if few is not None:
                 _few_centre(X, shift, out, start, stop, sums, squares, chunk)
                 continue
             for i in range(start, stop):
@@ -238,7 +244,7 @@ def centre(X, shift, out):
     total_chunks = n_chunks(n_samples)
     sums = np.zeros((total_chunks, n_features))
     squares = np.zeros((total_chunks, n_features))
-    run_claimed(_centre_chunks, total_chunks, X, shift, out, sums, squares)
+    run_claimed(_centre_chunks, total_chunks, X, shift, out, sums, squares, _few(X))
     mean = in_order_total(sums) / n_samples
     return np.maximum(in_order_total(squares) / n_samples - mean * mean, 0.0)
 
