@@ -127,15 +127,6 @@ def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weight
 
 
 @njit(cache=True)
-def _open_chunk(chunk, n_samples, first, chunk_sums, chunk_weights):
-    """The end of ``chunk``'s rows; with ``first``, its sums zeroed (no row added yet)."""
-    if first:
-        chunk_sums[:] = 0.0
-        chunk_weights[:] = 0.0
-    return min((chunk + 1) * CHUNK, n_samples)
-
-
-@njit(cache=True)
 def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights,
                  first, blas, few):
     """Assign the rows of one chunk; with ``first`` sum every row into the chunk's sums,
@@ -149,7 +140,10 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas is not None)
     moved = np.empty(TILE, dtype=np.int64)
     n_changed = 0
-    end = _open_chunk(chunk, n_samples, first, chunk_sums, chunk_weights)
+    end = min((chunk + 1) * CHUNK, n_samples)
+    if first:
+        chunk_sums[:] = 0.0
+        chunk_weights[:] = 0.0
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = tile_rows(work.rows, start, end)
         tile_best(X, work.rows, n_rows, centers, neg_half_norms, work, False, few, blas)
@@ -160,7 +154,9 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
 
 # A chunk kernel of its own rather than a branch in _lloyd_chunk: with so
 # little work per row, the folded version ran measurably slower
-# (benchmarks/results/kmeans-choices.md).
+# (benchmarks/results/kmeans-choices.md). Its first lines repeat
+# _lloyd_chunk's: a shared helper would be one more compilation on every
+# first fit, which costs more than these few lines.
 @njit(cache=True)
 def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
                          chunk_weights, first):
@@ -176,7 +172,10 @@ def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk
     best = np.empty(TILE, dtype=np.int32)
     moved = np.empty(TILE, dtype=np.int64)
     n_changed = 0
-    end = _open_chunk(chunk, n_samples, first, chunk_sums, chunk_weights)
+    end = min((chunk + 1) * CHUNK, n_samples)
+    if first:
+        chunk_sums[:] = 0.0
+        chunk_weights[:] = 0.0
     for start in range(chunk * CHUNK, end, TILE):
         n_rows = min(TILE, end - start)
         nearest_few_features(x_cols, start, n_rows, centers, neg_half_norms, best_score, best)
