@@ -4,6 +4,9 @@
 (b) n=200,000 d=32 k=256, 10 iterations from given centres
 (c) n=1,000,000 d=2 k=8, 30 iterations from given centres
 (d) default fit (k-means++, n_init="auto"), n=200,000 d=16 k=16
+(e) default fit on make_blobs(200,000, 16 features, 16 centres): mostly k-means++ seeding
+(f) default fit on make_blobs(200,000, 32 features, 50 centres) with k=256: many centres
+    per true cluster, where Hamerly's bounds settle few rows early on
 
 "From given centres" means every implementation starts from the same rows
 and runs exactly the same iterations (``tol=0``, ``max_iter`` fixed; all stop
@@ -153,17 +156,31 @@ def _default_setup():
     return {"X": np.ascontiguousarray(X)}
 
 
-def _default_clustra(inputs):
+def _blobs_setup(n, d, centres, k):
+    def setup():
+        from sklearn.datasets import make_blobs
+
+        X, _ = make_blobs(n, n_features=d, centers=centres, random_state=0)
+        return {"X": np.ascontiguousarray(X), "k": k}
+
+    return setup
+
+
+def _default_clustra(inputs, algorithm="auto"):
     from clustra import KMeans
 
-    return KMeans(16, random_state=0).fit(inputs["X"])
+    return KMeans(inputs.get("k", 16), random_state=0, algorithm=algorithm).fit(inputs["X"])
+
+
+def _default_forced(algorithm):
+    return lambda inputs: _default_clustra(inputs, algorithm)
 
 
 def _default_sklearn(algorithm):
     def run(inputs):
         from sklearn.cluster import KMeans
 
-        return KMeans(16, random_state=0, algorithm=algorithm).fit(inputs["X"])
+        return KMeans(inputs.get("k", 16), random_state=0, algorithm=algorithm).fit(inputs["X"])
 
     return run
 
@@ -172,6 +189,16 @@ def _agree_default(ours, theirs):
     rel = relative_difference(ours.inertia_, theirs.inertia_)
     verdict = f"inertia rel {rel:.1e}, n_iter {ours.n_iter_}/{theirs.n_iter_} (same seed)"
     return verdict if rel < 1e-6 else "DISAGREE " + verdict
+
+
+def _default_fit(name, setup, more_anchors, repeat, description):
+    """A default fit (k-means++, random_state=0) against scikit-learn's, and ``more_anchors``."""
+    anchors = {"sklearn lloyd": _default_sklearn("lloyd")}
+    if not more_anchors:
+        anchors["sklearn elkan"] = _default_sklearn("elkan")
+    return Workload(name=name, family="kmeans", setup=setup, clustra=_default_clustra,
+                    anchors={**anchors, **more_anchors}, agree=_agree_default,
+                    compile=_compile, repeat=repeat, description=description)
 
 
 WORKLOADS = [
@@ -191,16 +218,12 @@ WORKLOADS = [
         "kmeans-c", 1_000_000, 2, 8, np.float64, 30,
         "n=1M d=2 k=8, 30 iterations from given centres",
     ),
-    Workload(
-        name="kmeans-d default fit",
-        family="kmeans",
-        setup=_default_setup,
-        clustra=_default_clustra,
-        anchors={"sklearn lloyd": _default_sklearn("lloyd"),
-                 "sklearn elkan": _default_sklearn("elkan")},
-        agree=_agree_default,
-        compile=_compile,
-        repeat=5,
-        description="n=200k d=16 k=16, k-means++ and n_init='auto', random_state=0",
-    ),
+    _default_fit("kmeans-d default fit", _default_setup, {}, 5,
+                 "n=200k d=16 k=16, k-means++ and n_init='auto', random_state=0"),
+    _default_fit("kmeans-e blobs default fit", _blobs_setup(200_000, 16, 16, 16), {}, 5,
+                 "make_blobs(200k, 16 features, 16 centres), KMeans(16, random_state=0)"),
+    _default_fit("kmeans-f blobs k=256", _blobs_setup(200_000, 32, 50, 256),
+                 {"clustra lloyd": _default_forced("lloyd"),
+                  "clustra hamerly": _default_forced("hamerly")}, 2,
+                 "make_blobs(200k, 32 features, 50 centres), KMeans(256, random_state=0)"),
 ]

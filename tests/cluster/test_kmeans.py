@@ -70,6 +70,32 @@ def test_hamerly_gives_lloyds_iterates(rng, monkeypatch, dtype, tighten):
     assert_allclose(inertia_a, inertia_b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("tol", [0.0, 1e-3])
+def test_auto_falling_back_to_lloyd_passes_gives_lloyds_iterates(rng, monkeypatch, dtype, tol):
+    # Every trial of the bounds fails: Lloyd's passes (2, then 4, 8, ...), each
+    # time followed by a pass that sets the bounds again and one that tests them.
+    monkeypatch.setattr(single, "FALL_BACK_RESCORED", 0.0)
+    X = blobs(rng, n_per=700, spread=3.0, dtype=dtype)
+    weights = rng.uniform(0.5, 2.0, X.shape[0]).astype(dtype)
+    init = X[:5].copy()
+    histories = {"lloyd": [], "adaptive": []}
+    lloyd = single.lloyd(X, weights, init, max_iter=50, tol=tol, history=histories["lloyd"])
+    runs = []
+    for n_threads in (1, 2):
+        with clustra.thread_limit(n_threads):
+            runs.append(single.runner("adaptive")(X, weights, init, max_iter=50, tol=tol,
+                                                  history=histories["adaptive"]))
+    assert lloyd[3] == runs[0][3] > 7
+    assert_array_equal(lloyd[0], runs[0][0])
+    assert_allclose(lloyd[2], runs[0][2], rtol=1e-12 if dtype == np.float64 else 1e-6)
+    assert_allclose(histories["lloyd"] * 2, histories["adaptive"], rtol=1e-12)
+    assert_allclose(lloyd[1], runs[0][1], rtol=1e-12)
+    assert_array_equal(runs[0][0], runs[1][0])
+    assert_array_equal(runs[0][2], runs[1][2])
+    assert runs[0][1] == runs[1][1]
+
+
 @pytest.mark.parametrize("max_iter", [1, 2, 3])
 @pytest.mark.parametrize("tol", [0.0, 1e9])
 def test_hamerly_first_passes_set_the_bounds_they_need(rng, max_iter, tol):
@@ -297,6 +323,36 @@ def test_same_seed_same_result_as_sklearn(rng):
         ref = skcluster.KMeans(5, init=init, random_state=3).fit(X)
         assert_array_equal(ours.labels_, ref.labels_)
         assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kmeans_plusplus_skipping_rows_keeps_the_seeds(rng, monkeypatch, dtype):
+    # Rows the triangle inequality rules out for a candidate are not measured
+    # (kmeanspp.SKIP_SCALE); with nothing skipped, every distance is measured:
+    # the same seeds either way, over many seeds, weighted, on separated blobs
+    # (where most rows are skipped) and on overlapping ones.
+    from clustra._kernels import kmeanspp
+
+    for spread in (0.3, 4.0):
+        X = blobs(rng, n_per=800, n_centers=12, n_features=5, spread=spread, dtype=dtype)
+        weights = rng.uniform(0.5, 2.0, X.shape[0]).astype(dtype)
+        skipped = [single.kmeans_plusplus(X, 12, weights, np.random.RandomState(seed))[1]
+                   for seed in range(8)]
+        with monkeypatch.context() as patch:
+            patch.setattr(kmeanspp, "SKIP_SCALE", 0.0)
+            measured = [single.kmeans_plusplus(X, 12, weights, np.random.RandomState(seed))[1]
+                        for seed in range(8)]
+        assert_array_equal(np.array(skipped), np.array(measured))
+    # On separated blobs most rows are skipped once their blob has a centre.
+    X_separated = blobs(rng, n_per=800, n_centers=12, n_features=5, spread=0.3)
+    centers, candidates = X_separated[:6].copy(), X_separated[6:8].copy()
+    sq = ((X_separated[:, None, :] - centers[None]) ** 2).sum(-1)
+    closest, nearest = sq.min(axis=1), sq.argmin(axis=1).astype(np.int32)
+    distances = np.empty((2, X_separated.shape[0]))
+    kmeanspp.candidate_potentials(X_separated, np.ones(X_separated.shape[0]), closest, nearest,
+                                  candidates, kmeanspp.skip_thresholds(candidates, centers),
+                                  distances)
+    assert np.isinf(distances).mean() > 0.2
 
 
 def test_kmeans_plusplus_function_matches_sklearn(rng):
@@ -567,8 +623,9 @@ def test_fit_is_prepare_then_fit_prepared(rng, dtype):
     "algorithm, shape, expected",
     [
         ("auto", (10_000, 2, 8), "lloyd"),
-        ("auto", (10_000, 16, 16), "hamerly"),
-        ("auto", (10_000, 32, 256), "hamerly"),
+        ("auto", (100_000, 16, 16), "adaptive"),
+        ("auto", (10_000, 32, 256), "adaptive"),
+        ("auto", (10_000, 16, 16), "lloyd"),  # too small for the bounds to pay
         ("auto", (10_000, 16, 1), "lloyd"),
         ("auto", (2_000, 8, 2_000), "lloyd"),  # chunk sums would outweigh X
         ("elkan", (100, 2, 3), "hamerly"),

@@ -78,3 +78,22 @@ def prefetch(typingctx, ary, i, j):
         return context.get_dummy_value()
 
     return types.none(ary, i, j), codegen
+
+
+@intrinsic
+def fetch_add(typingctx, ary, value):
+    """Add ``value`` to ``ary[0]`` (a 1-D int64 array) atomically; returns the value before.
+
+    LLVM's ``atomicrmw add`` (one locked instruction on x86-64), with no
+    ordering of other memory: it only hands out distinct numbers to threads.
+    """
+    if not (isinstance(ary, types.Array) and ary.ndim == 1 and ary.dtype == types.int64
+            and isinstance(value, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        amount = context.cast(builder, args[1], signature.args[1], types.int64)
+        return builder.atomic_rmw("add", array.data, amount, "monotonic")
+
+    return types.int64(ary, value), codegen

@@ -33,9 +33,9 @@ Conventions shared by every kernel here:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from clustra._kernels.blocks import run_blocks
+from clustra._kernels.blocks import claim, run_claimed
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
 from clustra._kernels.kmeans_tiles import (
     TILE,
@@ -154,7 +154,9 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
 
 # A chunk kernel of its own rather than a branch in _lloyd_chunk: with so
 # little work per row, the folded version ran measurably slower
-# (benchmarks/results/kmeans-choices.md).
+# (benchmarks/results/kmeans-choices.md). Its first lines repeat
+# _lloyd_chunk's: a shared helper would be one more compilation on every
+# first fit, which costs more than these few lines.
 @njit(cache=True)
 def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
                          chunk_weights, first):
@@ -200,13 +202,16 @@ def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas, few):
 
 @njit(nogil=True, cache=True)
 def _lloyd_group(X, weights, centers, neg_half_norms, labels, first_chunk, partial_sums,
-                 partial_weights, changed, blas, few, begin, end):
-    """Chunks ``first_chunk + g`` for g in [begin, end) of a :func:`lloyd_pass` group."""
-    for g in range(begin, end):
-        changed[first_chunk + g] = _lloyd_chunk(
-            X, weights, centers, neg_half_norms, labels, np.int64(first_chunk + g),
-            partial_sums[g], partial_weights[g], True, blas, few,
-        )
+                 partial_weights, changed, blas, few, blocks):
+    """Chunks ``first_chunk + g`` (g claimed from ``blocks``) of a :func:`lloyd_pass` group."""
+    begin, end = claim(blocks)
+    while begin < end:
+        for g in range(begin, end):
+            changed[first_chunk + g] = _lloyd_chunk(
+                X, weights, centers, neg_half_norms, labels, np.int64(first_chunk + g),
+                partial_sums[g], partial_weights[g], True, blas, few,
+            )
+        begin, end = claim(blocks)
     return 0
 
 
@@ -238,7 +243,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
         :func:`clustra._kernels.kmeans_tiles.tile_best`); the caller holds
         BLAS to one thread.
 
-    The chunks run on :func:`clustra._kernels.blocks.run_blocks`'s threads.
+    The chunks run on :func:`clustra._kernels.blocks.run_claimed`'s threads.
 
     Returns
     -------
@@ -255,7 +260,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     weight_sums[:] = 0.0
     for first in range(0, total_chunks, n_per_group):
         n_here = min(n_per_group, total_chunks - first)
-        run_blocks(_lloyd_group, n_here, X, weights, centers, neg_half_norms, labels,
+        run_claimed(_lloyd_group, n_here, X, weights, centers, neg_half_norms, labels,
                    np.int64(first), partial_sums, partial_weights, changed, blas_path(blas),
                    few_features(X, blas))
         _add_group(partial_sums, partial_weights, n_here, sums, weight_sums)
@@ -263,25 +268,32 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
 
 
 @njit(nogil=True, cache=True)
-def _lloyd_move_chunks(X, x_cols, weights, centers, neg_half_norms, labels, sums, first, blas,
-                       columns, changed, begin, end):
-    """Chunks [begin, end) of :func:`lloyd_move_pass`.
-
-    ``columns``: True to score ``x_cols`` in place, None to gather tiles of X
-    (None drops the other path at compile time: a fit compiles one of them).
-    """
-    for chunk in range(begin, end):
-        if columns is not None:
-            changed[chunk] = _lloyd_columns_chunk(
-                x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
-                sums.partial_sums[chunk], sums.partial_weights[chunk], first,
-            )
-        else:
+def _lloyd_move_chunks(X, weights, centers, neg_half_norms, labels, sums, first, blas, changed,
+                       blocks):
+    """The chunks of :func:`lloyd_move_pass` claimed from ``blocks`` (gathered tiles of X)."""
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
             changed[chunk] = _lloyd_chunk(
                 X, weights, centers, neg_half_norms, labels, np.int64(chunk),
                 sums.partial_sums[chunk], sums.partial_weights[chunk], first, blas, None,
             )
+        begin, end = claim(blocks)
     return 0
+
+
+# The one parfor of the Lloyd passes: on 1-4 features a chunk has so little work
+# per row that the serial block kernel ran about twice as slow as numba's
+# parallel loop, which compiles its body knowing the arrays do not alias
+# (benchmarks/results/kmeans-choices.md); compiled only by fits on such data.
+@njit(parallel=True, cache=True)
+def _lloyd_columns_pass(x_cols, weights, centers, neg_half_norms, labels, sums, first, changed):
+    """The chunks of :func:`lloyd_move_pass` on ``x_cols``, on numba's threads."""
+    for chunk in prange(changed.shape[0]):
+        changed[chunk] = _lloyd_columns_chunk(
+            x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
+            sums.partial_sums[chunk], sums.partial_weights[chunk], first,
+        )
 
 
 def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, first, blas):
@@ -311,19 +323,25 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     """
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
-    columns = True if x_cols.shape[0] > 0 else None
-    run_blocks(_lloyd_move_chunks, total_chunks, X, x_cols, weights, centers, neg_half_norms,
-               labels, sums, bool(first), blas_path(blas), columns, changed)
+    if x_cols.shape[0] > 0:
+        _lloyd_columns_pass(x_cols, weights, centers, neg_half_norms, labels, sums, bool(first),
+                            changed)
+    else:
+        run_claimed(_lloyd_move_chunks, total_chunks, X, weights, centers, neg_half_norms,
+                    labels, sums, bool(first), blas_path(blas), changed)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
     return int(changed.sum())
 
 
 @njit(nogil=True, cache=True)
-def _assign_chunks(X, centers, neg_half_norms, labels, blas, few, changed, begin, end):
-    """Chunks [begin, end) of :func:`assign`."""
-    for chunk in range(begin, end):
-        changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, np.int64(chunk), blas,
-                                       few)
+def _assign_chunks(X, centers, neg_half_norms, labels, blas, few, changed, blocks):
+    """The chunks of :func:`assign` claimed from ``blocks``."""
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
+            changed[chunk] = _assign_chunk(X, centers, neg_half_norms, labels, np.int64(chunk),
+                                           blas, few)
+        begin, end = claim(blocks)
     return 0
 
 
@@ -334,6 +352,6 @@ def assign(X, centers, neg_half_norms, labels, blas):
     """
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
-    run_blocks(_assign_chunks, total_chunks, X, centers, neg_half_norms, labels, blas_path(blas),
+    run_claimed(_assign_chunks, total_chunks, X, centers, neg_half_norms, labels, blas_path(blas),
                few_features(X, blas), changed)
     return int(changed.sum())

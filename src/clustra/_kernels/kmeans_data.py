@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from clustra._kernels.blocks import run_blocks
+from clustra._kernels.blocks import claim, run_claimed
 from clustra._kernels.kmeans_sums import CHUNK, n_chunks
 
 
@@ -31,13 +31,16 @@ def sq_distance(X, i, centers, j):
 
 
 @njit(nogil=True, cache=True)
-def _transpose_chunks(X, out, begin, end):
+def _transpose_chunks(X, out, blocks):
     n_samples, n_features = X.shape
-    for chunk in range(begin, end):
-        for f in range(n_features):
-            column = out[f]
-            for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-                column[i] = X[i, f]
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
+            for f in range(n_features):
+                column = out[f]
+                for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+                    column[i] = X[i, f]
+        begin, end = claim(blocks)
     return 0
 
 
@@ -45,7 +48,7 @@ def transpose(X):
     """X's rows as columns: a new C-contiguous ``(d, n)`` array of X's dtype."""
     n_samples, n_features = X.shape
     out = np.empty((n_features, n_samples), dtype=X.dtype)
-    run_blocks(_transpose_chunks, n_chunks(n_samples), X, out)
+    run_claimed(_transpose_chunks, n_chunks(n_samples), X, out)
     return out
 
 
@@ -69,17 +72,20 @@ def n_distinct_labels(labels, n_clusters):
 
 
 @njit(nogil=True, cache=True)
-def _inertia_chunks(X, weights, centers, labels, partial, begin, end):
+def _inertia_chunks(X, weights, centers, labels, partial, blocks):
     n_samples, n_features = X.shape
-    for chunk in range(begin, end):
-        by_feature = np.zeros(n_features)
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            weight = np.float64(weights[i])
-            label = labels[i]
-            for f in range(n_features):
-                diff = np.float64(X[i, f]) - np.float64(centers[label, f])
-                by_feature[f] += weight * (diff * diff)
-        partial[chunk] = by_feature.sum()
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
+            by_feature = np.zeros(n_features)
+            for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+                weight = np.float64(weights[i])
+                label = labels[i]
+                for f in range(n_features):
+                    diff = np.float64(X[i, f]) - np.float64(centers[label, f])
+                    by_feature[f] += weight * (diff * diff)
+            partial[chunk] = by_feature.sum()
+        begin, end = claim(blocks)
     return 0
 
 
@@ -92,39 +98,76 @@ def inertia(X, weights, centers, labels):
     """
     total_chunks = n_chunks(X.shape[0])
     partial = np.zeros(total_chunks, dtype=np.float64)
-    run_blocks(_inertia_chunks, total_chunks, X, weights, centers, labels, partial)
+    run_claimed(_inertia_chunks, total_chunks, X, weights, centers, labels, partial)
     return in_order_total(partial)
 
 
 @njit(nogil=True, cache=True)
-def _distance_chunks(X, centers, out, begin, end):
+def _distance_chunks(X, centers, out, blocks):
     n_samples = X.shape[0]
     n_clusters = centers.shape[0]
-    for i in range(begin * CHUNK, min(end * CHUNK, n_samples)):
-        for j in range(n_clusters):
-            out[i, j] = math.sqrt(sq_distance(X, i, centers, j))
+    begin, end = claim(blocks)
+    while begin < end:
+        for i in range(begin * CHUNK, min(end * CHUNK, n_samples)):
+            for j in range(n_clusters):
+                out[i, j] = math.sqrt(sq_distance(X, i, centers, j))
+        begin, end = claim(blocks)
     return 0
 
 
 def distances(X, centers):
     """(n, k) array of X's dtype: Euclidean distance of every row to every centre."""
     out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
-    run_blocks(_distance_chunks, n_chunks(X.shape[0]), X, centers, out)
+    run_claimed(_distance_chunks, n_chunks(X.shape[0]), X, centers, out)
     return out
 
 
+# Up to this many features the per-chunk sums of the passes below are kept in
+# scalar variables: an accumulator in an array is loaded and stored at every
+# addition (the compiler cannot rule out that it aliases X), which on 1-4
+# features made the pass 2-3 times slower (benchmarks/results/kmeans-choices.md).
+SCALAR_SUMS_MAX_FEATURES = 4
+
+
+@njit(cache=True)
+def _few_column_sums(X, start, stop, partial, chunk):
+    """partial[chunk] = the sums of the (at most 4) columns of rows ``start .. stop``, in
+    row order, each in a scalar that stays in a register."""
+    n_features = X.shape[1]
+    a0 = a1 = a2 = a3 = 0.0
+    for i in range(start, stop):
+        a0 += X[i, 0]
+        if n_features > 1:
+            a1 += X[i, 1]
+        if n_features > 2:
+            a2 += X[i, 2]
+        if n_features > 3:
+            a3 += X[i, 3]
+    sums = (a0, a1, a2, a3)
+    for f in range(n_features):
+        partial[chunk, f] = sums[f]
+
+
+def _few(X):
+    """The block kernels' ``few`` argument: True for scalar sums (at most
+    :data:`SCALAR_SUMS_MAX_FEATURES` features), else None (that path is not compiled)."""
+    return True if X.shape[1] <= SCALAR_SUMS_MAX_FEATURES else None
+
+
 @njit(nogil=True, cache=True)
-def _column_sum_chunks(X, partial, begin, end):
-    # A local accumulator: one the compiler can keep in registers (an
-    # argument's rows might alias X as far as it knows), the same additions.
+def _column_sum_chunks(X, partial, few, blocks):
     n_samples, n_features = X.shape
-    acc = np.empty(n_features)
-    for chunk in range(begin, end):
-        acc[:] = 0.0
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            for f in range(n_features):
-                acc[f] += X[i, f]
-        partial[chunk] = acc
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
+            start, stop = chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)
+            if few is not None:
+                _few_column_sums(X, start, stop, partial, chunk)
+                continue
+            for i in range(start, stop):
+                for f in range(n_features):
+                    partial[chunk, f] += X[i, f]
+        begin, end = claim(blocks)
     return 0
 
 
@@ -137,26 +180,55 @@ def column_sums(X):
     n_samples, n_features = X.shape
     total_chunks = n_chunks(n_samples)
     partial = np.zeros((total_chunks, n_features))
-    run_blocks(_column_sum_chunks, total_chunks, X, partial)
+    run_claimed(_column_sum_chunks, total_chunks, X, partial, _few(X))
     return in_order_total(partial)
 
 
+@njit(cache=True)
+def _centre_feature(X, shift, out, i, f, total, total_sq):
+    """Centre X[i, f] into out[i, f]; returns the running sums with it added (float64)."""
+    value = X[i, f] - shift[f]
+    out[i, f] = value
+    return total + value, total_sq + np.float64(value) * np.float64(value)
+
+
+@njit(cache=True)
+def _few_centre(X, shift, out, start, stop, sums, squares, chunk):
+    """:func:`_centre_chunks` for the rows ``start .. stop`` of at most 4 features, the sums
+    in scalars (see :data:`SCALAR_SUMS_MAX_FEATURES`)."""
+    n_features = X.shape[1]
+    s0 = s1 = s2 = s3 = q0 = q1 = q2 = q3 = 0.0
+    for i in range(start, stop):
+        s0, q0 = _centre_feature(X, shift, out, i, 0, s0, q0)
+        if n_features > 1:
+            s1, q1 = _centre_feature(X, shift, out, i, 1, s1, q1)
+        if n_features > 2:
+            s2, q2 = _centre_feature(X, shift, out, i, 2, s2, q2)
+        if n_features > 3:
+            s3, q3 = _centre_feature(X, shift, out, i, 3, s3, q3)
+    totals, totals_sq = (s0, s1, s2, s3), (q0, q1, q2, q3)
+    for f in range(n_features):
+        sums[chunk, f] = totals[f]
+        squares[chunk, f] = totals_sq[f]
+
+
 @njit(nogil=True, cache=True)
-def _centre_chunks(X, shift, out, sums, squares, begin, end):
+def _centre_chunks(X, shift, out, sums, squares, few, blocks):
     n_samples, n_features = X.shape
-    acc = np.empty(n_features)  # local accumulators, as in _column_sum_chunks
-    acc_sq = np.empty(n_features)
-    for chunk in range(begin, end):
-        acc[:] = 0.0
-        acc_sq[:] = 0.0
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            for f in range(n_features):
-                value = X[i, f] - shift[f]
-                out[i, f] = value
-                acc[f] += value
-                acc_sq[f] += np.float64(value) * np.float64(value)
-        sums[chunk] = acc
-        squares[chunk] = acc_sq
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
+            start, stop = chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)
+            if few is not None:
+                _few_centre(X, shift, out, start, stop, sums, squares, chunk)
+                continue
+            for i in range(start, stop):
+                for f in range(n_features):
+                    value = X[i, f] - shift[f]
+                    out[i, f] = value
+                    sums[chunk, f] += value
+                    squares[chunk, f] += np.float64(value) * np.float64(value)
+        begin, end = claim(blocks)
     return 0
 
 
@@ -172,27 +244,30 @@ def centre(X, shift, out):
     total_chunks = n_chunks(n_samples)
     sums = np.zeros((total_chunks, n_features))
     squares = np.zeros((total_chunks, n_features))
-    run_blocks(_centre_chunks, total_chunks, X, shift, out, sums, squares)
+    run_claimed(_centre_chunks, total_chunks, X, shift, out, sums, squares, _few(X))
     mean = in_order_total(sums) / n_samples
     return np.maximum(in_order_total(squares) / n_samples - mean * mean, 0.0)
 
 
 @njit(nogil=True, cache=True)
-def _row_sq_norm_chunks(X, out, begin, end):
+def _row_sq_norm_chunks(X, out, blocks):
     n_samples, n_features = X.shape
-    for i in range(begin * CHUNK, min(end * CHUNK, n_samples)):
-        total = 0.0
-        for f in range(n_features):
-            value = np.float64(X[i, f])
-            total += value * value
-        out[i] = total
+    begin, end = claim(blocks)
+    while begin < end:
+        for i in range(begin * CHUNK, min(end * CHUNK, n_samples)):
+            total = 0.0
+            for f in range(n_features):
+                value = np.float64(X[i, f])
+                total += value * value
+            out[i] = total
+        begin, end = claim(blocks)
     return 0
 
 
 def row_sq_norms(X):
     """(n,) float64 squared Euclidean norm of every row."""
     out = np.empty(X.shape[0])
-    run_blocks(_row_sq_norm_chunks, n_chunks(X.shape[0]), X, out)
+    run_claimed(_row_sq_norm_chunks, n_chunks(X.shape[0]), X, out)
     return out
 
 

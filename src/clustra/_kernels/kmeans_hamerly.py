@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from clustra._kernels.blocks import run_blocks
+from clustra._kernels.blocks import claim, run_claimed
 from clustra._kernels.intrinsics import prefetch, trailing_zeros
 from clustra._kernels.kmeans_bounds import move_bounds, set_bounds, tightened
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
@@ -154,14 +154,15 @@ def _rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin
 def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, begin, end):
     """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
 
-    Returns how many labels changed.
+    Returns how many labels changed and how many rows were rescored.
     """
     n_features = X.shape[1]
     buffers = _span_buffers(n_features, centres.centers.shape[0], X.dtype, settings.blas)
     if plan.first or plan.every_row:
-        return _rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin,
-                            end)
+        return (_rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin,
+                             end), end - begin)
     n_changed = 0
+    n_rescored = 0
     pending, unsettled = buffers.work.rows, buffers.unsettled
     line = max(1, 64 // X.itemsize)  # values per 64-byte cache line
     n_pending = 0
@@ -200,25 +201,34 @@ def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, beg
             if n_pending == TILE:
                 n_changed += _rescore(X, weights, pending, np.int64(n_pending), centres, bounds,
                                       sums, buffers, screen, False)
+                n_rescored += n_pending
                 n_pending = 0
     if n_pending > 0:
         # (np.int64: a count that numba may type as the literal 0 would
         # compile the rescoring kernels once more.)
         n_changed += _rescore(X, weights, pending, np.int64(n_pending), centres, bounds, sums,
                               buffers, screen, False)
-    return n_changed
+    return n_changed, n_rescored + n_pending
 
 
 @njit(nogil=True, cache=True)
-def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, changed, begin,
-                   end):
-    """Tasks (spans of ``settings.span_chunks`` chunks) [begin, end) of :func:`hamerly_pass`."""
+def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, counts, blocks):
+    """The tasks (spans of ``settings.span_chunks`` chunks) of :func:`hamerly_pass`
+    claimed from ``blocks``.
+
+    ``counts`` (n_tasks, 2) int64, out: each task's changed and rescored rows.
+    """
     n_samples = X.shape[0]
     span = settings.span_chunks * CHUNK
-    for task in range(begin, end):
-        start = np.int64(task) * span
-        changed[task] = _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan,
-                                      start, min(start + span, n_samples))
+    begin, end = claim(blocks)
+    while begin < end:
+        for task in range(begin, end):
+            start = np.int64(task) * span
+            counts[task, 0], counts[task, 1] = _hamerly_span(
+                X, weights, centres, bounds, sums, settings, screen, plan, start,
+                min(start + span, n_samples),
+            )
+        begin, end = claim(blocks)
     return 0
 
 
@@ -294,12 +304,15 @@ def hamerly_pass(X, weights, centres, plan, bounds, sums, settings, screen):
     Returns
     -------
     n_changed : int, how many labels changed.
+    n_rescored : int, how many rows the bounds did not prove (every row in a
+        ``first`` or ``every_row`` pass).
     """
     n_samples = X.shape[0]
     span = settings.span_chunks * CHUNK
     n_spans = (n_samples + span - 1) // span
-    changed = np.zeros(n_spans, dtype=np.int64)
-    run_blocks(_hamerly_tasks, n_spans, X, weights, centres, plan, bounds, sums, settings, screen,
-               changed)
+    counts = np.zeros((n_spans, 2), dtype=np.int64)
+    run_claimed(_hamerly_tasks, n_spans, X, weights, centres, plan, bounds, sums, settings, screen,
+               counts)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
-    return int(changed.sum())
+    n_changed, n_rescored = counts.sum(axis=0)
+    return int(n_changed), int(n_rescored)

@@ -5,6 +5,13 @@
 and computed with the direct formula ``sum (x - c)^2`` (no cancellation).
 Every sum is made of per-chunk partials added in chunk order, so the seeding
 does not depend on the number of threads.
+
+A row whose nearest chosen centre ``a`` lies within half the distance from
+``a`` to a candidate cannot come closer to that candidate (the triangle
+inequality): its distance to the candidate is not computed (it is stored as
+infinite), which leaves the potentials, and so the seeds, exactly as if it had
+been; on well-separated data most rows are skipped that way once their
+cluster has a centre.
 """
 
 from __future__ import annotations
@@ -12,26 +19,33 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from clustra._kernels.blocks import run_blocks
+from clustra._kernels.blocks import claim, run_claimed
 
 CHUNK = 4096
 TILE = 128  # rows gathered and scored together (a divisor of CHUNK)
 
+# A row is skipped for a candidate when closest_sq < SKIP_SCALE * (squared
+# distance from candidate to the row's nearest centre) - SKIP_SLACK: a quarter,
+# less a relative and an absolute margin far above the rounding of the float64
+# distances (relative 2^-50 per feature up to 2^20 features, and underflow).
+SKIP_SCALE = 0.25 * (1.0 - 2.0**-18)
+SKIP_SLACK = 2.0**-900
+
 
 @njit(cache=True)
-def _tile_sq_distances(X, start, stop, candidates, x_t, acc, out):
-    """out[t, start:stop] = squared distances of rows start..stop-1 to candidate t.
+def _tile_sq_distances(X, rows, n_rows, candidates, x_t, acc, out):
+    """out[t, rows[r]] = squared distance of row ``rows[r]`` to candidate t, r < n_rows.
 
     The rows are gathered transposed into ``x_t`` ((d, TILE) float64) so the
     loops run over rows without a reduction and vectorise, two features per
     pass over the (TILE,) float64 accumulator ``acc``; the terms are added in
     feature order, one after another (a plain sum of the squared differences).
     """
-    n_rows = stop - start
     n_features = X.shape[1]
     for r in range(n_rows):
+        i = rows[r]
         for f in range(n_features):
-            x_t[f, r] = X[start + r, f]
+            x_t[f, r] = X[i, f]
     for t in range(candidates.shape[0]):
         c = np.float64(candidates[t, 0])
         x0 = x_t[0]
@@ -53,40 +67,82 @@ def _tile_sq_distances(X, start, stop, candidates, x_t, acc, out):
             for r in range(TILE):
                 diff = x0[r] - c
                 acc[r] += diff * diff
+        out_t = out[t]
         for r in range(n_rows):
-            out[t, start + r] = acc[r]
+            out_t[rows[r]] = acc[r]
+
+
+@njit(cache=True)
+def _list_needed(closest_sq, nearest, skip_below, start, stop, rows):
+    """List in ``rows`` the rows ``start .. stop - 1`` some candidate may come closer to.
+
+    Row i is left out when ``closest_sq[i] < skip_below[t, nearest[i]]`` for
+    every candidate t. Returns how many were listed.
+    """
+    n_candidates = skip_below.shape[0]
+    n_listed = 0
+    for i in range(start, stop):
+        nearest_i = nearest[i]
+        closest = closest_sq[i]
+        needed = False
+        for t in range(n_candidates):
+            needed |= not closest < skip_below[t, nearest_i]
+        rows[n_listed] = i
+        n_listed += needed  # listed without a branch: which rows are needed is unpredictable
+    return n_listed
 
 
 @njit(nogil=True, cache=True)
-def _potential_chunks(X, weights, closest_sq, candidates, distances, partial, begin, end):
-    """Chunks [begin, end) of :func:`candidate_potentials`: their partials into ``partial``."""
+def _potential_chunks(X, weights, closest_sq, nearest, candidates, skip_below, distances,
+                      partial, blocks):
+    """The chunks of :func:`candidate_potentials` claimed from ``blocks``: their partials."""
     n_samples, n_features = X.shape
     n_candidates = candidates.shape[0]
     x_t = np.zeros((n_features, TILE))
     acc = np.empty(TILE)
-    for chunk in range(begin, end):
-        stop_chunk = min((chunk + 1) * CHUNK, n_samples)
-        for start in range(chunk * CHUNK, stop_chunk, TILE):
-            _tile_sq_distances(X, start, min(start + TILE, stop_chunk), candidates, x_t, acc,
-                               distances)
-        for t in range(n_candidates):
-            total = 0.0
-            for i in range(chunk * CHUNK, stop_chunk):
-                total += np.float64(weights[i]) * min(distances[t, i], closest_sq[i])
-            partial[chunk, t] = total
+    rows = np.empty(TILE, dtype=np.int64)
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
+            stop_chunk = min((chunk + 1) * CHUNK, n_samples)
+            for t in range(n_candidates):
+                for i in range(chunk * CHUNK, stop_chunk):
+                    distances[t, i] = np.inf
+            for start in range(chunk * CHUNK, stop_chunk, TILE):
+                stop = min(start + TILE, stop_chunk)
+                n_rows = _list_needed(closest_sq, nearest, skip_below, start, stop, rows)
+                if n_rows:
+                    _tile_sq_distances(X, rows, n_rows, candidates, x_t, acc, distances)
+            for t in range(n_candidates):
+                total = 0.0
+                for i in range(chunk * CHUNK, stop_chunk):
+                    total += np.float64(weights[i]) * min(distances[t, i], closest_sq[i])
+                partial[chunk, t] = total
+        begin, end = claim(blocks)
     return 0
 
 
-def candidate_potentials(X, weights, closest_sq, candidates, distances):
+def skip_thresholds(candidates, centers):
+    """(t, c) float64: below these ``closest_sq``, a row whose nearest centre is c cannot
+    come closer to candidate t (see :data:`SKIP_SCALE`); ``centers`` the centres chosen."""
+    diff = candidates.astype(np.float64)[:, None, :] - centers.astype(np.float64)[None, :, :]
+    return np.einsum("tcf,tcf->tc", diff, diff) * SKIP_SCALE - SKIP_SLACK
+
+
+def candidate_potentials(X, weights, closest_sq, nearest, candidates, skip_below, distances):
     """Potential (weighted sum of squared distances to the nearest centre) for each candidate.
 
     Parameters
     ----------
     X : (n, d); weights : (n,) X's dtype; closest_sq : (n,) float64, squared
-        distance of each row to its nearest chosen centre so far.
+        distance of each row to its nearest chosen centre so far; nearest :
+        (n,) int32, that centre's index.
     candidates : (t, d), X's dtype: the candidate centres.
+    skip_below : (t, c) float64, :func:`skip_thresholds` of the candidates
+        and the c centres chosen so far (zeros: skip nothing).
     distances : (t, n) float64, out: squared distance of every row to every
-        candidate (so the chosen one's need not be computed again).
+        candidate (so the chosen one's need not be computed again), infinite
+        for the rows skipped.
 
     Returns
     -------
@@ -94,8 +150,8 @@ def candidate_potentials(X, weights, closest_sq, candidates, distances):
     """
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     partial = np.zeros((total_chunks, candidates.shape[0]), dtype=np.float64)
-    run_blocks(_potential_chunks, total_chunks, X, weights, closest_sq, candidates, distances,
-               partial)
+    run_claimed(_potential_chunks, total_chunks, X, weights, closest_sq, nearest, candidates,
+                skip_below, distances, partial)
     if total_chunks == 0:
         return np.zeros(candidates.shape[0])
     return np.cumsum(partial, axis=0)[-1]  # chunk partials added in chunk order
@@ -110,6 +166,20 @@ def sq_distances_to_point(X, weights, point):
     """
     n_samples = X.shape[0]
     distances = np.empty((1, n_samples))
-    candidate_potentials(X, weights, np.full(n_samples, np.inf), point.reshape(1, -1),
-                         distances)
+    candidate_potentials(X, weights, np.full(n_samples, np.inf), np.zeros(n_samples, np.int32),
+                         point.reshape(1, -1), np.zeros((1, 1)), distances)
     return distances[0]
+
+
+@njit(cache=True)
+def take_centre(closest_sq, nearest, distances, centre, weights, cumulative):
+    """Centre number ``centre`` chosen: rows with ``distances`` (n,) below ``closest_sq``
+    take it (``closest_sq``, ``nearest`` updated); ``cumulative`` (n,) float64, out:
+    the running sum of ``weights * closest_sq`` (the sum numpy's ``cumsum`` makes)."""
+    total = 0.0
+    for i in range(closest_sq.shape[0]):
+        if distances[i] < closest_sq[i]:
+            closest_sq[i] = distances[i]
+            nearest[i] = centre
+        total += np.float64(weights[i]) * closest_sq[i]
+        cumulative[i] = total

@@ -83,10 +83,12 @@ class KMeans(BaseKMeans):
     algorithm : {'auto', 'lloyd', 'hamerly', 'elkan'}, default='auto'
         'lloyd' runs the fused Lloyd pass over every row; 'hamerly' keeps
         distance bounds per row and skips rows they prove, giving the same
-        iterates as 'lloyd'. 'auto' picks Hamerly from 8 features up, Lloyd
-        below. 'elkan' is accepted for scikit-learn compatibility but runs
-        Hamerly (clustra has no Elkan variant; the iterates are the same), and
-        says so with a UserWarning: pass 'hamerly' (or 'auto') instead.
+        iterates as 'lloyd'. 'auto' picks Hamerly from 8 features up (and
+        2^18 rows times clusters), falling back to Lloyd's passes while the
+        bounds settle few rows; Lloyd otherwise. 'elkan' is accepted for
+        scikit-learn compatibility but runs Hamerly (clustra has no Elkan
+        variant; the iterates are the same), and says so with a UserWarning:
+        pass 'hamerly' (or 'auto') instead.
     n_jobs : int or None, default=None
         Threads for the kernels; None or -1 follows :func:`clustra.thread_limit`
         (all cores unless limited). Results do not depend on it.

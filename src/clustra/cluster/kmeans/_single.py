@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections import namedtuple
 
 import numba
 import numpy as np
@@ -61,6 +62,17 @@ BLAS_MIN_WORK = 1 << 24  # n_samples * n_clusters * n_features
 # (k * d) up; below, rescoring costs little more and tightening first loses
 # (benchmarks/results/kmeans-choices.md).
 TIGHTEN_MIN_CENTRE_VALUES = 4096
+
+# algorithm="auto" (Hamerly with fall_back) takes Lloyd's passes for a while
+# when a pass's bounds leave more than this share of the rows to rescore:
+# rescoring a row costs Hamerly more than scoring it costs Lloyd
+# (benchmarks/results/kmeans-choices.md).
+FALL_BACK_RESCORED = 0.9
+
+FallBack = namedtuple("FallBack", ["x_cols", "lloyd_passes_left", "next_lloyd_passes"])
+FallBack.__doc__ = """Where a run of :func:`hamerly` with ``fall_back`` stands: X as
+Lloyd's passes read it (None until first needed), how many Lloyd passes are left
+before the bounds are tried again, and how many follow the next failed trial."""
 
 # Lloyd scores a transposed copy of X in place up to this many features
 # (see kmeans_tiles.nearest_few_features); more features are gathered per tile.
@@ -147,7 +159,7 @@ def shared_data(algorithm: str, X) -> dict:
     Hamerly's row norms and its float32 copy of float64 X; nothing for Lloyd,
     nor for float32 X (the first pass of each run measures the row norms).
     """
-    if algorithm != "hamerly" or X.dtype != np.float64:
+    if algorithm not in ("hamerly", "adaptive") or X.dtype != np.float64:
         return {}
     x_sq_norms = data_kernels.row_sq_norms(X)
     return {"x_sq_norms": x_sq_norms, "X32": float32_copy(X, x_sq_norms)}
@@ -242,6 +254,15 @@ def chunk_sums_fit(n_samples: int, n_clusters: int, n_features: int) -> bool:
     return chunk_sums_bytes <= 8 * n_samples * n_features
 
 
+def lloyd_columns_of(X, blas: bool) -> np.ndarray:
+    """The ``x_cols`` of ``kernels.lloyd_move_pass``: X transposed up to
+    :data:`COLUMNS_MAX_FEATURES` features without BLAS (scored in place, which beats
+    gathering each tile: benchmarks/results/kmeans-choices.md), else empty."""
+    if X.shape[1] <= COLUMNS_MAX_FEATURES and not blas:
+        return data_kernels.transpose(X)
+    return kernels.no_columns(X)
+
+
 def _iterate(X, weights, centers, labels, sums, weight_sums, run_pass, settle, *, max_iter, tol,
              history, settled_inertia=None, measure=None):
     """The iteration Lloyd and Hamerly share; returns (labels, inertia, centers, n_iter).
@@ -295,10 +316,7 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
     blas = use_blas(n_samples, n_clusters, n_features)
     if chunk_sums_fit(n_samples, n_clusters, n_features):
         sums = sums_kernels.chunk_sums(n_samples, n_clusters, n_features)
-        # With at most 4 features a transposed copy is scored in place, which
-        # beats gathering each tile (benchmarks/results/kmeans-choices.md).
-        columns = n_features <= COLUMNS_MAX_FEATURES and not blas
-        x_cols = data_kernels.transpose(X) if columns else kernels.no_columns(X)
+        x_cols = lloyd_columns_of(X, blas)
         row_weights = sums_kernels.move_weights(weights)
 
         def run_pass(centers, shift, first):
@@ -326,7 +344,7 @@ def lloyd(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None):
 
 
 def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x_sq_norms=None,
-            X32=None):
+            X32=None, fall_back=False):
     """One exact Hamerly run: the iterates of :func:`lloyd`.
 
     Rows whose bounds prove their label are not rescored, and only rows that
@@ -339,6 +357,13 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
     memory: 2 float32 per row (bounds), one float64 (norms), the float32
     copy for float64 X, and ``n_chunks x n_clusters x (n_features + 1)``
     float64 for the chunk sums.
+
+    With ``fall_back`` (``algorithm="auto"``), when a pass's bounds leave more
+    than :data:`FALL_BACK_RESCORED` of the rows to rescore, the next passes
+    are Lloyd's (``kernels.lloyd_move_pass``, on the same labels and chunk
+    sums): 2 of them, then a pass that sets the bounds again and one that
+    tests them; after each such failed trial twice as many Lloyd passes. The
+    choice counts rows, so the result never depends on timing.
     """
     n_samples = X.shape[0]
     n_clusters, n_features = centers_init.shape
@@ -370,20 +395,33 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
         x_norm = float(np.sqrt(x_sq_norms.max()))
     off = no_screen(n_features)
     bounds_set = False  # the first pass sets none (see kmeans_hamerly.hamerly_pass)
+    fallen_back = FallBack(None, 0, 2)
 
     def run_pass(centers, shift, first):
-        nonlocal bounds_set
+        nonlocal bounds_set, fallen_back
+        center_constants = neg_half_norms(centers)
+        if fallen_back.lloyd_passes_left > 0:
+            fallen_back = fallen_back._replace(lloyd_passes_left=fallen_back.lloyd_passes_left - 1)
+            bounds_set = False  # stale once Lloyd's passes move rows
+            return kernels.lloyd_move_pass(X, fallen_back.x_cols, row_weights, centers,
+                                           center_constants, bounds.labels, sums, False, blas)
         every_row = not first and not bounds_set
         bounds_set = bounds_set or every_row
-        center_constants = neg_half_norms(centers)
         centres = bounds_kernels.Centres(centers, center_constants,
                                          bounds_kernels.half_separation(centers))
         plan = bounds_kernels.pass_plan(shift, centres.half_separation, center_constants,
                                         first, every_row)
         screen = (screen_for(X32, centers, center_constants, terms, x_norm) if screened
                   else off)
-        return hamerly_kernels.hamerly_pass(X, row_weights, centres, plan, bounds, sums,
-                                            settings, screen)
+        n_changed, n_rescored = hamerly_kernels.hamerly_pass(X, row_weights, centres, plan,
+                                                             bounds, sums, settings, screen)
+        tested = not (first or every_row)
+        if fall_back and tested and n_rescored > FALL_BACK_RESCORED * n_samples:
+            fallen_back = FallBack(
+                lloyd_columns_of(X, blas) if fallen_back.x_cols is None else fallen_back.x_cols,
+                fallen_back.next_lloyd_passes, 2 * fallen_back.next_lloyd_passes,
+            )
+        return n_changed
 
     def settle(centers, shift):
         run_pass(centers, shift, False)
@@ -411,6 +449,16 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
 RUNNERS = {"lloyd": lloyd, "hamerly": hamerly}
 
 
+def adaptive(X, weights, centers_init, **options):
+    """algorithm="auto"'s run: :func:`hamerly` falling back to Lloyd's passes."""
+    return hamerly(X, weights, centers_init, fall_back=True, **options)
+
+
+def runner(name: str):
+    """The run function for ``name``: one of :data:`RUNNERS`, or 'adaptive' (:func:`adaptive`)."""
+    return adaptive if name == "adaptive" else RUNNERS[name]
+
+
 def kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials=None):
     """Greedy k-means++ on validated input. Returns (centers, indices).
 
@@ -428,20 +476,23 @@ def kmeans_plusplus(X, n_clusters, weights, random_state, n_local_trials=None):
     indices[0] = first
     closest_sq = pp_kernels.sq_distances_to_point(X, weights, X[first])
     potential = float(np.sum(weights64 * closest_sq))  # numpy's sum: not threaded
+    nearest = np.zeros(n_samples, dtype=np.int32)  # the chosen centre closest_sq is to
     distances = np.empty((n_local_trials, n_samples))  # rows to each candidate, squared
-    weighted = np.empty(n_samples)
+    cumulative = np.empty(n_samples)  # running sum of weights * closest_sq
+    pp_kernels.take_centre(closest_sq, nearest, closest_sq, 0, weights, cumulative)
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * potential
-        np.multiply(weights64, closest_sq, out=weighted)
-        candidate_ids = np.searchsorted(np.cumsum(weighted, out=weighted), rand_vals)
+        candidate_ids = np.searchsorted(cumulative, rand_vals)
         np.clip(candidate_ids, None, n_samples - 1, out=candidate_ids)
+        candidates = np.ascontiguousarray(X[candidate_ids])
         potentials = pp_kernels.candidate_potentials(
-            X, weights, closest_sq, np.ascontiguousarray(X[candidate_ids]), distances
+            X, weights, closest_sq, nearest, candidates,
+            pp_kernels.skip_thresholds(candidates, centers[:c]), distances,
         )
         best = int(np.argmin(potentials))
         potential = potentials[best]
         chosen = candidate_ids[best]
-        np.minimum(closest_sq, distances[best], out=closest_sq)
+        pp_kernels.take_centre(closest_sq, nearest, distances[best], c, weights, cumulative)
         centers[c] = X[chosen]
         indices[c] = chosen
     return centers, indices

@@ -24,8 +24,11 @@ from clustra.cluster.kmeans._base import initial_centers, same_clustering
 
 ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan")
 
-# algorithm="auto": Hamerly from this many features up, Lloyd below.
+# algorithm="auto": Hamerly (falling back to Lloyd's passes, see
+# single.adaptive) from this many features up, and only from this many
+# rows times clusters up; Lloyd otherwise.
 HAMERLY_MIN_FEATURES = 8
+HAMERLY_MIN_WORK = 1 << 18  # n_samples * n_clusters
 
 
 @dataclass(frozen=True)
@@ -91,18 +94,23 @@ def prepare_data(X, sample_weight, relative_tol: float, *, in_place: bool = Fals
 def choose_algorithm(algorithm: str, n_samples: int, n_clusters: int, n_features: int) -> str:
     """The run function's name for ``algorithm`` ('elkan' means the bounded exact variant).
 
-    'auto' takes Hamerly from ``HAMERLY_MIN_FEATURES`` features up, Lloyd
-    below: with few features a Lloyd pass is so cheap that reading and
-    writing Hamerly's per-row bounds costs more than rescoring every row,
-    while from about 16 features the bounds settle most rows after a few
+    'auto' is 'adaptive' (Hamerly, falling back to Lloyd's passes once the
+    bounds stop settling rows) from ``HAMERLY_MIN_FEATURES`` features and
+    ``HAMERLY_MIN_WORK`` rows times clusters up, Lloyd below: with few
+    features a Lloyd pass is so cheap that reading and writing Hamerly's
+    per-row bounds costs more than rescoring every row, and on small inputs
+    the bounds cannot repay their set-up (nor their compilation on a first
+    fit); from about 16 features the bounds settle most rows after a few
     iterations (the measurements: benchmarks/results/kmeans-choices.md).
     Lloyd also when Hamerly's per-chunk sums would take more memory than X.
     """
     if n_clusters == 1:
         return "lloyd"
     if algorithm == "auto":
-        small_enough = single.chunk_sums_fit(n_samples, n_clusters, n_features)
-        return "hamerly" if n_features >= HAMERLY_MIN_FEATURES and small_enough else "lloyd"
+        bounds_pay = (n_features >= HAMERLY_MIN_FEATURES
+                      and n_samples * n_clusters >= HAMERLY_MIN_WORK
+                      and single.chunk_sums_fit(n_samples, n_clusters, n_features))
+        return "adaptive" if bounds_pay else "lloyd"
     return "hamerly" if algorithm == "elkan" else algorithm
 
 
@@ -113,9 +121,9 @@ def best_of_runs(prepared: PreparedKMeansData, n_clusters: int, algorithm: str, 
     Centres are in the frame of ``prepared.X`` (an array ``init`` too). Each
     run starts from :func:`initial_centers` (drawn from ``random_state`` in
     scikit-learn's order) and is one call of the run function for
-    ``algorithm`` ('lloyd' or 'hamerly').
+    ``algorithm`` ('lloyd', 'hamerly' or 'adaptive', see :func:`choose_algorithm`).
     """
-    run = single.RUNNERS[algorithm]
+    run = single.runner(algorithm)
     shared = prepared.shared_for(algorithm)
     best = None
     for _ in range(n_init):
