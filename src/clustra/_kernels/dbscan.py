@@ -339,23 +339,20 @@ def sparse_nearest_core(indptr, indices, values, core, skip, radius):
 # ----------------------------------------------------------------------- labels
 
 
-@njit(cache=True)
 def labels_by_first_appearance(comp):
-    """Turn component ids (any int64 >= 0, -1 for noise) into 0, 1, 2... by first row."""
-    n = comp.shape[0]
-    largest = -1
-    for i in range(n):
-        if comp[i] > largest:
-            largest = comp[i]
-    mapping = np.full(largest + 1, -1, dtype=np.int64)
-    labels = np.full(n, -1, dtype=np.int64)
-    next_label = 0
-    for i in range(n):
-        c = comp[i]
-        if c < 0:
-            continue
-        if mapping[c] < 0:
-            mapping[c] = next_label
-            next_label += 1
-        labels[i] = mapping[c]
+    """Turn component ids (any int64 >= 0, -1 for noise) into 0, 1, 2... by first row.
+
+    Whole-array numpy passes (no kernel to compile for a first call).
+    """
+    clustered = np.flatnonzero(comp >= 0)
+    ids = comp[clustered]
+    labels = np.full(comp.shape[0], -1, dtype=np.int64)
+    if ids.shape[0] == 0:
+        return labels
+    first = np.full(int(ids.max()) + 1, comp.shape[0], dtype=np.int64)
+    np.minimum.at(first, ids, clustered)
+    present = np.flatnonzero(first < comp.shape[0])
+    label_of = np.empty(first.shape[0], dtype=np.int64)
+    label_of[present[np.argsort(first[present], kind="stable")]] = np.arange(present.shape[0])
+    labels[clustered] = label_of[ids]
     return labels

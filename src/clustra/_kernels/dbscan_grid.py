@@ -17,6 +17,7 @@ from clustra._kernels.grid import lookup_cell
 from clustra._kernels.unionfind import find, make_sets, union
 
 CELL_BLOCK = 1024
+_NO_ROW = np.iinfo(np.int64).max  # above every row: the first core point found wins
 
 
 @njit(cache=True)
@@ -98,7 +99,6 @@ def _cells_linked(data, core, start_a, end_a, start_b, end_b, rradius, code, p):
     return False
 
 
-@njit(cache=True)
 def grid_cell_components(grid, core, rradius, code, p):
     """Union-find over cells holding core points; returns cell roots (n_cells,) int64.
 
@@ -108,19 +108,21 @@ def grid_cell_components(grid, core, rradius, code, p):
     stays cheap and runs serially (no thread start-up cost, trivially
     deterministic).
     """
+    has_core = np.logical_or.reduceat(core, grid.cell_start[:-1])
+    offsets = grid.offsets
+    near = grid.near_offsets
+    near_forward = np.ascontiguousarray(near[near > 0])
+    far_forward = np.ascontiguousarray(offsets[(offsets > 0) & ~np.isin(offsets, near)])
+    return _cell_components(grid, core, has_core, near_forward, far_forward, rradius, code, p)
+
+
+@njit(cache=True)
+def _cell_components(grid, core, has_core, near_forward, far_forward, rradius, code, p):
+    """The loops of :func:`grid_cell_components`; ``has_core`` (n_cells,) bool, the
+    forward offsets (int64) of the adjacent and of the farther cells."""
     cell_start = grid.cell_start
     n_cells = grid.cell_keys.shape[0]
-    has_core = np.zeros(n_cells, dtype=np.bool_)
-    for cell in range(n_cells):
-        for k in range(cell_start[cell], cell_start[cell + 1]):
-            if core[k]:
-                has_core[cell] = True
-                break
     parent = make_sets(n_cells)
-    near = grid.near_offsets
-    near_forward = near[near > 0]
-    far_forward = np.array([o for o in grid.offsets if o > 0 and not np.any(near == o)],
-                           dtype=np.int64)
     for phase in range(2):
         forward = near_forward if phase == 0 else far_forward
         for cell in range(n_cells):
@@ -137,10 +139,9 @@ def grid_cell_components(grid, core, rradius, code, p):
                     union(parent, cell, other)
     # dbscan.sparse_components lists its core points' roots with this same loop; as a
     # shared njit helper it measured slower (benchmarks/results/shared-helpers.md).
-    roots = np.full(n_cells, -1, dtype=np.int64)
+    roots = np.empty(n_cells, dtype=np.int64)
     for cell in range(n_cells):
-        if has_core[cell]:
-            roots[cell] = find(parent, cell)
+        roots[cell] = find(parent, cell) if has_core[cell] else -1
     return roots
 
 
@@ -173,7 +174,7 @@ def _nearest_core_blocks(grid, core, rradius, code, p, nearest, begin, end):
                 if n_neighbours < 0:
                     n_neighbours = _neighbour_cells(grid, cell, neighbours)
                 best_value = rradius
-                best_row = np.iinfo(np.int64).max
+                best_row = _NO_ROW
                 best = -1
                 for t in range(n_neighbours):
                     other = neighbours[t]

@@ -84,8 +84,10 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     if offsets.shape[0] == 0 or offsets.shape[0] > MAX_OFFSETS:
         return None
     side = cell_side(eps, n_features, p)
-    origin, top = _column_ranges(X)
-    spans = (top - origin) / side
+    # The cheap whole-array passes run in numpy: compiling them would cost a
+    # first call more than they cost to run.
+    origin = X.min(axis=0).astype(np.float64)
+    spans = (X.max(axis=0) - origin) / side
     reach = int(np.abs(offsets).max())
     extents = [int(s) + 1 + 2 * reach + 1 for s in spans]
     if math.prod(extents) >= _MAX_KEYS:
@@ -93,46 +95,27 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     strides = np.ones(n_features, dtype=np.int64)
     for j in range(n_features - 2, -1, -1):
         strides[j] = strides[j + 1] * extents[j + 1]
-    keys = _cell_keys(X, origin, side, strides, reach)
+    coordinates = np.subtract(X, origin, dtype=np.float64)
+    coordinates /= side
+    np.floor(coordinates, out=coordinates)
+    cells = coordinates.astype(np.int64)
+    del coordinates
+    cells += reach
+    keys = cells @ strides
+    del cells
     index = radix_argsort(keys, math.prod(extents))
-    data, cell_keys, cell_start = _gather_cells(X, keys, index)
+    data = X[index]
+    sorted_keys = keys[index]
     del keys
+    cell_start = np.flatnonzero(np.diff(sorted_keys, prepend=-1, append=-1)).astype(np.int64)
+    cell_keys = sorted_keys[cell_start[:-1]]
+    del sorted_keys
     gaps = np.maximum(np.abs(offsets) - 1, 0)
     nearness = np.lexsort(((offsets**2).sum(axis=1), (gaps**2).sum(axis=1)))
     linear_offsets = np.ascontiguousarray((offsets @ strides)[nearness])
     near = np.sort(offsets[np.abs(offsets).max(axis=1) <= 1] @ strides)
     table = _hash_table(cell_keys)
     return Grid(data, index, cell_keys, cell_start, linear_offsets, near, side, table)
-
-
-@njit(cache=True)
-def _cell_keys(X, origin, side, strides, pad):
-    """Linear cell key (int64) of every row of ``X`` (n, d), coordinates padded by ``pad``."""
-    n_samples, n_features = X.shape
-    keys = np.empty(n_samples, dtype=np.int64)
-    for i in range(n_samples):
-        key = 0
-        for j in range(n_features):
-            coordinate = int(math.floor((np.float64(X[i, j]) - origin[j]) / side)) + pad
-            key += coordinate * strides[j]
-        keys[i] = key
-    return keys
-
-
-@njit(cache=True)
-def _column_ranges(X):
-    """Column minima and maxima (float64) in one pass."""
-    n_samples, n_features = X.shape
-    low = np.full(n_features, np.inf)
-    high = np.full(n_features, -np.inf)
-    for i in range(n_samples):
-        for j in range(n_features):
-            value = np.float64(X[i, j])
-            if value < low[j]:
-                low[j] = value
-            if value > high[j]:
-                high[j] = value
-    return low, high
 
 
 @njit(cache=True)
@@ -163,31 +146,6 @@ def radix_argsort(keys, key_bound):
         if shift >= 63:
             break
     return order
-
-
-@njit(cache=True)
-def _gather_cells(X, keys, index):
-    """Points in cell order, the occupied keys and each cell's start (with n at the end)."""
-    n_samples, n_features = X.shape
-    data = np.empty_like(X)
-    n_cells = 0
-    for t in range(n_samples):
-        i = index[t]
-        for j in range(n_features):
-            data[t, j] = X[i, j]
-        if t == 0 or keys[i] != keys[index[t - 1]]:
-            n_cells += 1
-    cell_keys = np.empty(n_cells, dtype=np.int64)
-    cell_start = np.empty(n_cells + 1, dtype=np.int64)
-    cell = 0
-    for t in range(n_samples):
-        key = keys[index[t]]
-        if t == 0 or key != keys[index[t - 1]]:
-            cell_keys[cell] = key
-            cell_start[cell] = t
-            cell += 1
-    cell_start[n_cells] = n_samples
-    return data, cell_keys, cell_start
 
 
 @njit(cache=True)

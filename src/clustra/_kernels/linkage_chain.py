@@ -49,7 +49,7 @@ def _chain(matrix, packed, n, method):
     chain = np.empty(n, dtype=np.int64)
     chain_length = 0
     n_live = n
-    n_dead = 0
+    n_dead = np.int64(0)  # not a literal 0: merge_packed would compile twice
     for k in range(n - 1):
         if chain_length == 0:
             if packed is not None:
