@@ -14,24 +14,10 @@ from numba import njit
 from clustra._kernels.blocks import run_blocks
 from clustra._kernels.distances import closer, rdist
 from clustra._kernels.grid import lookup_cell
-from clustra._kernels.unionfind import find, make_sets, union
+from clustra._kernels.unionfind import find, union
 
 CELL_BLOCK = 1024
 _NO_ROW = np.iinfo(np.int64).max  # above every row: the first core point found wins
-
-
-@njit(cache=True)
-def _neighbour_cells(grid, cell, out):
-    """Fill ``out`` with the ids of occupied neighbour cells of ``cell`` (in the order of
-    ``grid.offsets``, nearest first); return how many."""
-    found = 0
-    key = grid.cell_keys[cell]
-    for o in range(grid.offsets.shape[0]):
-        other = lookup_cell(grid.table, grid.cell_keys, key + grid.offsets[o])
-        if other >= 0:
-            out[found] = other
-            found += 1
-    return found
 
 
 def grid_core_points(grid, cum_weight, rradius, min_samples, code, p):
@@ -113,16 +99,19 @@ def grid_cell_components(grid, core, rradius, code, p):
     near = grid.near_offsets
     near_forward = np.ascontiguousarray(near[near > 0])
     far_forward = np.ascontiguousarray(offsets[(offsets > 0) & ~np.isin(offsets, near)])
-    return _cell_components(grid, core, has_core, near_forward, far_forward, rradius, code, p)
+    parent = np.arange(grid.cell_keys.shape[0], dtype=np.int64)  # union-find: all apart
+    return _cell_components(grid, core, has_core, near_forward, far_forward, parent, rradius,
+                            code, p)
 
 
 @njit(cache=True)
-def _cell_components(grid, core, has_core, near_forward, far_forward, rradius, code, p):
+def _cell_components(grid, core, has_core, near_forward, far_forward, parent, rradius,
+                     code, p):
     """The loops of :func:`grid_cell_components`; ``has_core`` (n_cells,) bool, the
-    forward offsets (int64) of the adjacent and of the farther cells."""
+    forward offsets (int64) of the adjacent and of the farther cells, ``parent`` the
+    union-find array (int64 (n_cells,), every cell its own set)."""
     cell_start = grid.cell_start
     n_cells = grid.cell_keys.shape[0]
-    parent = make_sets(n_cells)
     for phase in range(2):
         forward = near_forward if phase == 0 else far_forward
         for cell in range(n_cells):
@@ -171,8 +160,14 @@ def _nearest_core_blocks(grid, core, rradius, code, p, nearest, begin, end):
             for i in range(cell_start[cell], cell_start[cell + 1]):
                 if core[i]:
                     continue
-                if n_neighbours < 0:
-                    n_neighbours = _neighbour_cells(grid, cell, neighbours)
+                if n_neighbours < 0:  # the occupied neighbour cells, nearest first
+                    n_neighbours = 0
+                    for o in range(grid.offsets.shape[0]):
+                        other = lookup_cell(grid.table, grid.cell_keys,
+                                            grid.cell_keys[cell] + grid.offsets[o])
+                        if other >= 0:
+                            neighbours[n_neighbours] = other
+                            n_neighbours += 1
                 best_value = rradius
                 best_row = _NO_ROW
                 best = -1

@@ -46,6 +46,9 @@ Grid.__doc__ = "A uniform grid as plain arrays; see the module docstring for the
 _MAX_KEYS = 2**62
 # Above this many neighbour cells per cell a grid no longer pays (high d, Manhattan in 3-D).
 MAX_OFFSETS = 200
+# Below this many rows numpy's stable argsort, slower than the radix sort but
+# quick at this size, spares a first call compiling the radix sort.
+RADIX_MIN_ROWS = 2**14
 
 
 def cell_side(eps: float, n_features: int, p: float) -> float:
@@ -103,7 +106,10 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     cells += reach
     keys = cells @ strides
     del cells
-    index = radix_argsort(keys, math.prod(extents))
+    if n_samples < RADIX_MIN_ROWS:
+        index = np.argsort(keys, kind="stable")
+    else:
+        index = radix_argsort(keys, math.prod(extents))
     data = X[index]
     sorted_keys = keys[index]
     del keys
@@ -114,7 +120,7 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     nearness = np.lexsort(((offsets**2).sum(axis=1), (gaps**2).sum(axis=1)))
     linear_offsets = np.ascontiguousarray((offsets @ strides)[nearness])
     near = np.sort(offsets[np.abs(offsets).max(axis=1) <= 1] @ strides)
-    table = _hash_table(cell_keys)
+    table = _hash_table(cell_keys, np.full(_table_size(cell_keys.shape[0]), -1, np.int64))
     return Grid(data, index, cell_keys, cell_start, linear_offsets, near, side, table)
 
 
@@ -154,14 +160,18 @@ def _slot(key, mask):
     return ((key * np.int64(-7046029254386353131)) >> 20) & mask
 
 
-@njit(cache=True)
-def _hash_table(cell_keys):
-    """Open-addressing table (power-of-two size, at most half full) of cell ids."""
+def _table_size(n_cells):
+    """Slots of the hash table: a power of two, at most half full."""
     size = 1
-    while size < 2 * cell_keys.shape[0]:
+    while size < 2 * n_cells:
         size *= 2
-    table = np.full(size, -1, dtype=np.int64)
-    mask = size - 1
+    return size
+
+
+@njit(cache=True)
+def _hash_table(cell_keys, table):
+    """Fill the open-addressing ``table`` (int64, all -1, power-of-two size) with cell ids."""
+    mask = table.shape[0] - 1
     for cell in range(cell_keys.shape[0]):
         slot = _slot(cell_keys[cell], mask)
         while table[slot] >= 0:
