@@ -87,10 +87,12 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     if offsets.shape[0] == 0 or offsets.shape[0] > MAX_OFFSETS:
         return None
     side = cell_side(eps, n_features, p)
-    # The cheap whole-array passes run in numpy: compiling them would cost a
-    # first call more than they cost to run.
-    origin = X.min(axis=0).astype(np.float64)
-    spans = (X.max(axis=0) - origin) / side
+    # The cheap whole-array passes run in numpy, column by column (numpy's
+    # reductions along axis 0 of a narrow C-ordered array are much slower):
+    # compiling them would cost a first call more than they cost to run.
+    columns = [X[:, j] for j in range(n_features)]
+    origin = np.array([column.min() for column in columns], dtype=np.float64)
+    spans = [(float(column.max()) - origin[j]) / side for j, column in enumerate(columns)]
     reach = int(np.abs(offsets).max())
     extents = [int(s) + 1 + 2 * reach + 1 for s in spans]
     if math.prod(extents) >= _MAX_KEYS:
@@ -98,19 +100,18 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     strides = np.ones(n_features, dtype=np.int64)
     for j in range(n_features - 2, -1, -1):
         strides[j] = strides[j + 1] * extents[j + 1]
-    coordinates = np.subtract(X, origin, dtype=np.float64)
-    coordinates /= side
-    np.floor(coordinates, out=coordinates)
-    cells = coordinates.astype(np.int64)
-    del coordinates
-    cells += reach
-    keys = cells @ strides
-    del cells
+    keys = np.zeros(n_samples, dtype=np.int64)
+    for j, column in enumerate(columns):
+        coordinate = np.subtract(column, origin[j], dtype=np.float64)
+        coordinate /= side
+        np.floor(coordinate, out=coordinate)
+        keys += (coordinate.astype(np.int64) + reach) * strides[j]
+    del coordinate
     if n_samples < RADIX_MIN_ROWS:
         index = np.argsort(keys, kind="stable")
     else:
         index = radix_argsort(keys, math.prod(extents))
-    data = X[index]
+    data = np.take(X, index, axis=0)  # faster than X[index] on narrow rows
     sorted_keys = keys[index]
     del keys
     cell_start = np.flatnonzero(np.diff(sorted_keys, prepend=-1, append=-1)).astype(np.int64)
