@@ -46,14 +46,14 @@ def _kmeans(dtype) -> None:
 
 def _density(dtype) -> None:
     from clustra import DBSCAN, HDBSCAN
-    from clustra._kernels.grid import RADIX_MIN_ROWS
+    from clustra._kernels.grid import SMALL_ROWS
 
     for n_features in (2, 6):
         X = _data(dtype, n_features)
         DBSCAN(eps=1.0).fit(X)
         HDBSCAN(min_cluster_size=10).fit(X)
-    # The grid sorts this many rows or more with its radix sort.
-    DBSCAN(eps=0.1).fit(_data(dtype, 2, n=RADIX_MIN_ROWS))
+    # From this many rows on, the grid is built by its kernels.
+    DBSCAN(eps=0.1).fit(_data(dtype, 2, n=SMALL_ROWS))
 
 
 def _hierarchy(dtype) -> None:

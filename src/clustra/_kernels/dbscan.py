@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from clustra._kernels.distances import closer, rdist
+from clustra._kernels.grid import SMALL_ROWS
 from clustra._kernels.kdtree import (
     QUERY_BLOCK,
     push_children,
@@ -342,8 +343,11 @@ def sparse_nearest_core(indptr, indices, values, core, skip, radius):
 def labels_by_first_appearance(comp):
     """Turn component ids (any int64 >= 0, -1 for noise) into 0, 1, 2... by first row.
 
-    Whole-array numpy passes (no kernel to compile for a first call).
+    Below ``SMALL_ROWS`` rows whole-array numpy passes (no kernel for a small
+    first call to compile), a kernel's single pass otherwise.
     """
+    if comp.shape[0] >= SMALL_ROWS:
+        return _first_appearance(comp)
     clustered = np.flatnonzero(comp >= 0)
     ids = comp[clustered]
     labels = np.full(comp.shape[0], -1, dtype=np.int64)
@@ -355,4 +359,26 @@ def labels_by_first_appearance(comp):
     label_of = np.empty(first.shape[0], dtype=np.int64)
     label_of[present[np.argsort(first[present], kind="stable")]] = np.arange(present.shape[0])
     labels[clustered] = label_of[ids]
+    return labels
+
+
+@njit(cache=True)
+def _first_appearance(comp):
+    """Turn component ids (any int64 >= 0, -1 for noise) into 0, 1, 2... by first row."""
+    n = comp.shape[0]
+    largest = -1
+    for i in range(n):
+        if comp[i] > largest:
+            largest = comp[i]
+    mapping = np.full(largest + 1, -1, dtype=np.int64)
+    labels = np.full(n, -1, dtype=np.int64)
+    next_label = 0
+    for i in range(n):
+        c = comp[i]
+        if c < 0:
+            continue
+        if mapping[c] < 0:
+            mapping[c] = next_label
+            next_label += 1
+        labels[i] = mapping[c]
     return labels

@@ -46,9 +46,9 @@ Grid.__doc__ = "A uniform grid as plain arrays; see the module docstring for the
 _MAX_KEYS = 2**62
 # Above this many neighbour cells per cell a grid no longer pays (high d, Manhattan in 3-D).
 MAX_OFFSETS = 200
-# Below this many rows numpy's stable argsort, slower than the radix sort but
-# quick at this size, spares a first call compiling the radix sort.
-RADIX_MIN_ROWS = 2**14
+# Below this many rows the grid is built by numpy's whole-array passes, which
+# spare a first call compiling the kernels that build large grids faster.
+SMALL_ROWS = 2**14
 
 
 def cell_side(eps: float, n_features: int, p: float) -> float:
@@ -87,12 +87,12 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     if offsets.shape[0] == 0 or offsets.shape[0] > MAX_OFFSETS:
         return None
     side = cell_side(eps, n_features, p)
-    # The cheap whole-array passes run in numpy, column by column (numpy's
-    # reductions along axis 0 of a narrow C-ordered array are much slower):
-    # compiling them would cost a first call more than they cost to run.
-    columns = [X[:, j] for j in range(n_features)]
-    origin = np.array([column.min() for column in columns], dtype=np.float64)
-    spans = [(float(column.max()) - origin[j]) / side for j, column in enumerate(columns)]
+    if n_samples < SMALL_ROWS:
+        origin = np.array([X[:, j].min() for j in range(n_features)], dtype=np.float64)
+        top = np.array([X[:, j].max() for j in range(n_features)], dtype=np.float64)
+    else:
+        origin, top = _column_ranges(X)
+    spans = (top - origin) / side
     reach = int(np.abs(offsets).max())
     extents = [int(s) + 1 + 2 * reach + 1 for s in spans]
     if math.prod(extents) >= _MAX_KEYS:
@@ -100,29 +100,63 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     strides = np.ones(n_features, dtype=np.int64)
     for j in range(n_features - 2, -1, -1):
         strides[j] = strides[j + 1] * extents[j + 1]
-    keys = np.zeros(n_samples, dtype=np.int64)
-    for j, column in enumerate(columns):
-        coordinate = np.subtract(column, origin[j], dtype=np.float64)
-        coordinate /= side
-        np.floor(coordinate, out=coordinate)
-        keys += (coordinate.astype(np.int64) + reach) * strides[j]
-    del coordinate
-    if n_samples < RADIX_MIN_ROWS:
-        index = np.argsort(keys, kind="stable")
+    if n_samples < SMALL_ROWS:
+        data, index, cell_keys, cell_start = _small_cells(X, origin, side, strides, reach)
     else:
+        keys = _cell_keys(X, origin, side, strides, reach)
         index = radix_argsort(keys, math.prod(extents))
-    data = np.take(X, index, axis=0)  # faster than X[index] on narrow rows
-    sorted_keys = keys[index]
-    del keys
-    cell_start = np.flatnonzero(np.diff(sorted_keys, prepend=-1, append=-1)).astype(np.int64)
-    cell_keys = sorted_keys[cell_start[:-1]]
-    del sorted_keys
+        data, cell_keys, cell_start = _gather_cells(X, keys, index)
+        del keys
     gaps = np.maximum(np.abs(offsets) - 1, 0)
     nearness = np.lexsort(((offsets**2).sum(axis=1), (gaps**2).sum(axis=1)))
     linear_offsets = np.ascontiguousarray((offsets @ strides)[nearness])
     near = np.sort(offsets[np.abs(offsets).max(axis=1) <= 1] @ strides)
     table = _hash_table(cell_keys, np.full(_table_size(cell_keys.shape[0]), -1, np.int64))
     return Grid(data, index, cell_keys, cell_start, linear_offsets, near, side, table)
+
+
+def _small_cells(X, origin, side, strides, pad):
+    """:func:`build_grid`'s cell sort in numpy, for fewer than ``SMALL_ROWS`` rows:
+    ``(data, index, cell_keys, cell_start)``, the same as the kernels' (same keys, a
+    stable sort)."""
+    keys = np.zeros(X.shape[0], dtype=np.int64)
+    for j in range(X.shape[1]):
+        coordinate = np.floor((X[:, j].astype(np.float64) - origin[j]) / side)
+        keys += (coordinate.astype(np.int64) + pad) * strides[j]
+    index = np.argsort(keys, kind="stable")
+    sorted_keys = keys[index]
+    cell_start = np.flatnonzero(np.diff(sorted_keys, prepend=-1, append=-1)).astype(np.int64)
+    return np.take(X, index, axis=0), index, sorted_keys[cell_start[:-1]], cell_start
+
+
+@njit(cache=True)
+def _cell_keys(X, origin, side, strides, pad):
+    """Linear cell key (int64) of every row of ``X`` (n, d), coordinates padded by ``pad``."""
+    n_samples, n_features = X.shape
+    keys = np.empty(n_samples, dtype=np.int64)
+    for i in range(n_samples):
+        key = 0
+        for j in range(n_features):
+            coordinate = int(math.floor((np.float64(X[i, j]) - origin[j]) / side)) + pad
+            key += coordinate * strides[j]
+        keys[i] = key
+    return keys
+
+
+@njit(cache=True)
+def _column_ranges(X):
+    """Column minima and maxima (float64) in one pass."""
+    n_samples, n_features = X.shape
+    low = np.full(n_features, np.inf)
+    high = np.full(n_features, -np.inf)
+    for i in range(n_samples):
+        for j in range(n_features):
+            value = np.float64(X[i, j])
+            if value < low[j]:
+                low[j] = value
+            if value > high[j]:
+                high[j] = value
+    return low, high
 
 
 @njit(cache=True)
@@ -153,6 +187,31 @@ def radix_argsort(keys, key_bound):
         if shift >= 63:
             break
     return order
+
+
+@njit(cache=True)
+def _gather_cells(X, keys, index):
+    """Points in cell order, the occupied keys and each cell's start (with n at the end)."""
+    n_samples, n_features = X.shape
+    data = np.empty_like(X)
+    n_cells = 0
+    for t in range(n_samples):
+        i = index[t]
+        for j in range(n_features):
+            data[t, j] = X[i, j]
+        if t == 0 or keys[i] != keys[index[t - 1]]:
+            n_cells += 1
+    cell_keys = np.empty(n_cells, dtype=np.int64)
+    cell_start = np.empty(n_cells + 1, dtype=np.int64)
+    cell = 0
+    for t in range(n_samples):
+        key = keys[index[t]]
+        if t == 0 or key != keys[index[t - 1]]:
+            cell_keys[cell] = key
+            cell_start[cell] = t
+            cell += 1
+    cell_start[n_cells] = n_samples
+    return data, cell_keys, cell_start
 
 
 @njit(cache=True)

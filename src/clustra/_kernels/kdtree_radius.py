@@ -3,10 +3,9 @@
 Every kernel takes the :class:`clustra._kernels.kdtree.KDTree` named tuple
 whole, a radius in reduced units
 (:func:`clustra._kernels.distances.dist_to_rdist`) and a metric code and ``p``
-(:func:`clustra._kernels.distances.metric_code`). Queries run over fixed
-blocks of ``QUERY_BLOCK`` queries on :func:`clustra._kernels.blocks.run_blocks`'s
-threads (``radius_query``, used by tests only, in a ``prange``); each answer
-depends only on the tree and the query, never on the thread count.
+(:func:`clustra._kernels.distances.metric_code`). Queries run in parallel over
+fixed blocks of ``QUERY_BLOCK`` queries; each answer depends only on the tree
+and the query, never on the thread count.
 
 The three walks below share their shape with :func:`clustra._kernels.kdtree.knn_one`
 and DBSCAN's component search: numba cannot take the leaf visit as an argument
@@ -19,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from clustra._kernels.blocks import run_blocks
 from clustra._kernels.distances import closer, rdist
 from clustra._kernels.kdtree import (
     QUERY_BLOCK,
@@ -30,8 +28,6 @@ from clustra._kernels.kdtree import (
     traversal_arrays,
     tree_fields,
 )
-
-_NO_ROW = np.iinfo(np.int64).max  # above every row
 
 
 @njit(cache=True)
@@ -71,6 +67,7 @@ def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rr
     return total
 
 
+@njit(cache=True, parallel=True)
 def count_within(tree, cum_weight, queries, rradius, limit, code, p):
     """Weighted neighbour counts within ``rradius`` for every row of ``queries``.
 
@@ -78,38 +75,17 @@ def count_within(tree, cum_weight, queries, rradius, limit, code, p):
     Returns (m,) float64; a count reaching ``limit`` stops early (pass
     ``np.inf`` for exact counts).
     """
-    counts = np.empty(queries.shape[0], dtype=np.float64)
-    run_blocks(_query_blocks, _n_blocks(queries), tree, queries, rradius, code, p,
-               cum_weight, float(limit), counts, None, None)
-    return counts
-
-
-def _n_blocks(queries):
-    return (queries.shape[0] + QUERY_BLOCK - 1) // QUERY_BLOCK
-
-
-@njit(nogil=True, cache=True)
-def _query_blocks(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, nearest,
-                  begin, end):
-    """Query blocks [begin, end) (``QUERY_BLOCK`` queries each) of one query kind.
-
-    Either weighted counts into ``counts`` (``cum_weight``, ``limit``; ``mask``
-    and ``nearest`` None) or the nearest masked row into ``nearest`` (``mask``;
-    ``cum_weight`` and ``counts`` None). A None argument drops its branch at
-    compile time, so each kind compiles only its own walk.
-    """
-    data, index, node_start, node_end, lower, upper = tree_fields(tree)
-    stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
-    for i in range(begin * QUERY_BLOCK, min(queries.shape[0], end * QUERY_BLOCK)):
-        if counts is not None and cum_weight is not None:
+    n_queries = queries.shape[0]
+    counts = np.empty(n_queries, dtype=np.float64)
+    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
+    data, _, node_start, node_end, lower, upper = tree_fields(tree)
+    for block in prange(n_blocks):
+        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
+        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
             counts[i] = count_within_one(queries[i], data, node_start, node_end, lower, upper,
                                          cum_weight, rradius, limit, stack, stack_bound,
                                          scratch, code, p)
-        elif nearest is not None and mask is not None:
-            nearest[i] = nearest_masked_one(queries[i], data, index, node_start, node_end,
-                                            lower, upper, mask, rradius, stack, stack_bound,
-                                            scratch, code, p)
-    return 0
+    return counts
 
 
 @njit(cache=True)
@@ -193,7 +169,7 @@ def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask,
     """
     # The walk of every query kind (module docstring: numba forces the copies).
     best_value = rradius
-    best_row = _NO_ROW
+    best_row = np.iinfo(np.int64).max
     n_nodes = node_start.shape[0]
     top = push_root(x, lower, upper, stack, stack_bound, scratch, code, p)
     while top > 0:
@@ -212,16 +188,26 @@ def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask,
                     best_row = row
         else:
             top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
-    return best_row if best_row != _NO_ROW else -1
+    return best_row if best_row != np.iinfo(np.int64).max else -1
 
 
+@njit(cache=True, parallel=True)
 def nearest_masked(tree, mask, queries, rradius, code, p):
     """For every query, the original row of its nearest masked tree point within ``rradius``.
 
     ``mask`` (n,) bool in tree order; ``queries`` (m, d) float64. Returns (m,)
     int64, -1 where no masked point lies within the radius.
     """
-    nearest = np.empty(queries.shape[0], dtype=np.int64)
-    run_blocks(_query_blocks, _n_blocks(queries), tree, queries, rradius, code, p,
-               None, 0.0, None, mask, nearest)
-    return nearest
+    # count_within's block loop: numba cannot take the per-query walk as an argument and
+    # keep the kernel cached (module docstring).
+    n_queries = queries.shape[0]
+    out = np.empty(n_queries, dtype=np.int64)
+    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
+    data, index, node_start, node_end, lower, upper = tree_fields(tree)
+    for block in prange(n_blocks):
+        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
+        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
+            out[i] = nearest_masked_one(queries[i], data, index, node_start, node_end, lower,
+                                        upper, mask, rradius, stack, stack_bound, scratch,
+                                        code, p)
+    return out
