@@ -73,18 +73,6 @@ def _core_blocks(grid, cum_weight, rradius, min_samples, code, p, core, begin, e
     return 0
 
 
-@njit(cache=True)
-def _cells_linked(data, core, start_a, end_a, start_b, end_b, rradius, code, p):
-    """True if some core point of one slice is within ``rradius`` of one of the other."""
-    for i in range(start_a, end_a):
-        if not core[i]:
-            continue
-        for k in range(start_b, end_b):
-            if core[k] and rdist(data[i], data[k], code, p) <= rradius:
-                return True
-    return False
-
-
 def grid_cell_components(grid, core, rradius, code, p):
     """Union-find over cells holding core points; returns cell roots (n_cells,) int64.
 
@@ -110,6 +98,7 @@ def _cell_components(grid, core, has_core, near_forward, far_forward, parent, rr
     """The loops of :func:`grid_cell_components`; ``has_core`` (n_cells,) bool, the
     forward offsets (int64) of the adjacent and of the farther cells, ``parent`` the
     union-find array (int64 (n_cells,), every cell its own set)."""
+    data = grid.data
     cell_start = grid.cell_start
     n_cells = grid.cell_keys.shape[0]
     for phase in range(2):
@@ -123,9 +112,18 @@ def _cell_components(grid, core, has_core, near_forward, far_forward, parent, rr
                     continue
                 if find(parent, cell) == find(parent, other):
                     continue
-                if _cells_linked(grid.data, core, cell_start[cell], cell_start[cell + 1],
-                                 cell_start[other], cell_start[other + 1], rradius, code, p):
-                    union(parent, cell, other)
+                # Linked if some core point of one cell is within the radius of one of
+                # the other (written out here: one kernel less for a first call to compile).
+                linked = False
+                for i in range(cell_start[cell], cell_start[cell + 1]):
+                    if core[i]:
+                        for k in range(cell_start[other], cell_start[other + 1]):
+                            if core[k] and rdist(data[i], data[k], code, p) <= rradius:
+                                linked = True
+                                break
+                    if linked:
+                        union(parent, cell, other)
+                        break
     # dbscan.sparse_components lists its core points' roots with this same loop; as a
     # shared njit helper it measured slower (benchmarks/results/shared-helpers.md).
     roots = np.empty(n_cells, dtype=np.int64)

@@ -49,6 +49,7 @@ MAX_OFFSETS = 200
 # Below this many rows the grid is built by numpy's whole-array passes, which
 # spare a first call compiling the kernels that build large grids faster.
 SMALL_ROWS = 2**14
+_HASH = np.int64(-7046029254386353131)  # Fibonacci hashing's multiplier
 
 
 def cell_side(eps: float, n_features: int, p: float) -> float:
@@ -214,12 +215,6 @@ def _gather_cells(X, keys, index):
     return data, cell_keys, cell_start
 
 
-@njit(cache=True)
-def _slot(key, mask):
-    """Fibonacci hashing of a cell key into a table of ``mask + 1`` slots."""
-    return ((key * np.int64(-7046029254386353131)) >> 20) & mask
-
-
 def _table_size(n_cells):
     """Slots of the hash table: a power of two, at most half full."""
     size = 1
@@ -233,7 +228,7 @@ def _hash_table(cell_keys, table):
     """Fill the open-addressing ``table`` (int64, all -1, power-of-two size) with cell ids."""
     mask = table.shape[0] - 1
     for cell in range(cell_keys.shape[0]):
-        slot = _slot(cell_keys[cell], mask)
+        slot = ((cell_keys[cell] * _HASH) >> 20) & mask  # Fibonacci hashing
         while table[slot] >= 0:
             slot = (slot + 1) & mask
         table[slot] = cell
@@ -244,7 +239,7 @@ def _hash_table(cell_keys, table):
 def lookup_cell(table, cell_keys, key):
     """Cell id of ``key`` through the hash table, or -1 if the cell is not occupied."""
     mask = table.shape[0] - 1
-    slot = _slot(key, mask)
+    slot = ((key * _HASH) >> 20) & mask  # as in _hash_table
     while True:
         cell = table[slot]
         if cell < 0:
