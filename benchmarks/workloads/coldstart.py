@@ -8,8 +8,9 @@ right after, so that both see the same load of the machine; the ratio is
 clustra's process time over the anchor's (below the issue's floors: K-Means
 5x, DBSCAN, linkage and silhouette 3x, ``clustra demo`` 15x).
 
-A second report times the compilation of each kernel (numba's compile events,
-exclusive of the kernels compiled inside it) during the first K-Means fits.
+Further reports time the compilation of each kernel (numba's compile events,
+exclusive of the kernels compiled inside it) during the first K-Means fits, the
+first DBSCAN fit and the first ward linkage.
 
 Run it alone (it takes minutes)::
 
@@ -143,19 +144,32 @@ def first_calls_report(cases=CASES, progress=None) -> str:
 
 
 def kernel_report(code: str = CASES[0][1] + "; " + CASES[1][1].split("; ", 2)[-1],
-                  top: int = 30) -> str:
+                  top: int = 30, title: str = "first K-Means fits, float64 then float32") -> str:
     times = kernel_compile_times(code)
     rows = sorted(((sum(t for t, _ in v), k, len(v)) for k, v in times.items()), reverse=True)
     total = sum(r[0] for r in rows)
-    lines = ["### Compile time per kernel (first K-Means fits, float64 then float32)", "",
+    lines = [f"### Compile time per kernel ({title})", "",
              f"Total {total:.1f} s over {sum(r[2] for r in rows)} compilations.", "",
              "| kernel | seconds | specialisations |", "|---|---:|---:|"]
     lines += [f"| {k} | {t:.2f} | {n} |" for t, k, n in rows[:top]]
     return "\n".join(lines) + "\n"
 
 
+def _case_kernel_report(name: str):
+    """A kernel report for the first call of one case of :data:`CASES`."""
+    code = next(ours for case, ours, _ in CASES if case == name)
+
+    def report() -> str:
+        return kernel_report(code, title=f"first {name}")
+
+    report.__name__ = f"kernel_report_{name.split('(')[0].split()[0].lower()}"
+    return report
+
+
 WORKLOADS = []
-EXTRA_REPORTS = [first_calls_report, kernel_report]
+EXTRA_REPORTS = [first_calls_report, kernel_report,
+                 _case_kernel_report("DBSCAN(eps=0.5).fit 1000x3"),
+                 _case_kernel_report("linkage ward 1000x5")]
 
 
 if __name__ == "__main__":
@@ -170,6 +184,6 @@ if __name__ == "__main__":
             Path(args.out).write_text(text)
 
     report = "" if args.kernels_only else first_calls_report(progress=save) + "\n"
-    report += kernel_report()
+    report += "\n".join(make() for make in EXTRA_REPORTS[1:])
     print(report)
     save(report)

@@ -46,11 +46,14 @@ def _kmeans(dtype) -> None:
 
 def _density(dtype) -> None:
     from clustra import DBSCAN, HDBSCAN
+    from clustra._kernels.grid import SMALL_ROWS
 
     for n_features in (2, 6):
         X = _data(dtype, n_features)
         DBSCAN(eps=1.0).fit(X)
         HDBSCAN(min_cluster_size=10).fit(X)
+    # From this many rows on, the grid is built by its kernels.
+    DBSCAN(eps=0.1).fit(_data(dtype, 2, n=SMALL_ROWS))
 
 
 def _hierarchy(dtype) -> None:

@@ -57,3 +57,21 @@ def test_grid_refuses_what_does_not_fit():
     # A tiny eps over a huge spread would overflow the int64 keys.
     X = np.array([[0.0, 0.0, 0.0], [1e7, 1e7, 1e7]])
     assert grid.build_grid(X, 1e-6, 2.0) is None
+
+
+def test_small_inputs_build_the_same_grid_in_numpy(monkeypatch):
+    # Below SMALL_ROWS numpy builds the grid (nothing to compile); the kernels
+    # build larger ones. Both must give the same grid, bit for bit.
+    X = np.random.default_rng(3).normal(size=(3000, 3)).astype(np.float32)
+    small = grid.build_grid(X, 0.3, 2.0)
+    monkeypatch.setattr(grid, "SMALL_ROWS", 0)
+    large = grid.build_grid(X, 0.3, 2.0)
+    for field, a, b in zip(grid.Grid._fields, small, large, strict=True):
+        assert np.array_equal(np.asarray(a), np.asarray(b)), field
+
+
+def test_labels_by_first_appearance_small_and_large_paths_agree():
+    from clustra._kernels.dbscan import _first_appearance, labels_by_first_appearance
+
+    comp = np.random.default_rng(4).integers(-1, 200, size=5000)
+    assert np.array_equal(labels_by_first_appearance(comp), _first_appearance(comp))

@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from clustra._kernels.distances import closer, rdist
+from clustra._kernels.grid import SMALL_ROWS
 from clustra._kernels.kdtree import (
     QUERY_BLOCK,
     push_children,
@@ -339,8 +340,30 @@ def sparse_nearest_core(indptr, indices, values, core, skip, radius):
 # ----------------------------------------------------------------------- labels
 
 
-@njit(cache=True)
 def labels_by_first_appearance(comp):
+    """Turn component ids (any int64 >= 0, -1 for noise) into 0, 1, 2... by first row.
+
+    Below ``SMALL_ROWS`` rows whole-array numpy passes (no kernel for a small
+    first call to compile), a kernel's single pass otherwise.
+    """
+    if comp.shape[0] >= SMALL_ROWS:
+        return _first_appearance(comp)
+    clustered = np.flatnonzero(comp >= 0)
+    ids = comp[clustered]
+    labels = np.full(comp.shape[0], -1, dtype=np.int64)
+    if ids.shape[0] == 0:
+        return labels
+    first = np.full(int(ids.max()) + 1, comp.shape[0], dtype=np.int64)
+    np.minimum.at(first, ids, clustered)
+    present = np.flatnonzero(first < comp.shape[0])
+    label_of = np.empty(first.shape[0], dtype=np.int64)
+    label_of[present[np.argsort(first[present], kind="stable")]] = np.arange(present.shape[0])
+    labels[clustered] = label_of[ids]
+    return labels
+
+
+@njit(cache=True)
+def _first_appearance(comp):
     """Turn component ids (any int64 >= 0, -1 for noise) into 0, 1, 2... by first row."""
     n = comp.shape[0]
     largest = -1

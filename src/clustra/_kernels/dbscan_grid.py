@@ -14,23 +14,10 @@ from numba import njit
 from clustra._kernels.blocks import run_blocks
 from clustra._kernels.distances import closer, rdist
 from clustra._kernels.grid import lookup_cell
-from clustra._kernels.unionfind import find, make_sets, union
+from clustra._kernels.unionfind import find, union
 
 CELL_BLOCK = 1024
-
-
-@njit(cache=True)
-def _neighbour_cells(grid, cell, out):
-    """Fill ``out`` with the ids of occupied neighbour cells of ``cell`` (in the order of
-    ``grid.offsets``, nearest first); return how many."""
-    found = 0
-    key = grid.cell_keys[cell]
-    for o in range(grid.offsets.shape[0]):
-        other = lookup_cell(grid.table, grid.cell_keys, key + grid.offsets[o])
-        if other >= 0:
-            out[found] = other
-            found += 1
-    return found
+_NO_ROW = np.iinfo(np.int64).max  # above every row: the first core point found wins
 
 
 def grid_core_points(grid, cum_weight, rradius, min_samples, code, p):
@@ -86,19 +73,6 @@ def _core_blocks(grid, cum_weight, rradius, min_samples, code, p, core, begin, e
     return 0
 
 
-@njit(cache=True)
-def _cells_linked(data, core, start_a, end_a, start_b, end_b, rradius, code, p):
-    """True if some core point of one slice is within ``rradius`` of one of the other."""
-    for i in range(start_a, end_a):
-        if not core[i]:
-            continue
-        for k in range(start_b, end_b):
-            if core[k] and rdist(data[i], data[k], code, p) <= rradius:
-                return True
-    return False
-
-
-@njit(cache=True)
 def grid_cell_components(grid, core, rradius, code, p):
     """Union-find over cells holding core points; returns cell roots (n_cells,) int64.
 
@@ -108,19 +82,25 @@ def grid_cell_components(grid, core, rradius, code, p):
     stays cheap and runs serially (no thread start-up cost, trivially
     deterministic).
     """
+    has_core = np.logical_or.reduceat(core, grid.cell_start[:-1])
+    offsets = grid.offsets
+    near = grid.near_offsets
+    near_forward = np.ascontiguousarray(near[near > 0])
+    far_forward = np.ascontiguousarray(offsets[(offsets > 0) & ~np.isin(offsets, near)])
+    parent = np.arange(grid.cell_keys.shape[0], dtype=np.int64)  # union-find: all apart
+    return _cell_components(grid, core, has_core, near_forward, far_forward, parent, rradius,
+                            code, p)
+
+
+@njit(cache=True)
+def _cell_components(grid, core, has_core, near_forward, far_forward, parent, rradius,
+                     code, p):
+    """The loops of :func:`grid_cell_components`; ``has_core`` (n_cells,) bool, the
+    forward offsets (int64) of the adjacent and of the farther cells, ``parent`` the
+    union-find array (int64 (n_cells,), every cell its own set)."""
+    data = grid.data
     cell_start = grid.cell_start
     n_cells = grid.cell_keys.shape[0]
-    has_core = np.zeros(n_cells, dtype=np.bool_)
-    for cell in range(n_cells):
-        for k in range(cell_start[cell], cell_start[cell + 1]):
-            if core[k]:
-                has_core[cell] = True
-                break
-    parent = make_sets(n_cells)
-    near = grid.near_offsets
-    near_forward = near[near > 0]
-    far_forward = np.array([o for o in grid.offsets if o > 0 and not np.any(near == o)],
-                           dtype=np.int64)
     for phase in range(2):
         forward = near_forward if phase == 0 else far_forward
         for cell in range(n_cells):
@@ -132,15 +112,23 @@ def grid_cell_components(grid, core, rradius, code, p):
                     continue
                 if find(parent, cell) == find(parent, other):
                     continue
-                if _cells_linked(grid.data, core, cell_start[cell], cell_start[cell + 1],
-                                 cell_start[other], cell_start[other + 1], rradius, code, p):
-                    union(parent, cell, other)
+                # Linked if some core point of one cell is within the radius of one of
+                # the other (written out here: one kernel less for a first call to compile).
+                linked = False
+                for i in range(cell_start[cell], cell_start[cell + 1]):
+                    if core[i]:
+                        for k in range(cell_start[other], cell_start[other + 1]):
+                            if core[k] and rdist(data[i], data[k], code, p) <= rradius:
+                                linked = True
+                                break
+                    if linked:
+                        union(parent, cell, other)
+                        break
     # dbscan.sparse_components lists its core points' roots with this same loop; as a
     # shared njit helper it measured slower (benchmarks/results/shared-helpers.md).
-    roots = np.full(n_cells, -1, dtype=np.int64)
+    roots = np.empty(n_cells, dtype=np.int64)
     for cell in range(n_cells):
-        if has_core[cell]:
-            roots[cell] = find(parent, cell)
+        roots[cell] = find(parent, cell) if has_core[cell] else -1
     return roots
 
 
@@ -170,10 +158,16 @@ def _nearest_core_blocks(grid, core, rradius, code, p, nearest, begin, end):
             for i in range(cell_start[cell], cell_start[cell + 1]):
                 if core[i]:
                     continue
-                if n_neighbours < 0:
-                    n_neighbours = _neighbour_cells(grid, cell, neighbours)
+                if n_neighbours < 0:  # the occupied neighbour cells, nearest first
+                    n_neighbours = 0
+                    for o in range(grid.offsets.shape[0]):
+                        other = lookup_cell(grid.table, grid.cell_keys,
+                                            grid.cell_keys[cell] + grid.offsets[o])
+                        if other >= 0:
+                            neighbours[n_neighbours] = other
+                            n_neighbours += 1
                 best_value = rradius
-                best_row = np.iinfo(np.int64).max
+                best_row = _NO_ROW
                 best = -1
                 for t in range(n_neighbours):
                     other = neighbours[t]

@@ -46,6 +46,10 @@ Grid.__doc__ = "A uniform grid as plain arrays; see the module docstring for the
 _MAX_KEYS = 2**62
 # Above this many neighbour cells per cell a grid no longer pays (high d, Manhattan in 3-D).
 MAX_OFFSETS = 200
+# Below this many rows the grid is built by numpy's whole-array passes, which
+# spare a first call compiling the kernels that build large grids faster.
+SMALL_ROWS = 2**14
+_HASH = np.int64(-7046029254386353131)  # Fibonacci hashing's multiplier
 
 
 def cell_side(eps: float, n_features: int, p: float) -> float:
@@ -84,7 +88,11 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     if offsets.shape[0] == 0 or offsets.shape[0] > MAX_OFFSETS:
         return None
     side = cell_side(eps, n_features, p)
-    origin, top = _column_ranges(X)
+    if n_samples < SMALL_ROWS:
+        origin = np.array([X[:, j].min() for j in range(n_features)], dtype=np.float64)
+        top = np.array([X[:, j].max() for j in range(n_features)], dtype=np.float64)
+    else:
+        origin, top = _column_ranges(X)
     spans = (top - origin) / side
     reach = int(np.abs(offsets).max())
     extents = [int(s) + 1 + 2 * reach + 1 for s in spans]
@@ -93,16 +101,33 @@ def build_grid(X: np.ndarray, eps: float, p: float) -> Grid | None:
     strides = np.ones(n_features, dtype=np.int64)
     for j in range(n_features - 2, -1, -1):
         strides[j] = strides[j + 1] * extents[j + 1]
-    keys = _cell_keys(X, origin, side, strides, reach)
-    index = radix_argsort(keys, math.prod(extents))
-    data, cell_keys, cell_start = _gather_cells(X, keys, index)
-    del keys
+    if n_samples < SMALL_ROWS:
+        data, index, cell_keys, cell_start = _small_cells(X, origin, side, strides, reach)
+    else:
+        keys = _cell_keys(X, origin, side, strides, reach)
+        index = radix_argsort(keys, math.prod(extents))
+        data, cell_keys, cell_start = _gather_cells(X, keys, index)
+        del keys
     gaps = np.maximum(np.abs(offsets) - 1, 0)
     nearness = np.lexsort(((offsets**2).sum(axis=1), (gaps**2).sum(axis=1)))
     linear_offsets = np.ascontiguousarray((offsets @ strides)[nearness])
     near = np.sort(offsets[np.abs(offsets).max(axis=1) <= 1] @ strides)
-    table = _hash_table(cell_keys)
+    table = _hash_table(cell_keys, np.full(_table_size(cell_keys.shape[0]), -1, np.int64))
     return Grid(data, index, cell_keys, cell_start, linear_offsets, near, side, table)
+
+
+def _small_cells(X, origin, side, strides, pad):
+    """:func:`build_grid`'s cell sort in numpy, for fewer than ``SMALL_ROWS`` rows:
+    ``(data, index, cell_keys, cell_start)``, the same as the kernels' (same keys, a
+    stable sort)."""
+    keys = np.zeros(X.shape[0], dtype=np.int64)
+    for j in range(X.shape[1]):
+        coordinate = np.floor((X[:, j].astype(np.float64) - origin[j]) / side)
+        keys += (coordinate.astype(np.int64) + pad) * strides[j]
+    index = np.argsort(keys, kind="stable")
+    sorted_keys = keys[index]
+    cell_start = np.flatnonzero(np.diff(sorted_keys, prepend=-1, append=-1)).astype(np.int64)
+    return np.take(X, index, axis=0), index, sorted_keys[cell_start[:-1]], cell_start
 
 
 @njit(cache=True)
@@ -190,22 +215,20 @@ def _gather_cells(X, keys, index):
     return data, cell_keys, cell_start
 
 
-@njit(cache=True)
-def _slot(key, mask):
-    """Fibonacci hashing of a cell key into a table of ``mask + 1`` slots."""
-    return ((key * np.int64(-7046029254386353131)) >> 20) & mask
-
-
-@njit(cache=True)
-def _hash_table(cell_keys):
-    """Open-addressing table (power-of-two size, at most half full) of cell ids."""
+def _table_size(n_cells):
+    """Slots of the hash table: a power of two, at most half full."""
     size = 1
-    while size < 2 * cell_keys.shape[0]:
+    while size < 2 * n_cells:
         size *= 2
-    table = np.full(size, -1, dtype=np.int64)
-    mask = size - 1
+    return size
+
+
+@njit(cache=True)
+def _hash_table(cell_keys, table):
+    """Fill the open-addressing ``table`` (int64, all -1, power-of-two size) with cell ids."""
+    mask = table.shape[0] - 1
     for cell in range(cell_keys.shape[0]):
-        slot = _slot(cell_keys[cell], mask)
+        slot = ((cell_keys[cell] * _HASH) >> 20) & mask  # Fibonacci hashing
         while table[slot] >= 0:
             slot = (slot + 1) & mask
         table[slot] = cell
@@ -216,7 +239,7 @@ def _hash_table(cell_keys):
 def lookup_cell(table, cell_keys, key):
     """Cell id of ``key`` through the hash table, or -1 if the cell is not occupied."""
     mask = table.shape[0] - 1
-    slot = _slot(key, mask)
+    slot = ((key * _HASH) >> 20) & mask  # as in _hash_table
     while True:
         cell = table[slot]
         if cell < 0:

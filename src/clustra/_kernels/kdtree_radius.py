@@ -67,7 +67,6 @@ def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rr
     return total
 
 
-@njit(cache=True, parallel=True)
 def count_within(tree, cum_weight, queries, rradius, limit, code, p):
     """Weighted neighbour counts within ``rradius`` for every row of ``queries``.
 
@@ -75,17 +74,36 @@ def count_within(tree, cum_weight, queries, rradius, limit, code, p):
     Returns (m,) float64; a count reaching ``limit`` stops early (pass
     ``np.inf`` for exact counts).
     """
+    counts = np.empty(queries.shape[0], dtype=np.float64)
+    _queries(tree, queries, rradius, code, p, cum_weight, float(limit), counts, None, None)
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def _queries(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, nearest):
+    """Every query of one kind, in parallel over blocks of ``QUERY_BLOCK`` queries.
+
+    Either weighted counts into ``counts`` (``cum_weight``, ``limit``; ``mask``
+    and ``nearest`` None) or the nearest masked row into ``nearest`` (``mask``;
+    ``cum_weight`` and ``counts`` None): a None argument drops its branch at
+    compile time, so each kind compiles only its own walk (numba cannot take
+    the walk itself as an argument and keep the kernel cached).
+    """
     n_queries = queries.shape[0]
-    counts = np.empty(n_queries, dtype=np.float64)
     n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
-    data, _, node_start, node_end, lower, upper = tree_fields(tree)
+    data, index, node_start, node_end, lower, upper = tree_fields(tree)
     for block in prange(n_blocks):
         stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
         for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
-            counts[i] = count_within_one(queries[i], data, node_start, node_end, lower, upper,
-                                         cum_weight, rradius, limit, stack, stack_bound,
-                                         scratch, code, p)
-    return counts
+            if counts is not None and cum_weight is not None:
+                counts[i] = count_within_one(queries[i], data, node_start, node_end, lower,
+                                             upper, cum_weight, rradius, limit, stack,
+                                             stack_bound, scratch, code, p)
+            elif nearest is not None and mask is not None:
+                nearest[i] = nearest_masked_one(queries[i], data, index, node_start, node_end,
+                                                lower, upper, mask, rradius, stack,
+                                                stack_bound, scratch, code, p)
+    return 0
 
 
 @njit(cache=True)
@@ -191,23 +209,12 @@ def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask,
     return best_row if best_row != np.iinfo(np.int64).max else -1
 
 
-@njit(cache=True, parallel=True)
 def nearest_masked(tree, mask, queries, rradius, code, p):
     """For every query, the original row of its nearest masked tree point within ``rradius``.
 
     ``mask`` (n,) bool in tree order; ``queries`` (m, d) float64. Returns (m,)
     int64, -1 where no masked point lies within the radius.
     """
-    # count_within's block loop: numba cannot take the per-query walk as an argument and
-    # keep the kernel cached (module docstring).
-    n_queries = queries.shape[0]
-    out = np.empty(n_queries, dtype=np.int64)
-    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
-    data, index, node_start, node_end, lower, upper = tree_fields(tree)
-    for block in prange(n_blocks):
-        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
-        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
-            out[i] = nearest_masked_one(queries[i], data, index, node_start, node_end, lower,
-                                        upper, mask, rradius, stack, stack_bound, scratch,
-                                        code, p)
-    return out
+    nearest = np.empty(queries.shape[0], dtype=np.int64)
+    _queries(tree, queries, rradius, code, p, None, 0.0, None, mask, nearest)
+    return nearest

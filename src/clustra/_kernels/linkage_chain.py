@@ -49,7 +49,7 @@ def _chain(matrix, packed, n, method):
     chain = np.empty(n, dtype=np.int64)
     chain_length = 0
     n_live = n
-    n_dead = 0
+    n_dead = np.int64(0)  # not a literal 0: merge_packed would compile twice
     for k in range(n - 1):
         if chain_length == 0:
             if packed is not None:
@@ -98,7 +98,6 @@ def nn_chain(D, n, method):
     return _chain(new_matrix_chain(D, n), None, n, method)
 
 
-@njit(cache=True)
 def ward_vector(X):
     """Ward linkage by NN-chain from the observations, O(nd) memory.
 
@@ -108,5 +107,6 @@ def ward_vector(X):
     breaks ties exactly as :func:`nn_chain` (first minimum in index order).
     Returns the raw merges.
     """
-    n = X.shape[0]
-    return _chain(None, new_packed_chain(X), n, 4)
+    # Not compiled itself: the state is built in numpy, and the method (4) passed as an
+    # int64, not a literal, so that _chain compiles once.
+    return _chain(None, new_packed_chain(X), X.shape[0], np.int64(4))

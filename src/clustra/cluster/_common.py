@@ -10,7 +10,6 @@ import os
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils.validation import validate_data
 
 from clustra._kernels.arrays import writeable  # noqa: F401 - the one helper, for estimators
 
@@ -77,6 +76,8 @@ def validate_X(
             f"{type(estimator).__name__} does not accept sparse input: got a "
             f"{type(X).__name__}. Convert it with X.toarray() if it fits in memory."
         )
+    from sklearn.utils.validation import validate_data  # loads scikit-learn: only here
+
     _reject_text(X)
     try:
         X = validate_data(

@@ -36,71 +36,12 @@ from clustra.cluster._params import (
     store_parameters,
 )
 from clustra.cluster._tree import ClusterTree
-from clustra.cluster.hierarchy._linkage import compute_linkage
+from clustra.cluster.hierarchy._linkage import compute_linkage, linkage
 
 __all__ = ["AgglomerativeClustering", "linkage"]
 
 _SKLEARN_LINKAGES = ("ward", "complete", "average", "single")
 _METRICS = (*_KERNEL_METRICS, *METRIC_ALIASES, "precomputed")
-
-
-def linkage(X, method: str = "single", metric: str = "euclidean", *,
-            optimal_ordering: bool = False, algorithm: str = "auto") -> np.ndarray:
-    """Hierarchical clustering as a SciPy linkage matrix.
-
-    Parameters
-    ----------
-    X : array-like
-        Observations, shape (n_samples, n_features), or a condensed distance
-        vector of length n(n-1)/2 (as :func:`scipy.spatial.distance.pdist`).
-    method : {"single", "complete", "average", "weighted", "ward", "centroid", "median"}
-        How the distance between two clusters is defined (as SciPy).
-    metric : str
-        Distance between observations (``euclidean``, ``sqeuclidean``,
-        ``manhattan``, ``chebyshev``, ``minkowski``, ``cosine``, ``haversine``);
-        ward, centroid and median need ``euclidean``.
-    optimal_ordering : bool
-        Reorder the leaves so that neighbours are close
-        (:func:`scipy.cluster.hierarchy.optimal_leaf_ordering`, O(n^2) memory).
-    algorithm : {"auto", "matrix", "observations", "kdtree"}
-        ``matrix``: the n^2 distance matrix (checked against free memory first;
-        reproduces SciPy bit for bit, ties included). ``observations``: O(n d)
-        memory from the observations (ward, centroid, median, single).
-        ``kdtree``: single linkage by Boruvka on a KD-tree (low-dimensional
-        Euclidean). ``auto`` picks the O(n d) / tree versions for observations
-        with few features (heights equal to SciPy's within rounding), the
-        matrix otherwise.
-
-    Returns
-    -------
-    Z : ndarray of float64, shape (n_samples - 1, 4)
-        Row k merges clusters ``Z[k, 0] < Z[k, 1]`` at height ``Z[k, 2]`` into a
-        cluster of ``Z[k, 3]`` points with id ``n_samples + k``.
-
-    Raises
-    ------
-    LinkageMemoryError
-        When the distance matrix would not fit in the available memory.
-
-    Notes
-    -----
-    Time O(n^2) (single on a KD-tree: about O(n log n)); memory O(n^2) for the
-    matrix methods, O(n d) otherwise.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import clustra
-    >>> clustra.linkage(np.array([[0.0], [1.0], [5.0]]), "single").tolist()
-    [[0.0, 1.0, 1.0, 2.0], [2.0, 3.0, 4.0, 3.0]]
-    """
-    if not isinstance(optimal_ordering, (bool, np.bool_)):
-        raise TypeError(f"optimal_ordering must be True or False, got {optimal_ordering!r}.")
-    with kernel_threads():
-        Z = compute_linkage(X, method, metric, algorithm)
-    if optimal_ordering:
-        Z = ClusterTree(Z, data=X, metric=metric).optimal_ordering().to_scipy()
-    return Z
 
 
 def _build_tree(X, linkage_name, metric, connectivity):
