@@ -214,6 +214,8 @@ def _few_centre(X, shift, out, start, stop, sums, squares, chunk):
 
 @njit(nogil=True, cache=True)
 def _centre_chunks(X, shift, out, sums, squares, few, blocks):
+    # The claim loop of _column_sum_chunks again: numba cannot take the per-chunk step
+    # as an argument and keep the kernel in its on-disk cache.
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
     while begin < end:
