@@ -102,3 +102,12 @@ def test_calinski_harabasz_threshold_follows_the_references_spread():
         rule.calibrate(data, rule.reference_means(refs))
         assert data[0].scores["calinski_harabasz_ratio"] == pytest.approx(1.2)
         assert (rule.choose(data, k_max=12)[2] == "convex") is wins
+
+
+@pytest.mark.parametrize("smallest, regime", [(rule.MIN_SIZE, "gaps"), (rule.MIN_SIZE - 1, "none")])
+def test_rule_gaps_need_clusters_of_a_measurable_size(smallest, regime):
+    # A wide gap around a handful of scored rows (tail points, or a small group of the
+    # larger fitting sample) is no evidence of clusters.
+    gap = _candidate("hdbscan", 2, DENSITY, separation=3.0, separation_ratio=4.0,
+                     smallest=float(smallest))
+    assert rule.choose([gap, _candidate("kmeans", 2, CONVEX)], k_max=12)[2] == regime

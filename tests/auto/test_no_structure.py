@@ -32,23 +32,16 @@ SEEDS = (0, 1, 2)
 # The reference of the calibration is uniform: it has no tails, so the isolated points of a
 # heavy or skewed tail leave gaps wider, relative to the spacing, than any the same method
 # cuts in the reference, and K-Means explains more of a skewed cloud's variance than of it.
-TAILS_GAP = "gap step: tail points stand apart more than anything in the tailless reference"
+TAILS_GAP = ("gap step: groups of tail points (at least the smallest cluster size) stand apart "
+             "more than anything in the tailless reference")
 SKEW_CH = "convex step: K-Means explains more of a skewed cloud's variance than of the reference"
-# HDBSCAN is fitted on the whole sample (4,000 rows) but its references on the scoring size
-# (1,000 rows): at min_cluster_size=10 it splits off a small group on the data that falls
-# into the scoring rows as a handful of points, and their gap is measured against the
-# reference's many small clusters found at another relative size.
-FIT_SIZE = "gap step: HDBSCAN fitted on 4x the rows of its references splits off a small group"
 KNOWN = {
-    ("uniform-2d", 5000, 0): FIT_SIZE,
     ("uniform-2d", 5000, 2): "convex step: ratio at the threshold, and reference sets of the "
                              "scoring size (1,000 rows) give too small a spread to raise it",
-    ("gaussian-1d", 500, 0): TAILS_GAP + " (Genie, gini_threshold=0.7)",
     ("gaussian-1d", 5000, 0): TAILS_GAP + " (HDBSCAN, min_cluster_size=50)",
     ("lognormal-2d", 500, 0): TAILS_GAP + " (HDBSCAN, min_cluster_size=10)",
     ("lognormal-2d", 500, 1): SKEW_CH,
     ("lognormal-2d", 500, 2): SKEW_CH,
-    ("lognormal-2d", 5000, 1): TAILS_GAP + " (HDBSCAN, min_cluster_size=10)",
     ("lognormal-2d", 5000, 2): SKEW_CH,
 }
 

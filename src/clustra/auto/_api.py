@@ -41,7 +41,8 @@ def _score(X, candidates, rows=None) -> None:
         c.scores = {"separation": crit.separation(tree, labels),
                     "calinski_harabasz": crit.calinski_harabasz(scored, labels),
                     "weakest_gap": crit.weakest_gap(tree, labels),
-                    "prominence": crit.prominence(tree, labels)}
+                    "prominence": crit.prominence(tree, labels),
+                    "smallest": float(np.bincount(labels).min())}
 
 
 def _build(X, k_values, random_state, score_rows=None):

@@ -15,10 +15,14 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
 
 1. Gaps (density-separated structure). Among the Genie and HDBSCAN
    candidates whose gaps are gaps at all (separation above 1: the cut edges
-   are longer than nine in ten edges inside the clusters), take the largest
-   separation ratio. If it is at least ``GAP_RATIO`` (the gaps between
-   clusters are twice as wide, relative to the spacing inside them, as those
-   the same method cuts in structureless data), that candidate wins. (The
+   are longer than nine in ten edges inside the clusters) and whose every
+   cluster has at least ``MIN_SIZE`` of the rows they are scored on (a gap
+   around a handful of points measures nothing: the isolated tail points of
+   structureless data, or a small group split off the larger sample the
+   candidates were fitted on), take the largest separation ratio. If it is
+   at least ``GAP_RATIO`` (the gaps between clusters are twice as wide,
+   relative to the spacing inside them, as those the same method cuts in
+   structureless data), that candidate wins. (The
    absolute condition matters for HDBSCAN, whose reference finds another k
    on noise than on the data: on uniform data its two halves can score twice
    its reference's many small clusters without any gap between them.)
@@ -75,7 +79,8 @@ MODE_RATIO = 2.0
 MODE_NULL_RATIO = 1.5
 # Share of each refining cluster's rows that must lie in one of the coarser partition's.
 NESTED = 0.99
-# Smallest cluster a refinement may split off (the smallest HDBSCAN min_cluster_size tried).
+# Smallest cluster a gap partition may have among the scored rows, or a refinement may split
+# off (the smallest HDBSCAN min_cluster_size tried).
 MIN_SIZE = 10
 
 
@@ -163,7 +168,9 @@ def _best(candidates, family, score, k_max, gaps=True):
     """The candidate of ``family`` with the largest ``score`` (density: with gaps if ``gaps``)."""
     pool = [c for c in candidates
             if c.family == family and c.k <= k_max and not np.isnan(c.scores[score])
-            and (family != DENSITY or not gaps or c.scores["separation"] > GAP_ABSOLUTE)]
+            and (family != DENSITY or not gaps or (
+                c.scores["separation"] > GAP_ABSOLUTE
+                and c.scores.get("smallest", MIN_SIZE) >= MIN_SIZE))]
     # Equal scores: the larger k (with duplicated points every cut between groups of
     # identical points scores infinity: the finest such cut is the answer); then the
     # earlier candidate (Genie before HDBSCAN), since max keeps the first.
