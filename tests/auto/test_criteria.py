@@ -86,3 +86,28 @@ def test_rule_gaps_come_first_and_nested_gaps_refine():
     fine.scores["weakest_gap"] = 1.5
     fine.labels = np.roll(fine.labels, 5)
     assert rule.choose([coarse, fine, modes], k_max=12)[0] is coarse
+
+
+def test_calinski_harabasz_threshold_follows_the_references_spread():
+    # Reference sets whose K-Means index varies by a tenth of its mean: a ratio of 1.2
+    # is within the chance of the best of several k, so the convex step must not fire.
+    def kmeans(k, ch):
+        return Candidate("kmeans", {"n_clusters": k}, "kmeans", CONVEX, k, np.zeros(4, np.int64),
+                         scores={"calinski_harabasz": ch, "separation": np.nan})
+
+    tight = [[kmeans(2, 100.0 + e), kmeans(3, 100.0 - e)] for e in (-1.0, 0.0, 1.0)]
+    loose = [[kmeans(2, 100.0 + e), kmeans(3, 100.0 - e)] for e in (-10.0, 0.0, 10.0)]
+    for refs, wins in ((tight, True), (loose, False)):
+        data = [kmeans(2, 120.0), kmeans(3, 100.0)]
+        rule.calibrate(data, rule.reference_means(refs))
+        assert data[0].scores["calinski_harabasz_ratio"] == pytest.approx(1.2)
+        assert (rule.choose(data, k_max=12)[2] == "convex") is wins
+
+
+@pytest.mark.parametrize("smallest, regime", [(rule.MIN_SIZE, "gaps"), (rule.MIN_SIZE - 1, "none")])
+def test_rule_gaps_need_clusters_of_a_measurable_size(smallest, regime):
+    # A wide gap around a handful of scored rows (tail points, or a small group of the
+    # larger fitting sample) is no evidence of clusters.
+    gap = _candidate("hdbscan", 2, DENSITY, separation=3.0, separation_ratio=4.0,
+                     smallest=float(smallest))
+    assert rule.choose([gap, _candidate("kmeans", 2, CONVEX)], k_max=12)[2] == regime

@@ -30,7 +30,8 @@ def _check(X, k_max, sample_size, score_size, n_refs):
 
 
 def _score(X, candidates, rows=None) -> None:
-    """Both criteria of every candidate on the rows ``rows`` of ``X`` (all rows if None)."""
+    """The criteria of every candidate on the rows ``rows`` of ``X`` (all rows if None), and
+    the size of its smallest cluster there."""
     from clustra._kernels.mst import mst_edges
 
     scored = X if rows is None else np.ascontiguousarray(X[rows])
@@ -41,7 +42,10 @@ def _score(X, candidates, rows=None) -> None:
         c.scores = {"separation": crit.separation(tree, labels),
                     "calinski_harabasz": crit.calinski_harabasz(scored, labels),
                     "weakest_gap": crit.weakest_gap(tree, labels),
-                    "prominence": crit.prominence(tree, labels)}
+                    "prominence": crit.prominence(tree, labels),
+                    # A cluster with no scored row counts as empty, not as absent.
+                    "smallest": float(np.bincount(labels).min()
+                                      if int(labels.max()) + 1 == c.k else 0)}
 
 
 def _build(X, k_values, random_state, score_rows=None):

@@ -15,10 +15,14 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
 
 1. Gaps (density-separated structure). Among the Genie and HDBSCAN
    candidates whose gaps are gaps at all (separation above 1: the cut edges
-   are longer than nine in ten edges inside the clusters), take the largest
-   separation ratio. If it is at least ``GAP_RATIO`` (the gaps between
-   clusters are twice as wide, relative to the spacing inside them, as those
-   the same method cuts in structureless data), that candidate wins. (The
+   are longer than nine in ten edges inside the clusters) and whose every
+   cluster has at least ``MIN_SIZE`` of the rows they are scored on (a gap
+   around a handful of points measures nothing: the isolated tail points of
+   structureless data, or a small group split off the larger sample the
+   candidates were fitted on), take the largest separation ratio. If it is
+   at least ``GAP_RATIO`` (the gaps between clusters are twice as wide,
+   relative to the spacing inside them, as those the same method cuts in
+   structureless data), that candidate wins. (The
    absolute condition matters for HDBSCAN, whose reference finds another k
    on noise than on the data: on uniform data its two halves can score twice
    its reference's many small clusters without any gap between them.)
@@ -32,8 +36,12 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
    cut tree edge over the spacing, is above 1), the two criteria agree on
    the structure and the finer partition wins.
 2. Otherwise, overlapping convex groups. Among the K-Means candidates take
-   the largest Calinski-Harabasz ratio; if it is at least ``CH_RATIO``, it
-   wins.
+   the largest Calinski-Harabasz ratio; if it is at least ``CH_RATIO`` and
+   at least ``CH_SPREADS`` spreads of the references above 1, it wins. The
+   spread is the standard deviation of the reference sets' index relative to
+   its mean, pooled over k (it barely depends on k, so a few reference sets
+   estimate it); it grows as the reference sets shrink, and on small samples
+   the best of a dozen k clears a fixed ratio by chance.
 3. Otherwise, density modes without gaps. Among the Genie and HDBSCAN
    candidates take the largest prominence (:func:`clustra.auto._criteria.prominence`);
    it wins if it is at least ``MODE_RATIO`` (where each cluster meets the
@@ -63,12 +71,16 @@ GAP_RATIO = 2.0
 # Separation a partition needs before its ratio counts: its gaps longer than the spacing.
 GAP_ABSOLUTE = 1.0
 CH_RATIO = 1.1
+# Reference spreads the Calinski-Harabasz ratio must clear as well: the best of a dozen k
+# on structureless data reaches two spreads by chance, three seldom.
+CH_SPREADS = 3.0
 MODE_RATIO = 2.0
 # How much more prominent than the most prominent split of structureless data.
 MODE_NULL_RATIO = 1.5
 # Share of each refining cluster's rows that must lie in one of the coarser partition's.
 NESTED = 0.99
-# Smallest cluster a refinement may split off (the smallest HDBSCAN min_cluster_size tried).
+# Smallest cluster a gap partition may have among the scored rows, or a refinement may split
+# off (the smallest HDBSCAN min_cluster_size tried).
 MIN_SIZE = 10
 
 
@@ -91,8 +103,28 @@ def reference_means(reference_sets) -> dict:
                     values[(c.key, c.k)][name].append(value)
                     if c.algorithm == "hdbscan":
                         values[(c.key,)][name].append(value)
-    return {key: {name: float(np.mean(v)) for name, v in crit.items()}
-            for key, crit in values.items()}
+    means = {key: {name: float(np.mean(v)) for name, v in crit.items()}
+             for key, crit in values.items()}
+    means[("kmeans spread",)] = {"calinski_harabasz": _relative_spread(
+        [v["calinski_harabasz"] for key, v in values.items()
+         if key[0] == "kmeans" and len(key) == 2])}
+    return means
+
+
+def _relative_spread(groups) -> float:
+    """Pooled standard deviation of each group's values relative to its own mean (NaN
+    without two values in any group).
+
+    The relative spread of K-Means' Calinski-Harabasz index on structureless data is
+    about the same for every k, so pooling over k estimates it from few reference sets.
+    """
+    squares, dof = 0.0, 0
+    for v in groups:
+        v = np.asarray(v, dtype=np.float64)
+        if v.size >= 2 and v.mean() > 0:
+            squares += float((((v - v.mean()) / v.mean()) ** 2).sum())
+            dof += v.size - 1
+    return float(np.sqrt(squares / dof)) if dof else float("nan")
 
 
 def _reference(c, means, name) -> float:
@@ -112,10 +144,13 @@ def calibrate(candidates, means) -> None:
     candidate on the reference sets (mean over the sets).
     """
     top = means.get(("any",), {}).get("prominence", np.nan)
+    spread = means.get(("kmeans spread",), {}).get("calinski_harabasz", np.nan)
+    needed = CH_RATIO if not np.isfinite(spread) else max(CH_RATIO, 1.0 + CH_SPREADS * spread)
     for c in candidates:
         value = c.scores.get("prominence", np.nan)
         c.scores["prominence_null"] = top
         c.scores["prominence_ratio"] = value / top if np.isfinite(top) and top > 0 else np.nan
+        c.scores["calinski_harabasz_needed"] = needed
         for name in ("separation", "calinski_harabasz"):
             value = c.scores.get(name, np.nan)
             null = _reference(c, means, name)
@@ -124,11 +159,18 @@ def calibrate(candidates, means) -> None:
             c.scores[name + "_ratio"] = np.nan if np.isnan(value) else ratio
 
 
+def _ch_needed(c) -> float:
+    """The Calinski-Harabasz ratio step 2 asks of K-Means candidate ``c``."""
+    return c.scores.get("calinski_harabasz_needed", CH_RATIO)
+
+
 def _best(candidates, family, score, k_max, gaps=True):
     """The candidate of ``family`` with the largest ``score`` (density: with gaps if ``gaps``)."""
     pool = [c for c in candidates
             if c.family == family and c.k <= k_max and not np.isnan(c.scores[score])
-            and (family != DENSITY or not gaps or c.scores["separation"] > GAP_ABSOLUTE)]
+            and (family != DENSITY or not gaps or (
+                c.scores["separation"] > GAP_ABSOLUTE
+                and c.scores.get("smallest", MIN_SIZE) >= MIN_SIZE))]
     # Equal scores: the larger k (with duplicated points every cut between groups of
     # identical points scores infinity: the finest such cut is the answer); then the
     # earlier candidate (Genie before HDBSCAN), since max keeps the first.
@@ -156,7 +198,7 @@ def refine(winner, candidates, k_max):
     """Step 2's K-Means partition when it refines ``winner`` across gaps only, or None."""
     convex = _best(candidates, CONVEX, "calinski_harabasz_ratio", k_max)
     if (convex is None or convex.k <= winner.k
-            or not convex.scores["calinski_harabasz_ratio"] >= CH_RATIO
+            or not convex.scores["calinski_harabasz_ratio"] >= _ch_needed(convex)
             or not convex.scores.get("weakest_gap", np.nan) > GAP_ABSOLUTE):
         return None
     # HDBSCAN's noise is no part of its clusters: a group of noise points is no cluster.
@@ -198,14 +240,15 @@ def choose(candidates, k_max):
     ch_ratio = convex.scores["calinski_harabasz_ratio"] if convex is not None else np.nan
     gap_text = (f"no candidate leaves clear gaps (best gap ratio {gap_ratio:.2f} < {GAP_RATIO:g})"
                 if np.isfinite(gap_ratio) else "no candidate leaves clear gaps")
-    if convex is not None and ch_ratio >= CH_RATIO:
+    ch_needed = _ch_needed(convex) if convex is not None else CH_RATIO
+    if convex is not None and ch_ratio >= ch_needed:
         return convex, (
             f"{describe(convex)}: {gap_text}, but its Calinski-Harabasz index is {ch_ratio:.2f} "
             f"times that of K-Means on structureless data of the same shape (threshold "
-            f"{CH_RATIO:g}): overlapping, roughly convex groups."), "convex"
+            f"{ch_needed:.2f}): overlapping, roughly convex groups."), "convex"
     ch_text = (f"no K-Means partition explains the variance better than on structureless "
                f"data (best Calinski-Harabasz ratio "
-               f"{f'{ch_ratio:.2f}' if np.isfinite(ch_ratio) else 'n/a'} < {CH_RATIO:g})")
+               f"{f'{ch_ratio:.2f}' if np.isfinite(ch_ratio) else 'n/a'} < {ch_needed:.2f})")
     modes = _best(candidates, DENSITY, "prominence", k_max, gaps=False)
     prom = modes.scores["prominence"] if modes is not None else np.nan
     prom_ratio = modes.scores["prominence_ratio"] if modes is not None else np.nan
