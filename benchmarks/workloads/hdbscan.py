@@ -12,6 +12,12 @@ approximate spanning tree is not minimal.
 Anchors skipped: scikit-learn on 2-D 200k and 1M (its Prim is O(n^2): minutes
 here, the issue measured it "not run (minutes)"); fast_hdbscan on 32-D (above
 a few dimensions it wants the optional pynndescent package, not installed).
+
+Cosine and haversine: 16-D blobs of directions (rows of random length) and
+blobs of (latitude, longitude) in radians, against scikit-learn (brute-force
+cosine, an O(n^2) matrix, hence n=5k; haversine on its ball tree) and the
+hdbscan package ("generic" for cosine, its ball tree for haversine);
+fast_hdbscan has no such metrics.
 """
 
 from __future__ import annotations
@@ -52,18 +58,50 @@ def _setup(n, n_features):
     return setup
 
 
+def _directions(n, n_features, seed=0):
+    """Blobs of directions: the blob data centred at 0, rows scaled by random lengths."""
+    X = _blobs_with_noise(n, n_features, seed) - 50.0
+    return X * np.random.default_rng(seed + 1).uniform(0.5, 3.0, size=(n, 1))
+
+
+def _sphere(n, seed=0, n_centres=20, noise=0.05):
+    """Blobs of (latitude, longitude) in radians (std 0.02-0.1) + uniform noise on the sphere."""
+    rng = np.random.default_rng(seed)
+    n_noise = int(round(noise * n))
+    centres = np.c_[np.arcsin(rng.uniform(-0.9, 0.9, n_centres)),
+                    rng.uniform(-np.pi, np.pi, n_centres)]
+    which = rng.integers(0, n_centres, size=n - n_noise)
+    blobs = centres[which] + rng.normal(size=(n - n_noise, 2)) * rng.uniform(
+        0.02, 0.1, n_centres)[which, None]
+    noise_rows = np.c_[np.arcsin(rng.uniform(-1, 1, n_noise)), rng.uniform(-np.pi, np.pi, n_noise)]
+    X = np.vstack([blobs, noise_rows])
+    X[:, 0] = np.clip(X[:, 0], -np.pi / 2, np.pi / 2)
+    return X
+
+
+def _metric_setup(make, metric):
+    def setup():
+        return {"X": make(), "metric": metric}
+
+    return setup
+
+
 def _clustra(inputs):
     from clustra import HDBSCAN
 
-    model = HDBSCAN(min_cluster_size=MIN_CLUSTER_SIZE, min_samples=MIN_SAMPLES).fit(inputs["X"])
+    model = HDBSCAN(min_cluster_size=MIN_CLUSTER_SIZE, min_samples=MIN_SAMPLES,
+                    metric=inputs.get("metric", "euclidean")).fit(inputs["X"])
     return model.labels_
 
 
 def _hdbscan_pkg(inputs):
     import hdbscan as hdbscan_pkg
 
-    return hdbscan_pkg.HDBSCAN(min_cluster_size=MIN_CLUSTER_SIZE,
-                               min_samples=MIN_SAMPLES - 1).fit(inputs["X"]).labels_
+    metric = inputs.get("metric", "euclidean")
+    return hdbscan_pkg.HDBSCAN(min_cluster_size=MIN_CLUSTER_SIZE, min_samples=MIN_SAMPLES - 1,
+                               metric=metric,
+                               algorithm="generic" if metric == "cosine" else "best",
+                               ).fit(inputs["X"]).labels_
 
 
 def _fast_hdbscan(inputs):
@@ -78,8 +116,8 @@ def _sklearn(inputs):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return HDBSCAN(min_cluster_size=MIN_CLUSTER_SIZE, min_samples=MIN_SAMPLES,
-                       copy=True).fit(inputs["X"]).labels_
+        return HDBSCAN(min_cluster_size=MIN_CLUSTER_SIZE, min_samples=MIN_SAMPLES, copy=True,
+                       metric=inputs.get("metric", "euclidean")).fit(inputs["X"]).labels_
 
 
 def _agree(ours, theirs) -> str:
@@ -124,6 +162,14 @@ WORKLOADS = [
              {"hdbscan": _hdbscan_pkg, "sklearn": _sklearn}, _agree, _compile, repeat=3,
              description="20 blobs in a 100^32 box + 5% uniform noise; fast_hdbscan "
                          "skipped (needs pynndescent here)"),
+    Workload("hdbscan cosine 16-D n=5k", "hdbscan",
+             _metric_setup(lambda: _directions(5_000, 16), "cosine"), _clustra,
+             {"hdbscan": _hdbscan_pkg, "sklearn": _sklearn}, _agree, _compile, repeat=3,
+             description="20 blobs of 16-D directions, rows of random length, + 5% noise"),
+    Workload("hdbscan haversine n=20k", "hdbscan",
+             _metric_setup(lambda: _sphere(20_000), "haversine"), _clustra,
+             {"hdbscan": _hdbscan_pkg, "sklearn": _sklearn}, _agree, _compile, repeat=3,
+             description="20 blobs of (latitude, longitude) in radians + 5% noise"),
 ]
 
 

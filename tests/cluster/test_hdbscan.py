@@ -285,7 +285,9 @@ def test_exports_and_functional_form():
     [
         ({"min_cluster_size": 1}, {}, r"HDBSCAN: min_cluster_size must be an integer >= 2; got 1"),
         ({"min_samples": 0}, {}, r"HDBSCAN: min_samples must be an integer >= 1 or None"),
-        ({"metric": "cosine"}, {}, r"HDBSCAN: metric must be one of 'euclidean'"),
+        ({"metric": "mahalanobis"}, {}, r"HDBSCAN: metric must be one of 'euclidean'"),
+        ({"metric": "haversine"}, {}, r"latitudes \(column 0\) in \[-pi/2, pi/2\] radians"),
+        ({"metric": "haversine", "alpha": 2.0}, {}, r"alpha=2.0 cannot be used with metric="),
         ({"cluster_selection_method": "best"}, {}, r"cluster_selection_method must be one of"),
         ({"alpha": 0.0}, {}, r"HDBSCAN: alpha must be a number > 0; got 0.0"),
         ({"min_samples": 500}, {}, r"min_samples \(500\) must be at most the number of samples"),

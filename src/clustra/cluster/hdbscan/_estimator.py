@@ -16,10 +16,11 @@ from clustra.cluster._params import BOOLEAN, DICT, Interval, Options, check_para
 from clustra.cluster.hdbscan._condensed import CondensedTree
 from clustra.cluster.hdbscan._engine import TREE_METRICS, build_hierarchy
 from clustra.cluster.hdbscan._select import CondensedArrays, select_clusters
+from clustra.cluster.hdbscan._spherical import SPHERICAL_METRICS, embed, engine_alpha, to_metric
 
 __all__ = ["HDBSCAN", "hdbscan"]
 
-METRICS = (*TREE_METRICS, "cityblock", "l1", "l2", "precomputed")
+METRICS = (*TREE_METRICS, "cityblock", "l1", "l2", *SPHERICAL_METRICS, "precomputed")
 # scikit-learn's encoding of rows it cannot cluster.
 INFINITE_LABEL, MISSING_LABEL = -2, -3
 
@@ -40,8 +41,13 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         EOM never selects a cluster heavier than this (None: no limit).
     metric : str, default="euclidean"
         "euclidean", "manhattan" (or "cityblock", "l1"), "chebyshev",
-        "minkowski" (``metric_params={"p": ...}``) or "precomputed" (a dense
-        square distance matrix).
+        "minkowski" (``metric_params={"p": ...}``), "cosine", "haversine"
+        (2 columns: latitude, longitude in radians; distances in radians) or
+        "precomputed" (a dense square distance matrix). Cosine and haversine
+        run the Euclidean engine on unit rows / 3-D unit vectors and map every
+        distance back (both maps are increasing), so everything fitted is in
+        the metric's units; cosine refuses rows of norm zero and haversine
+        refuses ``alpha != 1``.
     metric_params : dict, optional
         ``{"p": ...}`` for Minkowski.
     alpha : float, default=1.0
@@ -103,6 +109,13 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
       single linkage, where it scales the pair distance).
     - Non-finite rows: labels -2 (inf) and -3 (NaN) as scikit-learn; the
       hdbscan package refuses them.
+    - Cosine and haversine: scikit-learn computes them by brute force (cosine
+      refuses "kd_tree" and "ball_tree", haversine "kd_tree"); here every
+      ``algorithm`` runs the Euclidean engine on the embedded rows (unit rows,
+      or 3-D unit vectors) and gives the same tree. scikit-learn treats a row
+      of norm zero as at cosine distance 1 from every row; the cosine distance
+      is undefined there, so clustra refuses it. With cosine, scikit-learn's
+      brute-force path divides core distances by ``alpha`` too (see above).
     - Ties: mutual reachability has many equal weights. This implementation
       merges equal weights in the order (weight, lower row, higher row); both
       references merge them in the order of an unstable sort of their
@@ -174,6 +187,8 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
             "min_samples": self.min_cluster_size if self.min_samples is None
             else int(self.min_samples),
             "metric": metric, "p": float(p),
+            "engine_alpha": engine_alpha(float(self.alpha), metric, name)
+            if metric in SPHERICAL_METRICS else float(self.alpha),
             "threads": None if n_jobs in (None, -1) else int(n_jobs),
         }
 
@@ -225,11 +240,19 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         if min_samples > n:
             raise ValueError(f"{name}: min_samples ({min_samples}) must be at most the number "
                              f"of samples in X ({n}); lower min_samples or min_cluster_size.")
+        metric = settings["metric"]
+        spherical = metric in SPHERICAL_METRICS
+        engine_data = embed(data, metric, name) if spherical else data
         with kernel_threads(settings["threads"], limit_blas=False):
             hierarchy = build_hierarchy(
-                data, weight, min_samples=min_samples, alpha=float(self.alpha),
-                metric=settings["metric"], p=settings["p"], algorithm=self.algorithm,
-                leaf_size=int(self.leaf_size))
+                engine_data, weight, min_samples=min_samples, alpha=settings["engine_alpha"],
+                metric="euclidean" if spherical else metric, p=settings["p"],
+                algorithm=self.algorithm, leaf_size=int(self.leaf_size))
+        if spherical:
+            # Increasing maps keep the tree; heights and core distances go to metric units.
+            hierarchy.linkage[:, 2] = to_metric(hierarchy.linkage[:, 2], metric)
+            hierarchy = hierarchy._replace(
+                core_distances=to_metric(hierarchy.core_distances, metric))
         self._store(hierarchy, data, weight, used, finite, X)
         return self
 

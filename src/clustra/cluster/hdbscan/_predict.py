@@ -7,6 +7,7 @@ import numpy as np
 
 from clustra.cluster._common import validate_X
 from clustra.cluster.hdbscan._select import direct_max_lambda, nearest_selected
+from clustra.cluster.hdbscan._spherical import SPHERICAL_METRICS, embed, pair_distances, to_metric
 
 
 def _tree_maps(tree):
@@ -122,9 +123,14 @@ def _neighbour_and_lambda(model, X):
     min_samples = settings["min_samples"]
     n = model._fit_data.shape[0]
     k = min(2 * min_samples, n)
-    code, p_value = metric_code(metric, p)
-    rd, rows = kneighbors(model._kdtree, X, k, code, p_value)
-    dist = rdist_to_dist(rd, metric, p)
+    spherical = metric in SPHERICAL_METRICS
+    # The KD-tree holds the embedded rows for cosine and haversine (Euclidean there).
+    engine_metric = "euclidean" if spherical else metric
+    code, p_value = metric_code(engine_metric, p)
+    rd, rows = kneighbors(model._kdtree, embed(X, metric) if spherical else X, k, code, p_value)
+    dist = rdist_to_dist(rd, engine_metric, p)
+    if spherical:
+        dist = to_metric(dist, metric)
     core_new = dist[:, min_samples - 2] if min_samples >= 2 else np.zeros(X.shape[0])
     core_train = model.core_distances_[model._finite_rows]
     mr = np.maximum(np.maximum(core_train[rows], core_new[:, None]), dist / model.alpha)
@@ -198,8 +204,6 @@ def _merge_heights(tree, point_cluster, clusters, parent_of, birth):
 
 def membership_vectors(model, X=None):
     """Soft membership: (distance to exemplars) x (tree position) x P(in some cluster)."""
-    from scipy.spatial.distance import cdist
-
     tree = model.condensed_tree_
     clusters = tree.selected
     n_train = tree.n_points
@@ -210,12 +214,11 @@ def membership_vectors(model, X=None):
     n_ids = int(max(tree.child.max(), n_train)) + 1
     leaf_max = direct_max_lambda(tree, n_ids)
     settings = model._resolved()
-    params = {"p": settings["p"]} if settings["metric"] == "minkowski" else {}
-    # cdist computes each distance directly (an exemplar is at exactly 0 from itself,
+    # Each distance computed directly (an exemplar is at exactly 0 from itself,
     # which the package's definition treats apart).
-    metric = {"manhattan": "cityblock"}.get(settings["metric"], settings["metric"])
-    dist = np.column_stack([cdist(data, ex, metric=metric, **params).min(axis=1)
-                            for ex in model.exemplars_])
+    dist = np.column_stack([
+        pair_distances(data, ex, settings["metric"], settings["p"]).min(axis=1)
+        for ex in model.exemplars_])
     with np.errstate(divide="ignore"):
         dist_vec = np.where(dist != 0, 1.0 / dist, np.finfo(np.float64).max / clusters.size)
     dist_vec /= dist_vec.sum(axis=1, keepdims=True)
