@@ -269,3 +269,27 @@ def test_large_file_sniffed_from_its_first_lines(tmp_path):
     assert read.frame["b_2"].iloc[:3].tolist() == [0.25, 1.25, 2.25]
     assert read.frame["b"].iloc[-1] == "caf\ufffd"
     assert "sep=';', decimal=','" in read.assumed
+
+
+@pytest.mark.parametrize("head_only", [False, True])
+def test_blank_lines_inside_the_data_are_rows_and_outside_are_not(tmp_path, monkeypatch,
+                                                                  head_only):
+    # A one-column table writes a missing value as a blank line: that row must come
+    # back (it did not: pandas skipped it, and the labels lost a row). Blank lines
+    # before the header and after the last row are not rows, and integers stay integers.
+    import clustra.io as clustra_io
+
+    if head_only:  # large files: pandas reads the file itself, the sniffers its head
+        monkeypatch.setattr(clustra_io, "SAMPLE_CHARS", 12)
+    one = tmp_path / "one.csv"
+    one.write_bytes(b"x\n\n-0.5\n0.25\n")
+    assert read_table(one)["x"].tolist()[1:] == [-0.5, 0.25]
+    assert read_table(one)["x"].isna().tolist() == [True, False, False]
+    two = tmp_path / "two.csv"
+    two.write_bytes(b"\r\nid,v\r\n1,2\r\n\r\n3,4\r\n5,6\r\n\r\n\r\n")
+    frame = read_table(two)
+    assert frame.shape == (4, 2) and frame["id"].isna().tolist() == [False, True, False, False]
+    ints = tmp_path / "ints.csv"
+    ints.write_bytes(b"id\n1\n2\n3\n4\n5\n\n\n")
+    assert read_table(ints)["id"].tolist() == [1, 2, 3, 4, 5]
+    assert read_table(ints)["id"].dtype.kind == "i"
