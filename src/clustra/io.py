@@ -265,12 +265,12 @@ def _read_text(raw: bytes, name: str, compression, sep, decimal, path=None) -> T
         # A blank line inside the data is a row whose cells are all missing (in a
         # one-column table, one missing value), so it comes back with the others;
         # blank lines before the header and after the last row are not rows.
-        source = _source_without_trailing_blank_lines(text, raw, path)
-        frame = pd.read_csv(source, sep=sep, decimal=decimal, thousands=thousands, header=0,
-                            names=header if renamed else None, index_col=False, engine="c",
-                            low_memory=False, encoding=_CODECS[encoding],
-                            encoding_errors="replace", skip_blank_lines=False,
-                            skiprows=_leading_blank_lines(text))
+        with _source_without_trailing_blank_lines(text, raw, path) as source:
+            frame = pd.read_csv(source, sep=sep, decimal=decimal, thousands=thousands,
+                                header=0, names=header if renamed else None, index_col=False,
+                                engine="c", low_memory=False, encoding=_CODECS[encoding],
+                                encoding_errors="replace", skip_blank_lines=False,
+                                skiprows=_leading_blank_lines(text))
     except pd.errors.EmptyDataError:
         raise DataError(f"{name!r} has no columns: is it empty?") from None
     except Exception as exc:  # the C parser's errors name the line
@@ -293,6 +293,21 @@ def _leading_blank_lines(text: str) -> int:
             break
         count += 1
     return count
+
+
+def csv_source(path) -> tuple[io.IOBase, int]:
+    """A CSV or TSV file (plain, or compressed as its extension says) as
+    :func:`read_table` parses it: a stream without the blank lines after the
+    last row, and how many blank lines come before the header (pandas'
+    ``skiprows``; parse with ``skip_blank_lines=False`` so that a blank line
+    inside the data is a row). Close the stream after parsing."""
+    path = Path(path)
+    compression = COMPRESSIONS.get(path.suffix.lower())
+    raw = (_decompress(path.read_bytes(), compression, path.name) if compression
+           else _head(path))
+    text, _ = decode(raw)
+    return (_source_without_trailing_blank_lines(text, raw, None if compression else path),
+            _leading_blank_lines(text))
 
 
 def _source_without_trailing_blank_lines(text: str, raw: bytes, path):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clustra.io import DataError, OptionError
+from clustra.io import DataError, OptionError, csv_source
 from clustra.workflow.options import Choice, RunOptions, reason_text
 
 ENGINE_ALGORITHMS = ("kmeans", "dbscan")
@@ -79,7 +79,10 @@ def _read_one(path: str, kind: str, sep: str | None):
     if kind == "parquet":
         return pd.read_parquet(path)
     tab = path.lower().endswith((".tsv", ".tsv.gz"))
-    return pd.read_csv(path, sep=sep or ("\t" if tab else ","))
+    source, leading = csv_source(path)  # blank lines as in memory (clustra.io.read_table)
+    with source:
+        return pd.read_csv(source, sep=sep or ("\t" if tab else ","), skip_blank_lines=False,
+                           skiprows=leading)
 
 
 def _read(files, kind, sep):
