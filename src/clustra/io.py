@@ -262,15 +262,12 @@ def _read_text(raw: bytes, name: str, compression, sep, decimal, path=None) -> T
         thousands = "." if decimal == "," and sep != "." else None
         # A file is parsed from disk (no second copy in memory); bytes past the
         # sample that do not fit the sniffed encoding become U+FFFD, not a failure.
-        # A blank line inside the data is a row whose cells are all missing (in a
-        # one-column table, one missing value), so it comes back with the others;
-        # blank lines before the header and after the last row are not rows.
-        with _source_without_trailing_blank_lines(text, raw, path) as source:
-            frame = pd.read_csv(source, sep=sep, decimal=decimal, thousands=thousands,
-                                header=0, names=header if renamed else None, index_col=False,
-                                engine="c", low_memory=False, encoding=_CODECS[encoding],
-                                encoding_errors="replace", skip_blank_lines=False,
-                                skiprows=_leading_blank_lines(text))
+        # Blank lines are rows in a one-column table only (blank_line_options).
+        source = io.StringIO(text) if path is None else path
+        frame = pd.read_csv(source, sep=sep, decimal=decimal, thousands=thousands, header=0,
+                            names=header if renamed else None, index_col=False, engine="c",
+                            low_memory=False, encoding=_CODECS[encoding],
+                            encoding_errors="replace", **blank_line_options(text, len(header)))
     except pd.errors.EmptyDataError:
         raise DataError(f"{name!r} has no columns: is it empty?") from None
     except Exception as exc:  # the C parser's errors name the line
@@ -285,63 +282,19 @@ def _read_text(raw: bytes, name: str, compression, sep, decimal, path=None) -> T
     return _finish(frame, name, assumed, notices)
 
 
-def _leading_blank_lines(text: str) -> int:
-    """How many blank lines come before the header."""
-    count = 0
-    for line in text.split("\n"):
-        if line.strip("\r"):
-            break
-        count += 1
-    return count
+def blank_line_options(head: str, n_columns: int) -> dict:
+    """``pandas.read_csv``'s options for the blank lines of a table whose text
+    starts with ``head``.
 
-
-def csv_source(path) -> tuple[io.IOBase, int]:
-    """A CSV or TSV file (plain, or compressed as its extension says) as
-    :func:`read_table` parses it: a stream without the blank lines after the
-    last row, and how many blank lines come before the header (pandas'
-    ``skiprows``; parse with ``skip_blank_lines=False`` so that a blank line
-    inside the data is a row). Close the stream after parsing."""
-    path = Path(path)
-    compression = COMPRESSIONS.get(path.suffix.lower())
-    raw = (_decompress(path.read_bytes(), compression, path.name) if compression
-           else _head(path))
-    text, _ = decode(raw)
-    return (_source_without_trailing_blank_lines(text, raw, None if compression else path),
-            _leading_blank_lines(text))
-
-
-def _source_without_trailing_blank_lines(text: str, raw: bytes, path):
-    """What pandas parses: ``text`` (or, where ``raw`` is only its head, the file at
-    ``path``) without the blank lines after the last row."""
-    if path is None or len(raw) >= Path(path).stat().st_size:
-        return io.StringIO(text.rstrip("\r\n") + "\n")
-    # A head-only read is never UTF-16 (see _head), so line ends are single bytes.
-    with open(path, "rb") as handle:
-        size = handle.seek(0, io.SEEK_END)
-        handle.seek(max(0, size - 65536))
-        tail = handle.read()
-    return io.BufferedReader(_Prefix(path, size - (len(tail) - len(tail.rstrip(b"\r\n")))))
-
-
-class _Prefix(io.RawIOBase):
-    """The first ``length`` bytes of the file at ``path``, as a readable stream."""
-
-    def __init__(self, path, length: int):
-        self._handle = open(path, "rb")  # noqa: SIM115 (closed with the stream)
-        self._left = length
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        view = memoryview(buffer)[: self._left]
-        count = self._handle.readinto(view)
-        self._left -= count
-        return count
-
-    def close(self) -> None:
-        self._handle.close()
-        super().close()
+    In a one-column table a blank line is how a CSV writer writes a missing
+    value, so every line after the header is a row (the file's last line end
+    makes none). In a wider table a blank line is no record (a writer writes
+    ``,,``), and is skipped as pandas and R's ``read.csv`` do.
+    """
+    if n_columns != 1:
+        return {}
+    blank_head = len(head) - len(head.lstrip("\r\n"))
+    return {"skip_blank_lines": False, "skiprows": head.count("\n", 0, blank_head)}
 
 
 def _shown(sep: str) -> str:

@@ -14,13 +14,16 @@ ever sees small tables.
 from __future__ import annotations
 
 import glob
+import gzip
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from clustra.io import DataError, OptionError, csv_source
+from clustra._sniff import SAMPLE_CHARS, decode
+from clustra.io import DataError, OptionError, blank_line_options
 from clustra.workflow.options import Choice, RunOptions, reason_text
 
 ENGINE_ALGORITHMS = ("kmeans", "dbscan")
@@ -78,11 +81,12 @@ def _read_one(path: str, kind: str, sep: str | None):
 
     if kind == "parquet":
         return pd.read_parquet(path)
-    tab = path.lower().endswith((".tsv", ".tsv.gz"))
-    source, leading = csv_source(path)  # blank lines as in memory (clustra.io.read_table)
-    with source:
-        return pd.read_csv(source, sep=sep or ("\t" if tab else ","), skip_blank_lines=False,
-                           skiprows=leading)
+    sep = sep or ("\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ",")
+    # Blank lines as clustra.io.read_table reads them (rows only in a one-column table).
+    with (gzip.open if path.lower().endswith(".gz") else open)(path, "rb") as handle:
+        head, _ = decode(handle.read(SAMPLE_CHARS))
+    n_columns = len(pd.read_csv(io.StringIO(head), sep=sep, nrows=0).columns)
+    return pd.read_csv(path, sep=sep, **blank_line_options(head, n_columns))
 
 
 def _read(files, kind, sep):
