@@ -22,7 +22,17 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
    candidates were fitted on), take the largest separation ratio. If it is
    at least ``GAP_RATIO`` (the gaps between clusters are twice as wide,
    relative to the spacing inside them, as those the same method cuts in
-   structureless data), that candidate wins. (The
+   structureless data) and the sample is multimodal along one of the
+   partition's axes (the adjusted p-value of
+   :func:`clustra.auto._unimodal.projected_dip` at most ``DIP_LEVEL``), that
+   candidate wins; otherwise the next clearest candidate above the threshold
+   is tried. The uniform reference has no tails: a group of tail points of a
+   Gaussian or a skewed cloud can stand apart from the rest by more than
+   anything in it, but the cloud stays unimodal seen along the axis from the
+   bulk to the group or from either centre, and a dip test calibrated on
+   the uniform (the least favourable unimodal shape) does not reject it. Real
+   groups, however shaped (rings, nested frames), show at least one view
+   with several modes. (The
    absolute condition matters for HDBSCAN, whose reference finds another k
    on noise than on the data: on uniform data its two halves can score twice
    its reference's many small clusters without any gap between them.)
@@ -41,7 +51,12 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
    spread is the standard deviation of the reference sets' index relative to
    its mean, pooled over k (it barely depends on k, so a few reference sets
    estimate it); it grows as the reference sets shrink, and on small samples
-   the best of a dozen k clears a fixed ratio by chance.
+   the best of a dozen k clears a fixed ratio by chance. It is the larger of
+   the spread on the uniform references and on as many references that keep
+   the data's tails (:mod:`clustra.auto._reference`): on heavy or skewed
+   tails the index varies far more than on a box. (Their mean is not used:
+   along an axis with two overlapping groups the tailed reference's even
+   body is as easy for K-Means as the data.)
 3. Otherwise, density modes without gaps. Among the Genie and HDBSCAN
    candidates take the largest prominence (:func:`clustra.auto._criteria.prominence`);
    it wins if it is at least ``MODE_RATIO`` (where each cluster meets the
@@ -77,6 +92,9 @@ CH_SPREADS = 3.0
 MODE_RATIO = 2.0
 # How much more prominent than the most prominent split of structureless data.
 MODE_NULL_RATIO = 1.5
+# Family-wise level of the unimodality test a gap partition must fail (Bonferroni over the
+# axes tested).
+DIP_LEVEL = 0.01
 # Share of each refining cluster's rows that must lie in one of the coarser partition's.
 NESTED = 0.99
 # Smallest cluster a gap partition may have among the scored rows, or a refinement may split
@@ -84,11 +102,29 @@ NESTED = 0.99
 MIN_SIZE = 10
 
 
-def reference_means(reference_sets) -> dict:
+def _kmeans_groups(values) -> list:
+    return [v["calinski_harabasz"] for key, v in values.items()
+            if key[0] == "kmeans" and len(key) == 2]
+
+
+def _collect(reference_sets):
+    """``{key: {criterion: [values]}}`` over the candidates of every reference set."""
+    values = defaultdict(lambda: defaultdict(list))
+    for candidates in reference_sets:
+        for c in candidates:
+            for name, value in c.scores.items():
+                if np.isfinite(value):
+                    values[(c.key, c.k)][name].append(value)
+    return values
+
+
+def reference_means(reference_sets, tailed_sets=()) -> dict:
     """``{key: {criterion: mean}}`` over the candidates of every reference set.
 
     Keys: ``(method key, k)`` for every candidate, and ``(method key,)`` too for
-    HDBSCAN, which chooses its own k.
+    HDBSCAN, which chooses its own k. ``("kmeans spread",)``: the relative spread
+    of K-Means' Calinski-Harabasz index, the larger of that of ``reference_sets`` and
+    that of ``tailed_sets`` (lists of K-Means candidates on the tailed references).
     """
     values = defaultdict(lambda: defaultdict(list))
     for candidates in reference_sets:
@@ -105,9 +141,10 @@ def reference_means(reference_sets) -> dict:
                         values[(c.key,)][name].append(value)
     means = {key: {name: float(np.mean(v)) for name, v in crit.items()}
              for key, crit in values.items()}
-    means[("kmeans spread",)] = {"calinski_harabasz": _relative_spread(
-        [v["calinski_harabasz"] for key, v in values.items()
-         if key[0] == "kmeans" and len(key) == 2])}
+    spreads = [_relative_spread(_kmeans_groups(values)),
+               _relative_spread(_kmeans_groups(_collect(tailed_sets)))]
+    spreads = [v for v in spreads if np.isfinite(v)]
+    means[("kmeans spread",)] = {"calinski_harabasz": max(spreads) if spreads else np.nan}
     return means
 
 
@@ -209,15 +246,40 @@ def refine(winner, candidates, k_max):
     return convex if _nested(fine, coarse) else None
 
 
-def choose(candidates, k_max):
+def _gap_winner(candidates, k_max, X):
+    """``(clearest gap candidate, whether it passes)``: the density candidates whose gap
+    ratio reaches ``GAP_RATIO``, clearest first, the first whose sample ``X`` is multimodal
+    along some axis between its centres (:func:`clustra.auto._unimodal.projected_dip`);
+    without one that passes, the clearest."""
+    from clustra.auto._unimodal import projected_dip
+
+    pool = [c for c in candidates if c.family == DENSITY and c.k <= k_max
+            and not np.isnan(c.scores["separation_ratio"])
+            and c.scores["separation"] > GAP_ABSOLUTE
+            and c.scores.get("smallest", MIN_SIZE) >= MIN_SIZE]
+    # Equal ratios: the larger k first, then the earlier candidate (see _best).
+    pool.sort(key=lambda c: (c.scores["separation_ratio"], c.k), reverse=True)
+    for c in pool:
+        if not c.scores["separation_ratio"] >= GAP_RATIO:
+            break
+        if X is None or np.isinf(c.scores["separation_ratio"]):
+            return c, True
+        c.scores["dip_p"] = projected_dip(X, c.labels)
+        if c.scores["dip_p"] <= DIP_LEVEL:
+            return c, True
+    return (pool[0] if pool else None), False
+
+
+def choose(candidates, k_max, X=None):
     """``(winner or None, reason, regime)``: the rule of this module's docstring.
 
     HDBSCAN partitions with more than ``k_max`` clusters stay in the table but
-    cannot win.
+    cannot win. ``X``: the sample the candidates partition (float64 (m, d)), for the
+    unimodality test of gap partitions (skipped when None).
     """
-    gap = _best(candidates, DENSITY, "separation_ratio", k_max)
+    gap, passes = _gap_winner(candidates, k_max, X)
     gap_ratio = gap.scores["separation_ratio"] if gap is not None else np.nan
-    if gap is not None and gap_ratio >= GAP_RATIO:
+    if gap is not None and passes:
         if np.isinf(gap_ratio):
             return gap, (
                 f"{describe(gap)}: the rows inside each of its clusters coincide (many "
@@ -238,8 +300,17 @@ def choose(candidates, k_max):
             f"spacing inside the clusters)."), "gaps"
     convex = _best(candidates, CONVEX, "calinski_harabasz_ratio", k_max)
     ch_ratio = convex.scores["calinski_harabasz_ratio"] if convex is not None else np.nan
-    gap_text = (f"no candidate leaves clear gaps (best gap ratio {gap_ratio:.2f} < {GAP_RATIO:g})"
-                if np.isfinite(gap_ratio) else "no candidate leaves clear gaps")
+    if gap is not None and gap_ratio >= GAP_RATIO:
+        gap_text = (f"the clearest gaps, those of {describe(gap)} ({gap_ratio:.1f} times "
+                    f"structureless data's), split a cloud that is unimodal along every axis "
+                    f"between neighbouring cluster centres (dip test, p = "
+                    f"{gap.scores['dip_p']:.2g} > {DIP_LEVEL:g}), and no candidate with "
+                    f"clear gaps is multimodal")
+    elif np.isfinite(gap_ratio):
+        gap_text = (f"no candidate leaves clear gaps (best gap ratio {gap_ratio:.2f} < "
+                    f"{GAP_RATIO:g})")
+    else:
+        gap_text = "no candidate leaves clear gaps"
     ch_needed = _ch_needed(convex) if convex is not None else CH_RATIO
     if convex is not None and ch_ratio >= ch_needed:
         return convex, (
