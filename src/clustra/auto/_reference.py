@@ -59,9 +59,11 @@ def _independent_axes(X: np.ndarray, random_state: int):
     import warnings
 
     mean = X.mean(axis=0)
-    _, spread, axes = np.linalg.svd(X - mean, full_matrices=False)
+    # Principal axes from the small covariance matrix.
+    variances, vectors = np.linalg.eigh(np.atleast_2d(np.cov(X, rowvar=False)))
+    axes = vectors[:, ::-1].T
     # Whitening needs every direction to vary (groups of copies of a few points may not).
-    if 1 < X.shape[1] <= ICA_MAX_DIM and spread[-1] > RANK_TOLERANCE * spread[0]:
+    if 1 < X.shape[1] <= ICA_MAX_DIM and variances[0] > RANK_TOLERANCE**2 * variances[-1]:
         from sklearn.decomposition import FastICA
 
         rows = np.random.default_rng(random_state).permutation(X.shape[0])[:ICA_ROWS]
@@ -70,17 +72,21 @@ def _independent_axes(X: np.ndarray, random_state: int):
             warnings.simplefilter("ignore")
             ica = FastICA(whiten="unit-variance", random_state=random_state,
                           max_iter=ICA_ITERATIONS, tol=1e-3).fit(X[rows])
-        back = ica.mixing_.T
-        if np.isfinite(back).all() and np.linalg.matrix_rank(back) == X.shape[1]:
-            scores = np.linalg.lstsq(back.T, (X - mean).T, rcond=None)[0].T
-            return scores, back, mean
+        unmix, back = ica.components_, ica.mixing_.T
+        if np.isfinite(unmix).all() and np.allclose(unmix @ back.T, np.eye(X.shape[1]),
+                                                    atol=1e-6):
+            return (X - mean) @ unmix.T, back, mean
     return (X - mean) @ axes.T, axes, mean
 
 
 def marginal_sampler(X: np.ndarray, random_state: int = 0):
     """``draw(size, rng)``: reference sets like ``X`` (float64 (m, d)) with no cluster
-    structure, each independent axis drawn from its unimodal fit (this module's docstring)."""
-    scores, back, mean = _independent_axes(X, random_state)
+    structure, each independent axis drawn from its fit (this module's docstring)."""
+    from threadpoolctl import threadpool_limits
+
+    # Small factorisations: BLAS threads only wait on each other (and on other work).
+    with threadpool_limits(limits=1, user_api="blas"):
+        scores, back, mean = _independent_axes(X, random_state)
     fits = [unimodal_knots(np.ascontiguousarray(scores[:, j])) for j in range(scores.shape[1])]
 
     def draw(size: int, rng: np.random.Generator) -> np.ndarray:
