@@ -108,24 +108,8 @@ def _kmeans_groups(values) -> list:
 
 
 def _collect(reference_sets):
-    """``{key: {criterion: [values]}}`` over the candidates of every reference set."""
-    values = defaultdict(lambda: defaultdict(list))
-    for candidates in reference_sets:
-        for c in candidates:
-            for name, value in c.scores.items():
-                if np.isfinite(value):
-                    values[(c.key, c.k)][name].append(value)
-    return values
-
-
-def reference_means(reference_sets, tailed_sets=()) -> dict:
-    """``{key: {criterion: mean}}`` over the candidates of every reference set.
-
-    Keys: ``(method key, k)`` for every candidate, and ``(method key,)`` too for
-    HDBSCAN, which chooses its own k. ``("kmeans spread",)``: the relative spread
-    of K-Means' Calinski-Harabasz index, the larger of that of ``reference_sets`` and
-    that of ``tailed_sets`` (lists of K-Means candidates on the tailed references).
-    """
+    """``{key: {criterion: [values]}}`` over the candidates of every reference set (keys as
+    in :func:`reference_means`, and ``("any",)`` for the most prominent split of each set)."""
     values = defaultdict(lambda: defaultdict(list))
     for candidates in reference_sets:
         # The most prominent split of each structureless set, whatever the method or k.
@@ -139,6 +123,18 @@ def reference_means(reference_sets, tailed_sets=()) -> dict:
                     values[(c.key, c.k)][name].append(value)
                     if c.algorithm == "hdbscan":
                         values[(c.key,)][name].append(value)
+    return values
+
+
+def reference_means(reference_sets, tailed_sets=()) -> dict:
+    """``{key: {criterion: mean}}`` over the candidates of every reference set.
+
+    Keys: ``(method key, k)`` for every candidate, and ``(method key,)`` too for
+    HDBSCAN, which chooses its own k. ``("kmeans spread",)``: the relative spread
+    of K-Means' Calinski-Harabasz index, the larger of that of ``reference_sets`` and
+    that of ``tailed_sets`` (lists of K-Means candidates on the tailed references).
+    """
+    values = _collect(reference_sets)
     means = {key: {name: float(np.mean(v)) for name, v in crit.items()}
              for key, crit in values.items()}
     spreads = [_relative_spread(_kmeans_groups(values)),
@@ -201,13 +197,18 @@ def _ch_needed(c) -> float:
     return c.scores.get("calinski_harabasz_needed", CH_RATIO)
 
 
-def _best(candidates, family, score, k_max, gaps=True):
-    """The candidate of ``family`` with the largest ``score`` (density: with gaps if ``gaps``)."""
-    pool = [c for c in candidates
+def _pool(candidates, family, score, k_max, gaps=True):
+    """The candidates of ``family`` that ``score`` (density: with gaps if ``gaps``)."""
+    return [c for c in candidates
             if c.family == family and c.k <= k_max and not np.isnan(c.scores[score])
             and (family != DENSITY or not gaps or (
                 c.scores["separation"] > GAP_ABSOLUTE
                 and c.scores.get("smallest", MIN_SIZE) >= MIN_SIZE))]
+
+
+def _best(candidates, family, score, k_max, gaps=True):
+    """The candidate of ``family`` with the largest ``score`` (density: with gaps if ``gaps``)."""
+    pool = _pool(candidates, family, score, k_max, gaps)
     # Equal scores: the larger k (with duplicated points every cut between groups of
     # identical points scores infinity: the finest such cut is the answer); then the
     # earlier candidate (Genie before HDBSCAN), since max keeps the first.
@@ -247,16 +248,12 @@ def refine(winner, candidates, k_max):
 
 
 def _gap_winner(candidates, k_max, X):
-    """``(clearest gap candidate, whether it passes)``: the density candidates whose gap
-    ratio reaches ``GAP_RATIO``, clearest first, the first whose sample ``X`` is multimodal
-    along some axis between its centres (:func:`clustra.auto._unimodal.projected_dip`);
-    without one that passes, the clearest."""
+    """``(gap candidate, whether it passes)``: among the density candidates whose gap ratio
+    reaches ``GAP_RATIO``, clearest first, the first in whose views the sample ``X`` is
+    multimodal (:func:`clustra.auto._unimodal.projected_dip`); without one, the clearest."""
     from clustra.auto._unimodal import projected_dip
 
-    pool = [c for c in candidates if c.family == DENSITY and c.k <= k_max
-            and not np.isnan(c.scores["separation_ratio"])
-            and c.scores["separation"] > GAP_ABSOLUTE
-            and c.scores.get("smallest", MIN_SIZE) >= MIN_SIZE]
+    pool = _pool(candidates, DENSITY, "separation_ratio", k_max)
     # Equal ratios: the larger k first, then the earlier candidate (see _best).
     pool.sort(key=lambda c: (c.scores["separation_ratio"], c.k), reverse=True)
     for c in pool:
@@ -289,6 +286,9 @@ def choose(candidates, k_max, X=None):
             f"spacing inside them) as the same method finds in structureless data of the same "
             f"shape, the clearest separation among the density-based candidates (threshold "
             f"{GAP_RATIO:g})")
+        if "dip_p" in gap.scores:
+            reason += (f", and the rows are multimodal in at least one of its views (dip test, "
+                       f"adjusted p = {gap.scores['dip_p']:.2g} <= {DIP_LEVEL:g})")
         finer = refine(gap, candidates, k_max)
         if finer is None:
             return gap, f"{describe(gap)}: {reason}.", "gaps"
@@ -302,10 +302,11 @@ def choose(candidates, k_max, X=None):
     ch_ratio = convex.scores["calinski_harabasz_ratio"] if convex is not None else np.nan
     if gap is not None and gap_ratio >= GAP_RATIO:
         gap_text = (f"the clearest gaps, those of {describe(gap)} ({gap_ratio:.1f} times "
-                    f"structureless data's), split a cloud that is unimodal along every axis "
-                    f"between neighbouring cluster centres (dip test, p = "
-                    f"{gap.scores['dip_p']:.2g} > {DIP_LEVEL:g}), and no candidate with "
-                    f"clear gaps is multimodal")
+                    f"structureless data's), split a cloud that is unimodal in every view "
+                    f"(along the axes between neighbouring cluster centres and in the "
+                    f"distances from each centre; dip test, adjusted p = "
+                    f"{gap.scores['dip_p']:.2g} > {DIP_LEVEL:g}), and so do those of every "
+                    f"other candidate with clear gaps")
     elif np.isfinite(gap_ratio):
         gap_text = (f"no candidate leaves clear gaps (best gap ratio {gap_ratio:.2f} < "
                     f"{GAP_RATIO:g})")
