@@ -4,6 +4,10 @@ Timing (``python -m benchmarks.run --only auto``): clustra.auto_cluster on
 10,000 x 10 blobs against scikit-learn's HDBSCAN with its defaults (the
 method it has to beat on quality); the verdict shows each one's ARI.
 
+No-structure probe (``python -m benchmarks.workloads.auto --probe``): auto's k on
+structureless shapes that ``tests/auto/test_no_structure.py`` does not hold (skewed,
+heavy-tailed, other dimensions), and on clusters with tails or skew.
+
 Quality (``python -m benchmarks.workloads.auto [--quick] [--out FILE]``): every
 labelled set of ``../shared/data/benchmarks`` (Gagolewski's clustering
 benchmark suite, CC BY 4.0: Gagolewski M., A framework for benchmarking
@@ -187,6 +191,82 @@ def quality(seeds=(0, 1, 2), log=print) -> str:
             + _table(unseen_rows, "Families added after the rule was designed (a check)"))
 
 
+# --- no-structure probe: shapes outside tests/auto/test_no_structure.py ------------------
+
+def _disk(rng, n):
+    angle, radius = rng.uniform(0, 2 * np.pi, n), np.sqrt(rng.uniform(size=n))
+    return np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+
+
+PROBE_NULL = {
+    "exponential 2-D": lambda rng, n: rng.exponential(size=(n, 2)),
+    "chi-squared (3 df) 3-D": lambda rng, n: rng.chisquare(3, size=(n, 3)),
+    "Student t (3 df) 5-D": lambda rng, n: rng.standard_t(3, size=(n, 5)),
+    "Student t (2 df) 2-D": lambda rng, n: rng.standard_t(2, size=(n, 2)),
+    "log-normal (sd 0.5) 5-D": lambda rng, n: rng.lognormal(sigma=0.5, size=(n, 5)),
+    "log-normal 1-D": lambda rng, n: rng.lognormal(size=(n, 1)),
+    "log-normal 2-D, mixed columns": lambda rng, n: rng.lognormal(size=(n, 2)) @ np.array(
+        [[1.0, 0.6], [0.3, 1.0]]),
+    "Gaussian 1-D": lambda rng, n: rng.normal(size=(n, 1)),
+    "uniform disk 2-D": _disk,
+    "triangular (mode 0.2) 2-D": lambda rng, n: rng.triangular(0, 0.2, 1, size=(n, 2)),
+    "Laplace 3-D": lambda rng, n: rng.laplace(size=(n, 3)),
+    "gamma (shape 2) 10-D": lambda rng, n: rng.gamma(2, size=(n, 10)),
+}
+
+
+def _probe_structure(rng, n):
+    """``{name: (X, y)}``: clusters with tails or skew, which must still be found."""
+    big_small = np.vstack([rng.normal(size=(n, 2)), rng.normal([8, 0], 0.3, (n // 20, 2))])
+    lognormal = np.vstack([rng.lognormal(size=(n, 2)), 15 + rng.lognormal(size=(n, 2))])
+    t3 = np.vstack([c + rng.standard_t(3, size=(n, 2)) for c in ([0, 0], [12, 0], [0, 12])])
+    tight = np.vstack([rng.normal(size=(n, 3)), rng.normal([4, 4, 0], 0.2, (n // 10, 3))])
+    gamma = np.vstack([rng.gamma(2, size=(n, 2)), rng.gamma(2, size=(n, 2)) * [-1, 1] - [3, 0]])
+    return {
+        "Gaussian + a small far group (5%)": (big_small, np.repeat([0, 1], [n, n // 20])),
+        "two log-normal clouds": (lognormal, np.repeat([0, 1], n)),
+        "three Student t (3 df) blobs": (t3, np.repeat([0, 1, 2], n)),
+        "Gaussian + a tight group (10%) 3-D": (tight, np.repeat([0, 1], [n, n // 10])),
+        "two gamma clouds": (gamma, np.repeat([0, 1], n)),
+    }
+
+
+def probe(log=print) -> str:
+    """Markdown: auto's k on structureless shapes outside the test battery (400 and 3,000
+    rows, seeds 10-12) and its k / ARI on clusters with tails or skew (seeds 10-12)."""
+    from sklearn.metrics import adjusted_rand_score as ari
+
+    import clustra
+
+    out = ("| structureless shape | k at 400 rows (seeds 10, 11, 12) | k at 3,000 rows |\n"
+           "|---|---|---|\n")
+    wrong = total = 0
+    for name, make in PROBE_NULL.items():
+        cells = []
+        for n in (400, 3000):
+            ks = []
+            for seed in (10, 11, 12):
+                result = clustra.auto_cluster(_standardise(make(np.random.default_rng(seed), n)),
+                                              random_state=seed)
+                ks.append(str(result.k) if result.k == 1 else f"**{result.k}** ({result.regime})")
+                wrong, total = wrong + (result.k != 1), total + 1
+            cells.append(", ".join(ks))
+        out += f"| {name} | {cells[0]} | {cells[1]} |\n"
+        log(out.splitlines()[-1])
+    out += f"\n{total - wrong} of {total} answered one cluster.\n\n"
+    out += ("| clusters with tails | seed 10: k (alg), ARI | seed 11 | seed 12 |\n"
+            "|---|---|---|---|\n")
+    rows = {}
+    for seed in (10, 11, 12):
+        for name, (X, y) in _probe_structure(np.random.default_rng(seed), 1500).items():
+            result = clustra.auto_cluster(_standardise(X), random_state=seed)
+            rows.setdefault(name, []).append(
+                f"{result.k} ({result.algorithm}), {ari(y, result.labels):.2f}")
+    for name, cells in rows.items():
+        out += f"| {name} | " + " | ".join(cells) + " |\n"
+    return out
+
+
 # --- timing workload (benchmarks.run) ---------------------------------------------------
 
 def _setup():
@@ -232,8 +312,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one seed for the generated sets")
     parser.add_argument("--out", help="write the Markdown report here as well")
+    parser.add_argument("--probe", action="store_true",
+                        help="only the no-structure probe (shapes outside the test battery)")
     args = parser.parse_args(argv)
-    report = quality(seeds=(0,) if args.quick else (0, 1, 2))
+    report = probe() if args.probe else quality(seeds=(0,) if args.quick else (0, 1, 2))
     print(report)
     if args.out:
         Path(args.out).write_text(report)

@@ -60,6 +60,15 @@ def _build(X, k_values, random_state, score_rows=None):
     return candidates
 
 
+def _convex(X, k_values, random_state):
+    """K-Means candidates for ``X`` with their Calinski-Harabasz index only (all a tailed
+    reference set is used for)."""
+    candidates = cands.kmeans_candidates(X, k_values, random_state)
+    for c in candidates:
+        c.scores = {"calinski_harabasz": crit.calinski_harabasz(X, c.labels)}
+    return candidates
+
+
 def _label_all(X, sample, winner, sample_rows):
     """Labels for every row: the sample's own, the nearest centre or nearest sample point."""
     if winner is None:
@@ -92,9 +101,11 @@ def auto_cluster(X, *, k_max: int = 12, random_state=0, n_jobs=None, sample_size
     are built on a sample of ``sample_size`` rows and scored on two criteria,
     each divided by its value for the same method on ``n_refs``
     structureless reference sets of the same size and shape (see
-    :mod:`clustra.auto._rule`): a partition with clear gaps wins; failing
-    that, a K-Means partition that explains clearly more variance than on
-    noise; failing that, separate density modes; failing that, one cluster.
+    :mod:`clustra.auto._rule`): a partition with clear gaps wins if the data
+    is multimodal seen along one of its axes (a dip test); failing that, a
+    K-Means partition that explains clearly more variance than on noise (its
+    margin widened by ``n_refs`` more reference sets that keep the data's
+    tails); failing that, separate density modes; failing that, one cluster.
     Every row is then labelled (nearest K-Means centre, or the label of its
     nearest sample row); an HDBSCAN winner keeps as noise (-1) the scattered
     points between its clusters (see :mod:`clustra.auto._noise`).
@@ -115,7 +126,7 @@ def auto_cluster(X, *, k_max: int = 12, random_state=0, n_jobs=None, sample_size
         Rows of that sample the criteria are worked out on, and the size of
         each reference set.
     n_refs : int, default=3
-        Structureless reference sets per calibration.
+        Structureless reference sets per calibration (of each of the two kinds).
 
     Returns
     -------
@@ -149,14 +160,17 @@ def auto_cluster(X, *, k_max: int = 12, random_state=0, n_jobs=None, sample_size
         m = sample.shape[0]
         scored = None if m <= score_size else np.sort(rng.choice(m, score_size, replace=False))
         candidates = _build(sample, k_values, seed, scored)
+        from clustra.auto._reference import marginal_sampler
         from clustra.selection.gap import reference_sampler
 
-        draw = reference_sampler(sample, "pca")
         size = min(m, score_size)
-        references = [_build(draw(size, rng), k_values[: max(size - 2, 1)], seed)
-                      for _ in range(n_refs)]
-    rule.calibrate(candidates, rule.reference_means(references))
-    winner, reason, regime = rule.choose(candidates, k_max)
+        ref_k = k_values[: max(size - 2, 1)]
+        draw = reference_sampler(sample, "pca")
+        references = [_build(draw(size, rng), ref_k, seed) for _ in range(n_refs)]
+        draw = marginal_sampler(sample)
+        tailed = [_convex(draw(size, rng), ref_k, seed) for _ in range(n_refs)]
+    rule.calibrate(candidates, rule.reference_means(references, tailed))
+    winner, reason, regime = rule.choose(candidates, k_max, sample)
     labels = _label_all(X, sample, winner, rows)
     if winner is not None and winner.raw is not None and regime == "gaps":
         from clustra.auto._noise import background

@@ -10,7 +10,7 @@ import numpy as np
 COLUMNS = ("algorithm", "params", "k", "family", "separation", "separation_null",
            "separation_ratio", "calinski_harabasz", "calinski_harabasz_null",
            "calinski_harabasz_ratio", "weakest_gap", "prominence",
-           "prominence_null", "prominence_ratio", "chosen")
+           "prominence_null", "prominence_ratio", "dip_p", "chosen")
 
 
 @dataclass

@@ -22,7 +22,17 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
    candidates were fitted on), take the largest separation ratio. If it is
    at least ``GAP_RATIO`` (the gaps between clusters are twice as wide,
    relative to the spacing inside them, as those the same method cuts in
-   structureless data), that candidate wins. (The
+   structureless data) and the sample is multimodal along one of the
+   partition's axes (the adjusted p-value of
+   :func:`clustra.auto._unimodal.projected_dip` at most ``DIP_LEVEL``), that
+   candidate wins; otherwise the next clearest candidate above the threshold
+   is tried. The uniform reference has no tails: a group of tail points of a
+   Gaussian or a skewed cloud can stand apart from the rest by more than
+   anything in it, but the cloud stays unimodal seen along the axis from the
+   bulk to the group or from either centre, and a dip test calibrated on
+   the uniform (the least favourable unimodal shape) does not reject it. Real
+   groups, however shaped (rings, nested frames), show at least one view
+   with several modes. (The
    absolute condition matters for HDBSCAN, whose reference finds another k
    on noise than on the data: on uniform data its two halves can score twice
    its reference's many small clusters without any gap between them.)
@@ -41,7 +51,12 @@ same way did worse on the benchmark sets: see benchmarks/results/auto.md.)
    spread is the standard deviation of the reference sets' index relative to
    its mean, pooled over k (it barely depends on k, so a few reference sets
    estimate it); it grows as the reference sets shrink, and on small samples
-   the best of a dozen k clears a fixed ratio by chance.
+   the best of a dozen k clears a fixed ratio by chance. It is the larger of
+   the spread on the uniform references and on as many references that keep
+   the data's tails (:mod:`clustra.auto._reference`): on heavy or skewed
+   tails the index varies far more than on a box. (Their mean is not used:
+   along an axis with two overlapping groups the tailed reference's even
+   body is as easy for K-Means as the data.)
 3. Otherwise, density modes without gaps. Among the Genie and HDBSCAN
    candidates take the largest prominence (:func:`clustra.auto._criteria.prominence`);
    it wins if it is at least ``MODE_RATIO`` (where each cluster meets the
@@ -77,6 +92,9 @@ CH_SPREADS = 3.0
 MODE_RATIO = 2.0
 # How much more prominent than the most prominent split of structureless data.
 MODE_NULL_RATIO = 1.5
+# Family-wise level of the unimodality test a gap partition must fail (Bonferroni over the
+# axes tested).
+DIP_LEVEL = 0.01
 # Share of each refining cluster's rows that must lie in one of the coarser partition's.
 NESTED = 0.99
 # Smallest cluster a gap partition may have among the scored rows, or a refinement may split
@@ -84,12 +102,14 @@ NESTED = 0.99
 MIN_SIZE = 10
 
 
-def reference_means(reference_sets) -> dict:
-    """``{key: {criterion: mean}}`` over the candidates of every reference set.
+def _kmeans_groups(values) -> list:
+    return [v["calinski_harabasz"] for key, v in values.items()
+            if key[0] == "kmeans" and len(key) == 2]
 
-    Keys: ``(method key, k)`` for every candidate, and ``(method key,)`` too for
-    HDBSCAN, which chooses its own k.
-    """
+
+def _collect(reference_sets):
+    """``{key: {criterion: [values]}}`` over the candidates of every reference set (keys as
+    in :func:`reference_means`, and ``("any",)`` for the most prominent split of each set)."""
     values = defaultdict(lambda: defaultdict(list))
     for candidates in reference_sets:
         # The most prominent split of each structureless set, whatever the method or k.
@@ -103,11 +123,24 @@ def reference_means(reference_sets) -> dict:
                     values[(c.key, c.k)][name].append(value)
                     if c.algorithm == "hdbscan":
                         values[(c.key,)][name].append(value)
+    return values
+
+
+def reference_means(reference_sets, tailed_sets=()) -> dict:
+    """``{key: {criterion: mean}}`` over the candidates of every reference set.
+
+    Keys: ``(method key, k)`` for every candidate, and ``(method key,)`` too for
+    HDBSCAN, which chooses its own k. ``("kmeans spread",)``: the relative spread
+    of K-Means' Calinski-Harabasz index, the larger of that of ``reference_sets`` and
+    that of ``tailed_sets`` (lists of K-Means candidates on the tailed references).
+    """
+    values = _collect(reference_sets)
     means = {key: {name: float(np.mean(v)) for name, v in crit.items()}
              for key, crit in values.items()}
-    means[("kmeans spread",)] = {"calinski_harabasz": _relative_spread(
-        [v["calinski_harabasz"] for key, v in values.items()
-         if key[0] == "kmeans" and len(key) == 2])}
+    spreads = [_relative_spread(_kmeans_groups(values)),
+               _relative_spread(_kmeans_groups(_collect(tailed_sets)))]
+    spreads = [v for v in spreads if np.isfinite(v)]
+    means[("kmeans spread",)] = {"calinski_harabasz": max(spreads) if spreads else np.nan}
     return means
 
 
@@ -164,13 +197,18 @@ def _ch_needed(c) -> float:
     return c.scores.get("calinski_harabasz_needed", CH_RATIO)
 
 
-def _best(candidates, family, score, k_max, gaps=True):
-    """The candidate of ``family`` with the largest ``score`` (density: with gaps if ``gaps``)."""
-    pool = [c for c in candidates
+def _pool(candidates, family, score, k_max, gaps=True):
+    """The candidates of ``family`` that ``score`` (density: with gaps if ``gaps``)."""
+    return [c for c in candidates
             if c.family == family and c.k <= k_max and not np.isnan(c.scores[score])
             and (family != DENSITY or not gaps or (
                 c.scores["separation"] > GAP_ABSOLUTE
                 and c.scores.get("smallest", MIN_SIZE) >= MIN_SIZE))]
+
+
+def _best(candidates, family, score, k_max, gaps=True):
+    """The candidate of ``family`` with the largest ``score`` (density: with gaps if ``gaps``)."""
+    pool = _pool(candidates, family, score, k_max, gaps)
     # Equal scores: the larger k (with duplicated points every cut between groups of
     # identical points scores infinity: the finest such cut is the answer); then the
     # earlier candidate (Genie before HDBSCAN), since max keeps the first.
@@ -209,15 +247,36 @@ def refine(winner, candidates, k_max):
     return convex if _nested(fine, coarse) else None
 
 
-def choose(candidates, k_max):
+def _gap_winner(candidates, k_max, X):
+    """``(gap candidate, whether it passes)``: among the density candidates whose gap ratio
+    reaches ``GAP_RATIO``, clearest first, the first in whose views the sample ``X`` is
+    multimodal (:func:`clustra.auto._unimodal.projected_dip`); without one, the clearest."""
+    from clustra.auto._unimodal import projected_dip
+
+    pool = _pool(candidates, DENSITY, "separation_ratio", k_max)
+    # Equal ratios: the larger k first, then the earlier candidate (see _best).
+    pool.sort(key=lambda c: (c.scores["separation_ratio"], c.k), reverse=True)
+    for c in pool:
+        if not c.scores["separation_ratio"] >= GAP_RATIO:
+            break
+        if X is None or np.isinf(c.scores["separation_ratio"]):
+            return c, True
+        c.scores["dip_p"] = projected_dip(X, c.labels)
+        if c.scores["dip_p"] <= DIP_LEVEL:
+            return c, True
+    return (pool[0] if pool else None), False
+
+
+def choose(candidates, k_max, X=None):
     """``(winner or None, reason, regime)``: the rule of this module's docstring.
 
     HDBSCAN partitions with more than ``k_max`` clusters stay in the table but
-    cannot win.
+    cannot win. ``X``: the sample the candidates partition (float64 (m, d)), for the
+    unimodality test of gap partitions (skipped when None).
     """
-    gap = _best(candidates, DENSITY, "separation_ratio", k_max)
+    gap, passes = _gap_winner(candidates, k_max, X)
     gap_ratio = gap.scores["separation_ratio"] if gap is not None else np.nan
-    if gap is not None and gap_ratio >= GAP_RATIO:
+    if gap is not None and passes:
         if np.isinf(gap_ratio):
             return gap, (
                 f"{describe(gap)}: the rows inside each of its clusters coincide (many "
@@ -227,6 +286,9 @@ def choose(candidates, k_max):
             f"spacing inside them) as the same method finds in structureless data of the same "
             f"shape, the clearest separation among the density-based candidates (threshold "
             f"{GAP_RATIO:g})")
+        if "dip_p" in gap.scores:
+            reason += (f", and the rows are multimodal in at least one of its views (dip test, "
+                       f"adjusted p = {gap.scores['dip_p']:.2g} <= {DIP_LEVEL:g})")
         finer = refine(gap, candidates, k_max)
         if finer is None:
             return gap, f"{describe(gap)}: {reason}.", "gaps"
@@ -238,8 +300,18 @@ def choose(candidates, k_max):
             f"spacing inside the clusters)."), "gaps"
     convex = _best(candidates, CONVEX, "calinski_harabasz_ratio", k_max)
     ch_ratio = convex.scores["calinski_harabasz_ratio"] if convex is not None else np.nan
-    gap_text = (f"no candidate leaves clear gaps (best gap ratio {gap_ratio:.2f} < {GAP_RATIO:g})"
-                if np.isfinite(gap_ratio) else "no candidate leaves clear gaps")
+    if gap is not None and gap_ratio >= GAP_RATIO:
+        gap_text = (f"the clearest gaps, those of {describe(gap)} ({gap_ratio:.1f} times "
+                    f"structureless data's), split a cloud that is unimodal in every view "
+                    f"(along the axes between neighbouring cluster centres and in the "
+                    f"distances from each centre; dip test, adjusted p = "
+                    f"{gap.scores['dip_p']:.2g} > {DIP_LEVEL:g}), and so do those of every "
+                    f"other candidate with clear gaps")
+    elif np.isfinite(gap_ratio):
+        gap_text = (f"no candidate leaves clear gaps (best gap ratio {gap_ratio:.2f} < "
+                    f"{GAP_RATIO:g})")
+    else:
+        gap_text = "no candidate leaves clear gaps"
     ch_needed = _ch_needed(convex) if convex is not None else CH_RATIO
     if convex is not None and ch_ratio >= ch_needed:
         return convex, (
