@@ -146,7 +146,7 @@ def warmup(n_processes: int | None = None, report=print) -> float:
         # "spawn": a fresh interpreter per worker, as a user's first process would be.
         with ProcessPoolExecutor(n_processes, mp_context=get_context("spawn")) as pool:
             futures = {pool.submit(run_task, name, dtype): (name, dtype)
-                       for name, dtype in PARALLEL_JOBS}
+                       for name, dtype in PARALLEL_JOBS if name in TASKS}
             for future in as_completed(futures):
                 name, dtype = futures[future]
                 report(f"compiled {name} kernels for {dtype} ({future.result():.1f} s)")
