@@ -599,3 +599,13 @@ def test_first_compile_notes_are_shown_unless_quiet(capsys):
         logging.getLogger("clustra").info("not shown")
     err = capsys.readouterr().err
     assert err == "clustra: compiling clustra's K-Means kernels for float64: first use only\n"
+
+
+def test_warmup_parallel_step_covers_every_task():
+    import clustra.warmup
+
+    names = {name for name, _ in clustra.warmup.PARALLEL_JOBS}
+    assert names == set(clustra.warmup.TASKS)
+    # Longest first: both K-Means dtypes lead, the workflow (cached by then) ends.
+    assert clustra.warmup.PARALLEL_JOBS[:2] == (("K-Means", "float64"), ("K-Means", "float32"))
+    assert clustra.warmup.PARALLEL_JOBS[-1][0] == "the clustra command's workflow"

@@ -118,7 +118,7 @@ def condense_tree(Z, point_weight, min_cluster_size):
             order[tail + 1] = np.int64(Z[node - n, 1])
             tail += 2
     next_label = n + 1
-    n_rows = 0
+    n_rows = np.int64(0)  # not a literal 0: the helpers would compile twice
     for t in range(n_all):
         node = order[t]
         if ignore[node] or node < n:

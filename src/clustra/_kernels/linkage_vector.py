@@ -88,7 +88,8 @@ def new_packed_chain(X):
     Built in numpy: a kernel allocating these would compile on every first call.
     """
     n = X.shape[0]
-    return PackedChain(np.ascontiguousarray(X.T, dtype=np.float64), np.ones(n),
+    # A copy always: with one feature X.T is already contiguous, and the chain writes it.
+    return PackedChain(np.array(X.T, dtype=np.float64, order="C"), np.ones(n),
                        np.arange(n, dtype=np.int64), np.empty(n))
 
 

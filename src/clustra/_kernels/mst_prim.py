@@ -188,7 +188,7 @@ def prim_sqeuclidean(X, core, alpha_r, scipy_order):
     best_from = np.zeros(width, dtype=np.int64)
     scratch = np.empty(_BLOCK, dtype=np.float64)
     inv_alpha_r = 1.0 / alpha_r
-    x = 0
+    x = np.int64(0)  # not a literal 0: _scan_block would compile twice
     for step in range(n - 1):
         row = X[x]
         core_x = core[x] if has_core else 0.0

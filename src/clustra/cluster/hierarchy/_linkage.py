@@ -101,10 +101,26 @@ def _mst_linkage(source, target, weight, n):
 
 
 def _sorted_linkage(raw, n):
+    from clustra._kernels.linkage_small import SMALL_WARD_ROWS, label_merges_small
+
+    Z = np.ascontiguousarray(raw[np.argsort(raw[:, 2], kind="stable")])
+    if n < SMALL_WARD_ROWS:
+        return label_merges_small(Z, n)
     from clustra._kernels.linkage import label_merges
 
-    Z = raw[np.argsort(raw[:, 2], kind="stable")]
-    return label_merges(np.ascontiguousarray(Z), n)
+    return label_merges(Z, n)
+
+
+def _ward_vector(data, n):
+    """Ward's raw merges from the observations: numpy below ``SMALL_WARD_ROWS`` rows (no
+    compile on a first call), the compiled chain beyond; the same bits either way."""
+    from clustra._kernels.linkage_small import SMALL_WARD_ROWS, ward_chain_small
+
+    if n < SMALL_WARD_ROWS:
+        return ward_chain_small(data)
+    from clustra._kernels.linkage_chain import ward_vector
+
+    return ward_vector(data)
 
 
 def _condensed(data, is_condensed, n, method, metric):
@@ -185,7 +201,7 @@ def compute_linkage(X, method: str = "single", metric: str = "euclidean",
         )
     if use_vector:
         if method == "ward":
-            return _sorted_linkage(linkage_chain.ward_vector(data), n)
+            return _sorted_linkage(_ward_vector(data, n), n)
         return linkage_generic.generic_linkage_centres(data, code)
     D = _condensed(data, is_condensed, n, method, metric)
     if method in ("centroid", "median"):
