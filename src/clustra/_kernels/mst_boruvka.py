@@ -53,7 +53,7 @@ _LOCAL_COMPONENTS = 8
 # compile time (benchmarks/results/coldstart-rest.md, also for the warm cost).
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline="always")
 def edge_less(w, low, high, best_w, best_low, best_high):
     """Strict order on edges: weight, then the lower end, then the higher end."""
     if w != best_w:
@@ -63,7 +63,7 @@ def edge_less(w, low, high, best_w, best_low, best_high):
     return high < best_high
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline="always")
 def _combine(a, b, same):
     """Two values of points under one node: the smaller, or (``same``) the shared one or -1."""
     if same:
@@ -92,7 +92,7 @@ def _node_reduce(values, node_start, node_end, same):
     return out
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline="always")
 def _weight(rdist, core_q, core_k, inv_alpha_r, plain):
     """Edge weight from a reduced distance: ``max(core_q, core_k, rdist / alpha_r)``."""
     if plain:
@@ -100,7 +100,7 @@ def _weight(rdist, core_q, core_k, inv_alpha_r, plain):
     return max(rdist * inv_alpha_r, core_q, core_k)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline="always")
 def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r, plain):
     """Lower bound of the weight of any edge from ``x`` to a point of ``node``."""
     total = 0.0
@@ -123,7 +123,7 @@ def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r, plain):
     return total
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline="always")
 def _nearest_other(q, tree, reach, component_of_position, node_component, best_dist, best_row,
                    stack, stack_bound, work):
     """Lightest (weight, row) from tree position ``q`` to another component.
@@ -172,7 +172,7 @@ def _nearest_other(q, tree, reach, component_of_position, node_component, best_d
     return best_dist, best_row
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline="always")
 def _seed(q, tree, reach, component_of_position, best_dist, best_row):
     """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components;
     also return whether that settles q (no walk needed).
@@ -224,7 +224,7 @@ def _component_bounds(component_of_position, position_of_row, point_dist, point_
     return bound
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline="always")
 def _box_box(lower, upper, a, b):
     """Squared distance between the boxes of nodes ``a`` and ``b``."""
     total = 0.0
@@ -234,7 +234,7 @@ def _box_box(lower, upper, a, b):
     return total
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline="always")
 def _leaf_nearest_other(leaf, tree, reach, component_of_position, node_component, best_w,
                         stack, stack_bound, work):
     """Lightest edge ``(weight, low, high, position)`` from any point of ``leaf`` (all of
