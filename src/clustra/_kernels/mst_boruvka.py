@@ -48,9 +48,9 @@ Reach.__doc__ = (
 _LEAF_BLOCK = 16
 _NO_ROW = np.int64(2**62)
 _LOCAL_COMPONENTS = 8
-# The helpers are inlined by LLVM (forceinline), not in numba's IR: IR inlining made the
-# parallel loop's body one very large function to type and transform, most of the
-# compile time (benchmarks/results/coldstart-rest.md, also for the warm cost).
+# The helpers are inlined in numba's IR, so the parallel loop's body keeps its arrays'
+# no-alias marks: LLVM inlining compiles several times faster but ran Genie and single
+# linkage slower warm (benchmarks/results/coldstart-rest.md).
 
 
 @njit(cache=True, inline="always")
