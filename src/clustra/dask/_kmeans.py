@@ -33,6 +33,7 @@ from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 
+import clustra.dask._actors as _actors
 import clustra.dask._data as _data
 import clustra.dask._init as init_methods
 import clustra.dask._kmeans_steps as steps
@@ -169,8 +170,8 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
         rows = data if not columns else [delayed(steps.rows_of)(b, True) for b in data]
         centers = self._initial_centers(client, rows, weights, n_clusters, d, dtype, mean,
                                         seed, n)
-        passes = _lloyd.Passes(client, data, weights, blocks.starts, blas=blas, columns=columns,
-                               persisted=persisted)
+        passes = (_actors.ActorPasses if persisted else _lloyd.Passes)(
+            client, data, weights, blocks.starts, blas=blas, columns=columns, persisted=persisted)
         outs, centers, n_iter, finals = self._lloyd(passes, centers, tol)
         inertia = 0.0
         for block in finals:  # in block order

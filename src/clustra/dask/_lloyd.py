@@ -29,7 +29,40 @@ def _runs(indices: list[int], n_runs: int) -> list[list[int]]:
     return [indices[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
-def group_blocks(client, data, persisted: bool) -> list[list[int]]:
+def runs_by_worker(client, data, sizes) -> dict:
+    """Each worker's share of the persisted blocks, split in runs among its threads.
+
+    A worker keeps the blocks it holds up to its share of the rows (by its
+    threads); the rest go to the workers with the least, so that no worker
+    scores more than about a block beyond its share every pass (dask places
+    the blocks as they are computed, not evenly). Block order within a run.
+    """
+    from distributed import wait
+
+    wait(data)
+    who_has = client.who_has(data)
+    nthreads = client.nthreads()
+    threads = sum(nthreads.values())
+    share = {w: float(sum(sizes)) * t / threads for w, t in nthreads.items()}
+    load = dict.fromkeys(nthreads, 0.0)
+    placed: dict = {w: [] for w in nthreads}
+    surplus = []
+    for i, future in enumerate(data):
+        holder = (who_has.get(future.key) or [None])[0]
+        if holder in load and load[holder] + sizes[i] / 2 <= share[holder]:
+            placed[holder].append(i)
+            load[holder] += sizes[i]
+        else:
+            surplus.append(i)
+    for i in surplus:
+        worker = min(load, key=lambda w: load[w] / share[w])
+        placed[worker].append(i)
+        load[worker] += sizes[i]
+    return {worker: _runs(sorted(blocks), nthreads[worker])
+            for worker, blocks in placed.items() if blocks}
+
+
+def group_blocks(client, data, persisted: bool, sizes) -> list[list[int]]:
     """Block indices per group: each worker's blocks split among its threads, in block order.
 
     Blocks that are not persisted are read again by every pass: one block per
@@ -37,21 +70,20 @@ def group_blocks(client, data, persisted: bool) -> list[list[int]]:
     """
     if not persisted:
         return [[i] for i in range(len(data))]
-    from distributed import wait
-
-    wait(data)
-    who_has = client.who_has(data)
-    nthreads = client.nthreads()
-    by_worker: dict = {}
-    for i, future in enumerate(data):
-        holders = who_has.get(future.key) or [None]
-        by_worker.setdefault(holders[0], []).append(i)
-    groups = [run for worker, blocks in by_worker.items()
-              for run in _runs(blocks, nthreads.get(worker, 1))]
-    return sorted(groups)
+    return sorted(run for runs in runs_by_worker(client, data, sizes).values() for run in runs)
 
 
-def _farthest(data, weights, group_pass, starts, centers, columns, n_wanted):
+def block_order(groups: list[list[int]]) -> np.ndarray:
+    """Position of each block's entry among the groups' outputs laid end to end."""
+    return np.argsort(np.concatenate(groups), kind="stable")
+
+
+def in_block_order(per_group: list, order: np.ndarray) -> list:
+    flat = [item for group in per_group for item in group]
+    return [flat[i] for i in order]
+
+
+def farthest(data, weights, group_pass, starts, centers, columns, n_wanted):
     """The rows each block of a group offers for empty clusters: its farthest (ties kept)."""
     offers = []
     for j, block in enumerate(data):
@@ -67,7 +99,7 @@ def _farthest(data, weights, group_pass, starts, centers, columns, n_wanted):
     return offers
 
 
-def _relocate(offers, empty, sums, weight_sums):
+def relocate(offers, empty, sums, weight_sums):
     """Give the empty clusters the farthest rows, by in-memory KMeans's rule (in place)."""
     distances = np.concatenate([o[0] for o in offers])
     if distances.size == 0 or distances.max() == 0:
@@ -101,17 +133,15 @@ class Passes:
         self.blas = blas
         self.columns = columns
         self.persisted = persisted
-        self.groups = group_blocks(client, data, persisted)
+        self.groups = group_blocks(client, data, persisted, np.diff(starts))
         self.data = [[data[i] for i in g] for g in self.groups]
         self.weights = [None if weights is None else [weights[i] for i in g]
                         for g in self.groups]
         self.starts = [[int(starts[i]) for i in g] for g in self.groups]
-        # position of each block's entry among the groups' outputs, in block order
-        self._order = np.argsort(np.concatenate(self.groups), kind="stable")
+        self._order = block_order(self.groups)
 
     def _in_block_order(self, per_group: list) -> list:
-        flat = [item for group in per_group for item in group]
-        return [flat[i] for i in self._order]
+        return in_block_order(per_group, self._order)
 
     def _run(self, function, *per_group, **shared):
         """One task per group: ``function(*group's args, **shared)``; futures."""
@@ -138,9 +168,9 @@ class Passes:
 
     def relocate(self, outs, centers, empty, sums, weight_sums):
         """Empty clusters take the farthest rows, as in memory (sums changed in place)."""
-        futures = self._run(_farthest, self.data, self.weights, outs, self.starts,
+        futures = self._run(farthest, self.data, self.weights, outs, self.starts,
                             centers=centers, columns=self.columns, n_wanted=empty.size)
-        _relocate(self._in_block_order(self.client.gather(futures)), empty, sums, weight_sums)
+        relocate(self._in_block_order(self.client.gather(futures)), empty, sums, weight_sums)
 
     def labels(self, outs, sizes):
         """The labels of the pass ``outs`` as one dask array, in input order."""
