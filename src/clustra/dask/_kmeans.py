@@ -1,13 +1,16 @@
 """K-Means on a Dask cluster: clustra's Lloyd pass on every block, the sums added on the client.
 
-One Lloyd iteration is one task per block: the block (centred once, kept on
-its worker unless the data outgrow the workers' memory) is scored against the
-centres by clustra's fused kernel, which keeps the block's per-kernel-chunk
-sums from pass to pass and moves only the rows that change cluster. The
-block sends its (k, d) float64 sums, (k,) weights and the number of labels
-that changed to the client, which adds them in block order and computes the
-new centres. The data never leave the workers; per iteration the client sends
-the (k, d) centres to every block and receives ``k (d + 1)`` floats back.
+One Lloyd iteration is one pass of clustra's fused kernel over every block:
+the block (centred once, kept on its worker unless the data outgrow the
+workers' memory) is scored against the centres, and its per-kernel-chunk
+sums are kept from pass to pass so that only the rows that change cluster
+move. Each block sends its (k, d) float64 sums, (k,) weights and the number
+of labels that changed to the client, which adds them in block order and
+computes the new centres. The data never leave the workers; per iteration
+the client sends the (k, d) centres to every worker and receives
+``k (d + 1)`` floats per block back. Persisted blocks are held and scored by
+one actor per worker (:mod:`clustra.dask._actors`); blocks read again every
+pass by one task per block (:mod:`clustra.dask._lloyd`).
 
 What holds against in-memory ``clustra.KMeans(init=centres, algorithm="lloyd")``
 from the same initial centres: the blocks are cut at multiples of the

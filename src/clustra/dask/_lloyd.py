@@ -1,14 +1,13 @@
-"""The distributed Lloyd iterations: one task per worker thread and pass.
+"""The distributed Lloyd iterations by tasks, and what they share with the actors' passes.
 
-Persisted blocks are grouped by the worker thread that holds them (blocks
-read again every pass stay one per task, so a worker never holds more than
-one at a time). Every pass is one task per group, which runs
-clustra's move kernel over the group's blocks in turn and keeps each block's
-state on the worker, plus one small task per group that hands the client the
-per-block totals; the client adds them in block order. The scheduler's and the
-client's cost per task is paid per worker thread rather than per block, every
-iteration: it is most of what a pass costs beyond the kernel on a busy
-machine (benchmarks/results/dask-quick.md).
+Blocks that are read again every pass (not persisted) are scored by one task
+per block and pass, so that a worker holds one block at a time, not its whole
+share; the task returns the block's state (labels, per-chunk sums) and one
+small task per block hands the client its totals, which the client adds in
+block order. Persisted blocks are scored by the workers' actors instead
+(:mod:`clustra.dask._actors`), which keep that state and answer with the
+totals only; this module also spreads those blocks over the workers and
+relocates empty clusters for both.
 
 The last pass also scores the result (inertia, clusters present), so the fit
 visits the data once less; only a fit that stops with no label changed needs
