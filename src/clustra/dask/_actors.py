@@ -139,11 +139,18 @@ class ActorPasses:
             allow_other_workers=True if worker is not None else None)
 
     def _restart(self, a) -> None:
+        """A new actor on actor ``a``'s blocks, with the state of every pass so far."""
         logger.info("KMeans: the worker holding blocks %s was lost; their state is recomputed "
                     "from %d passes", self.runs[a], len(self.history))
         self.futures[a] = self._start(a)
         self.actors[a] = self.futures[a].result()
-        self.actors[a].replay(self.history).result()
+        self._answer(a, self._issue(a, "replay", self.history))
+
+    def _issue(self, a, method, *args):
+        try:
+            return getattr(self.actors[a], method)(*args)
+        except RuntimeError:  # ("Worker holding Actor was lost")
+            raise _Lost from None
 
     def _answer(self, a, call):
         """The actor's answer; _Lost when its worker goes away meanwhile."""
@@ -156,29 +163,28 @@ class ActorPasses:
             except OSError:
                 raise _Lost from None
 
-    def _call(self, method, *args, **kwargs) -> list:
+    def _call(self, method, *args) -> list:
         """``method`` on every actor at once; the per-block answers in block order."""
-        def issue(a):
+        calls = []
+        for a in range(len(self.actors)):
             try:
-                return getattr(self.actors[a], method)(*args, **kwargs)
-            except RuntimeError:  # ("Worker holding Actor was lost")
-                return None
-
-        calls = [issue(a) for a in range(len(self.actors))]
+                calls.append(self._issue(a, method, *args))
+            except _Lost:
+                calls.append(None)
         answers = []
         for a, call in enumerate(calls):
-            for _ in range(_MAX_RESTARTS):
+            for attempt in range(_MAX_RESTARTS + 1):
                 try:
-                    if call is None:
-                        raise _Lost
+                    if attempt or call is None:
+                        self._restart(a)
+                        call = self._issue(a, method, *args)
                     answers.append(self._answer(a, call))
                     break
                 except _Lost:
-                    self._restart(a)
-                    call = issue(a)
+                    call = None
             else:
-                raise RuntimeError(f"clustra.dask: the actor holding blocks {self.runs[a]} "
-                                   f"was lost {_MAX_RESTARTS} times")
+                raise RuntimeError(f"clustra.dask: the worker holding blocks {self.runs[a]} "
+                                   f"was lost {_MAX_RESTARTS} times in a row")
         return _lloyd.in_block_order([run for runs in answers for run in runs], self._order)
 
     def lloyd(self, previous, centers, final=False):
