@@ -115,7 +115,7 @@ class _Lost(Exception):
 class ActorPasses:
     """The Passes of :mod:`clustra.dask._lloyd` over persisted blocks, by one actor per worker."""
 
-    def __init__(self, client, data, weights, starts, *, blas, columns, persisted=True):
+    def __init__(self, client, data, weights, starts, *, blas, columns):
         self.client, self.blas, self.columns = client, blas, columns
         self.data, self.weights = data, weights
         self.key = uuid.uuid4().hex

@@ -174,7 +174,7 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
         centers = self._initial_centers(client, rows, weights, n_clusters, d, dtype, mean,
                                         seed, n)
         passes = (_actors.ActorPasses if persisted else _lloyd.Passes)(
-            client, data, weights, blocks.starts, blas=blas, columns=columns, persisted=persisted)
+            client, data, weights, blocks.starts, blas=blas, columns=columns)
         outs, centers, n_iter, finals = self._lloyd(passes, centers, tol)
         inertia = 0.0
         for block in finals:  # in block order

@@ -61,17 +61,6 @@ def runs_by_worker(client, data, sizes) -> dict:
             for worker, blocks in placed.items() if blocks}
 
 
-def group_blocks(client, data, persisted: bool, sizes) -> list[list[int]]:
-    """Block indices per group: each worker's blocks split among its threads, in block order.
-
-    Blocks that are not persisted are read again by every pass: one block per
-    task then, so that a worker holds one block at a time, not its whole share.
-    """
-    if not persisted:
-        return [[i] for i in range(len(data))]
-    return sorted(run for runs in runs_by_worker(client, data, sizes).values() for run in runs)
-
-
 def block_order(groups: list[list[int]]) -> np.ndarray:
     """Position of each block's entry among the groups' outputs laid end to end."""
     return np.argsort(np.concatenate(groups), kind="stable")
@@ -121,31 +110,28 @@ def relocate(offers, empty, sums, weight_sums):
 
 
 class Passes:
-    """The fit's blocks on the cluster, grouped, and the passes over them.
+    """The passes over blocks read again every pass: one task per block and pass.
 
-    ``data``: the centred blocks (futures when persisted, else delayed);
-    ``weights``: futures of the blocks' checked weights, or None.
+    ``data``: the centred blocks (delayed, read from the input each time);
+    ``weights``: futures of the blocks' checked weights, or None. Each block is
+    a group of one for the group functions of ``_kmeans_steps``.
     """
 
-    def __init__(self, client, data, weights, starts, *, blas, columns, persisted):
+    def __init__(self, client, data, weights, starts, *, blas, columns):
         self.client = client
         self.blas = blas
         self.columns = columns
-        self.persisted = persisted
-        self.groups = group_blocks(client, data, persisted, np.diff(starts))
-        self.data = [[data[i] for i in g] for g in self.groups]
-        self.weights = [None if weights is None else [weights[i] for i in g]
-                        for g in self.groups]
-        self.starts = [[int(starts[i]) for i in g] for g in self.groups]
-        self._order = block_order(self.groups)
+        self.groups = [[i] for i in range(len(data))]
+        self.data = [[block] for block in data]
+        self.weights = [None] * len(data) if weights is None else [[w] for w in weights]
+        self.starts = [[int(start)] for start in starts[:-1]]
 
-    def _in_block_order(self, per_group: list) -> list:
-        return in_block_order(per_group, self._order)
+    @staticmethod
+    def _in_block_order(per_group: list) -> list:
+        return [item for group in per_group for item in group]
 
     def _run(self, function, *per_group, **shared):
-        """One task per group: ``function(*group's args, **shared)``; futures."""
-        if self.persisted:  # futures in hand: no graph to build or optimise
-            return self.client.map(function, *per_group, pure=False, **shared)
+        """One task per block: ``function(*block's args, **shared)``; futures."""
         return self.client.compute([delayed(function, pure=False)(*args, **shared)
                                     for args in zip(*per_group, strict=True)])
 
