@@ -86,7 +86,10 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
     persist : 'auto' or bool, default='auto'
         Keep the centred blocks in the workers' memory during the fit ('auto':
         when they take at most half the workers' memory limits together);
-        otherwise every iteration reads the input again.
+        otherwise every iteration reads the input again. Kept blocks are held
+        by one actor per worker until the fit ends, so dask cannot spill them
+        to disk meanwhile: ``persist=True`` on data near the workers' memory
+        limits risks the workers being restarted.
     callback : callable, optional
         Called after every iteration with a dict: iteration, n_changed,
         shift (the squared centre shifts summed), seconds.
