@@ -206,24 +206,41 @@ def per_iteration_report() -> str:
     ])
 
 
+def _cpu_seconds(client) -> float:
+    """User + system CPU seconds so far of this process (client and scheduler) and the workers."""
+    import psutil
+
+    def own():
+        times = psutil.Process().cpu_times()
+        return times.user + times.system
+
+    return own() + sum(client.run(own).values())
+
+
 def paired_report(rounds: int = 5) -> str:
     """clustra.dask.KMeans against dask-ml's and in-memory clustra's, the ratios taken within
     each round (the three fits back to back), so that a busy spell of the shared machine
-    weighs on both sides of a ratio."""
+    weighs on both sides of a ratio. Also the CPU seconds of every process of the cluster
+    (client, scheduler, workers) per fit, which other work on the machine moves less."""
     inputs = _kmeans_setup(2)()
+    client = inputs["client"]
     _clustra_dask(inputs)  # warm-up (compiles on the workers)
     fits = {"clustra.dask": _clustra_dask, "dask-ml": _dask_ml, "in memory": _in_memory}
-    ratios_ml, ratios_memory = [], []
+    ratios_ml, ratios_memory, cpu = [], [], {"clustra.dask": [], "dask-ml": []}
     load = [os.getloadavg()[0]]
     for _ in range(rounds):
         seconds = {}
         for name, fit in fits.items():
+            cpu_before = _cpu_seconds(client)
             began = time.perf_counter()
             fit(inputs)
             seconds[name] = time.perf_counter() - began
+            if name in cpu:
+                cpu[name].append(_cpu_seconds(client) - cpu_before)
         ratios_ml.append(seconds["dask-ml"] / seconds["clustra.dask"])
         ratios_memory.append(seconds["clustra.dask"] / seconds["in memory"])
     load.append(os.getloadavg()[0])
+    cpu_ratios = [m / c for m, c in zip(cpu["dask-ml"], cpu["clustra.dask"], strict=True)]
     return "\n".join([
         f"### clustra.dask.KMeans, paired rounds (n={N_KMEANS}, d={D}, k={K}, {rounds} rounds)",
         "",
@@ -231,10 +248,14 @@ def paired_report(rounds: int = 5) -> str:
         "|---|---:|---:|",
         f"| dask-ml / clustra.dask | {statistics.median(ratios_ml):.2f}x | "
         f"{min(ratios_ml):.2f}-{max(ratios_ml):.2f} |",
+        f"| dask-ml / clustra.dask, CPU seconds of the cluster | "
+        f"{statistics.median(cpu_ratios):.2f}x | {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f} |",
         f"| clustra.dask / in-memory clustra (whole fit) | "
         f"{statistics.median(ratios_memory):.2f} | "
         f"{min(ratios_memory):.2f}-{max(ratios_memory):.2f} |",
         "",
+        f"CPU seconds per fit (median): clustra.dask {statistics.median(cpu['clustra.dask']):.2f}, "
+        f"dask-ml {statistics.median(cpu['dask-ml']):.2f}. "
         f"Load average (1 min) {load[0]:.1f} before, {load[1]:.1f} after.",
     ])
 

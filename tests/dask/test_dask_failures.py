@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import warnings
 
 import dask
@@ -54,6 +55,14 @@ async def _die():
     os._exit(1)
 
 
+def _kill_and_wait(client, worker):
+    client.run(_die, workers=[worker], wait=False)
+    deadline = time.monotonic() + 60
+    while worker in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.wait_for_workers(2, timeout=60)
+
+
 def test_a_worker_lost_mid_fit_changes_nothing(client, rng):
     X = np.concatenate([rng.normal(c, 1.0, size=(8_000, 4)) for c in range(5)])
     X = X[rng.permutation(X.shape[0])]
@@ -78,6 +87,10 @@ def test_a_worker_lost_mid_fit_changes_nothing(client, rng):
     np.testing.assert_allclose(model.cluster_centers_, ref.cluster_centers_, rtol=1e-12,
                                atol=1e-12 * np.abs(ref.cluster_centers_).max())
 
+    # A worker dies after the fit: its labels are scored again from the final centres.
+    _kill_and_wait(client, sorted(client.scheduler_info()["workers"])[-1])
+    np.testing.assert_array_equal(model.labels_.compute(), ref.labels_)
+
     # DBSCAN: a worker dies after the fit; the labels are recomputed from lineage.
     Y = np.round(X[:, :2], 1)
     with warnings.catch_warnings():
@@ -86,3 +99,17 @@ def test_a_worker_lost_mid_fit_changes_nothing(client, rng):
     fitted = DBSCAN(0.2, min_samples=8, n_partitions=4).fit(da.from_array(Y, chunks=9_000))
     client.run(_die, workers=[sorted(client.scheduler_info()["workers"])[-1]], wait=False)
     np.testing.assert_array_equal(fitted.labels_.compute(), ref_db.labels_)
+
+
+@pytest.mark.parametrize("n_features", [3, 8])
+def test_labels_not_kept_by_an_actor_are_scored_again(rng, n_features):
+    from clustra.cluster.kmeans._single import assign_labels
+    from clustra.dask import _actors
+    from clustra.dask import _kmeans_steps as steps
+
+    X = rng.normal(size=(5_000, n_features))
+    centers = X[:7].copy()
+    blas, columns = steps.layout(X.shape[0], 7, n_features)
+    block = steps.centred_block(X, np.zeros(n_features), columns)
+    labels = _actors.kept_labels(block, 0, centers, "a fit that kept nothing", blas, columns)
+    np.testing.assert_array_equal(labels, assign_labels(X, centers))

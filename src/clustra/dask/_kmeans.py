@@ -1,13 +1,16 @@
 """K-Means on a Dask cluster: clustra's Lloyd pass on every block, the sums added on the client.
 
-One Lloyd iteration is one task per block: the block (centred once, kept on
-its worker unless the data outgrow the workers' memory) is scored against the
-centres by clustra's fused kernel, which keeps the block's per-kernel-chunk
-sums from pass to pass and moves only the rows that change cluster. The
-block sends its (k, d) float64 sums, (k,) weights and the number of labels
-that changed to the client, which adds them in block order and computes the
-new centres. The data never leave the workers; per iteration the client sends
-the (k, d) centres to every block and receives ``k (d + 1)`` floats back.
+One Lloyd iteration is one pass of clustra's fused kernel over every block:
+the block (centred once, kept on its worker unless the data outgrow the
+workers' memory) is scored against the centres, and its per-kernel-chunk
+sums are kept from pass to pass so that only the rows that change cluster
+move. Each block sends its (k, d) float64 sums, (k,) weights and the number
+of labels that changed to the client, which adds them in block order and
+computes the new centres. The data never leave the workers; per iteration
+the client sends the (k, d) centres to every worker and receives
+``k (d + 1)`` floats per block back. Persisted blocks are held and scored by
+one actor per worker (:mod:`clustra.dask._actors`); blocks read again every
+pass by one task per block (:mod:`clustra.dask._lloyd`).
 
 What holds against in-memory ``clustra.KMeans(init=centres, algorithm="lloyd")``
 from the same initial centres: the blocks are cut at multiples of the
@@ -33,6 +36,7 @@ from dask import delayed
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 
+import clustra.dask._actors as _actors
 import clustra.dask._data as _data
 import clustra.dask._init as init_methods
 import clustra.dask._kmeans_steps as steps
@@ -82,7 +86,10 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
     persist : 'auto' or bool, default='auto'
         Keep the centred blocks in the workers' memory during the fit ('auto':
         when they take at most half the workers' memory limits together);
-        otherwise every iteration reads the input again.
+        otherwise every iteration reads the input again. Kept blocks are held
+        by one actor per worker until the fit ends, so dask cannot spill them
+        to disk meanwhile: ``persist=True`` on data near the workers' memory
+        limits risks the workers being restarted.
     callback : callable, optional
         Called after every iteration with a dict: iteration, n_changed,
         shift (the squared centre shifts summed), seconds.
@@ -169,8 +176,8 @@ class KMeans(InMemoryModel, ClusterMixin, TransformerMixin, BaseEstimator):
         rows = data if not columns else [delayed(steps.rows_of)(b, True) for b in data]
         centers = self._initial_centers(client, rows, weights, n_clusters, d, dtype, mean,
                                         seed, n)
-        passes = _lloyd.Passes(client, data, weights, blocks.starts, blas=blas, columns=columns,
-                               persisted=persisted)
+        passes = (_actors.ActorPasses if persisted else _lloyd.Passes)(
+            client, data, weights, blocks.starts, blas=blas, columns=columns)
         outs, centers, n_iter, finals = self._lloyd(passes, centers, tol)
         inertia = 0.0
         for block in finals:  # in block order

@@ -135,13 +135,14 @@ def layout(n_samples: int, n_clusters: int, n_features: int) -> tuple[bool, bool
     return blas, columns
 
 
-def lloyd_block(data, weights, previous, centers, blas, columns):
+def lloyd_block(data, weights, previous, centers, blas, columns, in_place=False):
     """One Lloyd pass over one block: ``(BlockState, PassTotals)``.
 
     ``data`` is the centred block (transposed when ``columns``), ``weights``
     its (m,) weights in its dtype (None: all 1), ``previous`` the block's
-    ``BlockState`` after the previous pass (None for the first pass, never
-    modified), ``centers`` (k, d) in its dtype.
+    ``BlockState`` after the previous pass (None for the first pass; modified
+    only when ``in_place``, for a caller that owns it), ``centers`` (k, d) in
+    its dtype.
     """
     n_rows = data.shape[1] if columns else data.shape[0]
     n_clusters, n_features = centers.shape
@@ -150,6 +151,8 @@ def lloyd_block(data, weights, previous, centers, blas, columns):
         labels = np.full(n_rows, -1, dtype=np.int32)
         partial_sums = np.zeros((sums_kernels.n_chunks(n_rows), n_clusters, n_features))
         partial_weights = np.zeros((sums_kernels.n_chunks(n_rows), n_clusters))
+    elif in_place:
+        labels, partial_sums, partial_weights = previous
     else:  # copies: the task stays pure
         labels = previous.labels.copy()
         partial_sums = previous.partial_sums.copy()
@@ -202,10 +205,12 @@ def block_final(data, weights, state, centers, columns) -> BlockFinal:
     return BlockFinal(inertia, np.bincount(state.labels, minlength=centers.shape[0]) > 0)
 
 
-def lloyd_group(data, weights, previous, centers, blas, columns, final=False) -> GroupPass:
+def lloyd_group(data, weights, previous, centers, blas, columns, final=False,
+                in_place=False) -> GroupPass:
     """One Lloyd pass over each block of a group, in turn (``data``/``weights`` lists).
 
-    ``previous``: the group's previous ``GroupPass`` (None for the first).
+    ``previous``: the group's previous ``GroupPass`` (None for the first;
+    updated rather than copied when ``in_place``).
     ``final``: the last pass, which also gives each block's :class:`BlockFinal`
     (one visit of the data less than a separate scoring pass).
     """
@@ -213,7 +218,7 @@ def lloyd_group(data, weights, previous, centers, blas, columns, final=False) ->
     for j, block in enumerate(data):
         state, block_totals = lloyd_block(block, _weights_of(weights, j),
                                           None if previous is None else previous.states[j],
-                                          centers, blas, columns)
+                                          centers, blas, columns, in_place)
         states.append(state)
         totals.append(block_totals)
         if final:

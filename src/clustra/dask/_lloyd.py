@@ -1,14 +1,13 @@
-"""The distributed Lloyd iterations: one task per worker thread and pass.
+"""The distributed Lloyd iterations by tasks, and what they share with the actors' passes.
 
-Persisted blocks are grouped by the worker thread that holds them (blocks
-read again every pass stay one per task, so a worker never holds more than
-one at a time). Every pass is one task per group, which runs
-clustra's move kernel over the group's blocks in turn and keeps each block's
-state on the worker, plus one small task per group that hands the client the
-per-block totals; the client adds them in block order. The scheduler's and the
-client's cost per task is paid per worker thread rather than per block, every
-iteration: it is most of what a pass costs beyond the kernel on a busy
-machine (benchmarks/results/dask-quick.md).
+Blocks that are read again every pass (not persisted) are scored by one task
+per block and pass, so that a worker holds one block at a time, not its whole
+share; the task returns the block's state (labels, per-chunk sums) and one
+small task per block hands the client its totals, which the client adds in
+block order. Persisted blocks are scored by the workers' actors instead
+(:mod:`clustra.dask._actors`), which keep that state and answer with the
+totals only; this module also spreads those blocks over the workers and
+relocates empty clusters for both.
 
 The last pass also scores the result (inertia, clusters present), so the fit
 visits the data once less; only a fit that stops with no label changed needs
@@ -29,29 +28,50 @@ def _runs(indices: list[int], n_runs: int) -> list[list[int]]:
     return [indices[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
-def group_blocks(client, data, persisted: bool) -> list[list[int]]:
-    """Block indices per group: each worker's blocks split among its threads, in block order.
+def runs_by_worker(client, data, sizes) -> dict:
+    """Each worker's share of the persisted blocks, split in runs among its threads.
 
-    Blocks that are not persisted are read again by every pass: one block per
-    task then, so that a worker holds one block at a time, not its whole share.
+    A worker keeps the blocks it holds up to its share of the rows (by its
+    threads); the rest go to the workers with the least, so that no worker
+    scores more than about a block beyond its share every pass (dask places
+    the blocks as they are computed, not evenly). Block order within a run.
     """
-    if not persisted:
-        return [[i] for i in range(len(data))]
     from distributed import wait
 
     wait(data)
     who_has = client.who_has(data)
     nthreads = client.nthreads()
-    by_worker: dict = {}
+    threads = sum(nthreads.values())
+    share = {w: float(sum(sizes)) * t / threads for w, t in nthreads.items()}
+    load = dict.fromkeys(nthreads, 0.0)
+    placed: dict = {w: [] for w in nthreads}
+    surplus = []
     for i, future in enumerate(data):
-        holders = who_has.get(future.key) or [None]
-        by_worker.setdefault(holders[0], []).append(i)
-    groups = [run for worker, blocks in by_worker.items()
-              for run in _runs(blocks, nthreads.get(worker, 1))]
-    return sorted(groups)
+        holder = (who_has.get(future.key) or [None])[0]
+        if holder in load and load[holder] + sizes[i] / 2 <= share[holder]:
+            placed[holder].append(i)
+            load[holder] += sizes[i]
+        else:
+            surplus.append(i)
+    for i in surplus:
+        worker = min(load, key=lambda w: load[w] / share[w])
+        placed[worker].append(i)
+        load[worker] += sizes[i]
+    return {worker: _runs(sorted(blocks), nthreads[worker])
+            for worker, blocks in placed.items() if blocks}
 
 
-def _farthest(data, weights, group_pass, starts, centers, columns, n_wanted):
+def block_order(groups: list[list[int]]) -> np.ndarray:
+    """Position of each block's entry among the groups' outputs laid end to end."""
+    return np.argsort(np.concatenate(groups), kind="stable")
+
+
+def in_block_order(per_group: list, order: np.ndarray) -> list:
+    flat = [item for group in per_group for item in group]
+    return [flat[i] for i in order]
+
+
+def farthest(data, weights, group_pass, starts, centers, columns, n_wanted):
     """The rows each block of a group offers for empty clusters: its farthest (ties kept)."""
     offers = []
     for j, block in enumerate(data):
@@ -67,7 +87,7 @@ def _farthest(data, weights, group_pass, starts, centers, columns, n_wanted):
     return offers
 
 
-def _relocate(offers, empty, sums, weight_sums):
+def relocate(offers, empty, sums, weight_sums):
     """Give the empty clusters the farthest rows, by in-memory KMeans's rule (in place)."""
     distances = np.concatenate([o[0] for o in offers])
     if distances.size == 0 or distances.max() == 0:
@@ -90,33 +110,28 @@ def _relocate(offers, empty, sums, weight_sums):
 
 
 class Passes:
-    """The fit's blocks on the cluster, grouped, and the passes over them.
+    """The passes over blocks read again every pass: one task per block and pass.
 
-    ``data``: the centred blocks (futures when persisted, else delayed);
-    ``weights``: futures of the blocks' checked weights, or None.
+    ``data``: the centred blocks (delayed, read from the input each time);
+    ``weights``: futures of the blocks' checked weights, or None. Each block is
+    a group of one for the group functions of ``_kmeans_steps``.
     """
 
-    def __init__(self, client, data, weights, starts, *, blas, columns, persisted):
+    def __init__(self, client, data, weights, starts, *, blas, columns):
         self.client = client
         self.blas = blas
         self.columns = columns
-        self.persisted = persisted
-        self.groups = group_blocks(client, data, persisted)
-        self.data = [[data[i] for i in g] for g in self.groups]
-        self.weights = [None if weights is None else [weights[i] for i in g]
-                        for g in self.groups]
-        self.starts = [[int(starts[i]) for i in g] for g in self.groups]
-        # position of each block's entry among the groups' outputs, in block order
-        self._order = np.argsort(np.concatenate(self.groups), kind="stable")
+        self.groups = [[i] for i in range(len(data))]
+        self.data = [[block] for block in data]
+        self.weights = [None] * len(data) if weights is None else [[w] for w in weights]
+        self.starts = [[int(start)] for start in starts[:-1]]
 
-    def _in_block_order(self, per_group: list) -> list:
-        flat = [item for group in per_group for item in group]
-        return [flat[i] for i in self._order]
+    @staticmethod
+    def _in_block_order(per_group: list) -> list:
+        return [item for group in per_group for item in group]
 
     def _run(self, function, *per_group, **shared):
-        """One task per group: ``function(*group's args, **shared)``; futures."""
-        if self.persisted:  # futures in hand: no graph to build or optimise
-            return self.client.map(function, *per_group, pure=False, **shared)
+        """One task per block: ``function(*block's args, **shared)``; futures."""
         return self.client.compute([delayed(function, pure=False)(*args, **shared)
                                     for args in zip(*per_group, strict=True)])
 
@@ -138,9 +153,9 @@ class Passes:
 
     def relocate(self, outs, centers, empty, sums, weight_sums):
         """Empty clusters take the farthest rows, as in memory (sums changed in place)."""
-        futures = self._run(_farthest, self.data, self.weights, outs, self.starts,
+        futures = self._run(farthest, self.data, self.weights, outs, self.starts,
                             centers=centers, columns=self.columns, n_wanted=empty.size)
-        _relocate(self._in_block_order(self.client.gather(futures)), empty, sums, weight_sums)
+        relocate(self._in_block_order(self.client.gather(futures)), empty, sums, weight_sums)
 
     def labels(self, outs, sizes):
         """The labels of the pass ``outs`` as one dask array, in input order."""
