@@ -383,3 +383,19 @@ def test_small_fit_prim_equals_boruvka_and_builds_the_tree_on_demand(make, min_s
     assert small._kdtree is not None
     np.testing.assert_array_equal(HDBSCAN(**kw).fit(X).membership_vectors(new),
                                   tree.membership_vectors(new))
+
+
+@pytest.mark.parametrize("d", [1, 3, 9])
+def test_small_core_distances_equal_the_parallel_brute_force_and_the_tree(d):
+    from clustra._kernels import core_distances as cd
+    from clustra._kernels.kdtree import build_kdtree
+
+    rng = np.random.default_rng(d)
+    X = np.vstack([rng.normal(size=(400, d)), np.round(rng.normal(size=(100, d)) * 2)])
+    X = np.vstack([X, X[:25]])  # duplicates: core distance 0 with k = 2
+    for k in (1, 2, 7):
+        small = cd.core_rdist_sqeuclidean(X, k)
+        np.testing.assert_array_equal(small, cd.core_rdist_brute(X, k, 0, 2.0))
+        np.testing.assert_array_equal(small, cd.core_distances_kdtree(build_kdtree(X, 16), X,
+                                                                      k, 0, 2.0))
+        np.testing.assert_array_equal(small, cd.core_distances(X, k, 0, 2.0))
