@@ -32,16 +32,16 @@ def build_hierarchy(X, weight, *, min_samples: int, alpha: float, metric: str, p
     ``X``: float64 (n, d) C-contiguous observations, or the (n, n) distance
     matrix with ``metric="precomputed"``; ``weight``: float64 (n,) or None.
     """
-    from clustra._kernels.mst import BORUVKA_MIN_N, mst_edges, mst_edges_precomputed
+    from clustra._kernels.mst import few_rows, mst_edges, mst_edges_precomputed
 
     if metric == "precomputed":
         tree = mst_edges_precomputed(X, int(min_samples), alpha=float(alpha), sample_weight=weight)
         return _finish(tree, weight, None, "brute")
-    n, d = X.shape
     boruvka = metric == "euclidean" and algorithm != "brute" and (
-        algorithm in ("kd_tree", "ball_tree") or d <= BORUVKA_MAX_FEATURES)
+        algorithm in ("kd_tree", "ball_tree") or X.shape[1] <= BORUVKA_MAX_FEATURES)
     kdtree = None
-    if boruvka and algorithm == "auto" and n <= BORUVKA_MIN_N:
+    with_core = min_samples > 1 or weight is not None
+    if boruvka and algorithm == "auto" and few_rows(X.shape[0], with_core):
         # Prim with brute-force core distances is as fast on few rows and compiles far
         # less; the KD-tree for predictions is built when one is asked for.
         boruvka = False
