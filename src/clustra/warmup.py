@@ -56,9 +56,12 @@ def _dbscan(dtype) -> None:
 
 def _hdbscan(dtype) -> None:
     from clustra import HDBSCAN
+    from clustra._kernels.mst import BORUVKA_MIN_N_CORE
 
     for n_features in (2, 6):
         HDBSCAN(min_cluster_size=10).fit(_data(dtype, n_features))
+    # Above this many rows the fit builds the KD-tree and runs Boruvka.
+    HDBSCAN(min_cluster_size=10).fit(_data(dtype, 2, n=BORUVKA_MIN_N_CORE + 1))
 
 
 def _hierarchy(dtype) -> None:

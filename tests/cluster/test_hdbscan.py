@@ -348,3 +348,54 @@ def test_boruvka_and_both_prims_give_the_same_edges():
     np.testing.assert_array_equal(low[order], edges[0].low)
     np.testing.assert_array_equal(high[order], edges[0].high)
     np.testing.assert_array_equal(np.sqrt(weight[order]), edges[0].weight)
+
+
+def _grid_ties(n_side=12, seed=0):
+    """Integer grid points (many equal distances) with some duplicated rows."""
+    rng = np.random.default_rng(seed)
+    grid = np.array([(i, j, (i * j) % 3) for i in range(n_side) for j in range(n_side)], float)
+    blob = np.round(rng.normal(size=(300, 3)) * 2) + 20
+    return np.vstack([grid, blob, grid[:30]])
+
+
+@pytest.mark.parametrize("make", [_grid_ties, lambda: _blobs_noise(700, d=3)])
+@pytest.mark.parametrize("min_samples", [1, 5])
+def test_small_fit_prim_equals_boruvka_and_builds_the_tree_on_demand(make, min_samples):
+    from clustra._kernels.mst import few_rows
+
+    X = make()
+    assert few_rows(X.shape[0], min_samples > 1)
+    kw = dict(min_cluster_size=8, min_samples=min_samples)
+    small = HDBSCAN(**kw).fit(X)  # auto: Prim, brute-force core distances, no KD-tree
+    assert small._algorithm == "prims" and small._kdtree is None
+    tree = HDBSCAN(algorithm="kd_tree", leaf_size=16, **kw).fit(X)
+    assert tree._algorithm == "boruvka_kdtree"
+    np.testing.assert_array_equal(small.single_linkage_tree_.to_scipy(),
+                                  tree.single_linkage_tree_.to_scipy())
+    for name in ("parent", "child", "lambda_val", "child_size"):
+        np.testing.assert_array_equal(getattr(small.condensed_tree_, name),
+                                      getattr(tree.condensed_tree_, name))
+    for name in ("labels_", "probabilities_", "outlier_scores_", "core_distances_"):
+        np.testing.assert_array_equal(getattr(small, name), getattr(tree, name))
+    new = X[::7] + 0.25
+    for a, b in zip(small.approximate_predict(new), tree.approximate_predict(new), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert small._kdtree is not None
+    np.testing.assert_array_equal(HDBSCAN(**kw).fit(X).membership_vectors(new),
+                                  tree.membership_vectors(new))
+
+
+@pytest.mark.parametrize("d", [1, 3, 9])
+def test_small_core_distances_equal_the_parallel_brute_force_and_the_tree(d):
+    from clustra._kernels import core_distances as cd
+    from clustra._kernels.kdtree import build_kdtree
+
+    rng = np.random.default_rng(d)
+    X = np.vstack([rng.normal(size=(400, d)), np.round(rng.normal(size=(100, d)) * 2)])
+    X = np.vstack([X, X[:25]])  # duplicates: core distance 0 with k = 2
+    for k in (1, 2, 7):
+        small = cd.core_rdist_sqeuclidean(X, k)
+        np.testing.assert_array_equal(small, cd.core_rdist_brute(X, k, 0, 2.0))
+        np.testing.assert_array_equal(small, cd.core_distances_kdtree(build_kdtree(X, 16), X,
+                                                                      k, 0, 2.0))
+        np.testing.assert_array_equal(small, cd.core_distances(X, k, 0, 2.0))

@@ -256,6 +256,37 @@ def core_rdist_brute(X, k, code, p):
     return out
 
 
+@njit(cache=True)
+def core_rdist_sqeuclidean(X, k):
+    """:func:`core_rdist_brute` for squared Euclidean on one thread: the same values.
+
+    Each row's distances to all rows are summed feature by feature from 0.0
+    in feature order (the bits of ``rdist``) over contiguous columns, which
+    LLVM vectorises; the row itself is among them at exactly 0.
+    """
+    n, d = X.shape
+    XT = np.ascontiguousarray(X.T)
+    out = np.empty(n, dtype=np.float64)
+    work = np.empty(n, dtype=np.float64)
+    best = np.empty(k, dtype=np.float64)
+    for i in range(n):
+        # The features-outside loop of linkage_vector._ward_scan and
+        # condensed._sqeuclidean_rows, written out: a shared helper measured slower there.
+        work[:] = 0.0
+        for f in range(d):
+            value = X[i, f]
+            column = XT[f]
+            for j in range(n):
+                diff = column[j] - value
+                work[j] += diff * diff
+        best[:] = np.inf
+        for j in range(n):
+            if work[j] < best[k - 1]:
+                _insert_smallest(best, work[j])
+        out[i] = best[k - 1]
+    return out
+
+
 def core_distances(X: np.ndarray, k: int, code: int, p: float,
                    tree: KDTree | None = None) -> np.ndarray:
     """Reduced distance of every row of ``X`` to its ``k``-th nearest point, itself included.
@@ -268,4 +299,7 @@ def core_distances(X: np.ndarray, k: int, code: int, p: float,
         tree = build_kdtree(X, leaf_size=_KDTREE_LEAF_SIZE)
     if tree is not None:
         return core_distances_kdtree(tree, X, k, code, p)
+    if code == SQEUCLIDEAN and n <= KDTREE_MIN_N:
+        # Few rows: one thread is fast enough, and a first call compiles no parfor.
+        return core_rdist_sqeuclidean(X, int(k))
     return core_rdist_brute(X, int(k), int(code), float(p))

@@ -59,14 +59,23 @@ BORUVKA_MAX_FEATURES_WIDE = 16
 BORUVKA_MAX_FEATURES_CORE = 64
 BORUVKA_LARGE_N = 90_000
 BORUVKA_MIN_N = 2000
+# Up to this many rows Prim with brute-force core distances is as fast as the KD-tree,
+# its kNN and Boruvka (benchmarks/results/coldstart-rest.md, "small inputs"), and
+# compiles far less on a first call.
+BORUVKA_MIN_N_CORE = 1000
 KDTREE_LEAF_SIZE = 16
 PLAIN_NEIGHBOURS = 4
 ORDERS = ("weight", "scipy")
 
 
+def few_rows(n: int, with_core: bool) -> bool:
+    """Whether ``n`` rows are few enough for Prim (and brute-force core distances)."""
+    return n <= (BORUVKA_MIN_N_CORE if with_core else BORUVKA_MIN_N)
+
+
 def use_boruvka(name: str, n: int, d: int, with_core: bool) -> bool:
     """Whether ``algorithm="auto"`` runs Boruvka on the KD-tree (Euclidean only)."""
-    if name != "euclidean" or n <= BORUVKA_MIN_N:
+    if name != "euclidean" or few_rows(n, with_core):
         return False
     if with_core:
         return d <= BORUVKA_MAX_FEATURES_CORE

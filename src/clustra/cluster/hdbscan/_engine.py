@@ -32,22 +32,30 @@ def build_hierarchy(X, weight, *, min_samples: int, alpha: float, metric: str, p
     ``X``: float64 (n, d) C-contiguous observations, or the (n, n) distance
     matrix with ``metric="precomputed"``; ``weight``: float64 (n,) or None.
     """
-    from clustra._kernels.mst import mst_edges, mst_edges_precomputed
+    from clustra._kernels.mst import few_rows, mst_edges, mst_edges_precomputed
 
     if metric == "precomputed":
         tree = mst_edges_precomputed(X, int(min_samples), alpha=float(alpha), sample_weight=weight)
         return _finish(tree, weight, None, "brute")
-    from clustra._kernels.kdtree import build_kdtree
-
-    # The KD-tree serves the core distances, the spanning tree and later predictions.
-    kdtree = build_kdtree(X, leaf_size=_KDTREE_LEAF_SIZE if algorithm == "auto" else leaf_size)
     boruvka = metric == "euclidean" and algorithm != "brute" and (
         algorithm in ("kd_tree", "ball_tree") or X.shape[1] <= BORUVKA_MAX_FEATURES)
+    kdtree = None
+    with_core = min_samples > 1 or weight is not None
+    if boruvka and algorithm == "auto" and few_rows(X.shape[0], with_core):
+        # Prim with brute-force core distances is as fast on few rows and compiles far
+        # less; the KD-tree for predictions is built when one is asked for.
+        boruvka = False
+    else:
+        from clustra._kernels.kdtree import build_kdtree
+
+        # The KD-tree serves the core distances, the spanning tree and later predictions.
+        kdtree = build_kdtree(X, leaf_size=_KDTREE_LEAF_SIZE if algorithm == "auto"
+                              else leaf_size)
     # min_samples counts the point itself, as the engine's k does.
     tree = mst_edges(X, metric, int(min_samples), p=p, alpha=float(alpha),
                      sample_weight=weight, algorithm="boruvka" if boruvka else "prim",
                      kdtree=kdtree)
-    return _finish(tree, weight, kdtree, "boruvka_kdtree" if boruvka else "prims")
+    return _finish(tree, weight, tree.kdtree, "boruvka_kdtree" if boruvka else "prims")
 
 
 def _finish(tree, point_weight, kdtree, used) -> Hierarchy:

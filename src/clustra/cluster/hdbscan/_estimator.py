@@ -55,7 +55,8 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         ``max(core_i, core_j, d_ij / alpha)`` (core distances are not).
     algorithm : {"auto", "brute", "kd_tree", "ball_tree"}, default="auto"
         "auto": Boruvka on a KD-tree for Euclidean data up to 64 features,
-        Prim with distances on the fly otherwise; "kd_tree"/"ball_tree":
+        Prim with distances on the fly otherwise and on few rows (no KD-tree
+        is built then until a prediction needs one); "kd_tree"/"ball_tree":
         Boruvka (Euclidean) or KD-tree core distances and Prim; "brute": Prim.
         Every choice gives the same tree.
     leaf_size : int, default=40

@@ -113,17 +113,23 @@ def dbscan_clustering(model, cut_distance, min_cluster_size) -> np.ndarray:
 def _neighbour_and_lambda(model, X):
     """The training neighbour each new point joins through, and the lambda at which it does."""
     from clustra._kernels.distances import metric_code, rdist_to_dist
-    from clustra._kernels.kdtree import kneighbors
+    from clustra._kernels.kdtree import build_kdtree, kneighbors
+    from clustra._kernels.mst import KDTREE_LEAF_SIZE
 
-    if model._kdtree is None:
+    if model.metric == "precomputed":
         raise ValueError("HDBSCAN: prediction needs the observations; it is not available "
                          "with metric='precomputed'.")
     settings = model._resolved()
     metric, p = settings["metric"], settings["p"]
+    spherical = metric in SPHERICAL_METRICS
+    if model._kdtree is None:
+        # A small fit runs without the KD-tree; the first prediction builds it on the
+        # rows the engine saw (embedded for cosine and haversine).
+        data = embed(model._fit_data, metric) if spherical else model._fit_data
+        model._kdtree = build_kdtree(data, leaf_size=KDTREE_LEAF_SIZE)
     min_samples = settings["min_samples"]
     n = model._fit_data.shape[0]
     k = min(2 * min_samples, n)
-    spherical = metric in SPHERICAL_METRICS
     # The KD-tree holds the embedded rows for cosine and haversine (Euclidean there).
     engine_metric = "euclidean" if spherical else metric
     code, p_value = metric_code(engine_metric, p)
