@@ -14,13 +14,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from clustra._kernels.blocks import claim, run_claimed
+from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kmeans_sums import CHUNK, n_chunks
 
 
-@njit(cache=True)
+@inner
 def sq_distance(X, i, centers, j):
     """Squared Euclidean distance (float64) of row i of X to centre j."""
     total = 0.0
@@ -30,7 +30,7 @@ def sq_distance(X, i, centers, j):
     return total
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _transpose_chunks(X, out, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -52,7 +52,7 @@ def transpose(X):
     return out
 
 
-@njit(cache=True)
+@kernel
 def n_distinct_labels(labels, n_clusters):
     """How many of the labels ``0 .. n_clusters - 1`` occur, stopping once all have.
 
@@ -71,7 +71,7 @@ def n_distinct_labels(labels, n_clusters):
     return n_seen
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _inertia_chunks(X, weights, centers, labels, partial, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -102,7 +102,7 @@ def inertia(X, weights, centers, labels):
     return in_order_total(partial)
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _distance_chunks(X, centers, out, blocks):
     n_samples = X.shape[0]
     n_clusters = centers.shape[0]
@@ -129,7 +129,7 @@ def distances(X, centers):
 SCALAR_SUMS_MAX_FEATURES = 4
 
 
-@njit(cache=True)
+@inner
 def _few_column_sums(X, start, stop, partial, chunk):
     """partial[chunk] = the sums of the (at most 4) columns of rows ``start .. stop``, in
     row order, each in a scalar that stays in a register."""
@@ -154,7 +154,7 @@ def _few(X):
     return True if X.shape[1] <= SCALAR_SUMS_MAX_FEATURES else None
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _column_sum_chunks(X, partial, few, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -184,7 +184,7 @@ def column_sums(X):
     return in_order_total(partial)
 
 
-@njit(cache=True)
+@inner
 def _centre_feature(X, shift, out, i, f, total, total_sq):
     """Centre X[i, f] into out[i, f]; returns the running sums with it added (float64)."""
     value = X[i, f] - shift[f]
@@ -192,7 +192,7 @@ def _centre_feature(X, shift, out, i, f, total, total_sq):
     return total + value, total_sq + np.float64(value) * np.float64(value)
 
 
-@njit(cache=True)
+@inner
 def _few_centre(X, shift, out, start, stop, sums, squares, chunk):
     """:func:`_centre_chunks` for the rows ``start .. stop`` of at most 4 features, the sums
     in scalars (see :data:`SCALAR_SUMS_MAX_FEATURES`)."""
@@ -212,7 +212,7 @@ def _few_centre(X, shift, out, start, stop, sums, squares, chunk):
         squares[chunk, f] = totals_sq[f]
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _centre_chunks(X, shift, out, sums, squares, few, blocks):
     # The claim loop of _column_sum_chunks again: numba cannot take the per-chunk step
     # as an argument and keep the kernel in its on-disk cache.
@@ -251,7 +251,7 @@ def centre(X, shift, out):
     return np.maximum(in_order_total(squares) / n_samples - mean * mean, 0.0)
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _row_sq_norm_chunks(X, out, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -285,7 +285,7 @@ def in_order_total(partial):
     return float(total) if partial.ndim == 1 else total
 
 
-@njit(cache=True)
+@inner
 def add_chunks(partial):
     """(m,) float64: the rows of ``partial`` ((n_chunks, m) float64) added in chunk order.
 

@@ -13,7 +13,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+
+from clustra._kernels.jit import inner, kernel
 
 CHUNK = 1024  # rows per chunk: the unit of work and of partial sums
 
@@ -51,13 +52,13 @@ def move_weights(weights: np.ndarray) -> np.ndarray:
     return weights[:0] if bool(np.all(weights == 1)) else weights
 
 
-@njit(cache=True)
+@inner
 def row_weight(weights, i):
     """Row i's weight as float64; an empty ``weights`` means 1 (see :func:`move_weights`)."""
     return np.float64(weights[i]) if weights.shape[0] else 1.0
 
 
-@njit(cache=True)
+@inner
 def add_row(X, i, label, w, sums, weight_sums):
     """Add row i, with weight ``w`` (float64; negative subtracts it), to cluster ``label``'s sums.
 
@@ -70,7 +71,7 @@ def add_row(X, i, label, w, sums, weight_sums):
         sums[label, f] += w * np.float64(X[i, f])
 
 
-@njit(cache=True)
+@kernel
 def add_in_order(partial_sums, partial_weights, sums, weight_sums):
     """sums, weight_sums = the chunk partials added in chunk order (float64)."""
     sums[:] = 0.0
@@ -83,7 +84,7 @@ def add_in_order(partial_sums, partial_weights, sums, weight_sums):
                 sums[j, f] += partial_sums[chunk, j, f]
 
 
-@njit(cache=True)
+@kernel
 def centres_from_sums(sums, weight_sums, centers_old):
     """The new centres (the means, in the old centres' dtype) and how far each moved.
 

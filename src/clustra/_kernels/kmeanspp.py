@@ -17,9 +17,9 @@ cluster has a centre.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from clustra._kernels.blocks import claim, run_claimed
+from clustra._kernels.jit import inner, kernel
 
 CHUNK = 4096
 TILE = 128  # rows gathered and scored together (a divisor of CHUNK)
@@ -32,7 +32,7 @@ SKIP_SCALE = 0.25 * (1.0 - 2.0**-18)
 SKIP_SLACK = 2.0**-900
 
 
-@njit(cache=True)
+@inner
 def _tile_sq_distances(X, rows, n_rows, candidates, x_t, acc, out):
     """out[t, rows[r]] = squared distance of row ``rows[r]`` to candidate t, r < n_rows.
 
@@ -72,7 +72,7 @@ def _tile_sq_distances(X, rows, n_rows, candidates, x_t, acc, out):
             out_t[rows[r]] = acc[r]
 
 
-@njit(cache=True)
+@inner
 def _list_needed(closest_sq, nearest, skip_below, start, stop, rows):
     """List in ``rows`` the rows ``start .. stop - 1`` some candidate may come closer to.
 
@@ -92,7 +92,7 @@ def _list_needed(closest_sq, nearest, skip_below, start, stop, rows):
     return n_listed
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _potential_chunks(X, weights, closest_sq, nearest, candidates, skip_below, distances,
                       partial, blocks):
     """The chunks of :func:`candidate_potentials` claimed from ``blocks``: their partials."""
@@ -171,7 +171,7 @@ def sq_distances_to_point(X, weights, point):
     return distances[0]
 
 
-@njit(cache=True)
+@kernel
 def take_centre(closest_sq, nearest, distances, centre, weights, cumulative):
     """Centre number ``centre`` chosen: rows with ``distances`` (n,) below ``closest_sq``
     take it (``closest_sq``, ``nearest`` updated); ``cumulative`` (n,) float64, out:
