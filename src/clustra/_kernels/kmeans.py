@@ -117,7 +117,7 @@ def _move_changed(X, weights, labels, start, n_rows, best, chunk_sums, chunk_wei
     return n_moved
 
 
-@inner
+@inner(inline="always")
 def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights, moved, first):
     """Take a scored tile's labels: with ``first`` add every row to the chunk sums
     (:func:`_take_all`), else move the rows that changed (:func:`_move_changed`)."""
@@ -127,15 +127,15 @@ def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weight
                          moved)
 
 
-@inner
+@inner(inline="always")
 def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights,
                  first, blas, few):
     """Assign the rows of one chunk; with ``first`` sum every row into the chunk's sums,
     else move only the rows that change cluster between them.
 
-    The parallel kernels only loop over chunks and call a function like this
-    one: a small parallel loop body keeps numba's compile time down.
-    Returns how many labels changed.
+    Inlined into the block kernels that call it, as :func:`_take_tile` is
+    here: a compiled function of its own costs one more optimisation and
+    machine-code pass over everything it calls. Returns how many labels changed.
     """
     n_samples, n_features = X.shape
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas is not None)

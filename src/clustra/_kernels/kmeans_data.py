@@ -19,6 +19,21 @@ from clustra._kernels.blocks import claim, run_claimed
 from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kmeans_sums import CHUNK, n_chunks
 
+# Up to this many rows (one chunk) the passes below run in numpy, adding the
+# same terms in the same order as the kernels (``cumsum`` adds in order; numpy's
+# ``sum`` would add pairwise): the same results, and a first small fit compiles
+# none of these kernels.
+NUMPY_MAX_ROWS = CHUNK
+
+
+def _numpy_rows(X) -> bool:
+    return 0 < X.shape[0] <= NUMPY_MAX_ROWS
+
+
+def _in_order_sums(values):
+    """(d,) float64 sums of the columns of ``values``, each added in row order."""
+    return np.cumsum(values, axis=0, dtype=np.float64)[-1]
+
 
 @inner
 def sq_distance(X, i, centers, j):
@@ -52,9 +67,20 @@ def transpose(X):
     return out
 
 
-@kernel
 def n_distinct_labels(labels, n_clusters):
-    """How many of the labels ``0 .. n_clusters - 1`` occur, stopping once all have.
+    """How many of the labels ``0 .. n_clusters - 1`` occur (int).
+
+    Counted by numpy up to :data:`NUMPY_MAX_ROWS` labels, else by
+    :func:`_n_distinct_labels`, which stops once all have occurred.
+    """
+    if labels.shape[0] <= NUMPY_MAX_ROWS:
+        return int(np.count_nonzero(np.bincount(labels, minlength=n_clusters)[:n_clusters]))
+    return _n_distinct_labels(labels, n_clusters)
+
+
+@kernel
+def _n_distinct_labels(labels, n_clusters):
+    """:func:`n_distinct_labels`, stopping once all have occurred.
 
     Usually every cluster shows up within the first few hundred rows, so this
     reads a sliver of the labels rather than all of them.
@@ -77,14 +103,17 @@ def _inertia_chunks(X, weights, centers, labels, partial, blocks):
     begin, end = claim(blocks)
     while begin < end:
         for chunk in range(begin, end):
-            by_feature = np.zeros(n_features)
+            by_feature = np.zeros(n_features, dtype=partial.dtype)
             for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
                 weight = np.float64(weights[i])
                 label = labels[i]
                 for f in range(n_features):
                     diff = np.float64(X[i, f]) - np.float64(centers[label, f])
                     by_feature[f] += weight * (diff * diff)
-            partial[chunk] = by_feature.sum()
+            total = 0.0  # in feature order, as numba's array sum adds
+            for f in range(n_features):
+                total += by_feature[f]
+            partial[chunk] = total
         begin, end = claim(blocks)
     return 0
 
@@ -96,6 +125,10 @@ def inertia(X, weights, centers, labels):
     vectorises (a row's sum of squares, a reduction, does not), then adds its
     features; the chunks are added in chunk order.
     """
+    if _numpy_rows(X):
+        diff = X.astype(np.float64) - centers.astype(np.float64)[labels]
+        by_feature = _in_order_sums(weights.astype(np.float64)[:, None] * (diff * diff))
+        return float(np.cumsum(by_feature)[-1])
     total_chunks = n_chunks(X.shape[0])
     partial = np.zeros(total_chunks, dtype=np.float64)
     run_claimed(_inertia_chunks, total_chunks, X, weights, centers, labels, partial)
@@ -177,6 +210,8 @@ def column_sums(X):
     A NaN or inf anywhere makes its column's sum non-finite, so a finite
     result also proves the input finite.
     """
+    if _numpy_rows(X):
+        return _in_order_sums(X)
     n_samples, n_features = X.shape
     total_chunks = n_chunks(n_samples)
     partial = np.zeros((total_chunks, n_features))
@@ -243,12 +278,18 @@ def centre(X, shift, out):
     nothing cancels).
     """
     n_samples, n_features = X.shape
-    total_chunks = n_chunks(n_samples)
-    sums = np.zeros((total_chunks, n_features))
-    squares = np.zeros((total_chunks, n_features))
-    run_claimed(_centre_chunks, total_chunks, X, shift, out, sums, squares, _few(X))
-    mean = in_order_total(sums) / n_samples
-    return np.maximum(in_order_total(squares) / n_samples - mean * mean, 0.0)
+    if _numpy_rows(X):
+        np.subtract(X, shift, out=out)
+        centred = out.astype(np.float64)
+        total, total_sq = _in_order_sums(centred), _in_order_sums(centred * centred)
+    else:
+        total_chunks = n_chunks(n_samples)
+        sums = np.zeros((total_chunks, n_features))
+        squares = np.zeros((total_chunks, n_features))
+        run_claimed(_centre_chunks, total_chunks, X, shift, out, sums, squares, _few(X))
+        total, total_sq = in_order_total(sums), in_order_total(squares)
+    mean = total / n_samples
+    return np.maximum(total_sq / n_samples - mean * mean, 0.0)
 
 
 @kernel(nogil=True)

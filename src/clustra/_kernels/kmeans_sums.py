@@ -97,9 +97,14 @@ def centres_from_sums(sums, weight_sums, centers_old):
     once per iteration.
     """
     n_clusters, n_features = sums.shape
-    centers = np.empty_like(centers_old)
-    shift = np.empty(n_clusters)
-    heaviest = np.argmax(weight_sums)
+    # Allocations and the argmax written as the other kernels' (sums is float64): every
+    # distinct numpy call signature is one more compilation on a first fit.
+    centers = np.empty((n_clusters, n_features), dtype=centers_old.dtype)
+    shift = np.empty(n_clusters, dtype=sums.dtype)
+    heaviest = 0  # the first of the heaviest, as np.argmax
+    for j in range(1, n_clusters):
+        if weight_sums[j] > weight_sums[heaviest]:
+            heaviest = j
     for j in range(n_clusters):
         source = j if weight_sums[j] > 0 else heaviest
         total = 0.0

@@ -58,7 +58,8 @@ def _fold1(top, second, label, s, j):
 @inner
 def _fold4(s, j, top, second, label):
     """(best, runner-up, label) after the scores ``s`` of centres ``j .. j + 3``, in order."""
-    top, second, label = _fold1(top, second, label, s[0], j)
+    # One integer type for the label throughout: one compilation of _fold1, not two.
+    top, second, label = _fold1(top, second, np.int64(label), s[0], j)
     top, second, label = _fold1(top, second, label, s[1], j + 1)
     top, second, label = _fold1(top, second, label, s[2], j + 2)
     return _fold1(top, second, label, s[3], j + 3)
@@ -258,8 +259,8 @@ def _take_best2(values, offset, j, width, best_score, second_score, best):
     Branch-free, so that the loop vectorises; ties keep the lower index.
     """
     for r in range(width):
-        top, second, label = _fold1(best_score[r], second_score[r], best[r], values[r] + offset,
-                                    j)
+        top, second, label = _fold1(best_score[r], second_score[r], np.int64(best[r]),
+                                    values[r] + offset, j)
         best_score[r] = top
         second_score[r] = second
         best[r] = label
