@@ -64,3 +64,22 @@ def test_small_inputs_in_numpy_match_the_kernels(rng, monkeypatch, dtype, n_feat
     assert results[0][4] == results[1][4] == 4
     for ours, kernels in zip(results[0], results[1], strict=True):
         np.testing.assert_array_equal(ours, kernels)
+
+
+def test_add_in_order_in_numpy_matches_the_kernel(rng):
+    # Up to kmeans_sums.NUMPY_MAX_CHUNKS chunks the partials are added in numpy:
+    # the same sums to the last bit (signed zeros too) as the kernel.
+    from clustra._kernels import kmeans_sums
+
+    for n_chunks in range(1, kmeans_sums.NUMPY_MAX_CHUNKS + 1):
+        scales = 10.0 ** rng.integers(-8, 8, (n_chunks, 3, 4))
+        partial_sums = rng.normal(size=(n_chunks, 3, 4)) * scales
+        partial_sums[0, 0, 0] = -0.0
+        partial_weights = rng.uniform(0, 5, (n_chunks, 3))
+        ours = np.empty((3, 4)), np.empty(3)
+        kernel = np.empty((3, 4)), np.empty(3)
+        kmeans_sums.add_in_order(partial_sums, partial_weights, *ours)
+        kmeans_sums._add_in_order(partial_sums, partial_weights, *kernel)
+        for a, b in zip(ours, kernel, strict=True):
+            np.testing.assert_array_equal(a, b)
+            assert np.array_equal(np.signbit(a), np.signbit(b))

@@ -71,9 +71,26 @@ def add_row(X, i, label, w, sums, weight_sums):
         sums[label, f] += w * np.float64(X[i, f])
 
 
-@kernel
+# Up to this many chunks add_in_order adds them in numpy (the same additions in the
+# same order), so that a first fit on a small input does not compile its kernel.
+NUMPY_MAX_CHUNKS = 4
+
+
 def add_in_order(partial_sums, partial_weights, sums, weight_sums):
-    """sums, weight_sums = the chunk partials added in chunk order (float64)."""
+    """sums, weight_sums = the chunk partials added in chunk order (float64), from zero."""
+    if partial_sums.shape[0] > NUMPY_MAX_CHUNKS:
+        _add_in_order(partial_sums, partial_weights, sums, weight_sums)
+        return
+    sums[:] = 0.0
+    weight_sums[:] = 0.0
+    for chunk in range(partial_sums.shape[0]):
+        sums += partial_sums[chunk]
+        weight_sums += partial_weights[chunk]
+
+
+@kernel
+def _add_in_order(partial_sums, partial_weights, sums, weight_sums):
+    """:func:`add_in_order`'s loops."""
     sums[:] = 0.0
     weight_sums[:] = 0.0
     n_clusters, n_features = sums.shape
