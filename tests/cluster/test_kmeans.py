@@ -362,7 +362,7 @@ def test_kmeans_plusplus_in_numpy_matches_the_kernels(rng, monkeypatch, dtype, n
     # potentials to the last bit, and so the same seeds, as the kernels.
     from clustra._kernels import kmeanspp
 
-    X = blobs(rng, n_per=300, n_centers=9, n_features=n_features, spread=1.0, dtype=dtype)
+    X = blobs(rng, n_per=110, n_centers=9, n_features=n_features, spread=1.0, dtype=dtype)
     weights = rng.uniform(0.5, 2.0, X.shape[0]).astype(dtype)
     centers, candidates = X[:5].copy(), X[5:8].copy()
     sq = ((X[:, None, :].astype(np.float64) - centers[None]) ** 2).sum(-1)

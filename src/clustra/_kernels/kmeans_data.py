@@ -22,7 +22,7 @@ from clustra._kernels.kmeans_sums import CHUNK, n_chunks
 # Up to this many rows (one chunk) the passes below run in numpy, adding the
 # same terms in the same order as the kernels (``cumsum`` adds in order; numpy's
 # ``sum`` would add pairwise): the same results, and a first small fit compiles
-# none of these kernels.
+# none of these kernels. (``clustra warmup`` fits more rows, to compile them.)
 NUMPY_MAX_ROWS = CHUNK
 
 

@@ -73,7 +73,8 @@ def add_row(X, i, label, w, sums, weight_sums):
 
 # Up to this many chunks add_in_order adds them in numpy (the same additions in the
 # same order), so that a first fit on a small input does not compile its kernel.
-NUMPY_MAX_CHUNKS = 4
+# (``clustra warmup`` fits more rows, to compile it.)
+NUMPY_MAX_CHUNKS = 1
 
 
 def add_in_order(partial_sums, partial_weights, sums, weight_sums):

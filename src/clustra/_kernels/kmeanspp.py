@@ -20,6 +20,7 @@ import numpy as np
 
 from clustra._kernels.blocks import claim, run_claimed
 from clustra._kernels.jit import inner, kernel
+from clustra._kernels.kmeans_sums import CHUNK as SUMS_CHUNK
 
 CHUNK = 4096
 TILE = 128  # rows gathered and scored together (a divisor of CHUNK)
@@ -31,9 +32,10 @@ TILE = 128  # rows gathered and scored together (a divisor of CHUNK)
 SKIP_SCALE = 0.25 * (1.0 - 2.0**-18)
 SKIP_SLACK = 2.0**-900
 
-# Up to this many rows (one chunk) the seeding runs in numpy (see _numpy_potentials):
-# the same seeds, and a first small fit compiles none of the seeding kernels.
-NUMPY_MAX_ROWS = CHUNK
+# Up to this many rows (one chunk of the other K-Means passes) the seeding runs in
+# numpy (see _numpy_potentials): the same seeds, and a first small fit compiles none
+# of the seeding kernels. (``clustra warmup`` fits more rows, to compile them.)
+NUMPY_MAX_ROWS = SUMS_CHUNK
 
 
 @inner
