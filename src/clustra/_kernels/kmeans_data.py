@@ -234,13 +234,14 @@ def _few_centre(X, shift, out, start, stop, sums, squares, chunk):
     n_features = X.shape[1]
     s0 = s1 = s2 = s3 = q0 = q1 = q2 = q3 = 0.0
     for i in range(start, stop):
-        s0, q0 = _centre_feature(X, shift, out, i, 0, s0, q0)
+        # Feature indices as int64, not literals: one compilation of _centre_feature, not four.
+        s0, q0 = _centre_feature(X, shift, out, i, np.int64(0), s0, q0)
         if n_features > 1:
-            s1, q1 = _centre_feature(X, shift, out, i, 1, s1, q1)
+            s1, q1 = _centre_feature(X, shift, out, i, np.int64(1), s1, q1)
         if n_features > 2:
-            s2, q2 = _centre_feature(X, shift, out, i, 2, s2, q2)
+            s2, q2 = _centre_feature(X, shift, out, i, np.int64(2), s2, q2)
         if n_features > 3:
-            s3, q3 = _centre_feature(X, shift, out, i, 3, s3, q3)
+            s3, q3 = _centre_feature(X, shift, out, i, np.int64(3), s3, q3)
     totals, totals_sq = (s0, s1, s2, s3), (q0, q1, q2, q3)
     for f in range(n_features):
         sums[chunk, f] = totals[f]

@@ -208,7 +208,8 @@ def _nearest_few(n_features, x_t, offset, width, centers, neg_half_norms, best_s
         if j == 0:
             for r in range(width):
                 y = (x0[r], x1[r], x2[r], x3[r])
-                score, label = _few_score(n_features, ia, y, ca), 0
+                # Labels as int64 throughout: one compilation of _fold, not three.
+                score, label = _few_score(n_features, ia, y, ca), np.int64(0)
                 score, label = _fold(score, label, _few_score(n_features, ib, y, cb), jb)
                 score, label = _fold(score, label, _few_score(n_features, ic, y, cc), jc)
                 score, label = _fold(score, label, _few_score(n_features, id_, y, cd), jd)
@@ -217,7 +218,7 @@ def _nearest_few(n_features, x_t, offset, width, centers, neg_half_norms, best_s
         else:
             for r in range(width):
                 y = (x0[r], x1[r], x2[r], x3[r])
-                score, label = best_score[r], best[r]
+                score, label = best_score[r], np.int64(best[r])
                 score, label = _fold(score, label, _few_score(n_features, ia, y, ca), j)
                 score, label = _fold(score, label, _few_score(n_features, ib, y, cb), jb)
                 score, label = _fold(score, label, _few_score(n_features, ic, y, cc), jc)
