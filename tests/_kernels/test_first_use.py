@@ -12,16 +12,17 @@ from clustra._kernels.first_use import dtype_of, family_of
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
-# Two kernels of one family, float64 then float32, then float64 again.
+# Two kernels of one family, float64 then float32, then float64 again (the kernel
+# itself: add_in_order adds a few chunks in numpy).
 _CODE = """
 import logging, numpy as np
 logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
 from clustra._kernels import kmeans_sums
 sums, weights = np.zeros((2, 3)), np.zeros(2)
-kmeans_sums.add_in_order(np.ones((4, 2, 3)), np.ones((4, 2)), sums, weights)
+kmeans_sums._add_in_order(np.ones((4, 2, 3)), np.ones((4, 2)), sums, weights)
 kmeans_sums.centres_from_sums(sums, weights, np.zeros((2, 3)))
-kmeans_sums.add_in_order(np.ones((4, 2, 3), np.float32), np.ones((4, 2)), sums, weights)
-kmeans_sums.add_in_order(np.ones((4, 2, 3)), np.ones((4, 2)), sums, weights)
+kmeans_sums._add_in_order(np.ones((4, 2, 3), np.float32), np.ones((4, 2)), sums, weights)
+kmeans_sums._add_in_order(np.ones((4, 2, 3)), np.ones((4, 2)), sums, weights)
 """
 
 

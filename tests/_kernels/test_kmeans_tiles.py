@@ -6,6 +6,28 @@ from clustra._kernels.intrinsics import fma
 from clustra._kernels.kmeans_data import row_sq_norms
 from clustra._kernels.kmeans_tiles import TILE, gather_tile, tile_best, tile_buffers, tile_sq_norms
 
+# The tile kernels have no Python wrapper (clustra._kernels.jit.inner): reach them from a kernel.
+
+
+@njit
+def _gather_tile(X, rows, n_rows, x_t):
+    return gather_tile(X, rows, n_rows, x_t)
+
+
+@njit
+def _tile_sq_norms(x_t, n_rows, out):
+    tile_sq_norms(x_t, n_rows, out)
+
+
+@njit
+def _tile_buffers(n_features, n_clusters, dtype, blas):
+    return tile_buffers(n_features, n_clusters, dtype, blas)
+
+
+@njit
+def _tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few):
+    return tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few)
+
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_tile_sq_norms_equal_the_row_norms(rng, dtype):
@@ -14,9 +36,9 @@ def test_tile_sq_norms_equal_the_row_norms(rng, dtype):
     X = (rng.normal(size=(300, 13)) * rng.uniform(0.01, 1000, 13)).astype(dtype)
     rows = np.sort(rng.choice(300, 100, replace=False)).astype(np.int64)
     x_t = np.empty((13, TILE), dtype=dtype)
-    gather_tile(X, rows, 100, x_t)
+    _gather_tile(X, rows, 100, x_t)
     out = np.empty(TILE)
-    tile_sq_norms(x_t, 100, out)
+    _tile_sq_norms(x_t, 100, out)
     np.testing.assert_array_equal(out[:100], row_sq_norms(X)[rows])
 
 
@@ -49,14 +71,14 @@ def test_tile_best_takes_the_best_and_runner_up_scores_in_centre_order(
     if n_clusters > 2:
         centers[-1] = centers[1]  # a tie: the lower index must win
     neg_half_norms = (-0.5 * np.einsum("ij,ij->i", centers, centers)).astype(dtype)
-    work = tile_buffers(n_features, n_clusters, dtype, False)
+    work = _tile_buffers(n_features, n_clusters, dtype, False)
     for n_rows in (TILE, 37, 1):
         rows = np.sort(rng.choice(400, n_rows, replace=False)).astype(np.int64)
         expected = _scores_one_by_one(X, rows, centers, neg_half_norms)
         ordered = np.sort(expected, axis=1)
         # few=True: at most 4 features score by nearest_few_features (the same bits).
         for runner_up, few in ((True, None), (False, None), (False, True)):
-            tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few)
+            _tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few)
             np.testing.assert_array_equal(work.best[:n_rows], expected.argmax(axis=1))
             np.testing.assert_array_equal(work.best_score[:n_rows], ordered[:, -1])
             if runner_up:

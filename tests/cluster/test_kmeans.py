@@ -355,6 +355,33 @@ def test_kmeans_plusplus_skipping_rows_keeps_the_seeds(rng, monkeypatch, dtype):
     assert np.isinf(distances).mean() > 0.2
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_features", [1, 2, 5, 8])
+def test_kmeans_plusplus_in_numpy_matches_the_kernels(rng, monkeypatch, dtype, n_features):
+    # Up to kmeanspp.NUMPY_MAX_ROWS rows the seeding runs in numpy: the same
+    # potentials to the last bit, and so the same seeds, as the kernels.
+    from clustra._kernels import kmeanspp
+
+    X = blobs(rng, n_per=110, n_centers=9, n_features=n_features, spread=1.0, dtype=dtype)
+    weights = rng.uniform(0.5, 2.0, X.shape[0]).astype(dtype)
+    centers, candidates = X[:5].copy(), X[5:8].copy()
+    sq = ((X[:, None, :].astype(np.float64) - centers[None]) ** 2).sum(-1)
+    closest, nearest = sq.min(axis=1), sq.argmin(axis=1).astype(np.int32)
+    skip_below = np.zeros((3, 5))
+    results = []
+    for max_rows in (kmeanspp.NUMPY_MAX_ROWS, 0):
+        with monkeypatch.context() as patch:
+            patch.setattr(kmeanspp, "NUMPY_MAX_ROWS", max_rows)
+            distances = np.empty((3, X.shape[0]))
+            potentials = kmeanspp.candidate_potentials(X, weights, closest, nearest, candidates,
+                                                       skip_below, distances)
+            seeds = [single.kmeans_plusplus(X, 9, weights, np.random.RandomState(seed))[1]
+                     for seed in range(4)]
+            results.append((potentials, distances, np.array(seeds)))
+    for ours, kernels in zip(results[0], results[1], strict=True):
+        assert_array_equal(ours, kernels)
+
+
 def test_kmeans_plusplus_function_matches_sklearn(rng):
     X = blobs(rng)
     weights = rng.uniform(0.5, 2.0, X.shape[0])

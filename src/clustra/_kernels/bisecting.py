@@ -15,13 +15,14 @@ from numba import njit, prange
 
 from clustra._kernels.blocks import run_blocks
 from clustra._kernels.intrinsics import fma
+from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kmeans import _take_tile as take_tile
 from clustra._kernels.kmeans_data import add_chunks, transpose
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order
 from clustra._kernels.kmeans_tiles import TILE
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def inertia_per_cluster(X, weights, centers, labels):
     """(n_clusters,) float64: each cluster's weighted sum of squared distances to its centre.
 
@@ -46,7 +47,7 @@ def inertia_per_cluster(X, weights, centers, labels):
     return add_chunks(partial)
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def take_rows(X, rows):
     """``X[rows]``: a new C-contiguous ``(rows.size, n_features)`` array of X's dtype.
 
@@ -66,7 +67,7 @@ def take_rows(X, rows):
     return out
 
 
-@njit(cache=True)
+@kernel
 def partition_rows(labels, rows, weights):
     """Split ``rows`` by ``labels`` (0 or 1), keeping their order; also the weight of label 0.
 
@@ -97,7 +98,7 @@ def partition_rows(labels, rows, weights):
     return left, right, left_weight
 
 
-@njit(fastmath={"reassoc", "contract"}, cache=True)
+@inner(fastmath={'reassoc', 'contract'})
 def _side(X, i, diff, offset):
     """``offset + X[i] . diff`` in any order of the terms (rounded as the compiler likes).
 
@@ -111,7 +112,7 @@ def _side(X, i, diff, offset):
     return t
 
 
-@njit(cache=True)
+@inner
 def _exact_label(X, i, centers, neg_half_norms):
     """Row i's label as the K-Means tile kernels give it (clustra._kernels.kmeans_tiles).
 
@@ -156,7 +157,7 @@ def _sides_columns(n_features, x_cols, start, n_rows, diff, offset, margin, side
     return n_near
 
 
-@njit(cache=True)
+@inner
 def _sides(X, columns, start, n_rows, diff, offset, margin, side, best):
     """Rows ``start .. start + n_rows``: ``side[r]`` (see :func:`_side`), ``best[r]`` its sign
     as a label; returns how many are near-ties (within ``margin`` of zero, or NaN).
@@ -186,7 +187,7 @@ def _sides(X, columns, start, n_rows, diff, offset, margin, side, best):
     return n_near
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _two_means_chunks(X, x_sides, columns, weights, centers, neg_half_norms, diff, offset, margin,
                       labels, partial_sums, partial_weights, first, changed, begin, end):
     """Chunks [begin, end) of :func:`two_means_pass`, a tile of rows at a time: label them
@@ -267,7 +268,7 @@ def sides_copy(X, row_norm_max):
     return to_float32(X)
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _to_float32_chunks(X, out, begin, end):
     for i in range(begin * CHUNK, min(end * CHUNK, X.shape[0])):
         for f in range(X.shape[1]):

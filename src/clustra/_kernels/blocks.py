@@ -26,9 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
-from numba import njit
 
 from clustra._kernels.intrinsics import fetch_add
+from clustra._kernels.jit import inner
 
 # One task per thread, the calling thread taking the first: each task handed
 # to the pool costs a thread wake-up, as much as a whole pass over a small X
@@ -79,7 +79,7 @@ def run_blocks(kernel, n_blocks: int, *args) -> list:
     return [first] + [future.result() for future in others]
 
 
-@njit(cache=True)
+@inner
 def claim(cursor):
     """The next run ``(begin, end)`` of blocks from ``cursor``; ``begin == end`` when none is left.
 

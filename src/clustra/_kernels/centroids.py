@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from clustra._kernels.jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def cluster_moments(X, codes, n_labels):
     """Counts, means and spreads of the clusters of one labeling.
 

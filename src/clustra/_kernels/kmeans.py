@@ -33,9 +33,10 @@ Conventions shared by every kernel here:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from clustra._kernels.blocks import claim, run_claimed
+from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
 from clustra._kernels.kmeans_tiles import (
     TILE,
@@ -73,7 +74,7 @@ def no_columns(X: np.ndarray) -> np.ndarray:
     return np.empty((0, 0), dtype=X.dtype)
 
 
-@njit(cache=True)
+@inner
 def _take_all(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights):
     """Store a scored tile's labels (``best``) for rows ``start ..`` and add every row's sums.
 
@@ -89,7 +90,7 @@ def _take_all(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights
     return n_changed
 
 
-@njit(cache=True)
+@inner
 def _move_changed(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights, moved):
     """Take a scored tile's labels (``best``) for rows ``start ..``; move the changed rows' sums.
 
@@ -116,7 +117,7 @@ def _move_changed(X, weights, labels, start, n_rows, best, chunk_sums, chunk_wei
     return n_moved
 
 
-@njit(cache=True)
+@inner(inline="always")
 def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weights, moved, first):
     """Take a scored tile's labels: with ``first`` add every row to the chunk sums
     (:func:`_take_all`), else move the rows that changed (:func:`_move_changed`)."""
@@ -126,15 +127,15 @@ def _take_tile(X, weights, labels, start, n_rows, best, chunk_sums, chunk_weight
                          moved)
 
 
-@njit(cache=True)
+@inner(inline="always")
 def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums, chunk_weights,
                  first, blas, few):
     """Assign the rows of one chunk; with ``first`` sum every row into the chunk's sums,
     else move only the rows that change cluster between them.
 
-    The parallel kernels only loop over chunks and call a function like this
-    one: a small parallel loop body keeps numba's compile time down.
-    Returns how many labels changed.
+    Inlined into the block kernels that call it, as :func:`_take_tile` is
+    here: a compiled function of its own costs one more optimisation and
+    machine-code pass over everything it calls. Returns how many labels changed.
     """
     n_samples, n_features = X.shape
     work = tile_buffers(n_features, centers.shape[0], X.dtype, blas is not None)
@@ -157,7 +158,7 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
 # (benchmarks/results/kmeans-choices.md). Its first lines repeat
 # _lloyd_chunk's: a shared helper would be one more compilation on every
 # first fit, which costs more than these few lines.
-@njit(cache=True)
+@inner
 def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
                          chunk_weights, first):
     """:func:`_lloyd_chunk` on X transposed (``x_cols``, ``(d, n)``, at most 4 features).
@@ -184,7 +185,7 @@ def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk
     return n_changed
 
 
-@njit(cache=True)
+@inner
 def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas, few):
     """Nearest centre of the rows of one chunk into labels; returns how many changed."""
     n_samples, n_features = X.shape
@@ -200,7 +201,7 @@ def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas, few):
     return n_changed
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _lloyd_group(X, weights, centers, neg_half_norms, labels, first_chunk, partial_sums,
                  partial_weights, changed, blas, few, blocks):
     """Chunks ``first_chunk + g`` (g claimed from ``blocks``) of a :func:`lloyd_pass` group."""
@@ -215,7 +216,7 @@ def _lloyd_group(X, weights, centers, neg_half_norms, labels, first_chunk, parti
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _add_group(partial_sums, partial_weights, n_here, sums, weight_sums):
     """Add the first ``n_here`` chunk partials of a group to the totals, in chunk order."""
     n_clusters, n_features = sums.shape
@@ -267,7 +268,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     return int(changed.sum())
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _lloyd_move_chunks(X, weights, centers, neg_half_norms, labels, sums, first, blas, changed,
                        blocks):
     """The chunks of :func:`lloyd_move_pass` claimed from ``blocks`` (gathered tiles of X)."""
@@ -286,7 +287,7 @@ def _lloyd_move_chunks(X, weights, centers, neg_half_norms, labels, sums, first,
 # per row that the serial block kernel ran about twice as slow as numba's
 # parallel loop, which compiles its body knowing the arrays do not alias
 # (benchmarks/results/kmeans-choices.md); compiled only by fits on such data.
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def _lloyd_columns_pass(x_cols, weights, centers, neg_half_norms, labels, sums, first, changed):
     """The chunks of :func:`lloyd_move_pass` on ``x_cols``, on numba's threads."""
     for chunk in prange(changed.shape[0]):
@@ -333,7 +334,7 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     return int(changed.sum())
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _assign_chunks(X, centers, neg_half_norms, labels, blas, few, changed, blocks):
     """The chunks of :func:`assign` claimed from ``blocks``."""
     begin, end = claim(blocks)

@@ -12,8 +12,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
+from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kmeans_data import sq_distance
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -49,7 +49,7 @@ PassPlan.__doc__ = """What one pass derives from the centre shifts before it sta
 for the rest)."""
 
 
-@njit(cache=True)
+@inner
 def shift_extremes(shift):
     """Index of the largest shift, the largest and the second largest."""
     top, top_shift, second_shift = 0, -1.0, 0.0
@@ -63,7 +63,7 @@ def shift_extremes(shift):
     return top, top_shift, second_shift
 
 
-@njit(cache=True)
+@kernel
 def far_movers(shift, top_shift):
     """The few centres that moved far more than the rest, and the rest's largest shift.
 
@@ -89,7 +89,7 @@ def far_movers(shift, top_shift):
     return order[:n_movers], residual
 
 
-@njit(cache=True)
+@kernel
 def up(value):
     """``value`` (>= 0) to store as a float32 upper bound: never below it once stored.
 
@@ -101,7 +101,7 @@ def up(value):
     return value * (1.0 + 2.0**-21) + 2.0**-148
 
 
-@njit(cache=True)
+@kernel
 def down(value):
     """``value`` to store as a float32 lower bound: never above it (see :func:`up`).
 
@@ -113,7 +113,7 @@ def down(value):
     return min(value - (abs(value) * 2.0**-21 + 2.0**-148), FLOAT32_MAX)
 
 
-@njit(cache=True)
+@inner
 def set_bounds(bounds, rows, n_rows, best_score, second_score, err, scratch):
     """Set the bounds of ``rows[:n_rows]`` from their best and runner-up scores, widened by err.
 
@@ -136,7 +136,7 @@ def set_bounds(bounds, rows, n_rows, best_score, second_score, err, scratch):
         lower[i] = down(low[r])
 
 
-@njit(cache=True)
+@inner
 def move_bounds(bounds, plan, start, n_rows, margin_scale, taken):
     """Move the bounds of rows ``start .. start + n_rows`` (at most 64) by the centre shifts.
 
@@ -174,7 +174,7 @@ def move_bounds(bounds, plan, start, n_rows, margin_scale, taken):
     return unproved
 
 
-@njit(cache=True)
+@inner
 def tightened(X, i, centres, bounds, plan, margin_scale):
     """Set row i's upper bound to its exact distance; whether the bounds then prove its label.
 
@@ -206,7 +206,7 @@ def tightened(X, i, centres, bounds, plan, margin_scale):
     return m > u and (m - u) * (m + u) > margin
 
 
-@njit(cache=True)
+@kernel
 def pass_plan(shift, half_separation, neg_half_norms, first, every_row):
     """The :class:`PassPlan` of one pass from the centre shifts (k,) float64.
 
@@ -228,7 +228,7 @@ def pass_plan(shift, half_separation, neg_half_norms, first, every_row):
                     residual, per_label)
 
 
-@njit(cache=True)
+@kernel
 def half_separation(centers):
     """(k,) float64: half the distance from each centre to its nearest other centre.
 

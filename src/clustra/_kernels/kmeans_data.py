@@ -14,13 +14,28 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from clustra._kernels.blocks import claim, run_claimed
+from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kmeans_sums import CHUNK, n_chunks
 
+# Up to this many rows (one chunk) the passes below run in numpy, adding the
+# same terms in the same order as the kernels (``cumsum`` adds in order; numpy's
+# ``sum`` would add pairwise): the same results, and a first small fit compiles
+# none of these kernels. (``clustra warmup`` fits more rows, to compile them.)
+NUMPY_MAX_ROWS = CHUNK
 
-@njit(cache=True)
+
+def _numpy_rows(X) -> bool:
+    return 0 < X.shape[0] <= NUMPY_MAX_ROWS
+
+
+def _in_order_sums(values):
+    """(d,) float64 sums of the columns of ``values``, each added in row order."""
+    return np.cumsum(values, axis=0, dtype=np.float64)[-1]
+
+
+@inner
 def sq_distance(X, i, centers, j):
     """Squared Euclidean distance (float64) of row i of X to centre j."""
     total = 0.0
@@ -30,7 +45,7 @@ def sq_distance(X, i, centers, j):
     return total
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _transpose_chunks(X, out, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -52,9 +67,20 @@ def transpose(X):
     return out
 
 
-@njit(cache=True)
 def n_distinct_labels(labels, n_clusters):
-    """How many of the labels ``0 .. n_clusters - 1`` occur, stopping once all have.
+    """How many of the labels ``0 .. n_clusters - 1`` occur (int).
+
+    Counted by numpy up to :data:`NUMPY_MAX_ROWS` labels, else by
+    :func:`_n_distinct_labels`, which stops once all have occurred.
+    """
+    if labels.shape[0] <= NUMPY_MAX_ROWS:
+        return int(np.count_nonzero(np.bincount(labels, minlength=n_clusters)[:n_clusters]))
+    return _n_distinct_labels(labels, n_clusters)
+
+
+@kernel
+def _n_distinct_labels(labels, n_clusters):
+    """:func:`n_distinct_labels`, stopping once all have occurred.
 
     Usually every cluster shows up within the first few hundred rows, so this
     reads a sliver of the labels rather than all of them.
@@ -71,20 +97,23 @@ def n_distinct_labels(labels, n_clusters):
     return n_seen
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _inertia_chunks(X, weights, centers, labels, partial, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
     while begin < end:
         for chunk in range(begin, end):
-            by_feature = np.zeros(n_features)
+            by_feature = np.zeros(n_features, dtype=partial.dtype)
             for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
                 weight = np.float64(weights[i])
                 label = labels[i]
                 for f in range(n_features):
                     diff = np.float64(X[i, f]) - np.float64(centers[label, f])
                     by_feature[f] += weight * (diff * diff)
-            partial[chunk] = by_feature.sum()
+            total = 0.0  # in feature order, as numba's array sum adds
+            for f in range(n_features):
+                total += by_feature[f]
+            partial[chunk] = total
         begin, end = claim(blocks)
     return 0
 
@@ -96,13 +125,17 @@ def inertia(X, weights, centers, labels):
     vectorises (a row's sum of squares, a reduction, does not), then adds its
     features; the chunks are added in chunk order.
     """
+    if _numpy_rows(X):
+        diff = X.astype(np.float64) - centers.astype(np.float64)[labels]
+        by_feature = _in_order_sums(weights.astype(np.float64)[:, None] * (diff * diff))
+        return float(np.cumsum(by_feature)[-1])
     total_chunks = n_chunks(X.shape[0])
     partial = np.zeros(total_chunks, dtype=np.float64)
     run_claimed(_inertia_chunks, total_chunks, X, weights, centers, labels, partial)
     return in_order_total(partial)
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _distance_chunks(X, centers, out, blocks):
     n_samples = X.shape[0]
     n_clusters = centers.shape[0]
@@ -129,7 +162,7 @@ def distances(X, centers):
 SCALAR_SUMS_MAX_FEATURES = 4
 
 
-@njit(cache=True)
+@inner
 def _few_column_sums(X, start, stop, partial, chunk):
     """partial[chunk] = the sums of the (at most 4) columns of rows ``start .. stop``, in
     row order, each in a scalar that stays in a register."""
@@ -154,7 +187,7 @@ def _few(X):
     return True if X.shape[1] <= SCALAR_SUMS_MAX_FEATURES else None
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _column_sum_chunks(X, partial, few, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -177,6 +210,8 @@ def column_sums(X):
     A NaN or inf anywhere makes its column's sum non-finite, so a finite
     result also proves the input finite.
     """
+    if _numpy_rows(X):
+        return _in_order_sums(X)
     n_samples, n_features = X.shape
     total_chunks = n_chunks(n_samples)
     partial = np.zeros((total_chunks, n_features))
@@ -184,7 +219,7 @@ def column_sums(X):
     return in_order_total(partial)
 
 
-@njit(cache=True)
+@inner
 def _centre_feature(X, shift, out, i, f, total, total_sq):
     """Centre X[i, f] into out[i, f]; returns the running sums with it added (float64)."""
     value = X[i, f] - shift[f]
@@ -192,27 +227,28 @@ def _centre_feature(X, shift, out, i, f, total, total_sq):
     return total + value, total_sq + np.float64(value) * np.float64(value)
 
 
-@njit(cache=True)
+@inner
 def _few_centre(X, shift, out, start, stop, sums, squares, chunk):
     """:func:`_centre_chunks` for the rows ``start .. stop`` of at most 4 features, the sums
     in scalars (see :data:`SCALAR_SUMS_MAX_FEATURES`)."""
     n_features = X.shape[1]
     s0 = s1 = s2 = s3 = q0 = q1 = q2 = q3 = 0.0
     for i in range(start, stop):
-        s0, q0 = _centre_feature(X, shift, out, i, 0, s0, q0)
+        # Feature indices as int64, not literals: one compilation of _centre_feature, not four.
+        s0, q0 = _centre_feature(X, shift, out, i, np.int64(0), s0, q0)
         if n_features > 1:
-            s1, q1 = _centre_feature(X, shift, out, i, 1, s1, q1)
+            s1, q1 = _centre_feature(X, shift, out, i, np.int64(1), s1, q1)
         if n_features > 2:
-            s2, q2 = _centre_feature(X, shift, out, i, 2, s2, q2)
+            s2, q2 = _centre_feature(X, shift, out, i, np.int64(2), s2, q2)
         if n_features > 3:
-            s3, q3 = _centre_feature(X, shift, out, i, 3, s3, q3)
+            s3, q3 = _centre_feature(X, shift, out, i, np.int64(3), s3, q3)
     totals, totals_sq = (s0, s1, s2, s3), (q0, q1, q2, q3)
     for f in range(n_features):
         sums[chunk, f] = totals[f]
         squares[chunk, f] = totals_sq[f]
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _centre_chunks(X, shift, out, sums, squares, few, blocks):
     # The claim loop of _column_sum_chunks again: numba cannot take the per-chunk step
     # as an argument and keep the kernel in its on-disk cache.
@@ -243,15 +279,21 @@ def centre(X, shift, out):
     nothing cancels).
     """
     n_samples, n_features = X.shape
-    total_chunks = n_chunks(n_samples)
-    sums = np.zeros((total_chunks, n_features))
-    squares = np.zeros((total_chunks, n_features))
-    run_claimed(_centre_chunks, total_chunks, X, shift, out, sums, squares, _few(X))
-    mean = in_order_total(sums) / n_samples
-    return np.maximum(in_order_total(squares) / n_samples - mean * mean, 0.0)
+    if _numpy_rows(X):
+        np.subtract(X, shift, out=out)
+        centred = out.astype(np.float64)
+        total, total_sq = _in_order_sums(centred), _in_order_sums(centred * centred)
+    else:
+        total_chunks = n_chunks(n_samples)
+        sums = np.zeros((total_chunks, n_features))
+        squares = np.zeros((total_chunks, n_features))
+        run_claimed(_centre_chunks, total_chunks, X, shift, out, sums, squares, _few(X))
+        total, total_sq = in_order_total(sums), in_order_total(squares)
+    mean = total / n_samples
+    return np.maximum(total_sq / n_samples - mean * mean, 0.0)
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _row_sq_norm_chunks(X, out, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -285,7 +327,7 @@ def in_order_total(partial):
     return float(total) if partial.ndim == 1 else total
 
 
-@njit(cache=True)
+@inner
 def add_chunks(partial):
     """(m,) float64: the rows of ``partial`` ((n_chunks, m) float64) added in chunk order.
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
 from clustra._kernels.blocks import claim, run_claimed
 from clustra._kernels.intrinsics import prefetch, trailing_zeros
+from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kmeans_bounds import move_bounds, set_bounds, tightened
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weight
 from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows, tile_sq_norms
@@ -27,7 +27,7 @@ spaces in X's dtype and in float32 (``TileWork``), a (3, TILE) and a (3, 64) flo
 scratch, and two (TILE,) int64 row lists."""
 
 
-@njit(cache=True)
+@inner
 def _span_buffers(n_features, n_clusters, dtype, blas):
     return SpanBuffers(
         tile_buffers(n_features, n_clusters, dtype, blas),
@@ -39,7 +39,7 @@ def _span_buffers(n_features, n_clusters, dtype, blas):
     )
 
 
-@njit(cache=True)
+@inner
 def _score_exact(X, rows, n_rows, centres, bounds, buffers, set_them):
     """Nearest centres of ``rows[:n_rows]`` (returned: ``best``, in ``buffers.work``).
 
@@ -54,7 +54,7 @@ def _score_exact(X, rows, n_rows, centres, bounds, buffers, set_them):
     return work.best
 
 
-@njit(cache=True)
+@inner
 def _score_screened(X, rows, n_rows, centres, bounds, buffers, set_them, screen):
     """:func:`_score_exact`'s results, scoring in float32 first (float64 X only).
 
@@ -89,7 +89,7 @@ def _score_screened(X, rows, n_rows, centres, bounds, buffers, set_them, screen)
     return best
 
 
-@njit(cache=True)
+@inner
 def _rescore(X, weights, rows, n_rows, centres, bounds, sums, buffers, screen, fresh):
     """Rescore ``rows[:n_rows]`` against every centre; reset their labels and bounds.
 
@@ -130,7 +130,7 @@ def _rescore(X, weights, rows, n_rows, centres, bounds, sums, buffers, screen, f
     return n_rows if fresh else n_moved
 
 
-@njit(cache=True)
+@inner
 def _rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin, end):
     """The first pass, or one with no valid bounds yet: rescore every row of the span."""
     first = plan.first
@@ -150,7 +150,7 @@ def _rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin
     return n_changed
 
 
-@njit(cache=True)
+@inner
 def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, begin, end):
     """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
 
@@ -211,7 +211,7 @@ def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, beg
     return n_changed, n_rescored + n_pending
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, counts, blocks):
     """The tasks (spans of ``settings.span_chunks`` chunks) of :func:`hamerly_pass`
     claimed from ``blocks``.

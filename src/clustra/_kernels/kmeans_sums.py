@@ -13,7 +13,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+
+from clustra._kernels.jit import inner, kernel
 
 CHUNK = 1024  # rows per chunk: the unit of work and of partial sums
 
@@ -51,13 +52,13 @@ def move_weights(weights: np.ndarray) -> np.ndarray:
     return weights[:0] if bool(np.all(weights == 1)) else weights
 
 
-@njit(cache=True)
+@inner
 def row_weight(weights, i):
     """Row i's weight as float64; an empty ``weights`` means 1 (see :func:`move_weights`)."""
     return np.float64(weights[i]) if weights.shape[0] else 1.0
 
 
-@njit(cache=True)
+@inner
 def add_row(X, i, label, w, sums, weight_sums):
     """Add row i, with weight ``w`` (float64; negative subtracts it), to cluster ``label``'s sums.
 
@@ -70,9 +71,27 @@ def add_row(X, i, label, w, sums, weight_sums):
         sums[label, f] += w * np.float64(X[i, f])
 
 
-@njit(cache=True)
+# Up to this many chunks add_in_order adds them in numpy (the same additions in the
+# same order), so that a first fit on a small input does not compile its kernel.
+# (``clustra warmup`` fits more rows, to compile it.)
+NUMPY_MAX_CHUNKS = 1
+
+
 def add_in_order(partial_sums, partial_weights, sums, weight_sums):
-    """sums, weight_sums = the chunk partials added in chunk order (float64)."""
+    """sums, weight_sums = the chunk partials added in chunk order (float64), from zero."""
+    if partial_sums.shape[0] > NUMPY_MAX_CHUNKS:
+        _add_in_order(partial_sums, partial_weights, sums, weight_sums)
+        return
+    sums[:] = 0.0
+    weight_sums[:] = 0.0
+    for chunk in range(partial_sums.shape[0]):
+        sums += partial_sums[chunk]
+        weight_sums += partial_weights[chunk]
+
+
+@kernel
+def _add_in_order(partial_sums, partial_weights, sums, weight_sums):
+    """:func:`add_in_order`'s loops."""
     sums[:] = 0.0
     weight_sums[:] = 0.0
     n_clusters, n_features = sums.shape
@@ -83,7 +102,7 @@ def add_in_order(partial_sums, partial_weights, sums, weight_sums):
                 sums[j, f] += partial_sums[chunk, j, f]
 
 
-@njit(cache=True)
+@kernel
 def centres_from_sums(sums, weight_sums, centers_old):
     """The new centres (the means, in the old centres' dtype) and how far each moved.
 
@@ -96,9 +115,14 @@ def centres_from_sums(sums, weight_sums, centers_old):
     once per iteration.
     """
     n_clusters, n_features = sums.shape
-    centers = np.empty_like(centers_old)
-    shift = np.empty(n_clusters)
-    heaviest = np.argmax(weight_sums)
+    # Allocations and the argmax written as the other kernels' (sums is float64): every
+    # distinct numpy call signature is one more compilation on a first fit.
+    centers = np.empty((n_clusters, n_features), dtype=centers_old.dtype)
+    shift = np.empty(n_clusters, dtype=sums.dtype)
+    heaviest = 0  # the first of the heaviest, as np.argmax
+    for j in range(1, n_clusters):
+        if weight_sums[j] > weight_sums[heaviest]:
+            heaviest = j
     for j in range(n_clusters):
         source = j if weight_sums[j] > 0 else heaviest
         total = 0.0

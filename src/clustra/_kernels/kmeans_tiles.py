@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from clustra._kernels.intrinsics import fma
+from clustra._kernels.jit import inner
 
 TILE = 128  # rows scored together (a divisor of kmeans_sums.CHUNK)
 
@@ -30,7 +31,7 @@ TileWork = namedtuple(
 TileWork.__doc__ = """The per-thread work space of the tile kernels (see :func:`tile_buffers`)."""
 
 
-@njit(cache=True)
+@inner
 def _coefficients(centers, j, f):
     """Centre j's values of features ``f .. f + 3`` (zeros past the last feature)."""
     n_features = centers.shape[1]
@@ -41,29 +42,30 @@ def _coefficients(centers, j, f):
             centers[j, f + 3] if f + 3 < n_features else zero)
 
 
-@njit(cache=True)
+@inner
 def _add4(y, c, s):
     """``s`` plus the four terms ``y[q] * c[q]``, in order, one fused multiply-add each."""
     return fma(y[3], c[3], fma(y[2], c[2], fma(y[1], c[1], fma(y[0], c[0], s))))
 
 
-@njit(cache=True)
+@inner
 def _fold1(top, second, label, s, j):
     """(best, runner-up, label) after centre j's score s: strictly better wins."""
     better = s > top
     return (s if better else top), (top if better else max(second, s)), (j if better else label)
 
 
-@njit(cache=True)
+@inner
 def _fold4(s, j, top, second, label):
     """(best, runner-up, label) after the scores ``s`` of centres ``j .. j + 3``, in order."""
-    top, second, label = _fold1(top, second, label, s[0], j)
+    # One integer type for the label throughout: one compilation of _fold1, not two.
+    top, second, label = _fold1(top, second, np.int64(label), s[0], j)
     top, second, label = _fold1(top, second, label, s[1], j + 1)
     top, second, label = _fold1(top, second, label, s[2], j + 2)
     return _fold1(top, second, label, s[3], j + 3)
 
 
-@njit(cache=True)
+@inner
 def _fold4_into(s, j, r, best_score, second_score, best):
     """Fold the scores ``s`` of centres ``j .. j + 3`` into slot r's best and runner-up."""
     top, second, label = _fold4(s, j, best_score[r], second_score[r], best[r])
@@ -72,7 +74,7 @@ def _fold4_into(s, j, r, best_score, second_score, best):
     best[r] = label
 
 
-@njit(cache=True)
+@inner
 def _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, second_score, best):
     """Fold the scores of the tile's slots against centres ``j .. j + 3`` into the best ones.
 
@@ -134,7 +136,7 @@ def _score_quad(x_t, width, centers, neg_half_norms, j, scores, best_score, seco
                 a[r], b[r], c[r], d[r] = sa, sb, sc, sd
 
 
-@njit(cache=True)
+@inner
 def _few_score(n_features, init, y, c):
     """``init + y . c`` over the first 1 to 4 features of the 4-tuples y, c, in feature order."""
     s = fma(y[0], c[0], init)
@@ -147,21 +149,21 @@ def _few_score(n_features, init, y, c):
     return s
 
 
-@njit(cache=True)
+@inner
 def _fold(score, label, s, j):
     """(score, label) after comparing centre j's score s: strictly better wins (lowest index)."""
     better = s > score
     return (s if better else score), (j if better else label)
 
 
-@njit(cache=True)
+@inner
 def _few_coefficients(centers, j, last):
     """Centre j's first four coordinates (the last one repeated when there are fewer)."""
     return (centers[j, 0], centers[j, min(1, last)], centers[j, min(2, last)],
             centers[j, min(3, last)])
 
 
-@njit(cache=True)
+@inner
 def nearest_few_features(x_t, offset, width, centers, neg_half_norms, best_score, best):
     """Nearest centre of columns ``offset .. offset + width`` of ``x_t`` (at most 4 features).
 
@@ -206,7 +208,8 @@ def _nearest_few(n_features, x_t, offset, width, centers, neg_half_norms, best_s
         if j == 0:
             for r in range(width):
                 y = (x0[r], x1[r], x2[r], x3[r])
-                score, label = _few_score(n_features, ia, y, ca), 0
+                # Labels as int64 throughout: one compilation of _fold, not three.
+                score, label = _few_score(n_features, ia, y, ca), np.int64(0)
                 score, label = _fold(score, label, _few_score(n_features, ib, y, cb), jb)
                 score, label = _fold(score, label, _few_score(n_features, ic, y, cc), jc)
                 score, label = _fold(score, label, _few_score(n_features, id_, y, cd), jd)
@@ -215,7 +218,7 @@ def _nearest_few(n_features, x_t, offset, width, centers, neg_half_norms, best_s
         else:
             for r in range(width):
                 y = (x0[r], x1[r], x2[r], x3[r])
-                score, label = best_score[r], best[r]
+                score, label = best_score[r], np.int64(best[r])
                 score, label = _fold(score, label, _few_score(n_features, ia, y, ca), j)
                 score, label = _fold(score, label, _few_score(n_features, ib, y, cb), jb)
                 score, label = _fold(score, label, _few_score(n_features, ic, y, cc), jc)
@@ -224,7 +227,7 @@ def _nearest_few(n_features, x_t, offset, width, centers, neg_half_norms, best_s
                 best[r] = label
 
 
-@njit(cache=True)
+@inner
 def gather_tile(X, rows, n_rows, x_t):
     """x_t[:, r] = X[rows[r]] for r < n_rows, zeros up to the returned width.
 
@@ -250,21 +253,21 @@ def gather_tile(X, rows, n_rows, x_t):
     return width
 
 
-@njit(cache=True)
+@inner
 def _take_best2(values, offset, j, width, best_score, second_score, best):
     """Fold centre j's scores (``values[r] + offset``) into the best and runner-up scores.
 
     Branch-free, so that the loop vectorises; ties keep the lower index.
     """
     for r in range(width):
-        top, second, label = _fold1(best_score[r], second_score[r], best[r], values[r] + offset,
-                                    j)
+        top, second, label = _fold1(best_score[r], second_score[r], np.int64(best[r]),
+                                    values[r] + offset, j)
         best_score[r] = top
         second_score[r] = second
         best[r] = label
 
 
-@njit(cache=True)
+@inner
 def _take_best(values, offset, j, width, best_score, best):
     """Like :func:`_take_best2` without the runner-up."""
     for r in range(width):
@@ -274,7 +277,7 @@ def _take_best(values, offset, j, width, best_score, best):
         best[r] = j if better else best[r]
 
 
-@njit(cache=True)
+@inner
 def _take_best_of_products(products, neg_half_norms, width, best_score, second_score, best,
                            runner_up):
     """Fold every centre's row of BLAS ``products`` (plus its constant) into the best scores.
@@ -312,7 +315,7 @@ def _take_best_of_products(products, neg_half_norms, width, best_score, second_s
             _take_best(products[j], neg_half_norms[j], j, width, best_score, best)
 
 
-@njit(cache=True)
+@inner
 def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few=None, blas=True):
     """Score the rows ``rows[:n_rows]`` of X against every centre, vectorised over rows.
 
@@ -356,7 +359,7 @@ def tile_best(X, rows, n_rows, centers, neg_half_norms, work, runner_up, few=Non
     return n_rows
 
 
-@njit(cache=True)
+@inner
 def tile_buffers(n_features, n_clusters, dtype, blas):
     """The per-thread work space of the tile kernels, as a :class:`TileWork`.
 
@@ -378,7 +381,7 @@ def tile_buffers(n_features, n_clusters, dtype, blas):
     return TileWork(x_t, scores, best_score, second_score, best, rows, products, blas)
 
 
-@njit(cache=True)
+@inner
 def tile_sq_norms(x_t, n_rows, out):
     """``out[r]``: the squared norm of the tile's slot r (float64), for r < n_rows.
 
@@ -394,7 +397,7 @@ def tile_sq_norms(x_t, n_rows, out):
             out[r] += value * value
 
 
-@njit(cache=True)
+@inner
 def tile_rows(rows, start, end):
     """rows[:n] = start, start + 1, ... for the next tile of [start, end); returns n."""
     n_rows = min(TILE, end - start)

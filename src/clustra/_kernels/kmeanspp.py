@@ -17,9 +17,10 @@ cluster has a centre.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from clustra._kernels.blocks import claim, run_claimed
+from clustra._kernels.jit import inner, kernel
+from clustra._kernels.kmeans_sums import CHUNK as SUMS_CHUNK
 
 CHUNK = 4096
 TILE = 128  # rows gathered and scored together (a divisor of CHUNK)
@@ -31,8 +32,13 @@ TILE = 128  # rows gathered and scored together (a divisor of CHUNK)
 SKIP_SCALE = 0.25 * (1.0 - 2.0**-18)
 SKIP_SLACK = 2.0**-900
 
+# Up to this many rows (one chunk of the other K-Means passes) the seeding runs in
+# numpy (see _numpy_potentials): the same seeds, and a first small fit compiles none
+# of the seeding kernels. (``clustra warmup`` fits more rows, to compile them.)
+NUMPY_MAX_ROWS = SUMS_CHUNK
 
-@njit(cache=True)
+
+@inner
 def _tile_sq_distances(X, rows, n_rows, candidates, x_t, acc, out):
     """out[t, rows[r]] = squared distance of row ``rows[r]`` to candidate t, r < n_rows.
 
@@ -72,7 +78,7 @@ def _tile_sq_distances(X, rows, n_rows, candidates, x_t, acc, out):
             out_t[rows[r]] = acc[r]
 
 
-@njit(cache=True)
+@inner
 def _list_needed(closest_sq, nearest, skip_below, start, stop, rows):
     """List in ``rows`` the rows ``start .. stop - 1`` some candidate may come closer to.
 
@@ -92,14 +98,14 @@ def _list_needed(closest_sq, nearest, skip_below, start, stop, rows):
     return n_listed
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _potential_chunks(X, weights, closest_sq, nearest, candidates, skip_below, distances,
                       partial, blocks):
     """The chunks of :func:`candidate_potentials` claimed from ``blocks``: their partials."""
     n_samples, n_features = X.shape
     n_candidates = candidates.shape[0]
-    x_t = np.zeros((n_features, TILE))
-    acc = np.empty(TILE)
+    x_t = np.zeros((n_features, TILE), dtype=closest_sq.dtype)  # float64, as acc
+    acc = np.empty(TILE, dtype=closest_sq.dtype)
     rows = np.empty(TILE, dtype=np.int64)
     begin, end = claim(blocks)
     while begin < end:
@@ -142,12 +148,14 @@ def candidate_potentials(X, weights, closest_sq, nearest, candidates, skip_below
         and the c centres chosen so far (zeros: skip nothing).
     distances : (t, n) float64, out: squared distance of every row to every
         candidate (so the chosen one's need not be computed again), infinite
-        for the rows skipped.
+        for the rows skipped (none are up to :data:`NUMPY_MAX_ROWS` rows).
 
     Returns
     -------
     (t,) float64: ``sum_i w_i min(closest_sq_i, ||x_i - candidate||^2)``.
     """
+    if 0 < X.shape[0] <= NUMPY_MAX_ROWS:
+        return _numpy_potentials(X, weights, closest_sq, candidates, distances)
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     partial = np.zeros((total_chunks, candidates.shape[0]), dtype=np.float64)
     run_claimed(_potential_chunks, total_chunks, X, weights, closest_sq, nearest, candidates,
@@ -155,6 +163,29 @@ def candidate_potentials(X, weights, closest_sq, nearest, candidates, skip_below
     if total_chunks == 0:
         return np.zeros(candidates.shape[0])
     return np.cumsum(partial, axis=0)[-1]  # chunk partials added in chunk order
+
+
+def _numpy_potentials(X, weights, closest_sq, candidates, distances):
+    """:func:`candidate_potentials` on one chunk of rows, in numpy.
+
+    Every distance is measured, its terms added in the kernel's order (feature
+    order, in float64), and each potential is the running sum the kernel makes
+    (``cumsum`` adds in order). A row the kernel skips cannot come closer to
+    the candidate, so its measured distance changes neither the potentials nor
+    which rows :func:`take_centre` moves: the same seeds.
+    """
+    weights64 = weights.astype(np.float64)
+    potentials = np.empty(candidates.shape[0])
+    for t in range(candidates.shape[0]):
+        centre = candidates[t].astype(np.float64)
+        acc = distances[t]
+        diff = X[:, 0].astype(np.float64) - centre[0]
+        np.multiply(diff, diff, out=acc)
+        for f in range(1, X.shape[1]):
+            diff = X[:, f].astype(np.float64) - centre[f]
+            acc += diff * diff
+        potentials[t] = np.cumsum(weights64 * np.minimum(acc, closest_sq))[-1]
+    return potentials
 
 
 def sq_distances_to_point(X, weights, point):
@@ -171,11 +202,25 @@ def sq_distances_to_point(X, weights, point):
     return distances[0]
 
 
-@njit(cache=True)
 def take_centre(closest_sq, nearest, distances, centre, weights, cumulative):
     """Centre number ``centre`` chosen: rows with ``distances`` (n,) below ``closest_sq``
     take it (``closest_sq``, ``nearest`` updated); ``cumulative`` (n,) float64, out:
-    the running sum of ``weights * closest_sq`` (the sum numpy's ``cumsum`` makes)."""
+    the running sum of ``weights * closest_sq`` (the sum numpy's ``cumsum`` makes).
+
+    In numpy up to :data:`NUMPY_MAX_ROWS` rows, else :func:`_take_centre`: the same values.
+    """
+    if closest_sq.shape[0] > NUMPY_MAX_ROWS:
+        _take_centre(closest_sq, nearest, distances, centre, weights, cumulative)
+        return
+    closer = distances < closest_sq
+    closest_sq[closer] = distances[closer]
+    nearest[closer] = centre
+    np.cumsum(weights.astype(np.float64) * closest_sq, out=cumulative)
+
+
+@kernel
+def _take_centre(closest_sq, nearest, distances, centre, weights, cumulative):
+    """:func:`take_centre`'s loop."""
     total = 0.0
     for i in range(closest_sq.shape[0]):
         if distances[i] < closest_sq[i]:

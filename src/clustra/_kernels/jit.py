@@ -1,0 +1,32 @@
+"""The decorators of clustra's kernels: numba's ``njit`` with only the wrappers a kernel needs.
+
+For every compiled function numba also builds, by default, a wrapper that
+Python calls it through and one that C calls it through, each lowered,
+optimised and turned into machine code on first use. The C one is never used
+here; the Python one only by a kernel that Python calls. Leaving out what is
+not called shortens the first fit's compilation
+(benchmarks/results/coldstart.md).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+def kernel(function=None, **options):
+    """``njit(cache=True)`` for a kernel Python calls: no C wrapper.
+
+    Used bare (``@kernel``) or with numba's options (``@kernel(nogil=True)``).
+    """
+    options = {"cache": True, "no_cfunc_wrapper": True, **options}
+    return njit(**options) if function is None else njit(function, **options)
+
+
+def inner(function=None, **options):
+    """:func:`kernel` for a function only other kernels call: no Python wrapper either.
+
+    Calling one from Python crashes the interpreter (numba calls the missing
+    wrapper): tests reach one through a small ``@njit`` function of their own.
+    """
+    options = {"no_cpython_wrapper": True, **options}
+    return kernel(**options) if function is None else kernel(function, **options)
