@@ -19,12 +19,12 @@ n + 1), ``lambda_val`` (float64, 1 / distance, inf at distance 0) and
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from clustra._kernels.jit import kernel
 from clustra._kernels.unionfind import find, make_sets
 
 
-@njit(cache=True)
+@kernel
 def single_linkage(low, high, weight, point_weight):
     """Linkage matrix (float64 (n-1, 4)) from spanning-tree edges already in merge order.
 
@@ -54,7 +54,7 @@ def single_linkage(low, high, weight, point_weight):
     return Z
 
 
-@njit(cache=True)
+@kernel
 def _emit_leaves(Z, n, start, label, lambda_value, point_weight, ignore, queue, out_parent,
                  out_child, out_lambda, out_size, n_rows):
     """Append every point under hierarchy node ``start`` (breadth first) as falling out."""
@@ -78,7 +78,7 @@ def _emit_leaves(Z, n, start, label, lambda_value, point_weight, ignore, queue, 
     return n_rows
 
 
-@njit(cache=True)
+@kernel
 def _emit_point(label, point, size, out_parent, out_child, out_lambda, out_size, n_rows):
     out_parent[n_rows] = label
     out_child[n_rows] = point
@@ -87,7 +87,7 @@ def _emit_point(label, point, size, out_parent, out_child, out_lambda, out_size,
     return n_rows + 1
 
 
-@njit(cache=True)
+@kernel
 def condense_tree(Z, point_weight, min_cluster_size):
     """Condensed tree of linkage ``Z`` (float64 (n-1, 4), column 3 = weight).
 
@@ -168,7 +168,7 @@ def condense_tree(Z, point_weight, min_cluster_size):
             out_size[:n_rows].copy())
 
 
-@njit(cache=True)
+@kernel
 def subtree_max_lambda(parent, child, lambda_val, n_nodes):
     """Largest lambda in the subtree of every condensed-tree node (float64 (n_nodes,)).
 
@@ -185,7 +185,7 @@ def subtree_max_lambda(parent, child, lambda_val, n_nodes):
     return deaths
 
 
-@njit(cache=True)
+@kernel
 def glosh(parent, child, lambda_val, n_points, n_nodes):
     """GLOSH outlier scores (float64 (n_points,)): ``1 - lambda_p / lambda_max`` of the
     cluster the point falls out of, lambda_max over that cluster's whole subtree;
@@ -204,7 +204,7 @@ def glosh(parent, child, lambda_val, n_points, n_nodes):
     return out
 
 
-@njit(cache=True)
+@kernel
 def components_below(Z, cut):
     """Root point of every point's component when the merges of ``Z`` lower than ``cut``
     are applied (int64 (n,); the root is the smallest row of the component)."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from clustra._kernels.blocks import run_blocks
 from clustra._kernels.distances import SQEUCLIDEAN, rdist
+from clustra._kernels.jit import kernel
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def condensed_index(n, i, j):
     """Position of the pair ``(i, j)``, ``i != j``, in a condensed vector for ``n`` points."""
     if i > j:
@@ -24,7 +24,7 @@ def condensed_index(n, i, j):
     return n * i - (i * (i + 1)) // 2 + (j - i - 1)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _finish_rdist(value, kind, p):
     """Reduced distance -> distance: kind 0 identity, 1 sqrt, 2 power 1/p, 3 haversine."""
     if kind == 1:
@@ -39,7 +39,7 @@ def _finish_rdist(value, kind, p):
 _CHUNK = 256  # columns per pass of the feature loop: the partial sums stay in L1
 
 
-@njit(cache=True)
+@kernel
 def _sqeuclidean_rows(X, XT, take_sqrt, lo, hi, out):
     """Rows ``lo..hi-1`` of the condensed Euclidean (or squared) distances.
 
@@ -69,7 +69,7 @@ def _sqeuclidean_rows(X, XT, take_sqrt, lo, hi, out):
                     out[row + first + c] = partial[c]
 
 
-@njit(cache=True)
+@kernel
 def _distance_rows(X, code, p, kind, lo, hi, out):
     """Rows ``lo..hi-1`` of the condensed distances for any metric code."""
     n = X.shape[0]
@@ -79,7 +79,7 @@ def _distance_rows(X, code, p, kind, lo, hi, out):
             out[row + j] = _finish_rdist(rdist(X[i], X[j], code, p), kind, p)
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _condensed_blocks(X, XT, code, p, kind, bounds, out, begin, end):
     """Blocks [begin, end) of :func:`condensed_distances`."""
     for block in range(begin, end):
@@ -106,7 +106,7 @@ def condensed_distances(X, XT, code, p, kind, bounds, out):
     return out
 
 
-@njit(cache=True)
+@kernel
 def row_starts(n):
     """``start[i]``: the pair ``(i, j)``, ``i < j``, is at ``start[i] + j`` (int64 (n,))."""
     start = np.empty(n, dtype=np.int64)

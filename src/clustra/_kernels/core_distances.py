@@ -30,9 +30,10 @@ float64 of shape (n,), in original row order.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from clustra._kernels.distances import SQEUCLIDEAN, rdist
+from clustra._kernels.jit import kernel
 from clustra._kernels.kdtree import (
     BOX_BOUNDED,
     KDTree,
@@ -88,7 +89,7 @@ def core_and_neighbours(tree: KDTree, k: int, alpha_r: float) -> tuple:
     return core, np.ascontiguousarray(neighbours), complete
 
 
-@njit(cache=True)
+@kernel
 def _weighted_kth(rdist, rows, weight, min_weight):
     """Per row of ``rdist``/``rows`` (m, k) ascending: the first reduced distance at which
     the cumulative weight reaches ``min_weight``, or -1.0 when the k neighbours fall short."""
@@ -142,7 +143,7 @@ def core_distances_matrix(D: np.ndarray, k: int, weight: np.ndarray | None = Non
     return np.where(found < 0, rdist[:, -1], found)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _insert(dist, pos, rows, value, position, row):
     """Insert into the ascending list ``dist``/``pos`` (ties by original row) if it fits."""
     k = dist.shape[0]
@@ -159,7 +160,7 @@ def _insert(dist, pos, rows, value, position, row):
     rows[t] = row
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _scan_leaf(x, columns, index, start, end, work, dist, pos, rows):
     """Offer the points of tree positions ``start:end`` to x's list."""
     leaf_rdist(x, columns, start, end - start, work)
@@ -169,7 +170,7 @@ def _scan_leaf(x, columns, index, start, end, work, dist, pos, rows):
             _insert(dist, pos, rows, work[t], start + t, index[start + t])
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def knn_self_sqeuclidean(data, index, node_start, node_end, lower, upper, k):
     """The ``k`` nearest tree points of every tree point (itself included).
 
@@ -221,7 +222,7 @@ def knn_self_sqeuclidean(data, index, node_start, node_end, lower, upper, k):
     return out_dist, out_pos
 
 
-@njit(cache=True)
+@kernel
 def _insert_smallest(values, value):
     """Keep ``values`` (ascending, fixed length) the smallest seen: insert ``value``."""
     k = values.shape[0]
@@ -234,7 +235,7 @@ def _insert_smallest(values, value):
     values[t] = value
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def core_rdist_brute(X, k, code, p):
     """Reduced distance from each row of ``X`` to its ``k``-th nearest row, itself included.
 
@@ -256,7 +257,7 @@ def core_rdist_brute(X, k, code, p):
     return out
 
 
-@njit(cache=True)
+@kernel
 def core_rdist_sqeuclidean(X, k):
     """:func:`core_rdist_brute` for squared Euclidean on one thread: the same values.
 

@@ -32,10 +32,11 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from clustra._kernels.distances import closer, rdist
 from clustra._kernels.grid import SMALL_ROWS
+from clustra._kernels.jit import kernel
 from clustra._kernels.kdtree import (
     QUERY_BLOCK,
     push_children,
@@ -58,7 +59,7 @@ points still searching, and the neighbour each found this round (-1: none)."""
 # ----------------------------------------------------------------------- KD-tree
 
 
-@njit(cache=True)
+@kernel
 def _node_components(comp, node_start, node_end, node_comp):
     """``node_comp[node]``: the one component of the node's core points, EMPTY or MIXED."""
     n_nodes = node_start.shape[0]
@@ -86,7 +87,7 @@ def _node_components(comp, node_start, node_end, node_comp):
             node_comp[node] = MIXED
 
 
-@njit(cache=True)
+@kernel
 def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, node_comp, comp,
                            rradius, stack, stack_bound, scratch, code, p):
     """Tree position of the first core point within eps outside component ``own``, or -1.
@@ -113,7 +114,7 @@ def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, nod
     return -1
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def _tree_round(tree, node_comp, rounds, rradius, code, p):
     # Fields as locals: a parallel loop's writes through a named tuple's field are lost.
     data, _, node_start, node_end, lower, upper = tree_fields(tree)
@@ -131,7 +132,7 @@ def _tree_round(tree, node_comp, rounds, rradius, code, p):
                                                    stack, stack_bound, scratch, code, p)
 
 
-@njit(cache=True)
+@kernel
 def _start_rounds(core):
     """Every core point its own component, every core point searching."""
     n = core.shape[0]
@@ -142,7 +143,7 @@ def _start_rounds(core):
     return Rounds(make_sets(n), comp, core.copy(), np.full(n, -1, dtype=np.int64))
 
 
-@njit(cache=True)
+@kernel
 def _merge_round(rounds, core):
     """Merge the edges of one round; retire points that found none. True if any merge."""
     merged = False
@@ -162,7 +163,7 @@ def _merge_round(rounds, core):
     return merged
 
 
-@njit(cache=True)
+@kernel
 def tree_components(tree, core, rradius, code, p):
     """Component (a root tree position) of every core point, -1 elsewhere; tree order.
 
@@ -180,14 +181,14 @@ def tree_components(tree, core, rradius, code, p):
 # -------------------------------------------------------------------- brute force
 
 
-@njit(cache=True)
+@kernel
 def _pair(queries, data, i, j, code, p):
     if code == PRECOMPUTED:
         return np.float64(queries[i, j])
     return rdist(queries[i], data[j], code, p)
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def brute_core_points(data, weights, rradius, min_samples, code, p):
     """Core flags (n,) bool by a scan of every row, stopping at ``min_samples``.
 
@@ -209,7 +210,7 @@ def brute_core_points(data, weights, rradius, min_samples, code, p):
     return core
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def _brute_round(data, rounds, rradius, code, p):
     n = data.shape[0]
     # Fields as locals: a parallel loop's writes through a named tuple's field are lost.
@@ -231,7 +232,7 @@ def _brute_round(data, rounds, rradius, code, p):
             target[i] = found
 
 
-@njit(cache=True)
+@kernel
 def brute_components(data, core, rradius, code, p):
     """Component (a root row) of every core point, -1 elsewhere, by brute-force rounds."""
     rounds = _start_rounds(core)
@@ -241,7 +242,7 @@ def brute_components(data, core, rradius, code, p):
             return rounds.comp
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def brute_nearest_core(queries, data, core, skip, rradius, code, p):
     """Row of the nearest core point of ``data`` within eps for every query, else -1.
 
@@ -272,7 +273,7 @@ def brute_nearest_core(queries, data, core, skip, rradius, code, p):
 # ----------------------------------------------------------- sparse precomputed
 
 
-@njit(cache=True)
+@kernel
 def _self_within(indptr, indices, values, i, radius):
     """A point is its own neighbour unless a stored diagonal entry exceeds ``radius``."""
     for t in range(indptr[i], indptr[i + 1]):
@@ -281,7 +282,7 @@ def _self_within(indptr, indices, values, i, radius):
     return True
 
 
-@njit(cache=True)
+@kernel
 def sparse_core_points(indptr, indices, values, weights, radius, min_samples):
     """Core flags from a CSR distance graph: stored entries are the candidate neighbours."""
     n = indptr.shape[0] - 1
@@ -296,7 +297,7 @@ def sparse_core_points(indptr, indices, values, weights, radius, min_samples):
     return core
 
 
-@njit(cache=True)
+@kernel
 def sparse_components(indptr, indices, values, core, radius):
     """Components of core points joined by stored entries within ``radius``."""
     n = indptr.shape[0] - 1
@@ -315,7 +316,7 @@ def sparse_components(indptr, indices, values, core, radius):
     return comp
 
 
-@njit(cache=True)
+@kernel
 def sparse_nearest_core(indptr, indices, values, core, skip, radius):
     """Nearest core column within ``radius`` among each row's stored entries, else -1."""
     m = indptr.shape[0] - 1
@@ -362,7 +363,7 @@ def labels_by_first_appearance(comp):
     return labels
 
 
-@njit(cache=True)
+@kernel
 def _first_appearance(comp):
     """Turn component ids (any int64 >= 0, -1 for noise) into 0, 1, 2... by first row."""
     n = comp.shape[0]

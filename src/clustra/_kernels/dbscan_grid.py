@@ -9,11 +9,12 @@ arrays indexed by point are in grid order (``grid.index`` maps back to rows).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from clustra._kernels.blocks import run_blocks
 from clustra._kernels.distances import closer, rdist
 from clustra._kernels.grid import SMALL_ROWS, lookup_cell
+from clustra._kernels.jit import kernel
 from clustra._kernels.unionfind import find, union
 
 CELL_BLOCK = 1024
@@ -49,7 +50,7 @@ def grid_core_points(grid, cum_weight, rradius, min_samples, code, p):
     return core
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _core_block(grid, cum_weight, rradius, min_samples, code, p, core, block):
     """Block ``block`` of :func:`grid_core_points` into ``core``."""
     data = grid.data
@@ -85,7 +86,7 @@ def _core_block(grid, cum_weight, rradius, min_samples, code, p, core, block):
     return 0
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _core_blocks(grid, cum_weight, rradius, min_samples, code, p, core, begin, end):
     """Blocks [begin, end) of :func:`grid_core_points`, serially."""
     for block in range(begin, end):
@@ -93,7 +94,7 @@ def _core_blocks(grid, cum_weight, rradius, min_samples, code, p, core, begin, e
     return 0
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def _core_parfor(grid, cum_weight, rradius, min_samples, code, p, core):
     """All blocks of :func:`grid_core_points`, as a parfor."""
     for block in prange((grid.cell_keys.shape[0] + CELL_BLOCK - 1) // CELL_BLOCK):
@@ -119,7 +120,7 @@ def grid_cell_components(grid, core, rradius, code, p):
                             code, p)
 
 
-@njit(cache=True)
+@kernel
 def _cell_components(grid, core, has_core, near_forward, far_forward, parent, rradius,
                      code, p):
     """The loops of :func:`grid_cell_components`; ``has_core`` (n_cells,) bool, the
@@ -170,7 +171,7 @@ def grid_nearest_core(grid, core, rradius, code, p):
     return nearest
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _nearest_core_block(grid, core, rradius, code, p, nearest, block):
     """Block ``block`` of :func:`grid_nearest_core` into ``nearest``."""
     data = grid.data
@@ -208,7 +209,7 @@ def _nearest_core_block(grid, core, rradius, code, p, nearest, block):
     return 0
 
 
-@njit(nogil=True, cache=True)
+@kernel(nogil=True)
 def _nearest_core_blocks(grid, core, rradius, code, p, nearest, begin, end):
     """Blocks [begin, end) of :func:`grid_nearest_core`, serially."""
     for block in range(begin, end):
@@ -216,7 +217,7 @@ def _nearest_core_blocks(grid, core, rradius, code, p, nearest, begin, end):
     return 0
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def _nearest_core_parfor(grid, core, rradius, code, p, nearest):
     """All blocks of :func:`grid_nearest_core`, as a parfor."""
     for block in prange((grid.cell_keys.shape[0] + CELL_BLOCK - 1) // CELL_BLOCK):

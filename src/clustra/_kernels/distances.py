@@ -19,14 +19,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from clustra._kernels.jit import kernel
 
 METRICS = ("euclidean", "sqeuclidean", "manhattan", "chebyshev", "minkowski", "cosine", "haversine")
 # Other names (SciPy's, scikit-learn's) for two of them.
 METRIC_ALIASES = {"cityblock": "manhattan", "l1": "manhattan", "l2": "euclidean"}
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def rdist_sqeuclidean(x, y, p):
     """Squared Euclidean distance (the reduced Euclidean distance)."""
     total = 0.0
@@ -36,7 +37,7 @@ def rdist_sqeuclidean(x, y, p):
     return total
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def rdist_manhattan(x, y, p):
     total = 0.0
     for j in range(x.shape[0]):
@@ -44,7 +45,7 @@ def rdist_manhattan(x, y, p):
     return total
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def rdist_chebyshev(x, y, p):
     largest = 0.0
     for j in range(x.shape[0]):
@@ -54,7 +55,7 @@ def rdist_chebyshev(x, y, p):
     return largest
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def rdist_minkowski(x, y, p):
     """``sum |x - y|**p``; the distance is its ``1/p``-th power."""
     total = 0.0
@@ -63,7 +64,7 @@ def rdist_minkowski(x, y, p):
     return total
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def rdist_cosine(x, y, p):
     """Cosine distance ``1 - cos(x, y)``; 1 when either vector is zero (as scikit-learn)."""
     dot = 0.0
@@ -81,7 +82,7 @@ def rdist_cosine(x, y, p):
     return value if value > 0.0 else 0.0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def rdist_haversine(x, y, p):
     """Haversine term for ``(latitude, longitude)`` in radians; distance is ``2 asin(sqrt(.))``."""
     sin_lat = math.sin(0.5 * (np.float64(x[0]) - np.float64(y[0])))
@@ -124,7 +125,7 @@ def metric_code(metric: str, p: float | None = None) -> tuple[int, float]:
     return _CODES[name], p_value
 
 
-@njit(cache=True)
+@kernel
 def rdist(x, y, code, p):
     """Reduced distance between 1-D arrays ``x`` and ``y`` for metric ``code`` (float64)."""
     if code == SQEUCLIDEAN:
@@ -140,7 +141,7 @@ def rdist(x, y, code, p):
     return rdist_haversine(x, y, p)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def closer(value, row, best_value, best_row):
     """Strict order on (reduced distance, original row): ties go to the lower row."""
     return value < best_value or (value == best_value and row < best_row)

@@ -30,8 +30,8 @@ same: O(n log n) for the index instead of O(n sqrt n).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from clustra._kernels.jit import kernel
 from clustra._kernels.unionfind import find, make_sets
 
 # Fenwick nodes sit at power-of-two strides, which all fall into the same cache
@@ -40,12 +40,12 @@ from clustra._kernels.unionfind import find, make_sets
 _PAD_SHIFT = 4
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _slot(position):
     return position + (position >> _PAD_SHIFT)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _fenwick_add(tree, n, position, count, mass):
     """Add ``count`` clusters holding ``mass`` points at size ``position`` (1..n)."""
     while position <= n:
@@ -55,7 +55,7 @@ def _fenwick_add(tree, n, position, count, mass):
         position += position & -position
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _distance_sum(tree, n, n_clusters, n_points, s):
     """Sum over the clusters ``c`` in ``tree`` of ``|c - s|`` (int64)."""
     below = 0
@@ -69,7 +69,7 @@ def _distance_sum(tree, n, n_clusters, n_points, s):
     return s * below - mass_below + (n_points - mass_below) - s * (n_clusters - below)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _remove_size(tree, n, k, n_points, s):
     """Take one cluster of size ``s`` out of ``k`` clusters holding ``n_points``; return
     the drop in G."""
@@ -77,7 +77,7 @@ def _remove_size(tree, n, k, n_points, s):
     return _distance_sum(tree, n, k - 1, n_points - s, s)
 
 
-@njit(cache=True)
+@kernel
 def genie_merges(edge_low, edge_high, n, gini_threshold, n_clusters):
     """The order in which Genie merges along the spanning tree's edges.
 
@@ -171,7 +171,7 @@ def genie_merges(edge_low, edge_high, n, gini_threshold, n_clusters):
     return merges
 
 
-@njit(cache=True)
+@kernel
 def partitions(edge_low, edge_high, merges, n, k_values):
     """Labels for several numbers of clusters from one merge sequence.
 
@@ -206,7 +206,7 @@ def partitions(edge_low, edge_high, merges, n, k_values):
     return out
 
 
-@njit(cache=True)
+@kernel
 def merge_children(edge_low, edge_high, merges, n):
     """SciPy cluster ids of the two sides of each merge, and the merged size.
 

@@ -34,7 +34,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+
+from clustra._kernels.jit import kernel
 
 Grid = namedtuple(
     "Grid",
@@ -130,7 +131,7 @@ def _small_cells(X, origin, side, strides, pad):
     return np.take(X, index, axis=0), index, sorted_keys[cell_start[:-1]], cell_start
 
 
-@njit(cache=True)
+@kernel
 def _cell_keys(X, origin, side, strides, pad):
     """Linear cell key (int64) of every row of ``X`` (n, d), coordinates padded by ``pad``."""
     n_samples, n_features = X.shape
@@ -144,7 +145,7 @@ def _cell_keys(X, origin, side, strides, pad):
     return keys
 
 
-@njit(cache=True)
+@kernel
 def _column_ranges(X):
     """Column minima and maxima (float64) in one pass."""
     n_samples, n_features = X.shape
@@ -160,7 +161,7 @@ def _column_ranges(X):
     return low, high
 
 
-@njit(cache=True)
+@kernel
 def radix_argsort(keys, key_bound):
     """Stable argsort (int64) of non-negative int64 ``keys`` below ``key_bound``.
 
@@ -190,7 +191,7 @@ def radix_argsort(keys, key_bound):
     return order
 
 
-@njit(cache=True)
+@kernel
 def _gather_cells(X, keys, index):
     """Points in cell order, the occupied keys and each cell's start (with n at the end)."""
     n_samples, n_features = X.shape
@@ -223,7 +224,7 @@ def _table_size(n_cells):
     return size
 
 
-@njit(cache=True)
+@kernel
 def _hash_table(cell_keys, table):
     """Fill the open-addressing ``table`` (int64, all -1, power-of-two size) with cell ids."""
     mask = table.shape[0] - 1
@@ -235,7 +236,7 @@ def _hash_table(cell_keys, table):
     return table
 
 
-@njit(cache=True)
+@kernel
 def lookup_cell(table, cell_keys, key):
     """Cell id of ``key`` through the hash table, or -1 if the cell is not occupied."""
     mask = table.shape[0] - 1
@@ -249,7 +250,7 @@ def lookup_cell(table, cell_keys, key):
         slot = (slot + 1) & mask
 
 
-@njit(cache=True)
+@kernel
 def find_cell(cell_keys, key):
     """Cell id of ``key`` in the ascending ``cell_keys`` (int64), or -1 if not occupied."""
     lo = 0

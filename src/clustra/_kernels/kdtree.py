@@ -78,7 +78,7 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from clustra._kernels.arrays import writeable
 from clustra._kernels.distances import (  # noqa: F401 - re-exported for kernels' callers
@@ -94,6 +94,7 @@ from clustra._kernels.distances import (  # noqa: F401 - re-exported for kernels
     metric_code,
     rdist,
 )
+from clustra._kernels.jit import kernel
 
 QUERY_BLOCK = 256
 
@@ -105,14 +106,14 @@ KDTree = namedtuple(
 )
 KDTree.__doc__ = "A KD-tree as plain arrays; see the module docstring for the layout."
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def tree_fields(tree):
     """``(data, index, node_start, node_end, lower, upper)`` of a :class:`KDTree`, inside
     a kernel: parallel query kernels read them into locals before their loop."""
     return tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper
 
 
-@njit(cache=True)
+@kernel
 def traversal_arrays(node_start, n_features):
     """One thread's work arrays for a walk down the tree: ``stack`` (int64) and
     ``stack_bound`` (float64) for 2 * (depth + 1) pending nodes, and a float64 point of
@@ -154,7 +155,7 @@ def build_kdtree(X: np.ndarray, leaf_size: int = 32) -> KDTree:
     return KDTree(data, index, node_start, node_end, lower, upper, int(leaf_size))
 
 
-@njit(cache=True)
+@kernel
 def _select(X, index, start, end, nth, dim):
     """Reorder ``index[start:end]`` so position ``nth`` holds the element of that rank.
 
@@ -197,7 +198,7 @@ def _select(X, index, start, end, nth, dim):
             return
 
 
-@njit(cache=True)
+@kernel
 def _widest_dimension(X, index, start, end):
     n_features = X.shape[1]
     best_dim = 0
@@ -217,7 +218,7 @@ def _widest_dimension(X, index, start, end):
     return best_dim
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def _build(X, n_nodes):
     """Partition ``index`` level by level and compute node slices and boxes.
 
@@ -267,7 +268,7 @@ def _build(X, n_nodes):
     return index, node_start, node_end, lower, upper
 
 
-@njit(cache=True)
+@kernel
 def box_min_rdist(x, lower, upper, node, scratch, code, p):
     """Reduced distance from ``x`` to the nearest point of ``node``'s box.
 
@@ -284,7 +285,7 @@ def box_min_rdist(x, lower, upper, node, scratch, code, p):
     return rdist(x, scratch, code, p)
 
 
-@njit(cache=True)
+@kernel
 def box_max_rdist(x, lower, upper, node, scratch, code, p):
     """Reduced distance from ``x`` to the farthest corner of ``node``'s box."""
     for j in range(x.shape[0]):
@@ -296,7 +297,7 @@ def box_max_rdist(x, lower, upper, node, scratch, code, p):
     return rdist(x, scratch, code, p)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def push_root(x, lower, upper, stack, stack_bound, scratch, code, p):
     """Start a walk: the root alone on the stack, with its box bound; return the stack top."""
     stack[0] = 0
@@ -304,7 +305,7 @@ def push_root(x, lower, upper, stack, stack_bound, scratch, code, p):
     return 1
 
 
-@njit(cache=True)
+@kernel
 def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p):
     """Push ``node``'s two children, the nearer one on top (popped first), with their
     box bounds; return the new stack top. The traversal order every query here uses."""
@@ -314,7 +315,7 @@ def push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code,
     return push_pair(stack, stack_bound, top, left, bound_left, bound_right)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def push_pair(stack, stack_bound, top, left, bound_left, bound_right):
     """Push the children ``left`` and ``left + 1`` with their bounds, the nearer one on
     top (popped first; the left one when tied); return the new stack top."""
@@ -331,7 +332,7 @@ def push_pair(stack, stack_bound, top, left, bound_left, bound_right):
     return top + 2
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def box_gap(x, lower, upper, node):
     """Squared Euclidean distance from ``x`` to ``node``'s box (:func:`box_min_rdist`
     for that metric, without the scratch array)."""
@@ -342,7 +343,7 @@ def box_gap(x, lower, upper, node):
     return total
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def leaf_rdist(x, columns, start, width, work):
     """Squared Euclidean distances from ``x`` to tree positions ``start:start + width``
     into ``work[:width]``; ``columns`` is the tree's ``data`` transposed (float64 (d, n)).
@@ -361,7 +362,7 @@ def leaf_rdist(x, columns, start, width, work):
             w[t] += diff * diff
 
 
-@njit(cache=True)
+@kernel
 def leaf_width(node_start, node_end):
     """The most points any leaf holds (the length of a :func:`leaf_rdist` work array)."""
     n_nodes = node_start.shape[0]
@@ -371,7 +372,7 @@ def leaf_width(node_start, node_end):
     return width
 
 
-@njit(cache=True)
+@kernel
 def _sift_down(heap_rdist, heap_row, size, value, row):
     """Put ``(value, row)`` at the root of the max-heap prefix ``[:size]`` and sift it down."""
     i = 0
@@ -393,13 +394,13 @@ def _sift_down(heap_rdist, heap_row, size, value, row):
     heap_row[i] = row
 
 
-@njit(cache=True)
+@kernel
 def _heap_push(heap_rdist, heap_row, value, row):
     """Replace the worst of a full max-heap (by (rdist, row)) with ``(value, row)``."""
     _sift_down(heap_rdist, heap_row, heap_rdist.shape[0], value, row)
 
 
-@njit(cache=True)
+@kernel
 def knn_one(x, self_row, data, index, node_start, node_end, lower, upper, heap_rdist,
             heap_row, stack, stack_bound, scratch, code, p):
     """Fill the max-heap ``heap_rdist``/``heap_row`` (length k) with x's k nearest points.
@@ -430,7 +431,7 @@ def knn_one(x, self_row, data, index, node_start, node_end, lower, upper, heap_r
             top = push_children(x, node, lower, upper, stack, stack_bound, top, scratch, code, p)
 
 
-@njit(cache=True)
+@kernel
 def _heap_sort(heap_rdist, heap_row, out_rdist, out_row):
     """Write the heap's contents in ascending (rdist, row) order."""
     k = heap_rdist.shape[0]
@@ -441,7 +442,7 @@ def _heap_sort(heap_rdist, heap_row, out_rdist, out_row):
         _sift_down(heap_rdist, heap_row, slot, heap_rdist[slot], heap_row[slot])
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def knn(tree, queries, k, exclude_self, code, p):
     """The ``k`` nearest tree points of every query, ascending.
 

@@ -16,9 +16,10 @@ query kind keeps its own loop.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from clustra._kernels.distances import closer, rdist
+from clustra._kernels.jit import kernel
 from clustra._kernels.kdtree import (
     QUERY_BLOCK,
     box_max_rdist,
@@ -30,7 +31,7 @@ from clustra._kernels.kdtree import (
 )
 
 
-@njit(cache=True)
+@kernel
 def count_within_one(x, data, node_start, node_end, lower, upper, cum_weight, rradius,
                      limit, stack, stack_bound, scratch, code, p):
     """Sum of weights of tree points within ``rradius`` of ``x``, stopping at ``limit``.
@@ -79,7 +80,7 @@ def count_within(tree, cum_weight, queries, rradius, limit, code, p):
     return counts
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def _queries(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, nearest):
     """Every query of one kind, in parallel over blocks of ``QUERY_BLOCK`` queries.
 
@@ -106,7 +107,7 @@ def _queries(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, n
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _radius_one(x, data, node_start, node_end, lower, upper, rradius, stack, scratch,
                 out_positions, out_rdist, code, p):
     """Write tree positions (and rdists) of points within ``rradius``; return how many.
@@ -139,7 +140,7 @@ def _radius_one(x, data, node_start, node_end, lower, upper, rradius, stack, scr
     return found
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def radius_query(tree, queries, rradius, code, p):
     """All tree points within ``rradius`` of each query, as CSR arrays.
 
@@ -178,7 +179,7 @@ def radius_query(tree, queries, rradius, code, p):
     return indptr, indices, found_rdist
 
 
-@njit(cache=True)
+@kernel
 def nearest_masked_one(x, data, index, node_start, node_end, lower, upper, mask, rradius,
                        stack, stack_bound, scratch, code, p):
     """Original row of the nearest tree point with ``mask`` set within ``rradius``, or -1.

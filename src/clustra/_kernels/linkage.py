@@ -21,15 +21,15 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
 from clustra._kernels.condensed import row_starts
+from clustra._kernels.jit import kernel
 from clustra._kernels.unionfind import find, make_sets, union
 
 SINGLE, COMPLETE, AVERAGE, WEIGHTED, WARD, CENTROID, MEDIAN = range(7)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def new_distance(method, d_xi, d_yi, d_xy, size_x, size_y, size_i):
     """Lance-Williams update: distance from cluster i to the union of x and y (SciPy's formulas)."""
     if method == SINGLE:
@@ -59,7 +59,7 @@ def new_distance(method, d_xi, d_yi, d_xy, size_x, size_y, size_i):
     return math.sqrt(0.5 * (d_xi * d_xi + d_yi * d_yi) - 0.25 * d_xy * d_xy)
 
 
-@njit(cache=True)
+@kernel
 def _row_minima(D, n, start, nn, nn_dist):
     """Every row's first minimum in index order, in one contiguous pass over ``D``.
 
@@ -85,7 +85,7 @@ def _row_minima(D, n, start, nn, nn_dist):
         nn_dist[i] = best
 
 
-@njit(cache=True)
+@kernel
 def _rescan(D, start, active, n_active, x, nn, nn_dist):
     """Recompute the first minimum of row ``x`` over the live clusters ``active[:n_active]``."""
     best = np.inf
@@ -112,7 +112,7 @@ def _rescan(D, start, active, n_active, x, nn, nn_dist):
     nn_dist[x] = best
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _update_neighbour(nn, nn_dist, i, x, y, value):
     """Keep row ``i``'s cached first minimum right after ``(i, x)`` died and ``(i, y)``
     became ``value``; mark it stale (-1) when only a rescan can tell."""
@@ -140,7 +140,7 @@ clusters ``active`` (ascending, int64), each cluster's cached first nearest neig
 cluster sizes ``size`` (float64, 0 for merged-away slots)."""
 
 
-@njit(cache=True)
+@kernel
 def new_matrix_chain(D, n):
     """The :class:`MatrixChain` for ``n`` points with every row's neighbour cached.
 
@@ -156,7 +156,7 @@ def new_matrix_chain(D, n):
     return chain
 
 
-@njit(cache=True)
+@kernel
 def matrix_neighbour(m, n_active, x, previous):
     """``(y, height)``: the first nearest live cluster of ``x``; ``previous`` (the chain's
     link before ``x``, -1 for none) when it is as near, as SciPy keeps the previous link
@@ -169,7 +169,7 @@ def matrix_neighbour(m, n_active, x, previous):
     return m.nn[x], current_min
 
 
-@njit(cache=True)
+@kernel
 def merge_matrix(m, n_active, x, y, d_xy, method):
     """Merge ``x < y`` into slot ``y`` at height ``d_xy``; returns the new live count."""
     nx = m.size[x]
@@ -180,7 +180,7 @@ def merge_matrix(m, n_active, x, y, d_xy, method):
     return _remove_active(m.active, n_active, x)
 
 
-@njit(cache=True)
+@kernel
 def _remove_active(active, n_active, x):
     """Drop ``x`` from the sorted ``active[:n_active]``; returns the new count."""
     t = np.searchsorted(active[:n_active], x)
@@ -189,7 +189,7 @@ def _remove_active(active, n_active, x):
     return n_active - 1
 
 
-@njit(cache=True)
+@kernel
 def _merge_rows(m, n_active, x, y, d_xy, nx, ny, method):
     """Lance-Williams update of row ``y`` (the union of ``x < y``) over the live clusters,
     keeping every cached neighbour right and computing the union's own.
@@ -251,7 +251,7 @@ def _merge_rows(m, n_active, x, y, d_xy, nx, ny, method):
     nn_dist[y] = best
 
 
-@njit(cache=True)
+@kernel
 def label_merges(Z, n):
     """Relabel raw merges in place with SciPy's cluster ids (point ids < n, merge k -> n + k).
 
@@ -281,7 +281,7 @@ def label_merges(Z, n):
 # --- flat cuts of a finished linkage matrix ---
 
 
-@njit(cache=True)
+@kernel
 def max_heights(Z, n):
     """Largest height in each merge's subtree (SciPy's ``MD``), float64 (n-1,)."""
     result = np.empty(n - 1, dtype=np.float64)
@@ -295,7 +295,7 @@ def max_heights(Z, n):
     return result
 
 
-@njit(cache=True)
+@kernel
 def labels_from_rows(Z, n, keep):
     """Flat labels (int64 (n,), 0.. by first appearance) joining the merges with ``keep[k]``.
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from clustra._kernels.jit import kernel
 from clustra._kernels.linkage import (
     matrix_neighbour,
     merge_matrix,
@@ -37,7 +37,7 @@ from clustra._kernels.linkage_vector import (
 )
 
 
-@njit(cache=True)
+@kernel
 def _chain(matrix, packed, n, method):
     """The chain over ``packed`` (a PackedChain; ``matrix`` None) or ``matrix`` (a
     MatrixChain; ``packed`` None)."""
@@ -89,7 +89,7 @@ def _chain(matrix, packed, n, method):
     return Z
 
 
-@njit(cache=True)
+@kernel
 def nn_chain(D, n, method):
     """Nearest-neighbour chain on a condensed matrix (reducible methods: 1-4).
 

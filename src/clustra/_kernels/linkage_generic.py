@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from clustra._kernels.condensed import condensed_index
+from clustra._kernels.jit import kernel
 from clustra._kernels.linkage import CENTROID, new_distance
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _heap_swap(values, key_at, index_of, i, j):
     values[i], values[j] = values[j], values[i]
     key_i = key_at[i]
@@ -33,7 +33,7 @@ def _heap_swap(values, key_at, index_of, i, j):
     index_of[key_at[j]] = j
 
 
-@njit(cache=True)
+@kernel
 def _heap_sift_down(values, key_at, index_of, heap_size, index):
     child = 2 * index + 1
     while child < heap_size:
@@ -47,7 +47,7 @@ def _heap_sift_down(values, key_at, index_of, heap_size, index):
             break
 
 
-@njit(cache=True)
+@kernel
 def _heap_sift_up(values, key_at, index_of, index):
     parent = (index - 1) >> 1
     while index > 0 and values[parent] > values[index]:
@@ -56,7 +56,7 @@ def _heap_sift_up(values, key_at, index_of, index):
         parent = (index - 1) >> 1
 
 
-@njit(cache=True)
+@kernel
 def _heap_change(values, key_at, index_of, heap_size, key, value):
     index = index_of[key]
     old = values[index]
@@ -67,7 +67,7 @@ def _heap_change(values, key_at, index_of, heap_size, key, value):
         _heap_sift_down(values, key_at, index_of, heap_size, index)
 
 
-@njit(cache=True)
+@kernel
 def _heap_init(min_dist):
     m = min_dist.shape[0]
     values = min_dist.copy()
@@ -78,7 +78,7 @@ def _heap_init(min_dist):
     return values, key_at, index_of
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _sq_gap(centres, x, i):
     total = 0.0
     for j in range(centres.shape[1]):
@@ -87,7 +87,7 @@ def _sq_gap(centres, x, i):
     return total
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _pair(D, centres, n, from_centres, x, y):
     """The distance the heap orders by: the matrix entry, or the squared centre gap."""
     if from_centres:
@@ -95,7 +95,7 @@ def _pair(D, centres, n, from_centres, x, y):
     return D[condensed_index(n, x, y)]
 
 
-@njit(cache=True)
+@kernel
 def _min_above(D, centres, n, from_centres, size, x):
     """Nearest live cluster with index > x: (index or -1, distance)."""
     best = -1
@@ -120,7 +120,7 @@ def _min_above(D, centres, n, from_centres, size, x):
     return best, best_dist
 
 
-@njit(cache=True)
+@kernel
 def _merge(D, centres, n, from_centres, method, size, x, y, dist):
     """Distances from the union (in slot ``y``) to the live clusters, before sizes change."""
     nx = size[x]
@@ -140,7 +140,7 @@ def _merge(D, centres, n, from_centres, method, size, x, y, dist):
         D[zy] = new_distance(method, D[condensed_index(n, z, x)], D[zy], dist, nx, ny, nz)
 
 
-@njit(cache=True)
+@kernel
 def _generic(D, centres, n, method, from_centres):
     """The generic algorithm over ``D`` (condensed, overwritten) or ``centres`` ((n, d),
     overwritten); returns the final linkage matrix (float64 (n-1, 4), SciPy ids, merge
@@ -203,14 +203,14 @@ def _generic(D, centres, n, method, from_centres):
     return Z
 
 
-@njit(cache=True)
+@kernel
 def generic_linkage(D, n, method):
     """Generic algorithm on a condensed matrix ``D`` (float64 (n(n-1)/2,), overwritten)
     for any method code; returns the final linkage matrix (SciPy ids, merge order)."""
     return _generic(D, np.empty((0, 1), dtype=np.float64), n, method, False)
 
 
-@njit(cache=True)
+@kernel
 def generic_linkage_centres(X, method):
     """Generic algorithm for centroid (5) or median (6) from the observations, O(nd) memory.
 

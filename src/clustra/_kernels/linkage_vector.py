@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+
+from clustra._kernels.jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def _ward_scan(packed, packed_size, n_packed, px, gap, current_min, y):
     """Nearest live cluster to packed column ``px`` in Ward's criterion.
 
@@ -45,7 +46,7 @@ def _ward_scan(packed, packed_size, n_packed, px, gap, current_min, y):
     return current_min, y
 
 
-@njit(cache=True)
+@kernel
 def _ward_pair(packed, packed_size, a, b):
     total = 0.0
     for j in range(packed.shape[0]):
@@ -56,7 +57,7 @@ def _ward_pair(packed, packed_size, a, b):
     return total * (na * nb / (na + nb))
 
 
-@njit(cache=True)
+@kernel
 def _ward_compact(packed, packed_size, packed_slot, n_packed, chain, chain_length):
     """Drop dead columns (size 0) keeping order; renumber the chain's columns."""
     new_position = np.empty(n_packed, dtype=np.int64)
@@ -93,7 +94,7 @@ def new_packed_chain(X):
                        np.arange(n, dtype=np.int64), np.empty(n))
 
 
-@njit(cache=True)
+@kernel
 def packed_first_live(c, n_packed):
     for t in range(n_packed):
         if c.size[t] > 0.0:
@@ -101,7 +102,7 @@ def packed_first_live(c, n_packed):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def packed_neighbour(c, n_packed, x, previous):
     """``(y, half the squared height)``: the first nearest live column to ``x``, or
     ``previous`` (-1 for none) when it is as near (the matrix chain's tie rule)."""
@@ -114,7 +115,7 @@ def packed_neighbour(c, n_packed, x, previous):
     return y, current_min
 
 
-@njit(cache=True)
+@kernel
 def merge_packed(c, n_packed, n_dead, x, y, chain, chain_length):
     """Merge columns ``x < y`` into ``y``; compact the dead columns once they are a
     quarter of the packed ones (renumbering ``chain``). Returns ``(n_packed, n_dead)``."""

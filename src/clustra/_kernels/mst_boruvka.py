@@ -29,8 +29,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from clustra._kernels.jit import kernel
 from clustra._kernels.kdtree import box_gap, leaf_rdist, leaf_width, push_pair
 from clustra._kernels.unionfind import find, make_sets, union
 
@@ -53,7 +54,7 @@ _LOCAL_COMPONENTS = 8
 # linkage slower warm (benchmarks/results/coldstart-rest.md).
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def edge_less(w, low, high, best_w, best_low, best_high):
     """Strict order on edges: weight, then the lower end, then the higher end."""
     if w != best_w:
@@ -63,7 +64,7 @@ def edge_less(w, low, high, best_w, best_low, best_high):
     return high < best_high
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _combine(a, b, same):
     """Two values of points under one node: the smaller, or (``same``) the shared one or -1."""
     if same:
@@ -71,7 +72,7 @@ def _combine(a, b, same):
     return min(a, b)
 
 
-@njit(cache=True)
+@kernel
 def _node_reduce(values, node_start, node_end, same):
     """Bottom-up per node: the smallest value of its points (``same`` False: the smallest
     core distance, ``values`` float64 in tree position order) or the value all of them
@@ -92,7 +93,7 @@ def _node_reduce(values, node_start, node_end, same):
     return out
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _weight(rdist, core_q, core_k, inv_alpha_r, plain):
     """Edge weight from a reduced distance: ``max(core_q, core_k, rdist / alpha_r)``."""
     if plain:
@@ -100,7 +101,7 @@ def _weight(rdist, core_q, core_k, inv_alpha_r, plain):
     return max(rdist * inv_alpha_r, core_q, core_k)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r, plain):
     """Lower bound of the weight of any edge from ``x`` to a point of ``node``."""
     total = 0.0
@@ -123,7 +124,7 @@ def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r, plain):
     return total
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _nearest_other(q, tree, reach, component_of_position, node_component, best_dist, best_row,
                    stack, stack_bound, work):
     """Lightest (weight, row) from tree position ``q`` to another component.
@@ -172,7 +173,7 @@ def _nearest_other(q, tree, reach, component_of_position, node_component, best_d
     return best_dist, best_row
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _seed(q, tree, reach, component_of_position, best_dist, best_row):
     """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components;
     also return whether that settles q (no walk needed).
@@ -207,7 +208,7 @@ def _seed(q, tree, reach, component_of_position, best_dist, best_row):
     return best_dist, best_row, settled
 
 
-@njit(cache=True)
+@kernel
 def _component_bounds(component_of_position, position_of_row, point_dist, point_row):
     """Per component, the lightest still-valid edge found last round (an upper bound);
     answers that now lead into the point's own component are dropped."""
@@ -224,7 +225,7 @@ def _component_bounds(component_of_position, position_of_row, point_dist, point_
     return bound
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _box_box(lower, upper, a, b):
     """Squared distance between the boxes of nodes ``a`` and ``b``."""
     total = 0.0
@@ -234,7 +235,7 @@ def _box_box(lower, upper, a, b):
     return total
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _leaf_nearest_other(leaf, tree, reach, component_of_position, node_component, best_w,
                         stack, stack_bound, work):
     """Lightest edge ``(weight, low, high, position)`` from any point of ``leaf`` (all of
@@ -300,7 +301,7 @@ def _leaf_nearest_other(leaf, tree, reach, component_of_position, node_component
     return best_w, best_low, best_high, best_q
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _local_slot(local_component, n_local, c):
     """Where component ``c`` sits among a block's first ``n_local`` components, or -1."""
     slot = -1
@@ -310,7 +311,7 @@ def _local_slot(local_component, n_local, c):
     return slot
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
                      point_dist, point_row, point_lower):
     """For every tree position, its lightest edge to another component (in place).
@@ -418,7 +419,7 @@ def _boruvka_queries(tree, reach, component_of_position, node_component, compone
                     local_bound[slot] = best_dist
 
 
-@njit(cache=True)
+@kernel
 def boruvka(tree, core, alpha_r, neighbours, complete):
     """Boruvka minimum spanning tree on a built KD-tree (squared Euclidean weights).
 

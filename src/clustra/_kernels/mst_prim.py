@@ -28,12 +28,12 @@ n times costs more than the scan saves.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from clustra._kernels.distances import rdist
+from clustra._kernels.jit import kernel
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _picks_before(w, parent, row, pick_w, pick_parent, pick_row, scipy_order):
     """Whether vertex ``row`` (best edge ``w`` from ``parent``) goes before the current pick."""
     if w != pick_w:
@@ -47,7 +47,7 @@ def _picks_before(w, parent, row, pick_w, pick_parent, pick_row, scipy_order):
     return max(parent, row) < max(pick_parent, pick_row)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _add_vertex(step, position, last, remaining, best, best_from, parent_out, child_out,
                 weight_out):
     """Record the edge of vertex ``remaining[position]`` as edge ``step``, move
@@ -60,7 +60,7 @@ def _add_vertex(step, position, last, remaining, best, best_from, parent_out, ch
     return y
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _relax_pick(w, x, i, t, position, remaining, best, best_from, scipy_order, core):
     """Relax vertex ``i`` (at ``remaining[t]``) with edge weight ``max(w, core[x], core[i])``
     (``w`` alone when ``core`` is empty) from ``x``; return the position of the pick among
@@ -76,7 +76,7 @@ def _relax_pick(w, x, i, t, position, remaining, best, best_from, scipy_order, c
     return position
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _prim_state(n):
     """Outputs (parent, child, weight; n-1 each) and the vertex state of a Prim growing
     from row 0: ``remaining`` rows 1..n-1, ``best`` weight (inf) and ``best_from`` row."""
@@ -85,7 +85,7 @@ def _prim_state(n):
             np.zeros(n, dtype=np.int64))
 
 
-@njit(cache=True)
+@kernel
 def prim_metric(X, core, code, p, alpha_r, scipy_order):
     """Prim with ``rdist(X[i], X[j], code, p)`` computed on the fly.
 
@@ -116,7 +116,7 @@ def prim_metric(X, core, code, p, alpha_r, scipy_order):
 _BLOCK = 1024  # vertices per block: the block's distances stay in L1 across features
 
 
-@njit(cache=True)
+@kernel
 def _scan_block(XT, row, x, start, end, scratch, core_x, core_of, best, best_from, order,
                 inv_alpha_r, scipy_order):
     """Relax vertices ``start:end`` (columns of ``XT``) from ``x``; return the block's pick."""
@@ -160,7 +160,7 @@ def _scan_block(XT, row, x, start, end, scratch, core_x, core_of, best, best_fro
     return position
 
 
-@njit(cache=True)
+@kernel
 def prim_sqeuclidean(X, core, alpha_r, scipy_order):
     """:func:`prim_metric` for squared Euclidean, vectorised: the same edges, faster.
 
@@ -217,7 +217,7 @@ def prim_sqeuclidean(X, core, alpha_r, scipy_order):
     return parent_out, child_out, weight_out
 
 
-@njit(cache=True)
+@kernel
 def prim_dense(D, n, core, alpha, scipy_order):
     """Prim on distances ``D`` (float64, 1-D): a condensed vector (n(n-1)/2 entries, as
     SciPy's ``pdist``) or a square matrix raveled (n*n entries, symmetric, zero diagonal).

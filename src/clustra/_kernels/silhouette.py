@@ -15,10 +15,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from clustra._kernels.blocks import run_blocks
 from clustra._kernels.distances import rdist
+from clustra._kernels.jit import kernel
 
 QUERY_BLOCK = 64  # query rows per parallel task
 COLUMN_CHUNK = 256  # columns per vectorised distance tile (euclidean kernel)
@@ -39,7 +40,7 @@ def finish_code(metric: str) -> int:
     }.get(metric, FINISH_IDENTITY)
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def finish_distance(value, finish, p):
     """Reduced distance -> true distance (float64) for a ``finish`` code."""
     if finish == FINISH_SQRT:
@@ -51,7 +52,7 @@ def finish_distance(value, finish, p):
     return value
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _own_cluster(starts, row):
     """Cluster owning sorted row ``row`` (binary search in ``starts``)."""
     lo = 0
@@ -65,7 +66,7 @@ def _own_cluster(starts, row):
     return lo
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _a_b_from_sums(sums, starts, own):
     """Mean intra distance a and smallest mean distance to another cluster b."""
     n_clusters = starts.shape[0] - 1
@@ -110,7 +111,7 @@ def _outputs(queries):
             (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK)
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _a_b_blocks(X, starts, queries, code, p, finish, a_out, b_out, begin, end):
     """Query blocks [begin, end) of :func:`silhouette_a_b`."""
     n_queries = queries.shape[0]
@@ -130,7 +131,7 @@ def _a_b_blocks(X, starts, queries, code, p, finish, a_out, b_out, begin, end):
     return 0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _lane_sum(values, width):
     """Sum ``values[:width]`` in 8 interleaved lanes (vectorisable, fixed order)."""
     lanes = np.zeros(8, dtype=np.float64)
@@ -146,7 +147,7 @@ def _lane_sum(values, width):
     return total
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _add_squares_and_root(XT, point, first, j0, width, tile):
     """Add ``(XT[k, j0 + jj] - point[k]) ** 2`` for the dimensions ``k >= first`` to
     ``tile[jj]`` (``jj < width``), one dimension at a time, then square-root ``tile[:width]``."""
@@ -160,7 +161,7 @@ def _add_squares_and_root(XT, point, first, j0, width, tile):
         tile[jj] = math.sqrt(tile[jj])
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _range_distance_sum(XT, point, lo, hi, tile):
     """Sum of the Euclidean distances from ``point`` ((d,)) to the columns ``lo:hi`` of ``XT``.
 
@@ -212,7 +213,7 @@ def silhouette_a_b_euclidean(XT, starts, queries):
     return a_out, b_out
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _a_b_euclidean_blocks(XT, starts, queries, a_out, b_out, begin, end):
     """Query blocks [begin, end) of :func:`silhouette_a_b_euclidean`."""
     # silhouette_a_b's block loop again: numba cannot take the per-cluster sum as an
@@ -235,7 +236,7 @@ def _a_b_euclidean_blocks(XT, starts, queries, a_out, b_out, begin, end):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def cell_distance_sums(XT, starts, queries, cell_columns, out):
     """Distance sums of a few rows to every cluster of several labelings at once.
 
@@ -276,7 +277,7 @@ def cell_distance_sums(XT, starts, queries, cell_columns, out):
                 row[cell_columns[c, labeling]] += total
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def dunn_extremes(X, starts, code, p):
     """Smallest between-cluster and largest within-cluster *reduced* distance.
 
@@ -317,14 +318,14 @@ def dunn_extremes(X, starts, code, p):
 SYMMETRIC_BLOCK = 256  # rows per block of the symmetric (all-rows) euclidean kernel
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _distance_row(XT, row, j0, width, tile):
     """``tile[:width]`` = Euclidean distances from column ``row`` to columns ``j0:j0+width``."""
     tile[:width] = 0.0
     _add_squares_and_root(XT, XT[:, row], 0, j0, width, tile)
 
 
-@njit(cache=True)
+@kernel
 def _symmetric_tile(XT, starts, labels, block_i, block_j, row_sums, col_sums, tile, both):
     """Distances between two row blocks, each computed once.
 
@@ -353,7 +354,7 @@ def _symmetric_tile(XT, starts, labels, block_i, block_j, row_sums, col_sums, ti
                 target[jj] += tile[jj]
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def silhouette_a_b_euclidean_all(XT, starts, labels):
     """``a`` and ``b`` of every row, each pairwise distance computed once.
 

@@ -10,16 +10,17 @@ unions of the same components happen.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from clustra._kernels.jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def make_sets(n):
     """Return ``parent`` (int64, shape (n,)) with every element its own set."""
     return np.arange(n, dtype=np.int64)
 
 
-@njit(cache=True)
+@kernel
 def find(parent, i):
     """Root of ``i``, halving the path on the way (``parent``: int64, shape (n,))."""
     while parent[i] != i:
@@ -28,7 +29,7 @@ def find(parent, i):
     return i
 
 
-@njit(cache=True)
+@kernel
 def union(parent, i, j):
     """Join the sets of ``i`` and ``j``; return True if they were apart."""
     root_i = find(parent, i)
@@ -42,7 +43,7 @@ def union(parent, i, j):
     return True
 
 
-@njit(cache=True)
+@kernel
 def flatten(parent):
     """Point every element straight at its root (the smallest index of its set)."""
     for i in range(parent.shape[0]):
