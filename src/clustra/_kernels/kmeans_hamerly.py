@@ -66,7 +66,9 @@ def _score_screened(X, rows, n_rows, centres, bounds, buffers, set_them, screen)
     """
     work32 = buffers.work32
     err = screen.err
-    tile_best(screen.X32, rows, n_rows, screen.centers32, screen.neg_half_norms32, work32, True)
+    # (np.bool_: a literal True would compile a float32 tile_best of its own.)
+    tile_best(screen.X32, rows, n_rows, screen.centers32, screen.neg_half_norms32, work32,
+              np.bool_(True))
     best_score, second_score, best = work32.best_score, work32.second_score, work32.best
     if set_them:
         set_bounds(bounds, rows, n_rows, best_score, second_score, err, buffers.scratch)
@@ -200,14 +202,14 @@ def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, beg
             n_pending += 1
             if n_pending == TILE:
                 n_changed += _rescore(X, weights, pending, np.int64(n_pending), centres, bounds,
-                                      sums, buffers, screen, False)
+                                      sums, buffers, screen, np.bool_(False))
                 n_rescored += n_pending
                 n_pending = 0
     if n_pending > 0:
-        # (np.int64: a count that numba may type as the literal 0 would
-        # compile the rescoring kernels once more.)
+        # (np.int64 and np.bool_: numba types a literal 0 or False as a type of its own,
+        # which would compile the rescoring kernels once more.)
         n_changed += _rescore(X, weights, pending, np.int64(n_pending), centres, bounds, sums,
-                              buffers, screen, False)
+                              buffers, screen, np.bool_(False))
     return n_changed, n_rescored + n_pending
 
 
