@@ -121,7 +121,6 @@ class Passes:
         self.client = client
         self.blas = blas
         self.columns = columns
-        self.groups = [[i] for i in range(len(data))]
         self.data = [[block] for block in data]
         self.weights = [None] * len(data) if weights is None else [[w] for w in weights]
         self.starts = [[int(start)] for start in starts[:-1]]
@@ -137,7 +136,7 @@ class Passes:
 
     def lloyd(self, previous, centers, final=False):
         """One pass: (group outputs, per-block PassTotals, per-block BlockFinal or None)."""
-        previous = previous or [None] * len(self.groups)
+        previous = previous or [None] * len(self.data)
         outs = self._run(steps.lloyd_group, self.data, self.weights, previous, centers=centers,
                          blas=self.blas, columns=self.columns, final=final)
         gathered = self.client.gather(self.client.map(steps.group_totals, outs, pure=False))
@@ -161,9 +160,7 @@ class Passes:
         """The labels of the pass ``outs`` as one dask array, in input order."""
         import dask.array as da
 
-        parts = [None] * len(sizes)
-        for out, group in zip(outs, self.groups, strict=True):
-            for j, i in enumerate(group):
-                parts[i] = da.from_delayed(delayed(steps.group_labels)(out, j),
-                                           shape=(int(sizes[i]),), dtype=np.int32)
-        return da.concatenate(parts)
+        # Every group is one block, in block order: its labels are the group's first.
+        return da.concatenate([da.from_delayed(delayed(steps.group_labels)(out, 0),
+                                               shape=(int(size),), dtype=np.int32)
+                               for out, size in zip(outs, sizes, strict=True)])
