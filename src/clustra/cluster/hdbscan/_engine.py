@@ -22,7 +22,6 @@ Hierarchy.__doc__ = (
 # (distances on the fly, no index) is faster (see benchmarks/results/new-families.md).
 BORUVKA_MAX_FEATURES = 64
 TREE_METRICS = ("euclidean", "manhattan", "chebyshev", "minkowski")
-_KDTREE_LEAF_SIZE = 16
 
 
 def build_hierarchy(X, weight, *, min_samples: int, alpha: float, metric: str, p: float,
@@ -32,7 +31,7 @@ def build_hierarchy(X, weight, *, min_samples: int, alpha: float, metric: str, p
     ``X``: float64 (n, d) C-contiguous observations, or the (n, n) distance
     matrix with ``metric="precomputed"``; ``weight``: float64 (n,) or None.
     """
-    from clustra._kernels.mst import few_rows, mst_edges, mst_edges_precomputed
+    from clustra._kernels.mst import KDTREE_LEAF_SIZE, few_rows, mst_edges, mst_edges_precomputed
 
     if metric == "precomputed":
         tree = mst_edges_precomputed(X, int(min_samples), alpha=float(alpha), sample_weight=weight)
@@ -49,7 +48,8 @@ def build_hierarchy(X, weight, *, min_samples: int, alpha: float, metric: str, p
         from clustra._kernels.kdtree import build_kdtree
 
         # The KD-tree serves the core distances, the spanning tree and later predictions.
-        kdtree = build_kdtree(X, leaf_size=_KDTREE_LEAF_SIZE if algorithm == "auto"
+        # (the engine's leaf size under "auto", as the tree a prediction builds later)
+        kdtree = build_kdtree(X, leaf_size=KDTREE_LEAF_SIZE if algorithm == "auto"
                               else leaf_size)
     # min_samples counts the point itself, as the engine's k does.
     tree = mst_edges(X, metric, int(min_samples), p=p, alpha=float(alpha),
