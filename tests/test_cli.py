@@ -601,11 +601,12 @@ def test_first_compile_notes_are_shown_unless_quiet(capsys):
     assert err == "clustra: compiling clustra's K-Means kernels for float64: first use only\n"
 
 
-def test_warmup_parallel_step_covers_every_task():
+def test_warmup_jobs_cover_every_task_in_both_dtypes():
     import clustra.warmup
 
-    names = {name for name, _ in clustra.warmup.PARALLEL_JOBS}
-    assert names == set(clustra.warmup.TASKS)
+    tasks = [task for job in clustra.warmup.JOBS for task in job]
+    assert sorted(tasks) == sorted((name, dtype) for name in clustra.warmup.TASKS
+                                   for dtype in clustra.warmup.DTYPES)
     # Longest first: both K-Means dtypes lead, the workflow (cached by then) ends.
-    assert clustra.warmup.PARALLEL_JOBS[:2] == (("K-Means", "float64"), ("K-Means", "float32"))
-    assert clustra.warmup.PARALLEL_JOBS[-1][0] == "the clustra command's workflow"
+    assert clustra.warmup.JOBS[:2] == ((("K-Means", "float64"),), (("K-Means", "float32"),))
+    assert clustra.warmup.JOBS[-1][0][0] == "the clustra command's workflow"

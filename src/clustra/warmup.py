@@ -8,10 +8,9 @@ family on tiny data in both dtypes, the families in parallel processes. Run it
 where the cache is kept: while building the image, or in the CI step whose
 cache directory is saved.
 
-After the parallel step, every task runs once more in this process: what the
-cache already holds only loads (quickly), and a kernel whose cache entry two
-processes wrote at the same moment (so that one entry was lost) is compiled
-again, so the cache ends up complete.
+The processes share numba's cache directory: :mod:`clustra._kernels.cache`
+keeps each process's writes to it whole, so that no entry is lost or mixed up
+with another process's, and every kernel is compiled once, in one process.
 """
 
 from __future__ import annotations
@@ -107,15 +106,20 @@ TASKS = {
     "the clustra command's workflow": _workflow,
 }
 DTYPES = ("float64", "float32")
-# The parallel step, longest first, so that no process is left with a long task at
-# the end (task times: benchmarks/results/coldstart-rest.md). Only K-Means has
-# float32 kernels of its own; the other families convert float32 to float64, so
-# their float32 tasks load the cache in the final pass. The workflow comes last:
-# it runs several families, cached by then.
-PARALLEL_JOBS = (("K-Means", "float64"), ("K-Means", "float32"), ("HDBSCAN", "float64"),
-                 ("hierarchy and Genie", "float64"), ("DBSCAN", "float64"),
-                 ("silhouette and choose_k", "float64"), ("silhouette and choose_k", "float32"),
-                 ("the clustra command's workflow", "float64"))
+# What each process runs, a job at a time, the tasks of a job in order; longest
+# jobs first, so that no process is left with a long one at the end (task
+# times: benchmarks/results/coldstart-rest.md). Only K-Means has float32
+# kernels of its own, so its dtypes are two jobs; the other families convert
+# float32 to float64, and their float32 task, run right after the float64 one
+# in the same process, checks that nothing more is needed. The workflow comes
+# last: it runs several families, cached by then.
+JOBS = ((("K-Means", "float64"),), (("K-Means", "float32"),),
+        (("HDBSCAN", "float64"), ("HDBSCAN", "float32")),
+        (("hierarchy and Genie", "float64"), ("hierarchy and Genie", "float32")),
+        (("DBSCAN", "float64"), ("DBSCAN", "float32")),
+        (("silhouette and choose_k", "float64"), ("silhouette and choose_k", "float32")),
+        (("the clustra command's workflow", "float64"),
+         ("the clustra command's workflow", "float32")))
 
 
 def run_task(name: str, dtype: str) -> float:
@@ -129,6 +133,16 @@ def run_task(name: str, dtype: str) -> float:
     return time.perf_counter() - start
 
 
+def run_job(job) -> list[tuple[str, str, float]]:
+    """Run a job's tasks in order; returns ``(name, dtype, seconds)`` for each."""
+    return [(name, dtype, run_task(name, dtype)) for name, dtype in job]
+
+
+def _report(results, report) -> None:
+    for name, dtype, seconds in results:
+        report(f"compiled {name} kernels for {dtype} ({seconds:.1f} s)")
+
+
 def warmup(n_processes: int | None = None, report=print) -> float:
     """Compile every kernel for float32 and float64; returns the seconds it took.
 
@@ -140,21 +154,20 @@ def warmup(n_processes: int | None = None, report=print) -> float:
         Receives one line per finished task.
     """
     start = time.perf_counter()
-    jobs = [(name, dtype) for dtype in DTYPES for name in TASKS]
+    listed = {name for job in JOBS for name, _ in job}
+    jobs = [[(name, dtype) for name, dtype in job if name in TASKS] for job in JOBS]
+    jobs = [job for job in jobs if job] + [
+        [(name, dtype) for dtype in DTYPES] for name in TASKS if name not in listed]
     if n_processes is None:
         n_processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
             os.cpu_count() or 1)
-    n_processes = max(1, min(n_processes, len(PARALLEL_JOBS)))
-    if n_processes > 1:
+    n_processes = max(1, min(n_processes, len(jobs)))
+    if n_processes == 1:
+        for job in jobs:
+            _report(run_job(job), report)
+    else:
         # "spawn": a fresh interpreter per worker, as a user's first process would be.
         with ProcessPoolExecutor(n_processes, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_task, name, dtype): (name, dtype)
-                       for name, dtype in PARALLEL_JOBS if name in TASKS}
-            for future in as_completed(futures):
-                name, dtype = futures[future]
-                report(f"compiled {name} kernels for {dtype} ({future.result():.1f} s)")
-    for name, dtype in jobs:  # loads what is cached; fills any gap
-        seconds = run_task(name, dtype)
-        if n_processes == 1:
-            report(f"compiled {name} kernels for {dtype} ({seconds:.1f} s)")
+            for future in as_completed([pool.submit(run_job, job) for job in jobs]):
+                _report(future.result(), report)
     return time.perf_counter() - start

@@ -5,12 +5,16 @@ Python calls it through and one that C calls it through, each lowered,
 optimised and turned into machine code on first use. The C one is never used
 here; the Python one only by a kernel that Python calls. Leaving out what is
 not called shortens the first fit's compilation
-(benchmarks/results/coldstart.md).
+(benchmarks/results/coldstart.md). Both cache what they compile on disk, as
+``cache=True`` does, in a cache that several processes can fill at once
+(:mod:`clustra._kernels.cache`).
 """
 
 from __future__ import annotations
 
 from numba import njit
+
+from clustra._kernels.cache import SharedCache
 
 
 def kernel(function=None, **options):
@@ -18,8 +22,14 @@ def kernel(function=None, **options):
 
     Used bare (``@kernel``) or with numba's options (``@kernel(nogil=True)``).
     """
-    options = {"cache": True, "no_cfunc_wrapper": True, **options}
-    return njit(**options) if function is None else njit(function, **options)
+    options = {"no_cfunc_wrapper": True, **options}
+
+    def build(py_func):
+        dispatcher = njit(py_func, **options)
+        dispatcher._cache = SharedCache(py_func)  # what numba's enable_caching() sets
+        return dispatcher
+
+    return build if function is None else build(function)
 
 
 def inner(function=None, **options):
