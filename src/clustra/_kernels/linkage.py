@@ -302,7 +302,8 @@ def labels_from_rows(Z, n, keep):
     ``keep``: bool (n-1,); it must be closed under taking children (a cut).
     """
     representative = np.empty(2 * n - 1, dtype=np.int64)
-    representative[:n] = np.arange(n)
+    for i in range(n):
+        representative[i] = i
     parent = make_sets(n)
     for k in range(n - 1):
         a = representative[np.int64(Z[k, 0])]

@@ -183,7 +183,10 @@ def prim_sqeuclidean(X, core, alpha_r, scipy_order):
     has_core = core.shape[0] > 0
     core_of = np.empty(width if has_core else 0, dtype=np.float64)
     if has_core:
-        core_of[:m] = core[1:]
+        # (A loop: an array assigned to a slice compiles numba's shape-mismatch
+        # message, string formatting and all.)
+        for t in range(m):
+            core_of[t] = core[t + 1]
     best = np.full(width, np.inf)
     best_from = np.zeros(width, dtype=np.int64)
     scratch = np.empty(_BLOCK, dtype=np.float64)
