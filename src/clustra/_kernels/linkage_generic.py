@@ -170,7 +170,7 @@ def _generic(D, centres, n, method, from_centres):
             _heap_change(values, key_at, index_of, heap_size, x, dist)
         _heap_swap(values, key_at, index_of, 0, heap_size - 1)
         heap_size -= 1
-        _heap_sift_down(values, key_at, index_of, heap_size, 0)
+        _heap_sift_down(values, key_at, index_of, heap_size, np.int64(0))
         id_x = cluster_id[x]
         id_y = cluster_id[y]
         nx = size[x]
