@@ -29,11 +29,11 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import prange
-
-from clustra._kernels.jit import kernel
+from clustra._kernels.blocks import claim, run_claimed
+from clustra._kernels.borrowed import NoAliasCompiler, borrowed
+from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kdtree import box_gap, leaf_rdist, leaf_width, push_pair
-from clustra._kernels.unionfind import find, make_sets, union
+from clustra._kernels.unionfind import find, union
 
 Reach = namedtuple("Reach", ["core_pos", "min_core", "inv_alpha_r", "neighbours", "complete",
                              "plain", "columns"])
@@ -311,10 +311,12 @@ def _local_slot(local_component, n_local, c):
     return slot
 
 
-@kernel(parallel=True)
-def _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
-                     point_dist, point_row, point_lower):
-    """For every tree position, its lightest edge to another component (in place).
+@kernel(nogil=True)
+def _query_blocks(tree, reach, component_of_position, node_component, component_bound,
+                  point_dist, point_row, point_lower, cursor):
+    """For every tree position of the leaf blocks claimed from ``cursor``
+    (:func:`clustra._kernels.blocks.claim`), its lightest edge to another component (in
+    place).
 
     A previous answer still leading to another component is still exact (the
     candidates only shrink). Other searches start from the component's bound
@@ -328,98 +330,160 @@ def _boruvka_queries(tree, reach, component_of_position, node_component, compone
     bound. The lightest edge of every component is found exactly, ties
     included, and the work depends only on the block, never on the thread count.
     """
-    # Outputs are plain array arguments: writes through a named tuple's field inside
-    # prange are lost. Read-only fields are copied to locals before the loop.
+    n_nodes = tree.node_start.shape[0]
+    n_levels = 1
+    while (1 << n_levels) - 1 < n_nodes:
+        n_levels += 1
+    stack = np.empty(2 * n_levels + 2, dtype=np.int64)
+    stack_bound = np.empty(2 * n_levels + 2, dtype=np.float64)
+    work = np.empty(max(1, leaf_width(tree.node_start, tree.node_end)), dtype=np.float64)
+    local_component = np.empty(_LOCAL_COMPONENTS, dtype=np.int64)
+    local_bound = np.empty(_LOCAL_COMPONENTS, dtype=np.float64)
+    return _claimed_blocks(tree, reach, component_of_position, node_component, component_bound,
+                           point_dist, point_row, point_lower, stack, stack_bound, work,
+                           local_component, local_bound, cursor)
+
+
+@inner(pipeline_class=NoAliasCompiler)
+def _claimed_blocks(tree, reach, component_of_position, node_component, component_bound,
+                    point_dist, point_row, point_lower, stack, stack_bound, work,
+                    local_component, local_bound, cursor):
+    """:func:`_query_blocks` on its scratch arrays, every array borrowed (see
+    :mod:`clustra._kernels.borrowed`): the queries read shared arrays, and counting
+    their references cost more than the searches."""
+    tree, reach, component_of_position = (borrowed(tree), borrowed(reach),
+                                          borrowed(component_of_position))
+    node_component, component_bound = borrowed(node_component), borrowed(component_bound)
+    point_dist, point_row, point_lower = (borrowed(point_dist), borrowed(point_row),
+                                          borrowed(point_lower))
+    stack, stack_bound, work = borrowed(stack), borrowed(stack_bound), borrowed(work)
+    local_component, local_bound = borrowed(local_component), borrowed(local_bound)
     node_start, node_end = tree.node_start, tree.node_end
     n_nodes = node_start.shape[0]
     first_leaf = n_nodes // 2
     n_leaves = n_nodes - first_leaf
     neighbours = reach.neighbours
-    n_levels = 1
-    while (1 << n_levels) - 1 < n_nodes:
-        n_levels += 1
-    max_width = max(1, leaf_width(node_start, node_end))
-    n_blocks = (n_leaves + _LEAF_BLOCK - 1) // _LEAF_BLOCK
-    for block in prange(n_blocks):
-        stack = np.empty(2 * n_levels + 2, dtype=np.int64)
-        stack_bound = np.empty(2 * n_levels + 2, dtype=np.float64)
-        work = np.empty(max_width, dtype=np.float64)
-        local_component = np.full(_LOCAL_COMPONENTS, -1, dtype=np.int64)
-        local_bound = np.full(_LOCAL_COMPONENTS, np.inf)
-        n_local = 0
-        for leaf in range(first_leaf + block * _LEAF_BLOCK,
-                          first_leaf + min(n_leaves, (block + 1) * _LEAF_BLOCK)):
-            start = node_start[leaf]
-            end = node_end[leaf]
-            c = node_component[leaf]
-            if c >= 0 and end - start > 1:
-                slot = _local_slot(local_component, n_local, c)
-                bound = component_bound[c]
-                if slot >= 0 and local_bound[slot] < bound:
-                    bound = local_bound[slot]
-                leaf_lower = np.inf
+    begin, end = claim(cursor)
+    while begin < end:
+        for block in range(begin, end):
+            local_component[:] = -1
+            local_bound[:] = np.inf
+            n_local = 0
+            for leaf in range(first_leaf + block * _LEAF_BLOCK,
+                              first_leaf + min(n_leaves, (block + 1) * _LEAF_BLOCK)):
+                start = node_start[leaf]
+                end = node_end[leaf]
+                c = node_component[leaf]
+                if c >= 0 and end - start > 1:
+                    slot = _local_slot(local_component, n_local, c)
+                    bound = component_bound[c]
+                    if slot >= 0 and local_bound[slot] < bound:
+                        bound = local_bound[slot]
+                    leaf_lower = np.inf
+                    for q in range(start, end):
+                        leaf_lower = min(leaf_lower, point_lower[q])
+                    if leaf_lower > bound:
+                        continue
+                    best_dist, best_low, best_high, best_q = _leaf_nearest_other(
+                        leaf, tree, reach, component_of_position, node_component, bound,
+                        stack, stack_bound, work)
+                    for q in range(start, end):
+                        point_row[q] = -1
+                        point_dist[q] = np.inf
+                        point_lower[q] = max(point_lower[q], best_dist)
+                    if best_q < 0:
+                        continue
+                    point_dist[best_q] = best_dist
+                    point_row[best_q] = best_low if best_high == tree.index[best_q] else best_high
+                    if slot < 0 and n_local < _LOCAL_COMPONENTS:
+                        slot = n_local
+                        local_component[slot] = c
+                        n_local += 1
+                    if slot >= 0 and best_dist < local_bound[slot]:
+                        local_bound[slot] = best_dist
+                    continue
                 for q in range(start, end):
-                    leaf_lower = min(leaf_lower, point_lower[q])
-                if leaf_lower > bound:
-                    continue
-                best_dist, best_low, best_high, best_q = _leaf_nearest_other(
-                    leaf, tree, reach, component_of_position, node_component, bound, stack,
-                    stack_bound, work)
-                for q in range(start, end):
-                    point_row[q] = -1
-                    point_dist[q] = np.inf
-                    point_lower[q] = max(point_lower[q], best_dist)
-                if best_q < 0:
-                    continue
-                point_dist[best_q] = best_dist
-                point_row[best_q] = best_low if best_high == tree.index[best_q] else best_high
-                if slot < 0 and n_local < _LOCAL_COMPONENTS:
-                    slot = n_local
-                    local_component[slot] = c
-                    n_local += 1
-                if slot >= 0 and best_dist < local_bound[slot]:
-                    local_bound[slot] = best_dist
-                continue
-            for q in range(start, end):
-                c = component_of_position[q]
-                slot = _local_slot(local_component, n_local, c)
-                bound = component_bound[c]
-                if slot >= 0 and local_bound[slot] < bound:
-                    bound = local_bound[slot]
-                if point_row[q] >= 0:
-                    best_dist = point_dist[q]
-                    best_row = point_row[q]
-                elif point_lower[q] > bound:
-                    continue
-                else:
-                    best_dist, best_row = bound, _NO_ROW
-                    settled = False
-                    if neighbours.shape[1] > 0:
-                        best_dist, best_row, settled = _seed(q, tree, reach,
-                                                             component_of_position, bound,
-                                                             _NO_ROW)
-                    if not settled:
-                        best_dist, best_row = _nearest_other(
-                            q, tree, reach, component_of_position, node_component, best_dist,
-                            best_row, stack, stack_bound, work)
-                if best_row == _NO_ROW:
-                    point_dist[q] = np.inf
-                    point_row[q] = -1
-                    if bound > point_lower[q]:
-                        point_lower[q] = bound
-                    continue
-                point_lower[q] = best_dist
-                point_dist[q] = best_dist
-                point_row[q] = best_row
-                if slot < 0 and n_local < _LOCAL_COMPONENTS:
-                    slot = n_local
-                    local_component[slot] = c
-                    n_local += 1
-                if slot >= 0 and best_dist < local_bound[slot]:
-                    local_bound[slot] = best_dist
+                    c = component_of_position[q]
+                    slot = _local_slot(local_component, n_local, c)
+                    bound = component_bound[c]
+                    if slot >= 0 and local_bound[slot] < bound:
+                        bound = local_bound[slot]
+                    if point_row[q] >= 0:
+                        best_dist = point_dist[q]
+                        best_row = point_row[q]
+                    elif point_lower[q] > bound:
+                        continue
+                    else:
+                        best_dist, best_row = bound, _NO_ROW
+                        settled = False
+                        if neighbours.shape[1] > 0:
+                            best_dist, best_row, settled = _seed(q, tree, reach,
+                                                                 component_of_position, bound,
+                                                                 _NO_ROW)
+                        if not settled:
+                            best_dist, best_row = _nearest_other(
+                                q, tree, reach, component_of_position, node_component,
+                                best_dist, best_row, stack, stack_bound, work)
+                    if best_row == _NO_ROW:
+                        point_dist[q] = np.inf
+                        point_row[q] = -1
+                        if bound > point_lower[q]:
+                            point_lower[q] = bound
+                        continue
+                    point_lower[q] = best_dist
+                    point_dist[q] = best_dist
+                    point_row[q] = best_row
+                    if slot < 0 and n_local < _LOCAL_COMPONENTS:
+                        slot = n_local
+                        local_component[slot] = c
+                        n_local += 1
+                    if slot >= 0 and best_dist < local_bound[slot]:
+                        local_bound[slot] = best_dist
+        begin, end = claim(cursor)
+    return 0
 
 
 @kernel
+def _round_start(index, parent, node_start, node_end, component_of_position, position_of_row,
+                 point_dist, point_row):
+    """A round's components (per position, and per node as :func:`_node_reduce`) and
+    their bounds from the last round's answers (:func:`_component_bounds`)."""
+    for k in range(index.shape[0]):
+        component_of_position[k] = find(parent, index[k])
+    node_component = _node_reduce(component_of_position, node_start, node_end, True)
+    return node_component, _component_bounds(component_of_position, position_of_row,
+                                             point_dist, point_row)
+
+
+@kernel
+def _round_end(index, parent, component_of_position, point_dist, point_row, best_weight,
+               best_low, best_high, low_out, high_out, weight_out, n_edges):
+    """Join every component along its lightest edge, appending the new edges to the
+    outputs after the first ``n_edges``; returns the new count."""
+    best_weight[:] = np.inf
+    for k in range(index.shape[0]):
+        v = point_row[k]
+        if v < 0:
+            continue
+        c = component_of_position[k]
+        u = index[k]
+        low = min(u, v)
+        high = max(u, v)
+        if edge_less(point_dist[k], low, high, best_weight[c], best_low[c], best_high[c]):
+            best_weight[c] = point_dist[k]
+            best_low[c] = low
+            best_high[c] = high
+    for c in range(index.shape[0]):
+        if best_weight[c] == np.inf:  # not a component root
+            continue
+        if union(parent, best_low[c], best_high[c]):
+            low_out[n_edges] = best_low[c]
+            high_out[n_edges] = best_high[c]
+            weight_out[n_edges] = best_weight[c]
+            n_edges += 1
+    return n_edges
+
+
 def boruvka(tree, core, alpha_r, neighbours, complete):
     """Boruvka minimum spanning tree on a built KD-tree (squared Euclidean weights).
 
@@ -430,56 +494,42 @@ def boruvka(tree, core, alpha_r, neighbours, complete):
     ``complete`` (bool, (n,)): the list holds every point within
     ``alpha_r * core`` (squared) of that position. Returns ``(low, high,
     weight)``, the unique tree of the strict order ``(weight, low, high)``.
+
+    The rounds run here; each round's queries run on
+    :func:`clustra._kernels.blocks.run_claimed`'s threads, fixed blocks of
+    leaves each.
     """
     index, node_start, node_end = tree.index, tree.node_start, tree.node_end
     n = index.shape[0]
-    low_out = np.empty(n - 1, dtype=np.int64)
-    high_out = np.empty(n - 1, dtype=np.int64)
-    weight_out = np.empty(n - 1, dtype=np.float64)
-    core_pos = np.empty(n, dtype=np.float64)
+    core_pos = np.ascontiguousarray(core[index], dtype=np.float64)
     position_of_row = np.empty(n, dtype=np.int64)
-    for k in range(n):
-        core_pos[k] = core[index[k]]
-        position_of_row[index[k]] = k
-    plain = alpha_r == 1.0 and not np.any(core != 0.0)
-    reach = Reach(core_pos, _node_reduce(core_pos, node_start, node_end, False), 1.0 / alpha_r,
-                  neighbours, complete, plain, np.ascontiguousarray(tree.data.T))
-    parent = make_sets(n)
+    position_of_row[index] = np.arange(n, dtype=np.int64)
+    plain = bool(alpha_r == 1.0 and not np.any(core != 0.0))
+    reach = Reach(core_pos, _node_reduce(core_pos, node_start, node_end, False),
+                  1.0 / float(alpha_r), neighbours, complete, plain,
+                  np.ascontiguousarray(tree.data.T))
+    parent = np.arange(n, dtype=np.int64)
     component_of_position = np.empty(n, dtype=np.int64)
     point_dist = np.full(n, np.inf)
     point_row = np.full(n, -1, dtype=np.int64)
     point_lower = np.zeros(n, dtype=np.float64)
     best_weight = np.empty(n, dtype=np.float64)
-    best_low = np.empty(n, dtype=np.int64)
-    best_high = np.empty(n, dtype=np.int64)
+    best_low, best_high = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    low_out, high_out = np.empty(n - 1, dtype=np.int64), np.empty(n - 1, dtype=np.int64)
+    weight_out = np.empty(n - 1, dtype=np.float64)
+    n_leaves = node_start.shape[0] - node_start.shape[0] // 2
+    n_blocks = (n_leaves + _LEAF_BLOCK - 1) // _LEAF_BLOCK
     n_edges = 0
     while n_edges < n - 1:
-        for k in range(n):
-            component_of_position[k] = find(parent, index[k])
-        node_component = _node_reduce(component_of_position, node_start, node_end, True)
-        component_bound = _component_bounds(component_of_position, position_of_row, point_dist,
-                                            point_row)
-        _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
-                         point_dist, point_row, point_lower)
-        best_weight[:] = np.inf
-        for k in range(n):
-            v = point_row[k]
-            if v < 0:
-                continue
-            c = component_of_position[k]
-            u = index[k]
-            low = min(u, v)
-            high = max(u, v)
-            if edge_less(point_dist[k], low, high, best_weight[c], best_low[c], best_high[c]):
-                best_weight[c] = point_dist[k]
-                best_low[c] = low
-                best_high[c] = high
-        for c in range(n):
-            if best_weight[c] == np.inf:  # not a component root
-                continue
-            if union(parent, best_low[c], best_high[c]):
-                low_out[n_edges] = best_low[c]
-                high_out[n_edges] = best_high[c]
-                weight_out[n_edges] = best_weight[c]
-                n_edges += 1
+        node_component, component_bound = _round_start(
+            index, parent, node_start, node_end, component_of_position, position_of_row,
+            point_dist, point_row)
+        run_claimed(_query_blocks, n_blocks, tree, reach, component_of_position,
+                    node_component, component_bound, point_dist, point_row, point_lower)
+        joined = _round_end(index, parent, component_of_position, point_dist, point_row,
+                            best_weight, best_low, best_high, low_out, high_out, weight_out,
+                            np.int64(n_edges))
+        if joined == n_edges:
+            raise RuntimeError("Boruvka round joined no components")
+        n_edges = joined
     return low_out, high_out, weight_out
