@@ -44,15 +44,13 @@ def _strip(context, builder, ty, value):
 
 @intrinsic
 def borrowed(typingctx, value):
-    """``value`` (an array, or a tuple holding arrays) with no reference counting.
+    """``value`` (an array, or a tuple holding arrays) with no reference counting;
+    anything else (None, a number) unchanged.
 
     Views of the result are not counted either. Only for arrays the caller
     keeps alive for the whole call: a kernel's own arguments, never an array
     the kernel allocates (nothing would keep it) nor anything the kernel returns.
     """
-    if not _borrowable(value):
-        return None
-
     def codegen(context, builder, signature, args):
         return _strip(context, builder, signature.args[0], args[0])
 
