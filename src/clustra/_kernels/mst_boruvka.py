@@ -98,6 +98,19 @@ def _local_slot(local_component, n_local, c):
     return slot
 
 
+@kernel(inline="always")
+def _remember(local_component, local_bound, n_local, slot, c, best_dist):
+    """Keep ``best_dist`` as the block's bound for component ``c`` (at ``slot``, or a new
+    slot while there is room); returns the number of slots used."""
+    if slot < 0 and n_local < _LOCAL_COMPONENTS:
+        slot = n_local
+        local_component[slot] = c
+        n_local += 1
+    if slot >= 0 and best_dist < local_bound[slot]:
+        local_bound[slot] = best_dist
+    return n_local
+
+
 @kernel(nogil=True)
 def _query_blocks(tree, reach, component_of_position, node_component, component_bound,
                   point_dist, point_row, point_lower, cursor):
@@ -182,12 +195,8 @@ def _claimed_blocks(tree, reach, component_of_position, node_component, componen
                         continue
                     point_dist[best_q] = best_dist
                     point_row[best_q] = best_low if best_high == tree.index[best_q] else best_high
-                    if slot < 0 and n_local < _LOCAL_COMPONENTS:
-                        slot = n_local
-                        local_component[slot] = c
-                        n_local += 1
-                    if slot >= 0 and best_dist < local_bound[slot]:
-                        local_bound[slot] = best_dist
+                    n_local = _remember(local_component, local_bound, n_local, slot, c,
+                                        best_dist)
                     continue
                 for q in range(start, end):
                     c = component_of_position[q]
@@ -220,12 +229,8 @@ def _claimed_blocks(tree, reach, component_of_position, node_component, componen
                     point_lower[q] = best_dist
                     point_dist[q] = best_dist
                     point_row[q] = best_row
-                    if slot < 0 and n_local < _LOCAL_COMPONENTS:
-                        slot = n_local
-                        local_component[slot] = c
-                        n_local += 1
-                    if slot >= 0 and best_dist < local_bound[slot]:
-                        local_bound[slot] = best_dist
+                    n_local = _remember(local_component, local_bound, n_local, slot, c,
+                                        best_dist)
         begin, end = claim(cursor)
     return 0
 
