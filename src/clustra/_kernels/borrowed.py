@@ -6,9 +6,10 @@ atomic increment and decrement of the array's shared count. Inside a search
 loop run by several threads on the same arrays these dominate the work, and
 the threads contend for the counts' cache lines. A ``parallel=True`` loop
 body does not pay them (numba hands it the arrays without their counts);
-:func:`borrowed` gives a serial kernel the same. A parallel loop body also
-has its array arguments marked as not aliasing each other, which lets LLVM keep
-values in registers across stores; :class:`NoAliasCompiler` marks a kernel's.
+:func:`borrowed` gives a serial kernel the same. numba also marks a parallel
+loop body's array arguments as not aliasing each other when it can prove it,
+which lets LLVM keep values in registers across stores;
+:class:`NoAliasCompiler` marks a serial kernel's, on the caller's word.
 """
 
 from __future__ import annotations
