@@ -34,9 +34,11 @@ from collections import namedtuple
 import numpy as np
 from numba import prange
 
+from clustra._kernels.blocks import claim, run_claimed
+from clustra._kernels.borrowed import NoAliasCompiler, borrowed
 from clustra._kernels.distances import closer, rdist
 from clustra._kernels.grid import SMALL_ROWS
-from clustra._kernels.jit import kernel
+from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kdtree import (
     QUERY_BLOCK,
     push_children,
@@ -114,22 +116,33 @@ def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, nod
     return -1
 
 
-@kernel(parallel=True)
-def _tree_round(tree, node_comp, rounds, rradius, code, p):
-    # Fields as locals: a parallel loop's writes through a named tuple's field are lost.
+@kernel(nogil=True)
+def _tree_blocks(tree, node_comp, comp, active, target, rradius, code, p, cursor):
+    """One round's searches for the blocks of ``QUERY_BLOCK`` points claimed from ``cursor``."""
+    stack, stack_bound, scratch = traversal_arrays(tree.node_start, tree.data.shape[1])
+    return _claimed_round(tree, node_comp, comp, active, target, rradius, code, p, stack,
+                          stack_bound, scratch, cursor)
+
+
+@inner(pipeline_class=NoAliasCompiler)
+def _claimed_round(tree, node_comp, comp, active, target, rradius, code, p, stack,
+                   stack_bound, scratch, cursor):
+    """:func:`_tree_blocks` on its scratch arrays, every array borrowed
+    (:mod:`clustra._kernels.borrowed`)."""
+    tree, node_comp, comp = borrowed(tree), borrowed(node_comp), borrowed(comp)
+    active, target = borrowed(active), borrowed(target)
+    stack, stack_bound, scratch = borrowed(stack), borrowed(stack_bound), borrowed(scratch)
     data, _, node_start, node_end, lower, upper = tree_fields(tree)
-    comp = rounds.comp
-    active = rounds.active
-    target = rounds.target
     n = data.shape[0]
-    n_blocks = (n + QUERY_BLOCK - 1) // QUERY_BLOCK
-    for block in prange(n_blocks):
-        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
-        for i in range(block * QUERY_BLOCK, min(n, (block + 1) * QUERY_BLOCK)):
+    begin, end = claim(cursor)
+    while begin < end:
+        for i in range(begin * QUERY_BLOCK, min(n, end * QUERY_BLOCK)):
             if active[i]:
                 target[i] = _first_foreign_in_tree(data[i], comp[i], data, node_start, node_end,
                                                    lower, upper, node_comp, comp, rradius,
                                                    stack, stack_bound, scratch, code, p)
+        begin, end = claim(cursor)
+    return 0
 
 
 @kernel
@@ -163,17 +176,20 @@ def _merge_round(rounds, core):
     return merged
 
 
-@kernel
 def tree_components(tree, core, rradius, code, p):
     """Component (a root tree position) of every core point, -1 elsewhere; tree order.
 
     ``tree``: a :class:`clustra._kernels.kdtree.KDTree`; ``core`` (n,) bool in tree order.
+    The rounds run here, each round's searches on
+    :func:`clustra._kernels.blocks.run_claimed`'s threads.
     """
     rounds = _start_rounds(core)
     node_comp = np.empty(tree.node_start.shape[0], dtype=np.int64)
+    n_blocks = (core.shape[0] + QUERY_BLOCK - 1) // QUERY_BLOCK
     while True:
         _node_components(rounds.comp, tree.node_start, tree.node_end, node_comp)
-        _tree_round(tree, node_comp, rounds, rradius, code, p)
+        run_claimed(_tree_blocks, n_blocks, tree, node_comp, rounds.comp, rounds.active,
+                    rounds.target, rradius, code, p)
         if not _merge_round(rounds, core):
             return rounds.comp
 

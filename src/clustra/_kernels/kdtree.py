@@ -95,6 +95,7 @@ from clustra._kernels.distances import (  # noqa: F401 - re-exported for kernels
     rdist,
 )
 from clustra._kernels.jit import kernel
+from clustra._kernels.kdtree_build import build_arrays
 
 QUERY_BLOCK = 256
 
@@ -150,122 +151,9 @@ def build_kdtree(X: np.ndarray, leaf_size: int = 32) -> KDTree:
     X = writeable(X, np.float64)
     n_samples = X.shape[0]
     n_nodes = 2 ** n_levels_for(n_samples, leaf_size) - 1
-    index, node_start, node_end, lower, upper = _build(X, n_nodes)
+    index, node_start, node_end, lower, upper = build_arrays(X, n_nodes)
     data = np.ascontiguousarray(X[index])
     return KDTree(data, index, node_start, node_end, lower, upper, int(leaf_size))
-
-
-@kernel
-def _select(X, index, start, end, nth, dim):
-    """Reorder ``index[start:end]`` so position ``nth`` holds the element of that rank.
-
-    Keys are ``X[index[k], dim]``. Three-way partitioning keeps duplicate keys
-    linear; the pivot is the median of three, so the result is deterministic.
-    """
-    lo = start
-    hi = end - 1
-    while hi > lo:
-        a = X[index[lo], dim]
-        b = X[index[(lo + hi) // 2], dim]
-        c = X[index[hi], dim]
-        if a > b:
-            a, b = b, a
-        if b > c:
-            b = c
-            if a > b:
-                b = a
-        pivot = b
-        # Dutch national flag: [lo, lt) < pivot, [lt, i) == pivot, (gt, hi] > pivot.
-        lt = lo
-        i = lo
-        gt = hi
-        while i <= gt:
-            value = X[index[i], dim]
-            if value < pivot:
-                index[lt], index[i] = index[i], index[lt]
-                lt += 1
-                i += 1
-            elif value > pivot:
-                index[gt], index[i] = index[i], index[gt]
-                gt -= 1
-            else:
-                i += 1
-        if nth < lt:
-            hi = lt - 1
-        elif nth > gt:
-            lo = gt + 1
-        else:
-            return
-
-
-@kernel
-def _widest_dimension(X, index, start, end):
-    n_features = X.shape[1]
-    best_dim = 0
-    best_spread = -1.0
-    for j in range(n_features):
-        low = np.inf
-        high = -np.inf
-        for k in range(start, end):
-            value = np.float64(X[index[k], j])
-            if value < low:
-                low = value
-            if value > high:
-                high = value
-        if high - low > best_spread:
-            best_spread = high - low
-            best_dim = j
-    return best_dim
-
-
-@kernel(parallel=True)
-def _build(X, n_nodes):
-    """Partition ``index`` level by level and compute node slices and boxes.
-
-    ``X``: (n, d) float64. Returns ``index`` (n,) int64, ``node_start``,
-    ``node_end`` (n_nodes,) int64 and ``lower``, ``upper`` (n_nodes, d) float64.
-    """
-    n_samples, n_features = X.shape
-    index = np.arange(n_samples)
-    node_start = np.zeros(n_nodes, dtype=np.int64)
-    node_end = np.zeros(n_nodes, dtype=np.int64)
-    node_end[0] = n_samples
-    first_leaf = n_nodes // 2
-    level_first = 0
-    level_size = 1
-    while level_first < first_leaf:
-        for offset in prange(level_size):
-            node = level_first + offset
-            start = node_start[node]
-            end = node_end[node]
-            middle = (start + end) // 2
-            if end - start > 1:
-                dim = _widest_dimension(X, index, start, end)
-                _select(X, index, start, end, middle, dim)
-            node_start[2 * node + 1] = start
-            node_end[2 * node + 1] = middle
-            node_start[2 * node + 2] = middle
-            node_end[2 * node + 2] = end
-        level_first += level_size
-        level_size *= 2
-    lower = np.empty((n_nodes, n_features), dtype=np.float64)
-    upper = np.empty((n_nodes, n_features), dtype=np.float64)
-    for node in prange(first_leaf, n_nodes):
-        for j in range(n_features):
-            lower[node, j] = np.inf
-            upper[node, j] = -np.inf
-        for k in range(node_start[node], node_end[node]):
-            for j in range(n_features):
-                value = np.float64(X[index[k], j])
-                if value < lower[node, j]:
-                    lower[node, j] = value
-                if value > upper[node, j]:
-                    upper[node, j] = value
-    for node in range(first_leaf - 1, -1, -1):
-        for j in range(n_features):
-            lower[node, j] = min(lower[2 * node + 1, j], lower[2 * node + 2, j])
-            upper[node, j] = max(upper[2 * node + 1, j], upper[2 * node + 2, j])
-    return index, node_start, node_end, lower, upper
 
 
 @kernel

@@ -4,8 +4,10 @@ Every kernel takes the :class:`clustra._kernels.kdtree.KDTree` named tuple
 whole, a radius in reduced units
 (:func:`clustra._kernels.distances.dist_to_rdist`) and a metric code and ``p``
 (:func:`clustra._kernels.distances.metric_code`). Queries run in parallel over
-fixed blocks of ``QUERY_BLOCK`` queries; each answer depends only on the tree
-and the query, never on the thread count.
+fixed blocks of ``QUERY_BLOCK`` queries (a ``parallel=True`` loop, or blocks
+claimed by :func:`clustra._kernels.blocks.run_claimed`'s threads, which compile
+faster); each answer depends only on the tree and the query, never on the
+thread count.
 
 The three walks below share their shape with :func:`clustra._kernels.kdtree.knn_one`
 and DBSCAN's component search: numba cannot take the leaf visit as an argument
@@ -18,8 +20,10 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from clustra._kernels.blocks import claim, run_claimed
+from clustra._kernels.borrowed import NoAliasCompiler, borrowed
 from clustra._kernels.distances import closer, rdist
-from clustra._kernels.jit import kernel
+from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kdtree import (
     QUERY_BLOCK,
     box_max_rdist,
@@ -80,9 +84,9 @@ def count_within(tree, cum_weight, queries, rradius, limit, code, p):
     return counts
 
 
-@kernel(parallel=True)
 def _queries(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, nearest):
-    """Every query of one kind, in parallel over blocks of ``QUERY_BLOCK`` queries.
+    """Every query of one kind, over blocks of ``QUERY_BLOCK`` queries claimed by
+    :func:`clustra._kernels.blocks.run_claimed`'s threads.
 
     Either weighted counts into ``counts`` (``cum_weight``, ``limit``; ``mask``
     and ``nearest`` None) or the nearest masked row into ``nearest`` (``mask``;
@@ -90,12 +94,33 @@ def _queries(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, n
     compile time, so each kind compiles only its own walk (numba cannot take
     the walk itself as an argument and keep the kernel cached).
     """
+    n_blocks = (queries.shape[0] + QUERY_BLOCK - 1) // QUERY_BLOCK
+    run_claimed(_query_blocks, n_blocks, tree, queries, rradius, code, p, cum_weight, limit,
+                counts, mask, nearest)
+
+
+@kernel(nogil=True)
+def _query_blocks(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, nearest,
+                  cursor):
+    """:func:`_queries` for the blocks claimed from ``cursor``."""
+    stack, stack_bound, scratch = traversal_arrays(tree.node_start, tree.data.shape[1])
+    return _claimed_queries(tree, queries, rradius, code, p, cum_weight, limit, counts, mask,
+                            nearest, stack, stack_bound, scratch, cursor)
+
+
+@inner(pipeline_class=NoAliasCompiler)
+def _claimed_queries(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, nearest,
+                     stack, stack_bound, scratch, cursor):
+    """:func:`_query_blocks` on its scratch arrays, the tree, queries and scratch borrowed
+    (:mod:`clustra._kernels.borrowed`); the arguments that may be None are kept as they
+    are, for numba to drop their branches."""
+    tree, queries = borrowed(tree), borrowed(queries)
+    stack, stack_bound, scratch = borrowed(stack), borrowed(stack_bound), borrowed(scratch)
     n_queries = queries.shape[0]
-    n_blocks = (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK
     data, index, node_start, node_end, lower, upper = tree_fields(tree)
-    for block in prange(n_blocks):
-        stack, stack_bound, scratch = traversal_arrays(node_start, data.shape[1])
-        for i in range(block * QUERY_BLOCK, min(n_queries, (block + 1) * QUERY_BLOCK)):
+    begin, end = claim(cursor)
+    while begin < end:
+        for i in range(begin * QUERY_BLOCK, min(n_queries, end * QUERY_BLOCK)):
             if counts is not None and cum_weight is not None:
                 counts[i] = count_within_one(queries[i], data, node_start, node_end, lower,
                                              upper, cum_weight, rradius, limit, stack,
@@ -104,6 +129,7 @@ def _queries(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, n
                 nearest[i] = nearest_masked_one(queries[i], data, index, node_start, node_end,
                                                 lower, upper, mask, rradius, stack,
                                                 stack_bound, scratch, code, p)
+        begin, end = claim(cursor)
     return 0
 
 

@@ -13,55 +13,33 @@ the tree and the thread count never change it. Prim in
 ``(low, high, weight)`` with ``low < high`` (int64, int64, float64; n-1 each),
 in no particular order.
 
-Each round, every point asks for its lightest edge to another component:
-subtrees of its own component are skipped, nodes are bounded by their box
-distance, the query's core distance and the node's smallest core distance,
-and a point may start from its nearest neighbours (the k-nearest list the
-core distances came from, or a short one for the plain tree), which often
-settles it without a walk. A leaf whose points all share one component needs
-only its lightest edge: it is searched once for all its points. Leaves are
-scanned feature by feature over a transposed copy of the points
-(:func:`clustra._kernels.kdtree.leaf_rdist`), which vectorises.
+The searches are in :mod:`clustra._kernels.mst_boruvka_search`. Each round,
+every point asks for its lightest edge to another component; fixed blocks of
+leaves are claimed by clustra's threads (:mod:`clustra._kernels.blocks`), so
+the work of a block never depends on the thread count, and the rounds (a
+handful of kernel calls each) run in Python.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
-from numba import prange
 
-from clustra._kernels.jit import kernel
-from clustra._kernels.kdtree import box_gap, leaf_rdist, leaf_width, push_pair
-from clustra._kernels.unionfind import find, make_sets, union
-
-Reach = namedtuple("Reach", ["core_pos", "min_core", "inv_alpha_r", "neighbours", "complete",
-                             "plain", "columns"])
-Reach.__doc__ = (
-    "Read-only inputs of the queries: core distances in tree order (float64 (n,)), the "
-    "smallest core distance of each node (float64 (n_nodes,)), 1/alpha_r, the tree positions "
-    "of every position's nearest points (int32 (n, m), m may be 0; -1 pads) and whether "
-    "that list holds every point within alpha_r times the core distance (bool (n,)); "
-    "``plain``: no core distances and alpha 1 (the checks for them are skipped); "
-    "``columns``: the tree's points transposed, float64 (d, n) (:func:`leaf_rdist`)."
+from clustra._kernels.blocks import claim, run_claimed
+from clustra._kernels.borrowed import NoAliasCompiler, borrowed
+from clustra._kernels.jit import inner, kernel
+from clustra._kernels.kdtree import leaf_width
+from clustra._kernels.mst_boruvka_search import (
+    NO_ROW,
+    Reach,
+    edge_less,
+    leaf_nearest_other,
+    nearest_other,
+    seed,
 )
+from clustra._kernels.unionfind import find, union
 
 _LEAF_BLOCK = 16
-_NO_ROW = np.int64(2**62)
 _LOCAL_COMPONENTS = 8
-# The helpers are inlined in numba's IR, so the parallel loop's body keeps its arrays'
-# no-alias marks: LLVM inlining compiles several times faster but ran Genie and single
-# linkage slower warm (benchmarks/results/coldstart-rest.md).
-
-
-@kernel(inline="always")
-def edge_less(w, low, high, best_w, best_low, best_high):
-    """Strict order on edges: weight, then the lower end, then the higher end."""
-    if w != best_w:
-        return w < best_w
-    if low != best_low:
-        return low < best_low
-    return high < best_high
 
 
 @kernel(inline="always")
@@ -93,121 +71,6 @@ def _node_reduce(values, node_start, node_end, same):
     return out
 
 
-@kernel(inline="always")
-def _weight(rdist, core_q, core_k, inv_alpha_r, plain):
-    """Edge weight from a reduced distance: ``max(core_q, core_k, rdist / alpha_r)``."""
-    if plain:
-        return rdist
-    return max(rdist * inv_alpha_r, core_q, core_k)
-
-
-@kernel(inline="always")
-def _node_bound(x, lower, upper, node, core_q, min_core, inv_alpha_r, plain):
-    """Lower bound of the weight of any edge from ``x`` to a point of ``node``."""
-    total = 0.0
-    for j in range(x.shape[0]):
-        value = x[j]
-        if value < lower[node, j]:
-            diff = lower[node, j] - value
-        elif value > upper[node, j]:
-            diff = value - upper[node, j]
-        else:
-            continue
-        total += diff * diff
-    if plain:
-        return total
-    total *= inv_alpha_r
-    if core_q > total:
-        total = core_q
-    if min_core[node] > total:
-        total = min_core[node]
-    return total
-
-
-@kernel(inline="always")
-def _nearest_other(q, tree, reach, component_of_position, node_component, best_dist, best_row,
-                   stack, stack_bound, work):
-    """Lightest (weight, row) from tree position ``q`` to another component.
-
-    Starts from ``(best_dist, best_row)`` and improves it; ties go to the
-    lower original row (for a fixed ``q`` that is the lower edge under the
-    strict order). Nodes of q's own component, or whose bound exceeds the
-    current best, are pruned.
-    """
-    data, index, node_start, node_end, lower, upper = (
-        tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper)
-    core_pos, min_core, inv_alpha_r = reach.core_pos, reach.min_core, reach.inv_alpha_r
-    plain, columns = reach.plain, reach.columns
-    x = data[q]
-    own = component_of_position[q]
-    core_q = core_pos[q]
-    if core_q > best_dist:
-        return best_dist, best_row
-    first_leaf = node_start.shape[0] // 2
-    depth = 1
-    stack[0] = 0
-    stack_bound[0] = core_q
-    while depth > 0:
-        depth -= 1
-        node = stack[depth]
-        if stack_bound[depth] > best_dist or node_component[node] == own:
-            continue
-        if node >= first_leaf:
-            start = node_start[node]
-            width = node_end[node] - start
-            leaf_rdist(x, columns, start, width, work)
-            for t in range(width):
-                k = start + t
-                if component_of_position[k] == own:
-                    continue
-                total = _weight(work[t], core_q, core_pos[k], inv_alpha_r, plain)
-                if total < best_dist or (total == best_dist and index[k] < best_row):
-                    best_dist = total
-                    best_row = index[k]
-            continue
-        left = 2 * node + 1
-        left_bound = _node_bound(x, lower, upper, left, core_q, min_core, inv_alpha_r, plain)
-        right_bound = _node_bound(x, lower, upper, left + 1, core_q, min_core, inv_alpha_r,
-                                  plain)
-        depth = push_pair(stack, stack_bound, depth, left, left_bound, right_bound)
-    return best_dist, best_row
-
-
-@kernel(inline="always")
-def _seed(q, tree, reach, component_of_position, best_dist, best_row):
-    """Improve ``(best_dist, best_row)`` with q's nearest neighbours in other components;
-    also return whether that settles q (no walk needed).
-
-    Plain tree: the list is the nearest points in the order (distance, row),
-    so its first member in another component is q's answer. Mutual
-    reachability: an edge of weight ``core_q`` (the least any edge of q can
-    weigh) settles q when ``complete[q]`` says the list holds every point
-    that close.
-    """
-    data, index = tree.data, tree.index
-    core_pos, inv_alpha_r, neighbours = reach.core_pos, reach.inv_alpha_r, reach.neighbours
-    plain = reach.plain
-    own = component_of_position[q]
-    core_q = core_pos[q]
-    x = data[q]
-    for t in range(neighbours.shape[1]):
-        k = neighbours[q, t]
-        if k < 0 or component_of_position[k] == own:
-            continue
-        total = 0.0
-        for j in range(x.shape[0]):
-            diff = x[j] - data[k, j]
-            total += diff * diff
-        total = _weight(total, core_q, core_pos[k], inv_alpha_r, plain)
-        if total < best_dist or (total == best_dist and index[k] < best_row):
-            best_dist = total
-            best_row = index[k]
-        if plain:
-            return best_dist, best_row, True
-    settled = not plain and reach.complete[q] and best_row != _NO_ROW and best_dist == core_q
-    return best_dist, best_row, settled
-
-
 @kernel
 def _component_bounds(component_of_position, position_of_row, point_dist, point_row):
     """Per component, the lightest still-valid edge found last round (an upper bound);
@@ -226,82 +89,6 @@ def _component_bounds(component_of_position, position_of_row, point_dist, point_
 
 
 @kernel(inline="always")
-def _box_box(lower, upper, a, b):
-    """Squared distance between the boxes of nodes ``a`` and ``b``."""
-    total = 0.0
-    for j in range(lower.shape[1]):
-        gap = max(lower[a, j] - upper[b, j], lower[b, j] - upper[a, j], 0.0)
-        total += gap * gap
-    return total
-
-
-@kernel(inline="always")
-def _leaf_nearest_other(leaf, tree, reach, component_of_position, node_component, best_w,
-                        stack, stack_bound, work):
-    """Lightest edge ``(weight, low, high, position)`` from any point of ``leaf`` (all of
-    one component) to another component, lighter than or tied with ``best_w``.
-
-    One walk for the whole leaf, pruned with the box-to-box distance and the
-    smallest core distances on both sides; ``position`` is the leaf's end of the
-    edge (-1 and ``_NO_ROW`` ends when none is found). Ties follow :func:`edge_less`.
-    """
-    data, index, node_start, node_end, lower, upper = (
-        tree.data, tree.index, tree.node_start, tree.node_end, tree.lower, tree.upper)
-    core_pos, min_core, inv_alpha_r = reach.core_pos, reach.min_core, reach.inv_alpha_r
-    plain, columns = reach.plain, reach.columns
-    own = node_component[leaf]
-    start = node_start[leaf]
-    end = node_end[leaf]
-    leaf_core = min_core[leaf]
-    first_leaf = node_start.shape[0] // 2
-    best_low = _NO_ROW
-    best_high = _NO_ROW
-    best_q = -1
-    # The walk of _nearest_other with a leaf as the query: numba cannot take the leaf
-    # visit as an argument and keep the kernel in its on-disk cache.
-    depth = 1
-    stack[0] = 0
-    stack_bound[0] = 0.0 if plain else leaf_core
-    while depth > 0:
-        depth -= 1
-        node = stack[depth]
-        if stack_bound[depth] > best_w or node_component[node] == own:
-            continue
-        if node >= first_leaf:
-            other_start = node_start[node]
-            width = node_end[node] - other_start
-            for q in range(start, end):
-                core_q = core_pos[q]
-                if core_q > best_w:
-                    continue
-                x = data[q]
-                if box_gap(x, lower, upper, node) * inv_alpha_r > best_w:
-                    continue
-                leaf_rdist(x, columns, other_start, width, work)
-                row_q = index[q]
-                for t in range(width):
-                    k = other_start + t
-                    if component_of_position[k] == own:
-                        continue
-                    total = _weight(work[t], core_q, core_pos[k], inv_alpha_r, plain)
-                    if total > best_w:
-                        continue
-                    low = min(row_q, index[k])
-                    high = max(row_q, index[k])
-                    if edge_less(total, low, high, best_w, best_low, best_high):
-                        best_w, best_low, best_high, best_q = total, low, high, q
-            continue
-        left = 2 * node + 1
-        left_bound = _box_box(lower, upper, leaf, left)
-        right_bound = _box_box(lower, upper, leaf, left + 1)
-        if not plain:
-            left_bound = max(left_bound * inv_alpha_r, leaf_core, min_core[left])
-            right_bound = max(right_bound * inv_alpha_r, leaf_core, min_core[left + 1])
-        depth = push_pair(stack, stack_bound, depth, left, left_bound, right_bound)
-    return best_w, best_low, best_high, best_q
-
-
-@kernel(inline="always")
 def _local_slot(local_component, n_local, c):
     """Where component ``c`` sits among a block's first ``n_local`` components, or -1."""
     slot = -1
@@ -311,10 +98,25 @@ def _local_slot(local_component, n_local, c):
     return slot
 
 
-@kernel(parallel=True)
-def _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
-                     point_dist, point_row, point_lower):
-    """For every tree position, its lightest edge to another component (in place).
+@kernel(inline="always")
+def _remember(local_component, local_bound, n_local, slot, c, best_dist):
+    """Keep ``best_dist`` as the block's bound for component ``c`` (at ``slot``, or a new
+    slot while there is room); returns the number of slots used."""
+    if slot < 0 and n_local < _LOCAL_COMPONENTS:
+        slot = n_local
+        local_component[slot] = c
+        n_local += 1
+    if slot >= 0 and best_dist < local_bound[slot]:
+        local_bound[slot] = best_dist
+    return n_local
+
+
+@kernel(nogil=True)
+def _query_blocks(tree, reach, component_of_position, node_component, component_bound,
+                  point_dist, point_row, point_lower, cursor):
+    """For every tree position of the leaf blocks claimed from ``cursor``
+    (:func:`clustra._kernels.blocks.claim`), its lightest edge to another component (in
+    place).
 
     A previous answer still leading to another component is still exact (the
     candidates only shrink). Other searches start from the component's bound
@@ -328,98 +130,152 @@ def _boruvka_queries(tree, reach, component_of_position, node_component, compone
     bound. The lightest edge of every component is found exactly, ties
     included, and the work depends only on the block, never on the thread count.
     """
-    # Outputs are plain array arguments: writes through a named tuple's field inside
-    # prange are lost. Read-only fields are copied to locals before the loop.
+    n_nodes = tree.node_start.shape[0]
+    n_levels = 1
+    while (1 << n_levels) - 1 < n_nodes:
+        n_levels += 1
+    stack = np.empty(2 * n_levels + 2, dtype=np.int64)
+    stack_bound = np.empty(2 * n_levels + 2, dtype=np.float64)
+    work = np.empty(max(1, leaf_width(tree.node_start, tree.node_end)), dtype=np.float64)
+    local_component = np.empty(_LOCAL_COMPONENTS, dtype=np.int64)
+    local_bound = np.empty(_LOCAL_COMPONENTS, dtype=np.float64)
+    return _claimed_blocks(tree, reach, component_of_position, node_component, component_bound,
+                           point_dist, point_row, point_lower, stack, stack_bound, work,
+                           local_component, local_bound, cursor)
+
+
+@inner(pipeline_class=NoAliasCompiler)
+def _claimed_blocks(tree, reach, component_of_position, node_component, component_bound,
+                    point_dist, point_row, point_lower, stack, stack_bound, work,
+                    local_component, local_bound, cursor):
+    """:func:`_query_blocks` on its scratch arrays, every array borrowed (see
+    :mod:`clustra._kernels.borrowed`): the queries read shared arrays, and counting
+    their references cost more than the searches."""
+    tree, reach, component_of_position = (borrowed(tree), borrowed(reach),
+                                          borrowed(component_of_position))
+    node_component, component_bound = borrowed(node_component), borrowed(component_bound)
+    point_dist, point_row, point_lower = (borrowed(point_dist), borrowed(point_row),
+                                          borrowed(point_lower))
+    stack, stack_bound, work = borrowed(stack), borrowed(stack_bound), borrowed(work)
+    local_component, local_bound = borrowed(local_component), borrowed(local_bound)
     node_start, node_end = tree.node_start, tree.node_end
     n_nodes = node_start.shape[0]
     first_leaf = n_nodes // 2
     n_leaves = n_nodes - first_leaf
     neighbours = reach.neighbours
-    n_levels = 1
-    while (1 << n_levels) - 1 < n_nodes:
-        n_levels += 1
-    max_width = max(1, leaf_width(node_start, node_end))
-    n_blocks = (n_leaves + _LEAF_BLOCK - 1) // _LEAF_BLOCK
-    for block in prange(n_blocks):
-        stack = np.empty(2 * n_levels + 2, dtype=np.int64)
-        stack_bound = np.empty(2 * n_levels + 2, dtype=np.float64)
-        work = np.empty(max_width, dtype=np.float64)
-        local_component = np.full(_LOCAL_COMPONENTS, -1, dtype=np.int64)
-        local_bound = np.full(_LOCAL_COMPONENTS, np.inf)
-        n_local = 0
-        for leaf in range(first_leaf + block * _LEAF_BLOCK,
-                          first_leaf + min(n_leaves, (block + 1) * _LEAF_BLOCK)):
-            start = node_start[leaf]
-            end = node_end[leaf]
-            c = node_component[leaf]
-            if c >= 0 and end - start > 1:
-                slot = _local_slot(local_component, n_local, c)
-                bound = component_bound[c]
-                if slot >= 0 and local_bound[slot] < bound:
-                    bound = local_bound[slot]
-                leaf_lower = np.inf
+    begin, end = claim(cursor)
+    while begin < end:
+        for block in range(begin, end):
+            local_component[:] = -1
+            local_bound[:] = np.inf
+            n_local = 0
+            for leaf in range(first_leaf + block * _LEAF_BLOCK,
+                              first_leaf + min(n_leaves, (block + 1) * _LEAF_BLOCK)):
+                start = node_start[leaf]
+                end = node_end[leaf]
+                c = node_component[leaf]
+                if c >= 0 and end - start > 1:
+                    slot = _local_slot(local_component, n_local, c)
+                    bound = component_bound[c]
+                    if slot >= 0 and local_bound[slot] < bound:
+                        bound = local_bound[slot]
+                    leaf_lower = np.inf
+                    for q in range(start, end):
+                        leaf_lower = min(leaf_lower, point_lower[q])
+                    if leaf_lower > bound:
+                        continue
+                    best_dist, best_low, best_high, best_q = leaf_nearest_other(
+                        leaf, tree, reach, component_of_position, node_component, bound,
+                        stack, stack_bound, work)
+                    for q in range(start, end):
+                        point_row[q] = -1
+                        point_dist[q] = np.inf
+                        point_lower[q] = max(point_lower[q], best_dist)
+                    if best_q < 0:
+                        continue
+                    point_dist[best_q] = best_dist
+                    point_row[best_q] = best_low if best_high == tree.index[best_q] else best_high
+                    n_local = _remember(local_component, local_bound, n_local, slot, c,
+                                        best_dist)
+                    continue
                 for q in range(start, end):
-                    leaf_lower = min(leaf_lower, point_lower[q])
-                if leaf_lower > bound:
-                    continue
-                best_dist, best_low, best_high, best_q = _leaf_nearest_other(
-                    leaf, tree, reach, component_of_position, node_component, bound, stack,
-                    stack_bound, work)
-                for q in range(start, end):
-                    point_row[q] = -1
-                    point_dist[q] = np.inf
-                    point_lower[q] = max(point_lower[q], best_dist)
-                if best_q < 0:
-                    continue
-                point_dist[best_q] = best_dist
-                point_row[best_q] = best_low if best_high == tree.index[best_q] else best_high
-                if slot < 0 and n_local < _LOCAL_COMPONENTS:
-                    slot = n_local
-                    local_component[slot] = c
-                    n_local += 1
-                if slot >= 0 and best_dist < local_bound[slot]:
-                    local_bound[slot] = best_dist
-                continue
-            for q in range(start, end):
-                c = component_of_position[q]
-                slot = _local_slot(local_component, n_local, c)
-                bound = component_bound[c]
-                if slot >= 0 and local_bound[slot] < bound:
-                    bound = local_bound[slot]
-                if point_row[q] >= 0:
-                    best_dist = point_dist[q]
-                    best_row = point_row[q]
-                elif point_lower[q] > bound:
-                    continue
-                else:
-                    best_dist, best_row = bound, _NO_ROW
-                    settled = False
-                    if neighbours.shape[1] > 0:
-                        best_dist, best_row, settled = _seed(q, tree, reach,
-                                                             component_of_position, bound,
-                                                             _NO_ROW)
-                    if not settled:
-                        best_dist, best_row = _nearest_other(
-                            q, tree, reach, component_of_position, node_component, best_dist,
-                            best_row, stack, stack_bound, work)
-                if best_row == _NO_ROW:
-                    point_dist[q] = np.inf
-                    point_row[q] = -1
-                    if bound > point_lower[q]:
-                        point_lower[q] = bound
-                    continue
-                point_lower[q] = best_dist
-                point_dist[q] = best_dist
-                point_row[q] = best_row
-                if slot < 0 and n_local < _LOCAL_COMPONENTS:
-                    slot = n_local
-                    local_component[slot] = c
-                    n_local += 1
-                if slot >= 0 and best_dist < local_bound[slot]:
-                    local_bound[slot] = best_dist
+                    c = component_of_position[q]
+                    slot = _local_slot(local_component, n_local, c)
+                    bound = component_bound[c]
+                    if slot >= 0 and local_bound[slot] < bound:
+                        bound = local_bound[slot]
+                    if point_row[q] >= 0:
+                        best_dist = point_dist[q]
+                        best_row = point_row[q]
+                    elif point_lower[q] > bound:
+                        continue
+                    else:
+                        best_dist, best_row = bound, NO_ROW
+                        settled = False
+                        if neighbours.shape[1] > 0:
+                            best_dist, best_row, settled = seed(q, tree, reach,
+                                                                 component_of_position, bound,
+                                                                 NO_ROW)
+                        if not settled:
+                            best_dist, best_row = nearest_other(
+                                q, tree, reach, component_of_position, node_component,
+                                best_dist, best_row, stack, stack_bound, work)
+                    if best_row == NO_ROW:
+                        point_dist[q] = np.inf
+                        point_row[q] = -1
+                        if bound > point_lower[q]:
+                            point_lower[q] = bound
+                        continue
+                    point_lower[q] = best_dist
+                    point_dist[q] = best_dist
+                    point_row[q] = best_row
+                    n_local = _remember(local_component, local_bound, n_local, slot, c,
+                                        best_dist)
+        begin, end = claim(cursor)
+    return 0
 
 
 @kernel
+def _round_start(index, parent, node_start, node_end, component_of_position, position_of_row,
+                 point_dist, point_row):
+    """A round's components (per position, and per node as :func:`_node_reduce`) and
+    their bounds from the last round's answers (:func:`_component_bounds`)."""
+    for k in range(index.shape[0]):
+        component_of_position[k] = find(parent, index[k])
+    node_component = _node_reduce(component_of_position, node_start, node_end, True)
+    return node_component, _component_bounds(component_of_position, position_of_row,
+                                             point_dist, point_row)
+
+
+@kernel
+def _round_end(index, parent, component_of_position, point_dist, point_row, best_weight,
+               best_low, best_high, low_out, high_out, weight_out, n_edges):
+    """Join every component along its lightest edge, appending the new edges to the
+    outputs after the first ``n_edges``; returns the new count."""
+    best_weight[:] = np.inf
+    for k in range(index.shape[0]):
+        v = point_row[k]
+        if v < 0:
+            continue
+        c = component_of_position[k]
+        u = index[k]
+        low = min(u, v)
+        high = max(u, v)
+        if edge_less(point_dist[k], low, high, best_weight[c], best_low[c], best_high[c]):
+            best_weight[c] = point_dist[k]
+            best_low[c] = low
+            best_high[c] = high
+    for c in range(index.shape[0]):
+        if best_weight[c] == np.inf:  # not a component root
+            continue
+        if union(parent, best_low[c], best_high[c]):
+            low_out[n_edges] = best_low[c]
+            high_out[n_edges] = best_high[c]
+            weight_out[n_edges] = best_weight[c]
+            n_edges += 1
+    return n_edges
+
+
 def boruvka(tree, core, alpha_r, neighbours, complete):
     """Boruvka minimum spanning tree on a built KD-tree (squared Euclidean weights).
 
@@ -430,56 +286,42 @@ def boruvka(tree, core, alpha_r, neighbours, complete):
     ``complete`` (bool, (n,)): the list holds every point within
     ``alpha_r * core`` (squared) of that position. Returns ``(low, high,
     weight)``, the unique tree of the strict order ``(weight, low, high)``.
+
+    The rounds run here; each round's queries run on
+    :func:`clustra._kernels.blocks.run_claimed`'s threads, fixed blocks of
+    leaves each.
     """
     index, node_start, node_end = tree.index, tree.node_start, tree.node_end
     n = index.shape[0]
-    low_out = np.empty(n - 1, dtype=np.int64)
-    high_out = np.empty(n - 1, dtype=np.int64)
-    weight_out = np.empty(n - 1, dtype=np.float64)
-    core_pos = np.empty(n, dtype=np.float64)
+    core_pos = np.ascontiguousarray(core[index], dtype=np.float64)
     position_of_row = np.empty(n, dtype=np.int64)
-    for k in range(n):
-        core_pos[k] = core[index[k]]
-        position_of_row[index[k]] = k
-    plain = alpha_r == 1.0 and not np.any(core != 0.0)
-    reach = Reach(core_pos, _node_reduce(core_pos, node_start, node_end, False), 1.0 / alpha_r,
-                  neighbours, complete, plain, np.ascontiguousarray(tree.data.T))
-    parent = make_sets(n)
+    position_of_row[index] = np.arange(n, dtype=np.int64)
+    plain = bool(alpha_r == 1.0 and not np.any(core != 0.0))
+    reach = Reach(core_pos, _node_reduce(core_pos, node_start, node_end, False),
+                  1.0 / float(alpha_r), neighbours, complete, plain,
+                  np.ascontiguousarray(tree.data.T))
+    parent = np.arange(n, dtype=np.int64)
     component_of_position = np.empty(n, dtype=np.int64)
     point_dist = np.full(n, np.inf)
     point_row = np.full(n, -1, dtype=np.int64)
     point_lower = np.zeros(n, dtype=np.float64)
     best_weight = np.empty(n, dtype=np.float64)
-    best_low = np.empty(n, dtype=np.int64)
-    best_high = np.empty(n, dtype=np.int64)
+    best_low, best_high = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    low_out, high_out = np.empty(n - 1, dtype=np.int64), np.empty(n - 1, dtype=np.int64)
+    weight_out = np.empty(n - 1, dtype=np.float64)
+    n_leaves = node_start.shape[0] - node_start.shape[0] // 2
+    n_blocks = (n_leaves + _LEAF_BLOCK - 1) // _LEAF_BLOCK
     n_edges = 0
     while n_edges < n - 1:
-        for k in range(n):
-            component_of_position[k] = find(parent, index[k])
-        node_component = _node_reduce(component_of_position, node_start, node_end, True)
-        component_bound = _component_bounds(component_of_position, position_of_row, point_dist,
-                                            point_row)
-        _boruvka_queries(tree, reach, component_of_position, node_component, component_bound,
-                         point_dist, point_row, point_lower)
-        best_weight[:] = np.inf
-        for k in range(n):
-            v = point_row[k]
-            if v < 0:
-                continue
-            c = component_of_position[k]
-            u = index[k]
-            low = min(u, v)
-            high = max(u, v)
-            if edge_less(point_dist[k], low, high, best_weight[c], best_low[c], best_high[c]):
-                best_weight[c] = point_dist[k]
-                best_low[c] = low
-                best_high[c] = high
-        for c in range(n):
-            if best_weight[c] == np.inf:  # not a component root
-                continue
-            if union(parent, best_low[c], best_high[c]):
-                low_out[n_edges] = best_low[c]
-                high_out[n_edges] = best_high[c]
-                weight_out[n_edges] = best_weight[c]
-                n_edges += 1
+        node_component, component_bound = _round_start(
+            index, parent, node_start, node_end, component_of_position, position_of_row,
+            point_dist, point_row)
+        run_claimed(_query_blocks, n_blocks, tree, reach, component_of_position,
+                    node_component, component_bound, point_dist, point_row, point_lower)
+        joined = _round_end(index, parent, component_of_position, point_dist, point_row,
+                            best_weight, best_low, best_high, low_out, high_out, weight_out,
+                            np.int64(n_edges))
+        if joined == n_edges:
+            raise RuntimeError("Boruvka round joined no components")
+        n_edges = joined
     return low_out, high_out, weight_out
