@@ -78,7 +78,7 @@ def n_distinct_labels(labels, n_clusters):
     return _n_distinct_labels(labels, n_clusters)
 
 
-@kernel
+@kernel(nogil=True)
 def _n_distinct_labels(labels, n_clusters):
     """:func:`n_distinct_labels`, stopping once all have occurred.
 
@@ -325,16 +325,3 @@ def in_order_total(partial):
         return np.zeros(partial.shape[1:]) if partial.ndim > 1 else 0.0
     total = np.cumsum(partial, axis=0)[-1]
     return float(total) if partial.ndim == 1 else total
-
-
-@inner
-def add_chunks(partial):
-    """(m,) float64: the rows of ``partial`` ((n_chunks, m) float64) added in chunk order.
-
-    The in-kernel form of :func:`in_order_total` (for kernels that finish their own sums).
-    """
-    out = np.zeros(partial.shape[1])
-    for chunk in range(partial.shape[0]):
-        for j in range(partial.shape[1]):
-            out[j] += partial[chunk, j]
-    return out

@@ -20,14 +20,14 @@ from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weigh
 from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows, tile_sq_norms
 
 SpanBuffers = namedtuple(
-    "SpanBuffers", ["work", "work32", "scratch", "taken", "moved", "unsettled"]
+    "SpanBuffers", ["work", "work32", "scratch", "taken", "moved", "unsettled", "queue"]
 )
 SpanBuffers.__doc__ = """The work space of one task of a Hamerly pass: the tile work
 spaces in X's dtype and in float32 (``TileWork``), a (3, TILE) and a (3, 64) float64
-scratch, and two (TILE,) int64 row lists."""
+scratch, two (TILE,) int64 row lists and the (2 TILE,) queue of rows to rescore."""
 
 
-@inner
+@inner(inline="always")
 def _span_buffers(n_features, n_clusters, dtype, blas):
     return SpanBuffers(
         tile_buffers(n_features, n_clusters, dtype, blas),
@@ -36,10 +36,11 @@ def _span_buffers(n_features, n_clusters, dtype, blas):
         np.empty((3, 64)),
         np.empty(TILE, dtype=np.int64),
         np.empty(TILE, dtype=np.int64),
+        np.empty(2 * TILE, dtype=np.int64),
     )
 
 
-@inner
+@inner(inline="always")
 def _score_exact(X, rows, n_rows, centres, bounds, buffers, set_them):
     """Nearest centres of ``rows[:n_rows]`` (returned: ``best``, in ``buffers.work``).
 
@@ -54,7 +55,7 @@ def _score_exact(X, rows, n_rows, centres, bounds, buffers, set_them):
     return work.best
 
 
-@inner
+@inner(inline="always")
 def _score_screened(X, rows, n_rows, centres, bounds, buffers, set_them, screen):
     """:func:`_score_exact`'s results, scoring in float32 first (float64 X only).
 
@@ -91,7 +92,7 @@ def _score_screened(X, rows, n_rows, centres, bounds, buffers, set_them, screen)
     return best
 
 
-@inner
+@inner(inline="always")
 def _rescore(X, weights, rows, n_rows, centres, bounds, sums, buffers, screen, fresh):
     """Rescore ``rows[:n_rows]`` against every centre; reset their labels and bounds.
 
@@ -132,85 +133,89 @@ def _rescore(X, weights, rows, n_rows, centres, bounds, sums, buffers, screen, f
     return n_rows if fresh else n_moved
 
 
-@inner
-def _rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin, end):
-    """The first pass, or one with no valid bounds yet: rescore every row of the span."""
+@inner(inline="always")
+def _queue_unsettled(X, centres, bounds, settings, screen, plan, buffers, start, n_rows,
+                     n_pending):
+    """Test the bounds of rows ``start .. start + n_rows`` and queue those they do not prove
+    (after ``n_pending`` queued rows, in ``buffers.queue``); returns the new queue length."""
+    n_features = X.shape[1]
+    queue, unsettled = buffers.queue, buffers.unsettled
+    line = max(1, 64 // X.itemsize)  # values per 64-byte cache line
+    # First a cheap pass: move the bounds, test them, and list the rows
+    # they do not prove (from a bit mask per 64 rows: no branch per row).
+    n_unsettled = 0
+    for block in range(start, start + n_rows, 64):
+        unproved = move_bounds(bounds, plan, block, min(64, start + n_rows - block),
+                               settings.margin_scale, buffers.taken)
+        while unproved:
+            unsettled[n_unsettled] = block + trailing_zeros(unproved)
+            unproved &= unproved - np.uint64(1)
+            n_unsettled += 1
+    # Ask for the rows of X they need now: the rows are scattered over
+    # X, and prefetches (unlike loads) let the cache misses overlap
+    # with each other and with the work until the rows are used.
+    if screen.err > 0.0:  # the rows are read from the float32 copy
+        for q in range(n_unsettled):
+            for f in range(0, n_features, 2 * line):
+                prefetch(screen.X32, unsettled[q], f)
+    else:
+        for q in range(n_unsettled):
+            for f in range(0, n_features, line):
+                prefetch(X, unsettled[q], f)
+    for q in range(n_unsettled):
+        i = unsettled[q]
+        if settings.tighten and tightened(X, i, centres, bounds, plan, settings.margin_scale):
+            continue
+        queue[n_pending] = i
+        n_pending += 1
+    return n_pending
+
+
+@inner(inline="always")
+def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, begin, end):
+    """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
+
+    The rows to rescore are queued across the span's chunks and rescored a
+    tile at a time: every row in a first or ``every_row`` pass, else the
+    rows the bounds do not prove. One call site of :func:`_rescore` (inlined):
+    numba finishes every compiled function on its own, so each separate level
+    of calls costs one more optimisation and machine-code pass over all it calls.
+    Returns how many labels changed and how many rows were rescored.
+    """
+    buffers = _span_buffers(X.shape[1], centres.centers.shape[0], X.dtype, settings.blas)
     first = plan.first
-    pending = buffers.work.rows
-    n_changed = 0
+    every_row = first or plan.every_row
     if first:
         for chunk in range(begin // CHUNK, (end + CHUNK - 1) // CHUNK):
             sums.partial_sums[chunk] = 0.0
             sums.partial_weights[chunk] = 0.0
-    for start in range(begin, end, TILE):  # TILE divides CHUNK: a tile is in one chunk
-        n_rows = tile_rows(pending, start, end)
-        n_changed += _rescore(X, weights, pending, n_rows, centres, bounds, sums, buffers,
-                              screen, first)
-        if first and screen.err <= 0.0:  # the rows are still in work's tile
-            tile_sq_norms(buffers.work.x_t[:X.shape[1]], n_rows, buffers.scratch[0])
-            bounds.x_sq_norms[start:start + n_rows] = buffers.scratch[0, :n_rows]
-    return n_changed
-
-
-@inner
-def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, begin, end):
-    """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
-
-    Returns how many labels changed and how many rows were rescored.
-    """
-    n_features = X.shape[1]
-    buffers = _span_buffers(n_features, centres.centers.shape[0], X.dtype, settings.blas)
-    if plan.first or plan.every_row:
-        return (_rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin,
-                             end), end - begin)
+    queue = buffers.queue
     n_changed = 0
     n_rescored = 0
-    pending, unsettled = buffers.work.rows, buffers.unsettled
-    line = max(1, 64 // X.itemsize)  # values per 64-byte cache line
     n_pending = 0
-    for start in range(begin, end, TILE):
-        n_rows = min(TILE, end - start)
-        # First a cheap pass: move the bounds, test them, and list the rows
-        # they do not prove (from a bit mask per 64 rows: no branch per row).
-        n_unsettled = 0
-        for block in range(start, start + n_rows, 64):
-            unproved = move_bounds(bounds, plan, block, min(64, start + n_rows - block),
-                                   settings.margin_scale, buffers.taken)
-            while unproved:
-                unsettled[n_unsettled] = block + trailing_zeros(unproved)
-                unproved &= unproved - np.uint64(1)
-                n_unsettled += 1
-        # Ask for the rows of X they need now: the rows are scattered over
-        # X, and prefetches (unlike loads) let the cache misses overlap
-        # with each other and with the work until the rows are used.
-        if screen.err > 0.0:  # the rows are read from the float32 copy
-            for q in range(n_unsettled):
-                for f in range(0, n_features, 2 * line):
-                    prefetch(screen.X32, unsettled[q], f)
+    for start in range(begin, end, TILE):  # TILE divides CHUNK: a tile is in one chunk
+        if every_row:
+            n_pending = tile_rows(queue, start, end)
         else:
-            for q in range(n_unsettled):
-                for f in range(0, n_features, line):
-                    prefetch(X, unsettled[q], f)
-        # Rows still unsettled are queued (across the span's chunks) and
-        # rescored a tile at a time.
-        for q in range(n_unsettled):
-            i = unsettled[q]
-            if settings.tighten and tightened(X, i, centres, bounds, plan,
-                                              settings.margin_scale):
-                continue
-            pending[n_pending] = i
-            n_pending += 1
-            if n_pending == TILE:
-                n_changed += _rescore(X, weights, pending, np.int64(n_pending), centres, bounds,
-                                      sums, buffers, screen, np.bool_(False))
-                n_rescored += n_pending
-                n_pending = 0
-    if n_pending > 0:
-        # (np.int64 and np.bool_: numba types a literal 0 or False as a type of its own,
-        # which would compile the rescoring kernels once more.)
-        n_changed += _rescore(X, weights, pending, np.int64(n_pending), centres, bounds, sums,
-                              buffers, screen, np.bool_(False))
-    return n_changed, n_rescored + n_pending
+            n_pending = _queue_unsettled(X, centres, bounds, settings, screen, plan, buffers,
+                                         start, min(TILE, end - start), n_pending)
+        last = start + TILE >= end
+        while n_pending >= TILE or (last and n_pending > 0):
+            n_rows = min(TILE, n_pending)
+            n_changed += _rescore(X, weights, queue, n_rows, centres, bounds, sums, buffers,
+                                  screen, first)
+            n_rescored += n_rows
+            if first and screen.err <= 0.0:  # the tile's rows, still in work's tile
+                norms = buffers.scratch[0]
+                tile_sq_norms(buffers.work.x_t[:X.shape[1]], n_rows, norms)
+                # A loop, not a slice assignment: that one's shape check compiles
+                # numba's string formatting for its error message.
+                for r in range(n_rows):
+                    bounds.x_sq_norms[start + r] = norms[r]
+            for q in range(n_rows, n_pending):
+                queue[q - n_rows] = queue[q]
+            n_pending -= n_rows
+    return n_changed, n_rescored
 
 
 @kernel(nogil=True)
