@@ -185,7 +185,7 @@ def tightened(X, i, centres, bounds, plan, margin_scale):
     """
     centers, half_separation = centres.centers, centres.half_separation
     upper, lower = bounds.upper, bounds.lower
-    label = bounds.labels[i]
+    label = np.int64(bounds.labels[i])  # (int64, as sq_distance's other callers pass)
     # (float64 both: a float32 and a float64 argument compile max once more.)
     m = max(np.float64(lower[i]), half_separation[label])
     margin = margin_scale * (bounds.x_sq_norms[i] + plan.max_center_sq)

@@ -28,10 +28,10 @@ scratch, two (TILE,) int64 row lists and the (2 TILE,) queue of rows to rescore.
 
 
 @inner(inline="always")
-def _span_buffers(n_features, n_clusters, dtype, blas):
+def _span_buffers(n_features, n_clusters, dtype, dtype32, blas):
     return SpanBuffers(
         tile_buffers(n_features, n_clusters, dtype, blas),
-        tile_buffers(n_features, n_clusters, np.float32, blas),
+        tile_buffers(n_features, n_clusters, dtype32, blas),
         np.empty((3, TILE)),
         np.empty((3, 64)),
         np.empty(TILE, dtype=np.int64),
@@ -105,9 +105,13 @@ def _rescore(X, weights, rows, n_rows, centres, bounds, sums, buffers, screen, f
     first (:func:`_score_screened`). Returns how many labels changed (every
     row's, with ``fresh``).
     """
-    if screen.err > 0.0:
-        best = _score_screened(X, rows, n_rows, centres, bounds, buffers, not fresh, screen)
-    else:
+    best = buffers.work.best
+    exact = True
+    if screen is not None:  # (None, for float32 X, leaves the screen out at compile time)
+        if screen.err > 0.0:
+            best = _score_screened(X, rows, n_rows, centres, bounds, buffers, not fresh, screen)
+            exact = False
+    if exact:
         best = _score_exact(X, rows, n_rows, centres, bounds, buffers, not fresh)
     labels, moved = bounds.labels, buffers.moved
     partial_sums, partial_weights = sums.partial_sums, sums.partial_weights
@@ -154,11 +158,14 @@ def _queue_unsettled(X, centres, bounds, settings, screen, plan, buffers, start,
     # Ask for the rows of X they need now: the rows are scattered over
     # X, and prefetches (unlike loads) let the cache misses overlap
     # with each other and with the work until the rows are used.
-    if screen.err > 0.0:  # the rows are read from the float32 copy
-        for q in range(n_unsettled):
-            for f in range(0, n_features, 2 * line):
-                prefetch(screen.X32, unsettled[q], f)
-    else:
+    screened = False
+    if screen is not None:
+        if screen.err > 0.0:  # the rows are read from the float32 copy
+            screened = True
+            for q in range(n_unsettled):
+                for f in range(0, n_features, 2 * line):
+                    prefetch(screen.X32, unsettled[q], f)
+    if not screened:
         for q in range(n_unsettled):
             for f in range(0, n_features, line):
                 prefetch(X, unsettled[q], f)
@@ -172,7 +179,7 @@ def _queue_unsettled(X, centres, bounds, settings, screen, plan, buffers, start,
 
 
 @inner(inline="always")
-def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, begin, end):
+def _hamerly_span(X, x32, weights, centres, bounds, sums, settings, screen, plan, begin, end):
     """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
 
     The rows to rescore are queued across the span's chunks and rescored a
@@ -182,7 +189,8 @@ def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, beg
     of calls costs one more optimisation and machine-code pass over all it calls.
     Returns how many labels changed and how many rows were rescored.
     """
-    buffers = _span_buffers(X.shape[1], centres.centers.shape[0], X.dtype, settings.blas)
+    buffers = _span_buffers(X.shape[1], centres.centers.shape[0], X.dtype, x32.dtype,
+                            settings.blas)
     first = plan.first
     every_row = first or plan.every_row
     if first:
@@ -205,7 +213,10 @@ def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, beg
             n_changed += _rescore(X, weights, queue, n_rows, centres, bounds, sums, buffers,
                                   screen, first)
             n_rescored += n_rows
-            if first and screen.err <= 0.0:  # the tile's rows, still in work's tile
+            unscreened = True
+            if screen is not None:
+                unscreened = screen.err <= 0.0
+            if first and unscreened:  # the tile's rows, still in work's tile
                 norms = buffers.scratch[0]
                 tile_sq_norms(buffers.work.x_t[:X.shape[1]], n_rows, norms)
                 # A loop, not a slice assignment: that one's shape check compiles
@@ -219,9 +230,14 @@ def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, beg
 
 
 @kernel(nogil=True)
-def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, counts, blocks):
+def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, x32, counts,
+                   blocks):
     """The tasks (spans of ``settings.span_chunks`` chunks) of :func:`hamerly_pass`
     claimed from ``blocks``.
+
+    ``x32`` is the screen's float32 X, or X itself without a screen: the
+    screen's work space takes its dtype (float32 either way for float32 X,
+    so one compilation of the tile work space, not two).
 
     ``counts`` (n_tasks, 2) int64, out: each task's changed and rescored rows.
     """
@@ -232,7 +248,7 @@ def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, co
         for task in range(begin, end):
             start = np.int64(task) * span
             counts[task, 0], counts[task, 1] = _hamerly_span(
-                X, weights, centres, bounds, sums, settings, screen, plan, start,
+                X, x32, weights, centres, bounds, sums, settings, screen, plan, start,
                 min(start + span, n_samples),
             )
         begin, end = claim(blocks)
@@ -294,7 +310,8 @@ def hamerly_pass(X, weights, centres, plan, bounds, sums, settings, screen):
         rescoring costs much more: many centre values); ``span_chunks``,
         chunks per task (at least 1).
     screen : ``kmeans_bounds.Screen``: X, the centres and their constants
-        rounded to float32, and the error bound ``err`` (0 for no screen).
+        rounded to float32, and the error bound ``err`` (0 for no screen);
+        None for float32 X (then the screen is not compiled at all).
     plan.first : bool, no chunk sums yet: score and add every row. The first
         pass sets no bounds: the first centre update moves the centres so far
         that the next pass would rescore nearly every row anyway, so it
@@ -318,8 +335,9 @@ def hamerly_pass(X, weights, centres, plan, bounds, sums, settings, screen):
     span = settings.span_chunks * CHUNK
     n_spans = (n_samples + span - 1) // span
     counts = np.zeros((n_spans, 2), dtype=np.int64)
+    x32 = X if screen is None else screen.X32
     run_claimed(_hamerly_tasks, n_spans, X, weights, centres, plan, bounds, sums, settings, screen,
-               counts)
+               x32, counts)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
     n_changed, n_rescored = counts.sum(axis=0)
     return int(n_changed), int(n_rescored)
