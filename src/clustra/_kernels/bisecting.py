@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from clustra._kernels.blocks import claim, run_blocks, run_claimed
+from clustra._kernels.blocks import claim, run_blocks
 from clustra._kernels.intrinsics import fma
 from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kmeans import _take_tile as take_tile
-from clustra._kernels.kmeans_data import in_order_total, transpose
+from clustra._kernels.kmeans_data import chunk_totals, transpose
 from clustra._kernels.kmeans_sums import CHUNK, add_in_order, n_chunks
 from clustra._kernels.kmeans_tiles import TILE
 
@@ -56,23 +56,21 @@ def inertia_per_cluster(X, weights, centers, labels):
     chunk order. A block kernel on :func:`clustra._kernels.blocks.run_claimed`'s
     threads: a parallel loop costs far more to compile.
     """
-    total_chunks = n_chunks(X.shape[0])
-    partial = np.zeros((total_chunks, centers.shape[0]))
-    run_claimed(_inertia_per_cluster_chunks, total_chunks, X, weights, centers, labels, partial)
-    return in_order_total(partial)
+    return chunk_totals(_inertia_per_cluster_chunks, X.shape[0], centers.shape[0], X, weights,
+                        centers, labels)
 
 
 @kernel(nogil=True)
-def _take_rows_chunks(X, rows, out, blocks):
-    n_rows = rows.shape[0]
-    n_features = X.shape[1]
-    begin, end = claim(blocks)
-    while begin < end:
-        for i in range(begin * CHUNK, min(end * CHUNK, n_rows)):
+def _copy_rows_chunks(X, rows, out, begin, end):
+    """``out[i] = X[rows[i]]`` (``X[i]`` with ``rows`` None), in out's dtype, for the rows of
+    chunks ``begin .. end``; None drops the gather at compile time."""
+    for i in range(begin * CHUNK, min(end * CHUNK, out.shape[0])):
+        if rows is None:
+            row = i
+        else:
             row = rows[i]
-            for f in range(n_features):
-                out[i, f] = X[row, f]
-        begin, end = claim(blocks)
+        for f in range(X.shape[1]):
+            out[i, f] = X[row, f]
     return 0
 
 
@@ -84,7 +82,7 @@ def take_rows(X, rows):
     move it faster.
     """
     out = np.empty((rows.shape[0], X.shape[1]), dtype=X.dtype)
-    run_claimed(_take_rows_chunks, n_chunks(rows.shape[0]), X, rows, out)
+    run_blocks(_copy_rows_chunks, n_chunks(rows.shape[0]), X, rows, out)
     return out
 
 
@@ -289,18 +287,10 @@ def sides_copy(X, row_norm_max):
     return to_float32(X)
 
 
-@kernel(nogil=True)
-def _to_float32_chunks(X, out, begin, end):
-    for i in range(begin * CHUNK, min(end * CHUNK, X.shape[0])):
-        for f in range(X.shape[1]):
-            out[i, f] = np.float32(X[i, f])
-    return 0
-
-
 def to_float32(X):
     """X rounded to float32 (C-contiguous), on the block threads."""
     out = np.empty(X.shape, dtype=np.float32)
-    run_blocks(_to_float32_chunks, (X.shape[0] + CHUNK - 1) // CHUNK, X, out)
+    run_blocks(_copy_rows_chunks, n_chunks(X.shape[0]), X, None, out)
     return out
 
 
