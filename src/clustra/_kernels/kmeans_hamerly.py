@@ -20,23 +20,22 @@ from clustra._kernels.kmeans_sums import CHUNK, add_in_order, add_row, row_weigh
 from clustra._kernels.kmeans_tiles import TILE, tile_best, tile_buffers, tile_rows, tile_sq_norms
 
 SpanBuffers = namedtuple(
-    "SpanBuffers", ["work", "work32", "scratch", "taken", "moved", "unsettled", "queue"]
+    "SpanBuffers", ["work", "work32", "scratch", "taken", "moved", "unsettled"]
 )
 SpanBuffers.__doc__ = """The work space of one task of a Hamerly pass: the tile work
 spaces in X's dtype and in float32 (``TileWork``), a (3, TILE) and a (3, 64) float64
-scratch, two (TILE,) int64 row lists and the (2 TILE,) queue of rows to rescore."""
+scratch, and two (TILE,) int64 row lists."""
 
 
-@inner(inline="always")
-def _span_buffers(n_features, n_clusters, dtype, dtype32, blas):
+@inner
+def _span_buffers(n_features, n_clusters, dtype, blas):
     return SpanBuffers(
         tile_buffers(n_features, n_clusters, dtype, blas),
-        tile_buffers(n_features, n_clusters, dtype32, blas),
+        tile_buffers(n_features, n_clusters, np.float32, blas),
         np.empty((3, TILE)),
         np.empty((3, 64)),
         np.empty(TILE, dtype=np.int64),
         np.empty(TILE, dtype=np.int64),
-        np.empty(2 * TILE, dtype=np.int64),
     )
 
 
@@ -92,7 +91,7 @@ def _score_screened(X, rows, n_rows, centres, bounds, buffers, set_them, screen)
     return best
 
 
-@inner(inline="always")
+@inner
 def _rescore(X, weights, rows, n_rows, centres, bounds, sums, buffers, screen, fresh):
     """Rescore ``rows[:n_rows]`` against every centre; reset their labels and bounds.
 
@@ -105,13 +104,9 @@ def _rescore(X, weights, rows, n_rows, centres, bounds, sums, buffers, screen, f
     first (:func:`_score_screened`). Returns how many labels changed (every
     row's, with ``fresh``).
     """
-    best = buffers.work.best
-    exact = True
-    if screen is not None:  # (None, for float32 X, leaves the screen out at compile time)
-        if screen.err > 0.0:
-            best = _score_screened(X, rows, n_rows, centres, bounds, buffers, not fresh, screen)
-            exact = False
-    if exact:
+    if screen.err > 0.0:
+        best = _score_screened(X, rows, n_rows, centres, bounds, buffers, not fresh, screen)
+    else:
         best = _score_exact(X, rows, n_rows, centres, bounds, buffers, not fresh)
     labels, moved = bounds.labels, buffers.moved
     partial_sums, partial_weights = sums.partial_sums, sums.partial_weights
@@ -137,107 +132,100 @@ def _rescore(X, weights, rows, n_rows, centres, bounds, sums, buffers, screen, f
     return n_rows if fresh else n_moved
 
 
-@inner(inline="always")
-def _queue_unsettled(X, centres, bounds, settings, screen, plan, buffers, start, n_rows,
-                     n_pending):
-    """Test the bounds of rows ``start .. start + n_rows`` and queue those they do not prove
-    (after ``n_pending`` queued rows, in ``buffers.queue``); returns the new queue length."""
-    n_features = X.shape[1]
-    queue, unsettled = buffers.queue, buffers.unsettled
-    line = max(1, 64 // X.itemsize)  # values per 64-byte cache line
-    # First a cheap pass: move the bounds, test them, and list the rows
-    # they do not prove (from a bit mask per 64 rows: no branch per row).
-    n_unsettled = 0
-    for block in range(start, start + n_rows, 64):
-        unproved = move_bounds(bounds, plan, block, min(64, start + n_rows - block),
-                               settings.margin_scale, buffers.taken)
-        while unproved:
-            unsettled[n_unsettled] = block + trailing_zeros(unproved)
-            unproved &= unproved - np.uint64(1)
-            n_unsettled += 1
-    # Ask for the rows of X they need now: the rows are scattered over
-    # X, and prefetches (unlike loads) let the cache misses overlap
-    # with each other and with the work until the rows are used.
-    screened = False
-    if screen is not None:
-        if screen.err > 0.0:  # the rows are read from the float32 copy
-            screened = True
-            for q in range(n_unsettled):
-                for f in range(0, n_features, 2 * line):
-                    prefetch(screen.X32, unsettled[q], f)
-    if not screened:
-        for q in range(n_unsettled):
-            for f in range(0, n_features, line):
-                prefetch(X, unsettled[q], f)
-    for q in range(n_unsettled):
-        i = unsettled[q]
-        if settings.tighten and tightened(X, i, centres, bounds, plan, settings.margin_scale):
-            continue
-        queue[n_pending] = i
-        n_pending += 1
-    return n_pending
-
-
-@inner(inline="always")
-def _hamerly_span(X, x32, weights, centres, bounds, sums, settings, screen, plan, begin, end):
-    """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
-
-    The rows to rescore are queued across the span's chunks and rescored a
-    tile at a time: every row in a first or ``every_row`` pass, else the
-    rows the bounds do not prove. One call site of :func:`_rescore` (inlined):
-    numba finishes every compiled function on its own, so each separate level
-    of calls costs one more optimisation and machine-code pass over all it calls.
-    Returns how many labels changed and how many rows were rescored.
-    """
-    buffers = _span_buffers(X.shape[1], centres.centers.shape[0], X.dtype, x32.dtype,
-                            settings.blas)
+@inner
+def _rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin, end):
+    """The first pass, or one with no valid bounds yet: rescore every row of the span."""
     first = plan.first
-    every_row = first or plan.every_row
+    pending = buffers.work.rows
+    n_changed = 0
     if first:
         for chunk in range(begin // CHUNK, (end + CHUNK - 1) // CHUNK):
             sums.partial_sums[chunk] = 0.0
             sums.partial_weights[chunk] = 0.0
-    queue = buffers.queue
+    for start in range(begin, end, TILE):  # TILE divides CHUNK: a tile is in one chunk
+        n_rows = tile_rows(pending, start, end)
+        n_changed += _rescore(X, weights, pending, n_rows, centres, bounds, sums, buffers,
+                              screen, first)
+        if first and screen.err <= 0.0:  # the rows are still in work's tile
+            norms = buffers.scratch[0]
+            tile_sq_norms(buffers.work.x_t[:X.shape[1]], n_rows, norms)
+            # A loop, not a slice assignment: that one's shape check compiles
+            # numba's string formatting for its error message.
+            for r in range(n_rows):
+                bounds.x_sq_norms[start + r] = norms[r]
+    return n_changed
+
+
+# _hamerly_span and the scoring steps are inlined (numba IR) at their one or two call
+# sites: numba finishes every compiled function on its own, so each level of calls
+# costs one more optimisation and machine-code pass over all it calls. Inlining
+# _rescore_all or _rescore as well ran the warm pass slower
+# (benchmarks/results/coldstart.md).
+@inner(inline="always")
+def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, begin, end):
+    """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
+
+    Returns how many labels changed and how many rows were rescored.
+    """
+    n_features = X.shape[1]
+    buffers = _span_buffers(n_features, centres.centers.shape[0], X.dtype, settings.blas)
+    if plan.first or plan.every_row:
+        return (_rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin,
+                             end), end - begin)
     n_changed = 0
     n_rescored = 0
+    pending, unsettled = buffers.work.rows, buffers.unsettled
+    line = max(1, 64 // X.itemsize)  # values per 64-byte cache line
     n_pending = 0
-    for start in range(begin, end, TILE):  # TILE divides CHUNK: a tile is in one chunk
-        if every_row:
-            n_pending = tile_rows(queue, start, end)
+    for start in range(begin, end, TILE):
+        n_rows = min(TILE, end - start)
+        # First a cheap pass: move the bounds, test them, and list the rows
+        # they do not prove (from a bit mask per 64 rows: no branch per row).
+        n_unsettled = 0
+        for block in range(start, start + n_rows, 64):
+            unproved = move_bounds(bounds, plan, block, min(64, start + n_rows - block),
+                                   settings.margin_scale, buffers.taken)
+            while unproved:
+                unsettled[n_unsettled] = block + trailing_zeros(unproved)
+                unproved &= unproved - np.uint64(1)
+                n_unsettled += 1
+        # Ask for the rows of X they need now: the rows are scattered over
+        # X, and prefetches (unlike loads) let the cache misses overlap
+        # with each other and with the work until the rows are used.
+        if screen.err > 0.0:  # the rows are read from the float32 copy
+            for q in range(n_unsettled):
+                for f in range(0, n_features, 2 * line):
+                    prefetch(screen.X32, unsettled[q], f)
         else:
-            n_pending = _queue_unsettled(X, centres, bounds, settings, screen, plan, buffers,
-                                         start, min(TILE, end - start), n_pending)
-        last = start + TILE >= end
-        while n_pending >= TILE or (last and n_pending > 0):
-            n_rows = min(TILE, n_pending)
-            n_changed += _rescore(X, weights, queue, n_rows, centres, bounds, sums, buffers,
-                                  screen, first)
-            n_rescored += n_rows
-            unscreened = True
-            if screen is not None:
-                unscreened = screen.err <= 0.0
-            if first and unscreened:  # the tile's rows, still in work's tile
-                norms = buffers.scratch[0]
-                tile_sq_norms(buffers.work.x_t[:X.shape[1]], n_rows, norms)
-                # A loop, not a slice assignment: that one's shape check compiles
-                # numba's string formatting for its error message.
-                for r in range(n_rows):
-                    bounds.x_sq_norms[start + r] = norms[r]
-            for q in range(n_rows, n_pending):
-                queue[q - n_rows] = queue[q]
-            n_pending -= n_rows
-    return n_changed, n_rescored
+            for q in range(n_unsettled):
+                for f in range(0, n_features, line):
+                    prefetch(X, unsettled[q], f)
+        # Rows still unsettled are queued (across the span's chunks) and
+        # rescored a tile at a time.
+        for q in range(n_unsettled):
+            i = unsettled[q]
+            if settings.tighten and tightened(X, i, centres, bounds, plan,
+                                              settings.margin_scale):
+                continue
+            pending[n_pending] = i
+            n_pending += 1
+            if n_pending == TILE:
+                n_changed += _rescore(X, weights, pending, np.int64(n_pending), centres, bounds,
+                                      sums, buffers, screen, np.bool_(False))
+                n_rescored += n_pending
+                n_pending = 0
+    if n_pending > 0:
+        # (np.int64 and np.bool_: numba types a literal 0 or False as a type of its own,
+        # which would compile the rescoring kernels once more.)
+        n_changed += _rescore(X, weights, pending, np.int64(n_pending), centres, bounds, sums,
+                              buffers, screen, np.bool_(False))
+    return n_changed, n_rescored + n_pending
 
 
 @kernel(nogil=True)
-def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, x32, counts,
-                   blocks):
+def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, counts, blocks):
     """The tasks (spans of ``settings.span_chunks`` chunks) of :func:`hamerly_pass`
     claimed from ``blocks``.
-
-    ``x32`` is the screen's float32 X, or X itself without a screen: the
-    screen's work space takes its dtype (float32 either way for float32 X,
-    so one compilation of the tile work space, not two).
 
     ``counts`` (n_tasks, 2) int64, out: each task's changed and rescored rows.
     """
@@ -248,7 +236,7 @@ def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, x3
         for task in range(begin, end):
             start = np.int64(task) * span
             counts[task, 0], counts[task, 1] = _hamerly_span(
-                X, x32, weights, centres, bounds, sums, settings, screen, plan, start,
+                X, weights, centres, bounds, sums, settings, screen, plan, start,
                 min(start + span, n_samples),
             )
         begin, end = claim(blocks)
@@ -310,8 +298,7 @@ def hamerly_pass(X, weights, centres, plan, bounds, sums, settings, screen):
         rescoring costs much more: many centre values); ``span_chunks``,
         chunks per task (at least 1).
     screen : ``kmeans_bounds.Screen``: X, the centres and their constants
-        rounded to float32, and the error bound ``err`` (0 for no screen);
-        None for float32 X (then the screen is not compiled at all).
+        rounded to float32, and the error bound ``err`` (0 for no screen).
     plan.first : bool, no chunk sums yet: score and add every row. The first
         pass sets no bounds: the first centre update moves the centres so far
         that the next pass would rescore nearly every row anyway, so it
@@ -335,9 +322,8 @@ def hamerly_pass(X, weights, centres, plan, bounds, sums, settings, screen):
     span = settings.span_chunks * CHUNK
     n_spans = (n_samples + span - 1) // span
     counts = np.zeros((n_spans, 2), dtype=np.int64)
-    x32 = X if screen is None else screen.X32
     run_claimed(_hamerly_tasks, n_spans, X, weights, centres, plan, bounds, sums, settings, screen,
-               x32, counts)
+               counts)
     add_in_order(sums.partial_sums, sums.partial_weights, sums.sums, sums.weight_sums)
     n_changed, n_rescored = counts.sum(axis=0)
     return int(n_changed), int(n_rescored)

@@ -393,8 +393,7 @@ def hamerly(X, weights, centers_init, *, max_iter=300, tol=1e-4, history=None, x
     if screened:
         terms = screen_error_terms(n_features)
         x_norm = float(np.sqrt(x_sq_norms.max()))
-    # Float32 X has no screen: None leaves it out of the compiled pass.
-    off = no_screen(n_features) if X.dtype == np.float64 else None
+    off = no_screen(n_features)
     bounds_set = False  # the first pass sets none (see kmeans_hamerly.hamerly_pass)
     fallen_back = FallBack(None, 0, 2)
 
