@@ -11,43 +11,69 @@ order: the result does not depend on the number of threads.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from clustra._kernels.blocks import run_blocks
+from clustra._kernels.blocks import claim, run_blocks
 from clustra._kernels.intrinsics import fma
 from clustra._kernels.jit import inner, kernel
 from clustra._kernels.kmeans import _take_tile as take_tile
-from clustra._kernels.kmeans_data import add_chunks, transpose
-from clustra._kernels.kmeans_sums import CHUNK, add_in_order
+from clustra._kernels.kmeans_data import chunk_totals, transpose
+from clustra._kernels.kmeans_sums import CHUNK, add_in_order, n_chunks
 from clustra._kernels.kmeans_tiles import TILE
 
 
-@kernel(parallel=True)
+@kernel(nogil=True)
+def _inertia_per_cluster_chunks(X, weights, centers, labels, partial, blocks):
+    n_samples, n_features = X.shape
+    n_clusters = centers.shape[0]
+    by_feature = np.empty((n_clusters, n_features))
+    begin, end = claim(blocks)
+    while begin < end:
+        for chunk in range(begin, end):
+            for j in range(n_clusters):
+                for f in range(n_features):
+                    by_feature[j, f] = 0.0
+            for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
+                weight = np.float64(weights[i])
+                label = labels[i]
+                for f in range(n_features):
+                    diff = np.float64(X[i, f]) - np.float64(centers[label, f])
+                    by_feature[label, f] += weight * (diff * diff)
+            for j in range(n_clusters):
+                total = 0.0  # in feature order
+                for f in range(n_features):
+                    total += by_feature[j, f]
+                partial[chunk, j] = total
+        begin, end = claim(blocks)
+    return 0
+
+
 def inertia_per_cluster(X, weights, centers, labels):
     """(n_clusters,) float64: each cluster's weighted sum of squared distances to its centre.
 
     A chunk adds its rows' terms per cluster and feature (a loop over the
     features that vectorises), then folds the features; chunks are added in
-    chunk order.
+    chunk order. A block kernel on :func:`clustra._kernels.blocks.run_claimed`'s
+    threads: a parallel loop costs far more to compile.
     """
-    n_samples, n_features = X.shape
-    n_clusters = centers.shape[0]
-    total_chunks = (n_samples + CHUNK - 1) // CHUNK
-    partial = np.zeros((total_chunks, n_clusters))
-    for chunk in prange(total_chunks):
-        by_feature = np.zeros((n_clusters, n_features))
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_samples)):
-            weight = np.float64(weights[i])
-            label = labels[i]
-            for f in range(n_features):
-                diff = np.float64(X[i, f]) - np.float64(centers[label, f])
-                by_feature[label, f] += weight * (diff * diff)
-        for j in range(n_clusters):
-            partial[chunk, j] = by_feature[j].sum()
-    return add_chunks(partial)
+    return chunk_totals(_inertia_per_cluster_chunks, X.shape[0], centers.shape[0], X, weights,
+                        centers, labels)
 
 
-@kernel(parallel=True)
+@kernel(nogil=True)
+def _copy_rows_chunks(X, rows, out, begin, end):
+    """``out[i] = X[rows[i]]`` (``X[i]`` with ``rows`` None), in out's dtype, for the rows of
+    chunks ``begin .. end``; None drops the gather at compile time."""
+    for i in range(begin * CHUNK, min(end * CHUNK, out.shape[0])):
+        if rows is None:
+            row = i
+        else:
+            row = rows[i]
+        for f in range(X.shape[1]):
+            out[i, f] = X[row, f]
+    return 0
+
+
 def take_rows(X, rows):
     """``X[rows]``: a new C-contiguous ``(rows.size, n_features)`` array of X's dtype.
 
@@ -55,19 +81,12 @@ def take_rows(X, rows):
     indexing copies on one thread; the copy is memory-bound and two threads
     move it faster.
     """
-    n_rows = rows.shape[0]
-    n_features = X.shape[1]
-    out = np.empty((n_rows, n_features), dtype=X.dtype)
-    total_chunks = (n_rows + CHUNK - 1) // CHUNK
-    for chunk in prange(total_chunks):
-        for i in range(chunk * CHUNK, min((chunk + 1) * CHUNK, n_rows)):
-            row = rows[i]
-            for f in range(n_features):
-                out[i, f] = X[row, f]
+    out = np.empty((rows.shape[0], X.shape[1]), dtype=X.dtype)
+    run_blocks(_copy_rows_chunks, n_chunks(rows.shape[0]), X, rows, out)
     return out
 
 
-@kernel
+@kernel(nogil=True)
 def partition_rows(labels, rows, weights):
     """Split ``rows`` by ``labels`` (0 or 1), keeping their order; also the weight of label 0.
 
@@ -268,18 +287,10 @@ def sides_copy(X, row_norm_max):
     return to_float32(X)
 
 
-@kernel(nogil=True)
-def _to_float32_chunks(X, out, begin, end):
-    for i in range(begin * CHUNK, min(end * CHUNK, X.shape[0])):
-        for f in range(X.shape[1]):
-            out[i, f] = np.float32(X[i, f])
-    return 0
-
-
 def to_float32(X):
     """X rounded to float32 (C-contiguous), on the block threads."""
     out = np.empty(X.shape, dtype=np.float32)
-    run_blocks(_to_float32_chunks, (X.shape[0] + CHUNK - 1) // CHUNK, X, out)
+    run_blocks(_copy_rows_chunks, n_chunks(X.shape[0]), X, None, out)
     return out
 
 

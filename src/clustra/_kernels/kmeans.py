@@ -159,16 +159,16 @@ def _lloyd_chunk(X, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
 # _lloyd_chunk's: a shared helper would be one more compilation on every
 # first fit, which costs more than these few lines.
 @inner
-def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
+def _lloyd_columns_chunk(X, x_cols, weights, centers, neg_half_norms, labels, chunk, chunk_sums,
                          chunk_weights, first):
-    """:func:`_lloyd_chunk` on X transposed (``x_cols``, ``(d, n)``, at most 4 features).
+    """:func:`_lloyd_chunk` scoring X transposed (``x_cols``, ``(d, n)``, at most 4 features).
 
     The tiles are read in place, one contiguous slice per feature, instead of
     being gathered and transposed: with so few features that gather costs
-    more than scoring the rows.
+    more than scoring the rows. The sums read the rows of X (C-contiguous, as
+    every other caller of the sum helpers passes: one compilation of each).
     """
     n_samples = x_cols.shape[1]
-    X = x_cols.T  # rows, for the sums
     best_score = np.empty(TILE, dtype=x_cols.dtype)
     best = np.empty(TILE, dtype=np.int32)
     moved = np.empty(TILE, dtype=np.int64)
@@ -185,7 +185,7 @@ def _lloyd_columns_chunk(x_cols, weights, centers, neg_half_norms, labels, chunk
     return n_changed
 
 
-@inner
+@inner(inline="always")
 def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas, few):
     """Nearest centre of the rows of one chunk into labels; returns how many changed."""
     n_samples, n_features = X.shape
@@ -216,7 +216,7 @@ def _lloyd_group(X, weights, centers, neg_half_norms, labels, first_chunk, parti
     return 0
 
 
-@kernel
+@kernel(nogil=True)
 def _add_group(partial_sums, partial_weights, n_here, sums, weight_sums):
     """Add the first ``n_here`` chunk partials of a group to the totals, in chunk order."""
     n_clusters, n_features = sums.shape
@@ -288,11 +288,12 @@ def _lloyd_move_chunks(X, weights, centers, neg_half_norms, labels, sums, first,
 # parallel loop, which compiles its body knowing the arrays do not alias
 # (benchmarks/results/kmeans-choices.md); compiled only by fits on such data.
 @kernel(parallel=True)
-def _lloyd_columns_pass(x_cols, weights, centers, neg_half_norms, labels, sums, first, changed):
+def _lloyd_columns_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, first,
+                        changed):
     """The chunks of :func:`lloyd_move_pass` on ``x_cols``, on numba's threads."""
     for chunk in prange(changed.shape[0]):
         changed[chunk] = _lloyd_columns_chunk(
-            x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
+            X, x_cols, weights, centers, neg_half_norms, labels, np.int64(chunk),
             sums.partial_sums[chunk], sums.partial_weights[chunk], first,
         )
 
@@ -325,7 +326,7 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
     if x_cols.shape[0] > 0:
-        _lloyd_columns_pass(x_cols, weights, centers, neg_half_norms, labels, sums, bool(first),
+        _lloyd_columns_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, bool(first),
                             changed)
     else:
         run_claimed(_lloyd_move_chunks, total_chunks, X, weights, centers, neg_half_norms,

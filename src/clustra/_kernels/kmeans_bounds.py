@@ -63,7 +63,7 @@ def shift_extremes(shift):
     return top, top_shift, second_shift
 
 
-@kernel
+@kernel(nogil=True)
 def far_movers(shift, top_shift):
     """The few centres that moved far more than the rest, and the rest's largest shift.
 
@@ -89,7 +89,7 @@ def far_movers(shift, top_shift):
     return order[:n_movers], residual
 
 
-@kernel
+@kernel(nogil=True)
 def up(value):
     """``value`` (>= 0) to store as a float32 upper bound: never below it once stored.
 
@@ -101,7 +101,7 @@ def up(value):
     return value * (1.0 + 2.0**-21) + 2.0**-148
 
 
-@kernel
+@kernel(nogil=True)
 def down(value):
     """``value`` to store as a float32 lower bound: never above it (see :func:`up`).
 
@@ -185,8 +185,9 @@ def tightened(X, i, centres, bounds, plan, margin_scale):
     """
     centers, half_separation = centres.centers, centres.half_separation
     upper, lower = bounds.upper, bounds.lower
-    label = bounds.labels[i]
-    m = max(lower[i], half_separation[label])
+    label = np.int64(bounds.labels[i])  # (int64, as sq_distance's other callers pass)
+    # (float64 both: a float32 and a float64 argument compile max once more.)
+    m = max(np.float64(lower[i]), half_separation[label])
     margin = margin_scale * (bounds.x_sq_norms[i] + plan.max_center_sq)
     u = math.sqrt(sq_distance(X, i, centers, label))
     upper[i] = up(u)
@@ -206,7 +207,7 @@ def tightened(X, i, centres, bounds, plan, margin_scale):
     return m > u and (m - u) * (m + u) > margin
 
 
-@kernel
+@kernel(nogil=True)
 def pass_plan(shift, half_separation, neg_half_norms, first, every_row):
     """The :class:`PassPlan` of one pass from the centre shifts (k,) float64.
 
@@ -228,7 +229,20 @@ def pass_plan(shift, half_separation, neg_half_norms, first, every_row):
                     residual, per_label)
 
 
-@kernel
+@inner
+def _smallest(values):
+    """``values.min()`` (NaN if any is NaN) as a loop: numba's ``min`` method compiles
+    several helpers of its own."""
+    smallest = values[0]
+    has_nan = smallest != smallest
+    for b in range(1, values.shape[0]):
+        value = values[b]
+        has_nan |= value != value
+        smallest = value if value < smallest else smallest
+    return np.nan if has_nan else smallest
+
+
+@kernel(nogil=True)
 def half_separation(centers):
     """(k,) float64: half the distance from each centre to its nearest other centre.
 
@@ -252,5 +266,5 @@ def half_separation(centers):
                 diff = row[b] - value
                 sq[b] += diff * diff
         sq[a] = np.inf
-        out[a] = 0.5 * math.sqrt(sq.min())
+        out[a] = 0.5 * math.sqrt(_smallest(sq))
     return out

@@ -78,7 +78,7 @@ def n_distinct_labels(labels, n_clusters):
     return _n_distinct_labels(labels, n_clusters)
 
 
-@kernel
+@kernel(nogil=True)
 def _n_distinct_labels(labels, n_clusters):
     """:func:`n_distinct_labels`, stopping once all have occurred.
 
@@ -129,9 +129,17 @@ def inertia(X, weights, centers, labels):
         diff = X.astype(np.float64) - centers.astype(np.float64)[labels]
         by_feature = _in_order_sums(weights.astype(np.float64)[:, None] * (diff * diff))
         return float(np.cumsum(by_feature)[-1])
-    total_chunks = n_chunks(X.shape[0])
-    partial = np.zeros(total_chunks, dtype=np.float64)
-    run_claimed(_inertia_chunks, total_chunks, X, weights, centers, labels, partial)
+    return chunk_totals(_inertia_chunks, X.shape[0], None, X, weights, centers, labels)
+
+
+def chunk_totals(chunks_kernel, n_samples, width, *args):
+    """Run ``chunks_kernel(*args, partial, blocks)`` over the chunks of ``n_samples`` rows
+    (:func:`clustra._kernels.blocks.run_claimed`); each chunk writes its float64 partial,
+    ``partial[chunk]`` (``width`` values, or one for None); returns them added in chunk
+    order (:func:`in_order_total`)."""
+    total_chunks = n_chunks(n_samples)
+    partial = np.zeros(total_chunks if width is None else (total_chunks, width))
+    run_claimed(chunks_kernel, total_chunks, *args, partial)
     return in_order_total(partial)
 
 
@@ -325,16 +333,3 @@ def in_order_total(partial):
         return np.zeros(partial.shape[1:]) if partial.ndim > 1 else 0.0
     total = np.cumsum(partial, axis=0)[-1]
     return float(total) if partial.ndim == 1 else total
-
-
-@inner
-def add_chunks(partial):
-    """(m,) float64: the rows of ``partial`` ((n_chunks, m) float64) added in chunk order.
-
-    The in-kernel form of :func:`in_order_total` (for kernels that finish their own sums).
-    """
-    out = np.zeros(partial.shape[1])
-    for chunk in range(partial.shape[0]):
-        for j in range(partial.shape[1]):
-            out[j] += partial[chunk, j]
-    return out

@@ -39,7 +39,7 @@ def _span_buffers(n_features, n_clusters, dtype, blas):
     )
 
 
-@inner
+@inner(inline="always")
 def _score_exact(X, rows, n_rows, centres, bounds, buffers, set_them):
     """Nearest centres of ``rows[:n_rows]`` (returned: ``best``, in ``buffers.work``).
 
@@ -54,7 +54,7 @@ def _score_exact(X, rows, n_rows, centres, bounds, buffers, set_them):
     return work.best
 
 
-@inner
+@inner(inline="always")
 def _score_screened(X, rows, n_rows, centres, bounds, buffers, set_them, screen):
     """:func:`_score_exact`'s results, scoring in float32 first (float64 X only).
 
@@ -147,12 +147,21 @@ def _rescore_all(X, weights, centres, bounds, sums, screen, plan, buffers, begin
         n_changed += _rescore(X, weights, pending, n_rows, centres, bounds, sums, buffers,
                               screen, first)
         if first and screen.err <= 0.0:  # the rows are still in work's tile
-            tile_sq_norms(buffers.work.x_t[:X.shape[1]], n_rows, buffers.scratch[0])
-            bounds.x_sq_norms[start:start + n_rows] = buffers.scratch[0, :n_rows]
+            norms = buffers.scratch[0]
+            tile_sq_norms(buffers.work.x_t[:X.shape[1]], n_rows, norms)
+            # A loop, not a slice assignment: that one's shape check compiles
+            # numba's string formatting for its error message.
+            for r in range(n_rows):
+                bounds.x_sq_norms[start + r] = norms[r]
     return n_changed
 
 
-@inner
+# _hamerly_span and the scoring steps are inlined (numba IR) at their one or two call
+# sites: numba finishes every compiled function on its own, so each level of calls
+# costs one more optimisation and machine-code pass over all it calls. Inlining
+# _rescore_all or _rescore as well ran the warm pass slower
+# (benchmarks/results/coldstart.md).
+@inner(inline="always")
 def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, begin, end):
     """The Hamerly pass over rows ``begin .. end`` (whole chunks, see :func:`hamerly_pass`).
 

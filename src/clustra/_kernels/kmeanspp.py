@@ -218,7 +218,7 @@ def take_centre(closest_sq, nearest, distances, centre, weights, cumulative):
     np.cumsum(weights.astype(np.float64) * closest_sq, out=cumulative)
 
 
-@kernel
+@kernel(nogil=True)
 def _take_centre(closest_sq, nearest, distances, centre, weights, cumulative):
     """:func:`take_centre`'s loop."""
     total = 0.0
