@@ -106,16 +106,18 @@ TASKS = {
     "the clustra command's workflow": _workflow,
 }
 DTYPES = ("float64", "float32")
-# What each process runs, a job at a time, the tasks of a job in order; longest
-# jobs first, so that no process is left with a long one at the end (task
-# times: benchmarks/results/coldstart-rest.md). Only K-Means has float32
+# What each process runs, a job at a time, the tasks of a job in order; the
+# long jobs first, so that no process is left with a long one at the end (task
+# times: benchmarks/results/coldstart.md). Hierarchy before HDBSCAN: the
+# process whose K-Means job ends first takes it, and the three mid-sized
+# jobs then end closer together. Only K-Means has float32
 # kernels of its own, so its dtypes are two jobs; the other families convert
 # float32 to float64, and their float32 task, run right after the float64 one
 # in the same process, checks that nothing more is needed. The workflow comes
 # last: it runs several families, cached by then.
 JOBS = ((("K-Means", "float64"),), (("K-Means", "float32"),),
-        (("HDBSCAN", "float64"), ("HDBSCAN", "float32")),
         (("hierarchy and Genie", "float64"), ("hierarchy and Genie", "float32")),
+        (("HDBSCAN", "float64"), ("HDBSCAN", "float32")),
         (("DBSCAN", "float64"), ("DBSCAN", "float32")),
         (("silhouette and choose_k", "float64"), ("silhouette and choose_k", "float32")),
         (("the clustra command's workflow", "float64"),

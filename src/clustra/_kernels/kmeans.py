@@ -313,7 +313,8 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
         except that ``weights`` may be empty for unit weights (see
         :func:`clustra._kernels.kmeans_sums.move_weights`).
     x_cols : (d, n) X transposed (only for at most 4 features, without BLAS),
-        scored in place; or empty (:func:`no_columns`) to gather tiles of X.
+        scored in place (the sums still read the rows of X); or empty
+        (:func:`no_columns`) to gather tiles of X.
     sums : :class:`clustra._kernels.kmeans_sums.ChunkSums`, the chunk sums
         (kept from pass to pass) and their totals (out).
     first : bool, the chunk sums hold nothing yet: add every row.
@@ -326,6 +327,8 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     total_chunks = (X.shape[0] + CHUNK - 1) // CHUNK
     changed = np.zeros(total_chunks, dtype=np.int64)
     if x_cols.shape[0] > 0:
+        if x_cols.shape != X.shape[::-1]:
+            raise ValueError(f"x_cols must be X transposed, {X.shape[::-1]}; got {x_cols.shape}")
         _lloyd_columns_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, bool(first),
                             changed)
     else:

@@ -162,8 +162,8 @@ def lloyd_block(data, weights, previous, centers, blas, columns, in_place=False)
     centers = np.ascontiguousarray(centers, dtype=data.dtype)
     # (an empty array means unit weights to the move kernels)
     weights = np.empty(0, data.dtype) if weights is None else sums_kernels.move_weights(weights)
-    if columns:  # the kernel reads only the transposed block; X gives it the row count
-        rows, x_cols = np.empty((n_rows, 0), dtype=data.dtype), data
+    if columns:  # the kernel scores the transposed block and adds the rows' sums
+        rows, x_cols = rows_of(data, columns), data
     else:
         rows, x_cols = data, kernels.no_columns(data)
     with one_thread(), single.blas_held(blas):
