@@ -83,3 +83,17 @@ def test_add_in_order_in_numpy_matches_the_kernel(rng):
         for a, b in zip(ours, kernel, strict=True):
             np.testing.assert_array_equal(a, b)
             assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_lloyd_move_pass_refuses_columns_that_are_not_x_transposed(rng):
+    # The columns chunk scores x_cols but adds the sums from X's rows: a stand-in X
+    # (as the Dask block pass once gave it) would be read out of bounds.
+    from clustra._kernels.kmeans import lloyd_move_pass
+    from clustra._kernels.kmeans_sums import chunk_sums
+
+    X = rng.normal(size=(100, 3))
+    centers = np.ascontiguousarray(X[:4])
+    with pytest.raises(ValueError, match="X transposed"):
+        lloyd_move_pass(np.empty((100, 0)), np.ascontiguousarray(X.T), np.empty(0), centers,
+                        -0.5 * (centers ** 2).sum(axis=1), np.full(100, -1, np.int32),
+                        chunk_sums(100, 4, 3), True, False)
