@@ -22,7 +22,7 @@ from clustra._kernels.kmeans_sums import CHUNK, add_in_order, n_chunks
 from clustra._kernels.kmeans_tiles import TILE
 
 
-@kernel(nogil=True)
+@kernel
 def _inertia_per_cluster_chunks(X, weights, centers, labels, partial, blocks):
     n_samples, n_features = X.shape
     n_clusters = centers.shape[0]
@@ -60,7 +60,7 @@ def inertia_per_cluster(X, weights, centers, labels):
                         centers, labels)
 
 
-@kernel(nogil=True)
+@kernel
 def _copy_rows_chunks(X, rows, out, begin, end):
     """``out[i] = X[rows[i]]`` (``X[i]`` with ``rows`` None), in out's dtype, for the rows of
     chunks ``begin .. end``; None drops the gather at compile time."""
@@ -86,7 +86,7 @@ def take_rows(X, rows):
     return out
 
 
-@kernel(nogil=True)
+@kernel
 def partition_rows(labels, rows, weights):
     """Split ``rows`` by ``labels`` (0 or 1), keeping their order; also the weight of label 0.
 
@@ -206,7 +206,7 @@ def _sides(X, columns, start, n_rows, diff, offset, margin, side, best):
     return n_near
 
 
-@kernel(nogil=True)
+@kernel
 def _two_means_chunks(X, x_sides, columns, weights, centers, neg_half_norms, diff, offset, margin,
                       labels, partial_sums, partial_weights, first, changed, begin, end):
     """Chunks [begin, end) of :func:`two_means_pass`, a tile of rows at a time: label them

@@ -1,9 +1,10 @@
 """Run a serial kernel over fixed-size blocks of rows on a small pool of Python threads.
 
 numba's ``parallel=True`` lowering costs seconds of compile time per kernel
-(benchmarks/results/coldstart.md). A serial ``@njit(nogil=True)`` kernel that
-works on a range of blocks compiles in a fraction of that, and releases the
-GIL, so Python threads run it side by side. Each block writes its own partial
+(benchmarks/results/coldstart.md). A serial kernel
+(:func:`clustra._kernels.jit.kernel`, which releases the GIL) that works on a
+range of blocks compiles in a fraction of that, and Python threads run it side
+by side. Each block writes its own partial
 result, which the caller combines in block order: the results do not depend
 on how the blocks are split among the threads, nor on their number.
 

@@ -79,7 +79,7 @@ def _distance_rows(X, code, p, kind, lo, hi, out):
             out[row + j] = _finish_rdist(rdist(X[i], X[j], code, p), kind, p)
 
 
-@kernel(nogil=True)
+@kernel
 def _condensed_blocks(X, XT, code, p, kind, bounds, out, begin, end):
     """Blocks [begin, end) of :func:`condensed_distances`."""
     for block in range(begin, end):

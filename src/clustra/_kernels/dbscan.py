@@ -116,7 +116,7 @@ def _first_foreign_in_tree(x, own, data, node_start, node_end, lower, upper, nod
     return -1
 
 
-@kernel(nogil=True)
+@kernel
 def _tree_blocks(tree, node_comp, comp, active, target, rradius, code, p, cursor):
     """One round's searches for the blocks of ``QUERY_BLOCK`` points claimed from ``cursor``."""
     stack, stack_bound, scratch = traversal_arrays(tree.node_start, tree.data.shape[1])

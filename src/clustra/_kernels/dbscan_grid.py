@@ -86,7 +86,7 @@ def _core_block(grid, cum_weight, rradius, min_samples, code, p, core, block):
     return 0
 
 
-@kernel(nogil=True)
+@kernel
 def _core_blocks(grid, cum_weight, rradius, min_samples, code, p, core, begin, end):
     """Blocks [begin, end) of :func:`grid_core_points`, serially."""
     for block in range(begin, end):
@@ -209,7 +209,7 @@ def _nearest_core_block(grid, core, rradius, code, p, nearest, block):
     return 0
 
 
-@kernel(nogil=True)
+@kernel
 def _nearest_core_blocks(grid, core, rradius, code, p, nearest, begin, end):
     """Blocks [begin, end) of :func:`grid_nearest_core`, serially."""
     for block in range(begin, end):

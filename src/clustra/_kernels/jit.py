@@ -18,11 +18,14 @@ from clustra._kernels.cache import SharedCache
 
 
 def kernel(function=None, **options):
-    """``njit(cache=True)`` for a kernel Python calls: no C wrapper.
+    """``njit(cache=True, nogil=True)`` for a kernel Python calls: no C wrapper.
 
-    Used bare (``@kernel``) or with numba's options (``@kernel(nogil=True)``).
+    Every kernel releases the GIL (the block kernels run on Python threads), and
+    all share one set of flags: numba compiles its own numpy helpers once per
+    set of the caller's flags. Used bare (``@kernel``) or with numba's other
+    options (``@kernel(parallel=True)``).
     """
-    options = {"no_cfunc_wrapper": True, **options}
+    options = {"no_cfunc_wrapper": True, "nogil": True, **options}
 
     def build(py_func):
         dispatcher = njit(py_func, **options)

@@ -106,7 +106,7 @@ def build_arrays(X, n_nodes):
     return index, node_start, node_end, lower, upper
 
 
-@kernel(nogil=True, pipeline_class=NoAliasCompiler)
+@kernel(pipeline_class=NoAliasCompiler)
 def _split_nodes(X, index, node_start, node_end, level_first, cursor):
     """Split the nodes ``level_first + b`` of one level (b claimed from ``cursor``) at
     the median of their widest dimension."""
@@ -126,7 +126,7 @@ def _split_nodes(X, index, node_start, node_end, level_first, cursor):
     return 0
 
 
-@kernel(nogil=True, pipeline_class=NoAliasCompiler)
+@kernel(pipeline_class=NoAliasCompiler)
 def _leaf_boxes(X, index, node_start, node_end, lower, upper, cursor):
     """Bounding boxes of the leaves claimed from ``cursor``."""
     n_nodes, n_features = lower.shape

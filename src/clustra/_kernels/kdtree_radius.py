@@ -99,7 +99,7 @@ def _queries(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, n
                 counts, mask, nearest)
 
 
-@kernel(nogil=True)
+@kernel
 def _query_blocks(tree, queries, rradius, code, p, cum_weight, limit, counts, mask, nearest,
                   cursor):
     """:func:`_queries` for the blocks claimed from ``cursor``."""

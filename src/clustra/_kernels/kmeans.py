@@ -201,7 +201,7 @@ def _assign_chunk(X, centers, neg_half_norms, labels, chunk, blas, few):
     return n_changed
 
 
-@kernel(nogil=True)
+@kernel
 def _lloyd_group(X, weights, centers, neg_half_norms, labels, first_chunk, partial_sums,
                  partial_weights, changed, blas, few, blocks):
     """Chunks ``first_chunk + g`` (g claimed from ``blocks``) of a :func:`lloyd_pass` group."""
@@ -216,7 +216,7 @@ def _lloyd_group(X, weights, centers, neg_half_norms, labels, first_chunk, parti
     return 0
 
 
-@kernel(nogil=True)
+@kernel
 def _add_group(partial_sums, partial_weights, n_here, sums, weight_sums):
     """Add the first ``n_here`` chunk partials of a group to the totals, in chunk order."""
     n_clusters, n_features = sums.shape
@@ -268,7 +268,7 @@ def lloyd_pass(X, weights, centers, neg_half_norms, labels, sums, weight_sums, n
     return int(changed.sum())
 
 
-@kernel(nogil=True)
+@kernel
 def _lloyd_move_chunks(X, weights, centers, neg_half_norms, labels, sums, first, blas, changed,
                        blocks):
     """The chunks of :func:`lloyd_move_pass` claimed from ``blocks`` (gathered tiles of X)."""
@@ -338,7 +338,7 @@ def lloyd_move_pass(X, x_cols, weights, centers, neg_half_norms, labels, sums, f
     return int(changed.sum())
 
 
-@kernel(nogil=True)
+@kernel
 def _assign_chunks(X, centers, neg_half_norms, labels, blas, few, changed, blocks):
     """The chunks of :func:`assign` claimed from ``blocks``."""
     begin, end = claim(blocks)

@@ -63,7 +63,7 @@ def shift_extremes(shift):
     return top, top_shift, second_shift
 
 
-@kernel(nogil=True)
+@kernel
 def far_movers(shift, top_shift):
     """The few centres that moved far more than the rest, and the rest's largest shift.
 
@@ -89,7 +89,7 @@ def far_movers(shift, top_shift):
     return order[:n_movers], residual
 
 
-@kernel(nogil=True)
+@kernel
 def up(value):
     """``value`` (>= 0) to store as a float32 upper bound: never below it once stored.
 
@@ -101,7 +101,7 @@ def up(value):
     return value * (1.0 + 2.0**-21) + 2.0**-148
 
 
-@kernel(nogil=True)
+@kernel
 def down(value):
     """``value`` to store as a float32 lower bound: never above it (see :func:`up`).
 
@@ -207,7 +207,7 @@ def tightened(X, i, centres, bounds, plan, margin_scale):
     return m > u and (m - u) * (m + u) > margin
 
 
-@kernel(nogil=True)
+@kernel
 def pass_plan(shift, half_separation, neg_half_norms, first, every_row):
     """The :class:`PassPlan` of one pass from the centre shifts (k,) float64.
 
@@ -242,7 +242,7 @@ def _smallest(values):
     return np.nan if has_nan else smallest
 
 
-@kernel(nogil=True)
+@kernel
 def half_separation(centers):
     """(k,) float64: half the distance from each centre to its nearest other centre.
 

@@ -45,7 +45,7 @@ def sq_distance(X, i, centers, j):
     return total
 
 
-@kernel(nogil=True)
+@kernel
 def _transpose_chunks(X, out, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -78,7 +78,7 @@ def n_distinct_labels(labels, n_clusters):
     return _n_distinct_labels(labels, n_clusters)
 
 
-@kernel(nogil=True)
+@kernel
 def _n_distinct_labels(labels, n_clusters):
     """:func:`n_distinct_labels`, stopping once all have occurred.
 
@@ -97,7 +97,7 @@ def _n_distinct_labels(labels, n_clusters):
     return n_seen
 
 
-@kernel(nogil=True)
+@kernel
 def _inertia_chunks(X, weights, centers, labels, partial, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -143,7 +143,7 @@ def chunk_totals(chunks_kernel, n_samples, width, *args):
     return in_order_total(partial)
 
 
-@kernel(nogil=True)
+@kernel
 def _distance_chunks(X, centers, out, blocks):
     n_samples = X.shape[0]
     n_clusters = centers.shape[0]
@@ -195,7 +195,7 @@ def _few(X):
     return True if X.shape[1] <= SCALAR_SUMS_MAX_FEATURES else None
 
 
-@kernel(nogil=True)
+@kernel
 def _column_sum_chunks(X, partial, few, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)
@@ -256,7 +256,7 @@ def _few_centre(X, shift, out, start, stop, sums, squares, chunk):
         squares[chunk, f] = totals_sq[f]
 
 
-@kernel(nogil=True)
+@kernel
 def _centre_chunks(X, shift, out, sums, squares, few, blocks):
     # The claim loop of _column_sum_chunks again: numba cannot take the per-chunk step
     # as an argument and keep the kernel in its on-disk cache.
@@ -301,7 +301,7 @@ def centre(X, shift, out):
     return np.maximum(total_sq / n_samples - mean * mean, 0.0)
 
 
-@kernel(nogil=True)
+@kernel
 def _row_sq_norm_chunks(X, out, blocks):
     n_samples, n_features = X.shape
     begin, end = claim(blocks)

@@ -222,7 +222,7 @@ def _hamerly_span(X, weights, centres, bounds, sums, settings, screen, plan, beg
     return n_changed, n_rescored + n_pending
 
 
-@kernel(nogil=True)
+@kernel
 def _hamerly_tasks(X, weights, centres, plan, bounds, sums, settings, screen, counts, blocks):
     """The tasks (spans of ``settings.span_chunks`` chunks) of :func:`hamerly_pass`
     claimed from ``blocks``.

@@ -89,7 +89,7 @@ def add_in_order(partial_sums, partial_weights, sums, weight_sums):
         weight_sums += partial_weights[chunk]
 
 
-@kernel(nogil=True)
+@kernel
 def _add_in_order(partial_sums, partial_weights, sums, weight_sums):
     """:func:`add_in_order`'s loops."""
     sums[:] = 0.0
@@ -102,7 +102,7 @@ def _add_in_order(partial_sums, partial_weights, sums, weight_sums):
                 sums[j, f] += partial_sums[chunk, j, f]
 
 
-@kernel(nogil=True)
+@kernel
 def centres_from_sums(sums, weight_sums, centers_old):
     """The new centres (the means, in the old centres' dtype) and how far each moved.
 

@@ -98,7 +98,7 @@ def _list_needed(closest_sq, nearest, skip_below, start, stop, rows):
     return n_listed
 
 
-@kernel(nogil=True)
+@kernel
 def _potential_chunks(X, weights, closest_sq, nearest, candidates, skip_below, distances,
                       partial, blocks):
     """The chunks of :func:`candidate_potentials` claimed from ``blocks``: their partials."""
@@ -218,7 +218,7 @@ def take_centre(closest_sq, nearest, distances, centre, weights, cumulative):
     np.cumsum(weights.astype(np.float64) * closest_sq, out=cumulative)
 
 
-@kernel(nogil=True)
+@kernel
 def _take_centre(closest_sq, nearest, distances, centre, weights, cumulative):
     """:func:`take_centre`'s loop."""
     total = 0.0

@@ -111,7 +111,7 @@ def _remember(local_component, local_bound, n_local, slot, c, best_dist):
     return n_local
 
 
-@kernel(nogil=True)
+@kernel
 def _query_blocks(tree, reach, component_of_position, node_component, component_bound,
                   point_dist, point_row, point_lower, cursor):
     """For every tree position of the leaf blocks claimed from ``cursor``

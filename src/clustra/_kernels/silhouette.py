@@ -111,7 +111,7 @@ def _outputs(queries):
             (n_queries + QUERY_BLOCK - 1) // QUERY_BLOCK)
 
 
-@kernel(nogil=True)
+@kernel
 def _a_b_blocks(X, starts, queries, code, p, finish, a_out, b_out, begin, end):
     """Query blocks [begin, end) of :func:`silhouette_a_b`."""
     n_queries = queries.shape[0]
@@ -213,7 +213,7 @@ def silhouette_a_b_euclidean(XT, starts, queries):
     return a_out, b_out
 
 
-@kernel(nogil=True)
+@kernel
 def _a_b_euclidean_blocks(XT, starts, queries, a_out, b_out, begin, end):
     """Query blocks [begin, end) of :func:`silhouette_a_b_euclidean`."""
     # silhouette_a_b's block loop again: numba cannot take the per-cluster sum as an
@@ -236,7 +236,7 @@ def _a_b_euclidean_blocks(XT, starts, queries, a_out, b_out, begin, end):
     return 0
 
 
-@kernel(nogil=True)
+@kernel
 def cell_distance_sums(XT, starts, queries, cell_columns, out):
     """Distance sums of a few rows to every cluster of several labelings at once.
 
