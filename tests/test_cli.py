@@ -565,6 +565,7 @@ def test_warmup_runs_every_task_and_says_where_the_cache_is(monkeypatch, capsys)
 
     ran = []
     monkeypatch.setattr(clustra.warmup, "TASKS", {"tiny": lambda dtype: ran.append(dtype)})
+    monkeypatch.setattr(clustra.warmup, "JOBS", ((("tiny", "float64"), ("tiny", "float32")),))
     assert main(["warmup", "--jobs", "1"]) == 0
     # One process: each task once for each dtype, in this process.
     assert ran == ["float64", "float32"]

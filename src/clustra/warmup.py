@@ -110,11 +110,12 @@ DTYPES = ("float64", "float32")
 # long jobs first, so that no process is left with a long one at the end (task
 # times: benchmarks/results/coldstart.md). Hierarchy before HDBSCAN: the
 # process whose K-Means job ends first takes it, and the three mid-sized
-# jobs then end closer together. Only K-Means has float32
-# kernels of its own, so its dtypes are two jobs; the other families convert
-# float32 to float64, and their float32 task, run right after the float64 one
-# in the same process, checks that nothing more is needed. The workflow comes
-# last: it runs several families, cached by then.
+# jobs then end closer together. Only K-Means has float32 kernels of its own,
+# so its dtypes are two jobs; the other families convert float32 to float64,
+# and their float32 task, run right after the float64 one in the same
+# process, checks that nothing more is needed. The workflow comes last: it
+# runs several families, cached by then. Every task of TASKS is here, in
+# both dtypes (a test checks it).
 JOBS = ((("K-Means", "float64"),), (("K-Means", "float32"),),
         (("hierarchy and Genie", "float64"), ("hierarchy and Genie", "float32")),
         (("HDBSCAN", "float64"), ("HDBSCAN", "float32")),
@@ -156,20 +157,16 @@ def warmup(n_processes: int | None = None, report=print) -> float:
         Receives one line per finished task.
     """
     start = time.perf_counter()
-    listed = {name for job in JOBS for name, _ in job}
-    jobs = [[(name, dtype) for name, dtype in job if name in TASKS] for job in JOBS]
-    jobs = [job for job in jobs if job] + [
-        [(name, dtype) for dtype in DTYPES] for name in TASKS if name not in listed]
     if n_processes is None:
         n_processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
             os.cpu_count() or 1)
-    n_processes = max(1, min(n_processes, len(jobs)))
+    n_processes = max(1, min(n_processes, len(JOBS)))
     if n_processes == 1:
-        for job in jobs:
+        for job in JOBS:
             _report(run_job(job), report)
     else:
         # "spawn": a fresh interpreter per worker, as a user's first process would be.
         with ProcessPoolExecutor(n_processes, mp_context=get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(run_job, job) for job in jobs]):
+            for future in as_completed([pool.submit(run_job, job) for job in JOBS]):
                 _report(future.result(), report)
     return time.perf_counter() - start
